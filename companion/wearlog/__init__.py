@@ -1,0 +1,1 @@
+"""Wearlog companion: sync, store, analyse and show wearable data."""

@@ -1,0 +1,1 @@
+"""Wearlog firmware pure logic (runs unchanged on MicroPython and CPython)."""

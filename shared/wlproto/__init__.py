@@ -1,0 +1,1 @@
+"""Wearlog wire protocol: the one contract between wearable and companion."""

@@ -1,0 +1,84 @@
+"""Test-suite wiring: MicroPython-side modules (mp_test_*.py) become pytest items.
+
+Each ``test_*`` function in an ``mp_test_*.py`` file runs inside the MicroPython
+WebAssembly VM (tests/vm/harness.py) and is reported as its own pytest item,
+with its peak heap shown in the terminal summary.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.vm.harness import VmRun, run_module
+
+_HEAP: list[tuple[str, int]] = []
+
+
+class VmTestFailure(Exception):
+    pass
+
+
+class VmModule(pytest.File):
+    def collect(self):
+        tree = ast.parse(self.path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                item = VmItem.from_parent(self, name=node.name)
+                item.add_marker(pytest.mark.vm)
+                yield item
+
+    def vm_run(self) -> VmRun:
+        if not hasattr(self, "_run"):
+            self._run = run_module(self.path)
+        return self._run
+
+
+class VmItem(pytest.Item):
+    def runtest(self) -> None:
+        run = self.parent.vm_run()
+        res = run.results.get(self.name)
+        if res is None:
+            imp = run.results.get("<import>") or run.results.get("<vm>")
+            detail = imp.error if imp else run.output[-3000:]
+            raise VmTestFailure(f"did not run in the MicroPython VM:\n{detail}")
+        self.user_properties.append(("peak_heap", res.peak_heap))
+        _HEAP.append((self.nodeid, res.peak_heap))
+        if not res.ok:
+            raise VmTestFailure(res.error or "failed")
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, VmTestFailure):
+            return f"[MicroPython VM] {excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, f"vm::{self.name}"
+
+
+def pytest_collect_file(parent, file_path: Path):
+    if file_path.suffix == ".py" and file_path.name.startswith("mp_test_"):
+        return VmModule.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _HEAP:
+        return
+    terminalreporter.section("MicroPython VM peak heap (bytes in use above the VM's baseline)")
+    for nodeid, peak in _HEAP:
+        terminalreporter.write_line(f"{peak:>8}  {nodeid}")
+
+
+class _NotPython(pytest.File):
+    def collect(self):
+        return []
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent):
+    # An mp_test_*.py named on the command line must not also run on CPython.
+    if module_path.name.startswith("mp_test_"):
+        return _NotPython.from_parent(parent, path=module_path)
+    return None

@@ -1,0 +1,103 @@
+"""Run MicroPython-side test modules inside the official MicroPython WebAssembly VM.
+
+The firmware claims to run on MicroPython; CPython tests cannot prove that.
+This harness copies the firmware and protocol sources into the VM's in-memory
+filesystem, runs a MicroPython-side module (``mp_test_*.py``) with
+``tests/vm/mptest.py`` and returns one result per ``test_*`` function,
+including the peak heap in use. See tests/vm/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNNER = Path(__file__).with_name("run_mp.mjs")
+MPTEST = Path(__file__).with_name("mptest.py")
+VM_PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+MARK = "@@MPTEST "
+
+# host folder -> VM folder; every .py below is copied (the device gets the same tree).
+SOURCE_TREES = {
+    ROOT / "shared" / "wlproto": "/lib/wlproto",
+    ROOT / "firmware" / "wlfw": "/lib/wlfw",
+    ROOT / "firmware" / "drivers": "/lib/drivers",
+    ROOT / "shared" / "vectors": "/vectors",
+}
+
+
+class VmUnavailable(RuntimeError):
+    """Node.js or the pinned VM package is missing: run `make test` (it installs both)."""
+
+
+@dataclass
+class VmResult:
+    test: str
+    ok: bool
+    error: str | None = None
+    ms: int = 0
+    peak_heap: int = 0
+
+
+@dataclass
+class VmRun:
+    results: dict[str, VmResult] = field(default_factory=dict)
+    output: str = ""
+    returncode: int = 0
+
+
+def _tree_files(host: Path, vm: str) -> list[tuple[str, str]]:
+    out = []
+    if not host.exists():
+        return out
+    for p in sorted(host.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".py", ".json", ".bin"}:
+            out.append((f"{vm}/{p.relative_to(host).as_posix()}", str(p)))
+    return out
+
+
+def run_module(
+    test_file: Path,
+    extra: dict[str, Path] | None = None,
+    heapsize: int = 1024 * 1024,
+    timeout: float = 300,
+) -> VmRun:
+    """Run every test_* in ``test_file`` inside the VM; one VmResult per test."""
+    if not (VM_PACKAGE / "micropython.mjs").exists():
+        raise VmUnavailable(f"{VM_PACKAGE} is missing: run `npm ci` (make test does)")
+    files: list[tuple[str, str]] = []
+    for host, vm in SOURCE_TREES.items():
+        files += _tree_files(host, vm)
+    files.append(("/t/mptest.py", str(MPTEST)))
+    files.append((f"/t/{test_file.name}", str(test_file)))
+    for vm_path, host_path in (extra or {}).items():
+        files.append((vm_path, str(host_path)))
+    spec = {"files": files, "module": test_file.stem, "heapsize": heapsize}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+        spec_path = fh.name
+    try:
+        proc = subprocess.run(
+            ["node", str(RUNNER), spec_path],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
+    except FileNotFoundError as e:
+        raise VmUnavailable("node is not installed: install Node.js 18+") from e
+    finally:
+        os.unlink(spec_path)
+    run = VmRun(output=proc.stdout + proc.stderr, returncode=proc.returncode)
+    for line in proc.stdout.splitlines():
+        if line.startswith(MARK):
+            d = json.loads(line[len(MARK) :])
+            run.results[d["test"]] = VmResult(
+                d["test"], d["ok"], d.get("error"), d.get("ms", 0), d.get("peak_heap", 0)
+            )
+    return run

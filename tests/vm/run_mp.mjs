@@ -1,0 +1,51 @@
+// Runs one MicroPython-side test module inside the official MicroPython
+// WebAssembly VM (npm: @micropython/micropython-webassembly-pyscript, pinned
+// in package-lock.json). Driven by tests/vm/harness.py; see tests/vm/README.md.
+//
+// usage: node run_mp.mjs SPEC.json
+//   SPEC = {"files": [[vm_path, host_path], ...], "module": "mp_test_x",
+//           "heapsize": bytes}
+// Output: the module's own prints; mptest lines start with "@@MPTEST ".
+import { readFileSync } from "node:fs";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+
+const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const mp = await loadMicroPython({
+  heapsize: spec.heapsize ?? 1024 * 1024,
+  stdout: (line) => process.stdout.write(line + "\n"),
+  stderr: (line) => process.stderr.write(line + "\n"),
+});
+
+function mkdirs(path) {
+  let cur = "";
+  for (const part of path.split("/").slice(1, -1)) {
+    cur += "/" + part;
+    try {
+      mp.FS.mkdir(cur);
+    } catch (e) {
+      // already there
+    }
+  }
+}
+
+for (const [vmPath, hostPath] of spec.files) {
+  mkdirs(vmPath);
+  mp.FS.writeFile(vmPath, readFileSync(hostPath));
+}
+
+const py = (code) => mp.runPython(code);
+try {
+  py("import sys\nsys.path.insert(0, '/lib')\nsys.path.insert(0, '/t')\nimport mptest");
+  py("mptest.base()");
+  py("mptest.load(" + JSON.stringify(spec.module) + ")");
+  // step() and sample() in separate calls: see mptest.py for why.
+  for (;;) {
+    py("_more = mptest.step()");
+    py("mptest.sample()");
+    if (!mp.globals.get("_more")) break;
+  }
+} catch (e) {
+  // Only reached if mptest itself could not run.
+  process.stdout.write("@@MPTEST " + JSON.stringify({ test: "<vm>", ok: false, error: String(e) }) + "\n");
+  process.exitCode = 3;
+}
