@@ -45,7 +45,6 @@ class VmItem(pytest.Item):
             detail = imp.error if imp else run.output[-3000:]
             raise VmTestFailure(f"did not run in the MicroPython VM:\n{detail}")
         self.user_properties.append(("peak_heap", res.peak_heap))
-        _HEAP.append((self.nodeid, res.peak_heap))
         if not res.ok:
             raise VmTestFailure(res.error or "failed")
 
@@ -62,6 +61,14 @@ def pytest_collect_file(parent, file_path: Path):
     if file_path.suffix == ".py" and file_path.name.startswith("mp_test_"):
         return VmModule.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_runtest_logreport(report):
+    # user_properties travel back from xdist workers with the report.
+    if report.when == "call":
+        for key, value in report.user_properties:
+            if key == "peak_heap":
+                _HEAP.append((report.nodeid, value))
 
 
 def pytest_terminal_summary(terminalreporter):

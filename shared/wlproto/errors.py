@@ -21,7 +21,8 @@ class VersionError(ProtocolError):
     def __init__(self, got, expected):
         super().__init__(
             "peer speaks Wearlog protocol v%d, this side speaks v%d: "
-            "update the %s" % (got, expected, "companion" if got > expected else "wearable firmware"),
+            "update the %s"
+            % (got, expected, "companion" if got > expected else "wearable firmware"),
         )
         self.got = got
         self.expected = expected

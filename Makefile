@@ -1,0 +1,51 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+STUBS_STAMP := .stubs/.installed
+MP_STUBS := 1.27.0.post1
+
+.PHONY: setup test demo bench lint typecheck clean
+
+setup: $(STAMP) $(NODE_STAMP) $(STUBS_STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The MicroPython VM for firmware tests, pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# MicroPython API stubs live apart from the venv: they shadow CPython's stdlib.
+$(STUBS_STAMP): Makefile | $(PY)
+	rm -rf .stubs
+	$(PY) -m pip install --quiet --no-deps --target .stubs/esp32 micropython-esp32-stubs==$(MP_STUBS) micropython-stdlib-stubs==1.27.0.post2
+	$(PY) -m pip install --quiet --no-deps --target .stubs/rp2 micropython-rp2-stubs==$(MP_STUBS) micropython-stdlib-stubs==1.27.0.post2
+	touch $@
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: setup
+	$(PY) tools/typecheck_firmware.py
+	$(VENV)/bin/mypy
+
+test: setup lint typecheck
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/wearlog demo
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .stubs .pytest_cache .mypy_cache .ruff_cache
