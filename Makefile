@@ -25,10 +25,12 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 # MicroPython API stubs live apart from the venv: they shadow CPython's stdlib.
+# rp2 uses the Pico W build's stubs: the generic micropython-rp2-stubs has no
+# `bluetooth` (the plain Pico has no radio), and no 1.27 Pico W set exists.
 $(STUBS_STAMP): Makefile | $(PY)
 	rm -rf .stubs
 	$(PY) -m pip install --quiet --no-deps --target .stubs/esp32 micropython-esp32-stubs==$(MP_STUBS) micropython-stdlib-stubs==1.27.0.post2
-	$(PY) -m pip install --quiet --no-deps --target .stubs/rp2 micropython-rp2-stubs==$(MP_STUBS) micropython-stdlib-stubs==1.27.0.post2
+	$(PY) -m pip install --quiet --no-deps --target .stubs/rp2 micropython-rp2-rpi-pico-w-stubs==1.28.0.post4 micropython-stdlib-stubs==1.28.0.post4
 	touch $@
 
 lint: $(STAMP)

@@ -4,7 +4,7 @@
 try:
     from binascii import crc32 as _native
 except ImportError:  # pragma: no cover - only on ports without it
-    _native = None
+    _native = None  # type: ignore[assignment]
 
 _table = None
 
