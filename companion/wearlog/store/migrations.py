@@ -1,0 +1,208 @@
+"""Versioned schema migrations: each step upgrades version N-1 to N, in one transaction.
+
+Never edit a released step; append a new one. tests/companion/test_store_migrations.py
+builds a database at every earlier version and upgrades it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+from wearlog.store.errors import SchemaTooNewError
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    """Patients, devices, raw records and the sync audit."""
+    conn.executescript(
+        """
+        CREATE TABLE patients (
+            patient_id TEXT PRIMARY KEY,
+            tz TEXT NOT NULL DEFAULT 'UTC',
+            clinician TEXT,
+            created_utc INTEGER
+        );
+        CREATE TABLE devices (
+            device_id INTEGER PRIMARY KEY,
+            patient_id TEXT NOT NULL REFERENCES patients(patient_id),
+            name TEXT,
+            added_utc INTEGER
+        );
+        CREATE TABLE syncs (
+            sync_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            device_id INTEGER NOT NULL REFERENCES devices(device_id),
+            started_utc INTEGER NOT NULL,
+            ended_utc INTEGER,
+            status TEXT,
+            records_new INTEGER NOT NULL DEFAULT 0,
+            note TEXT
+        );
+        CREATE TABLE epochs (
+            device_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            flags INTEGER NOT NULL,
+            enmo_dmg INTEGER NOT NULL,
+            mad_dmg INTEGER NOT NULL,
+            zangle_deg INTEGER NOT NULL,
+            dangle_ddeg INTEGER NOT NULL,
+            steps INTEGER NOT NULL,
+            temp_hc INTEGER NOT NULL,
+            sync_id INTEGER,
+            PRIMARY KEY (device_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE events (
+            device_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            flags INTEGER NOT NULL,
+            etype INTEGER NOT NULL,
+            value INTEGER NOT NULL,
+            arg INTEGER NOT NULL,
+            aux INTEGER NOT NULL,
+            sync_id INTEGER,
+            PRIMARY KEY (device_id, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX devices_patient ON devices(patient_id);
+        """
+    )
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """Re-anchored UTC next to device time, and the clock measurements taken at sync."""
+    conn.executescript(
+        """
+        ALTER TABLE epochs ADD COLUMN utc INTEGER;
+        ALTER TABLE events ADD COLUMN utc INTEGER;
+        UPDATE epochs SET utc = time WHERE (flags & 2) = 0;
+        UPDATE events SET utc = time WHERE (flags & 2) = 0;
+        CREATE TABLE clock_syncs (
+            device_id INTEGER NOT NULL,
+            device_time INTEGER NOT NULL,
+            host_time INTEGER NOT NULL,
+            uptime INTEGER NOT NULL DEFAULT 0,
+            sync_id INTEGER,
+            last_seq_at INTEGER,
+            PRIMARY KEY (device_id, host_time, device_time)
+        );
+        CREATE INDEX epochs_utc ON epochs(device_id, utc);
+        CREATE INDEX events_utc ON events(device_id, utc);
+        CREATE INDEX epochs_unanchored ON epochs(device_id) WHERE utc IS NULL;
+        CREATE INDEX events_unanchored ON events(device_id) WHERE utc IS NULL;
+        """
+    )
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    """Derived nights and days, count-based imports, and a sync identity that survives restore."""
+    conn.executescript(
+        """
+        ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'wearable';
+        ALTER TABLE devices ADD COLUMN epoch_s INTEGER NOT NULL DEFAULT 30;
+        ALTER TABLE epochs ADD COLUMN counts INTEGER;
+        ALTER TABLE syncs ADD COLUMN sync_uid TEXT;
+        UPDATE syncs SET sync_uid = lower(hex(randomblob(16))) WHERE sync_uid IS NULL;
+        CREATE UNIQUE INDEX syncs_uid ON syncs(sync_uid);
+        CREATE INDEX syncs_device ON syncs(device_id, started_utc);
+        CREATE INDEX events_type ON events(etype, utc);
+        CREATE TABLE nights (
+            patient_id TEXT NOT NULL,
+            night TEXT NOT NULL,
+            onset_utc INTEGER,
+            offset_utc INTEGER,
+            tib_min REAL,
+            tst_min REAL,
+            sol_min REAL,
+            waso_min REAL,
+            se_pct REAL,
+            awakenings INTEGER,
+            midsleep_local REAL,
+            source TEXT,
+            valid INTEGER NOT NULL,
+            PRIMARY KEY (patient_id, night)
+        );
+        CREATE TABLE days (
+            patient_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            steps INTEGER,
+            sedentary_min REAL,
+            light_min REAL,
+            moderate_min REAL,
+            vigorous_min REAL,
+            mvpa_min REAL,
+            mvpa_bout_min REAL,
+            longest_active_bout_min REAL,
+            nap_min REAL,
+            wear_min REAL,
+            valid INTEGER NOT NULL,
+            symptom_events INTEGER,
+            high_severity_events INTEGER,
+            max_severity INTEGER,
+            PRIMARY KEY (patient_id, day)
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+LATEST = len(MIGRATIONS)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'"
+    ).fetchone()
+    if row is None:
+        return 0
+    v = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+    return int(v or 0)
+
+
+def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
+    """Bring the schema up to `target`; each step commits on its own. Returns the version."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, applied_utc INTEGER)"
+    )
+    conn.commit()
+    version = current_version(conn)
+    if version > LATEST:
+        raise SchemaTooNewError(
+            f"database schema v{version} is newer than this Wearlog (v{LATEST}): upgrade Wearlog"
+        )
+    while version < target:
+        step = MIGRATIONS[version]
+        # executescript commits first; wrap the step in an explicit transaction.
+        conn.execute("BEGIN")
+        try:
+            for stmt in _statements(step):
+                conn.execute(stmt)
+            version += 1
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_utc) VALUES (?, ?)",
+                (version, int(time.time())),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return version
+
+
+class _Recorder:
+    """Collects the SQL a migration step would run, so the step runs in one transaction."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+
+    def executescript(self, script: str) -> None:
+        self.sql.extend(s.strip() for s in script.split(";") if s.strip())
+
+
+def _statements(step: Migration) -> list[str]:
+    rec = _Recorder()
+    step(rec)  # type: ignore[arg-type]
+    return rec.sql
