@@ -1,0 +1,1 @@
+"""Turns stored epochs into nights, days and rhythm metrics a clinician can read."""
