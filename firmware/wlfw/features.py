@@ -1,0 +1,279 @@
+# Per-epoch activity and sleep features from an accelerometer stream.
+#
+# One implementation for the wearable and the companion (raw files): samples
+# arrive as interleaved x, y, z in milli-g (array('h')); the per-sample loop is
+# integer-only so MicroPython allocates nothing in it. Per 5-s window (not per
+# sample) the mean z-angle is taken with math.atan2.
+#
+#   enmo  mean of max(0, |a| - 1 g)                       0.1 mg
+#   mad   mean |(|a|) - mean(|a|)| within 5-s windows     0.1 mg
+#   zangle mean of the 5-s mean z-angles                  degrees
+#   dangle sum of |change| of consecutive 5-s z-angles    0.1 deg (sat. 255)
+#   steps wrist step detector with cadence limits and a minimum run
+#   flags FLAG_NONWEAR after a long low-variance run, FLAG_SENSOR_FAULT when
+#         the signal is stuck (identical magnitudes), FLAG_PARTIAL when short
+import math
+from array import array
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+from wlproto.const import FLAG_NONWEAR, FLAG_PARTIAL, FLAG_SENSOR_FAULT
+
+_G = const(1000)  # 1 g in mg
+_DDEG_PER_RAD = 572.9577951308232  # 0.1 degree per radian
+
+# Step detector (validated on the virtual wearer, see docs/firmware.md).
+STEP_THRESHOLD_MG = const(60)  # smoothed |a| above baseline to count a peak
+STEP_MIN_INTERVAL_MS = const(280)  # cadence limit: at most ~214 steps/min
+STEP_MAX_INTERVAL_MS = const(1500)  # a longer gap ends the walking run
+STEP_MIN_RUN = const(6)  # steps are counted only once a run reaches this
+
+# Non-wear: an epoch is "still" below these; FLAG_NONWEAR once still for long.
+NONWEAR_MAD_DMG = const(25)  # 2.5 mg
+NONWEAR_DANGLE_DDEG = const(5)  # 0.5 degree
+NONWEAR_RUN_EPOCHS = const(20)  # 10 min of still epochs
+STUCK_WINDOWS = const(12)  # 1 min of identical magnitudes = stuck sensor
+
+
+class Features:
+    """Streaming feature engine: feed() samples, end_epoch() per epoch."""
+
+    def __init__(self, rate_hz=25, win_s=5, step_threshold_mg=STEP_THRESHOLD_MG,
+                 nonwear_run=NONWEAR_RUN_EPOCHS):
+        self.rate = rate_hz
+        self.win_n = rate_hz * win_s
+        self._win = array("h", bytes(2 * self.win_n))  # |a| of the current window
+        self._th = step_threshold_mg
+        self._smin = (STEP_MIN_INTERVAL_MS * rate_hz + 999) // 1000
+        self._smax = STEP_MAX_INTERVAL_MS * rate_hz // 1000
+        self.nonwear_run = nonwear_run
+        # state carried across epochs
+        self._m = _G
+        self._lp = _G
+        self._bl = _G
+        self._armed = True
+        self._since = self._smax + 1
+        self._run = 0
+        self._prev_ang = None  # last window's z-angle, 0.1 deg
+        self._still = 0
+        self._stuck = 0
+        self._k = 0
+        self._sx = 0
+        self._sy = 0
+        self._sz = 0
+        self._reset_epoch()
+
+    def _reset_epoch(self):
+        self._n = 0
+        self._enmo = 0
+        self._dev = 0  # sum of |m - window mean| over closed windows
+        self._devn = 0
+        self._angsum = 0
+        self._angn = 0
+        self._dang = 0
+        self._steps = 0
+        self._fault = False
+
+    def feed(self, buf, n):
+        """Consume n samples (x, y, z mg interleaved) from buf."""
+        m = self._m
+        lp = self._lp
+        bl = self._bl
+        armed = self._armed
+        since = self._since
+        run = self._run
+        steps = self._steps
+        enmo = self._enmo
+        win = self._win
+        wn = self.win_n
+        k = self._k
+        sx = self._sx
+        sy = self._sy
+        sz = self._sz
+        th = self._th
+        smin = self._smin
+        smax = self._smax
+        i = 0
+        end = 3 * n
+        while i < end:
+            x = buf[i]
+            y = buf[i + 1]
+            z = buf[i + 2]
+            i += 3
+            s2 = x * x + y * y + z * z
+            # |a| by two Newton steps from the previous sample's |a| (|1: never 0)
+            m = ((m + s2 // m) >> 1) | 1
+            m = ((m + s2 // m) >> 1) | 1
+            if m > _G:
+                enmo += m - _G
+            win[k] = m
+            k += 1
+            sx += x
+            sy += y
+            sz += z
+            # steps: smoothed |a| against a slow baseline, peak then re-arm below it
+            lp += (m - lp) >> 1
+            bl += (m - bl) >> 4
+            since += 1
+            if armed:
+                if lp - bl > th and since >= smin:
+                    armed = False
+                    if since > smax:
+                        run = 0
+                    since = 0
+                    run += 1
+                    if run > STEP_MIN_RUN:
+                        steps += 1
+                    elif run == STEP_MIN_RUN:
+                        steps += STEP_MIN_RUN
+            elif lp < bl:
+                armed = True
+            if k == wn:
+                self._sx = sx
+                self._sy = sy
+                self._sz = sz
+                self._close_window(k)
+                k = 0
+                sx = 0
+                sy = 0
+                sz = 0
+                if since > smax:
+                    since = smax + 1
+        self._m = m
+        self._lp = lp
+        self._bl = bl
+        self._armed = armed
+        self._since = since
+        self._run = run
+        self._steps = steps
+        self._enmo = enmo
+        self._k = k
+        self._sx = sx
+        self._sy = sy
+        self._sz = sz
+        self._n += n
+
+    def _close_window(self, k):
+        win = self._win
+        tot = 0
+        for j in range(k):
+            tot += win[j]
+        mean = tot // k
+        dev = 0
+        for j in range(k):
+            d = win[j] - mean
+            dev += d if d > 0 else -d
+        self._dev += dev
+        self._devn += k
+        if dev == 0 and k == self.win_n:
+            self._stuck += 1
+        else:
+            self._stuck = 0
+        if self._stuck >= STUCK_WINDOWS:
+            self._fault = True
+        # mean z-angle of the window, 0.1 deg (window means, not per sample)
+        mx = self._sx / k
+        my = self._sy / k
+        ang = int(math.atan2(self._sz / k, math.sqrt(mx * mx + my * my)) * _DDEG_PER_RAD)
+        self._angsum += ang
+        self._angn += 1
+        prev = self._prev_ang
+        if prev is not None:
+            d = ang - prev
+            self._dang += d if d > 0 else -d
+        self._prev_ang = ang
+
+    def end_epoch(self, expected=0):
+        """Close the epoch: (flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps).
+
+        A trailing window of at least 1 s counts; shorter ones carry over.
+        expected: samples the epoch should hold (FLAG_PARTIAL below 90 %).
+        """
+        if self._k >= self.rate:
+            self._close_window(self._k)
+            self._k = 0
+            self._sx = 0
+            self._sy = 0
+            self._sz = 0
+        n = self._n
+        flags = 0
+        if n == 0:
+            enmo = 0
+            mad = 0
+        else:
+            enmo = self._enmo * 10 // n
+            if enmo > 65535:
+                enmo = 65535
+        if self._devn:
+            mad = self._dev * 10 // self._devn
+            if mad > 65535:
+                mad = 65535
+        else:
+            mad = 0
+        if self._angn:
+            z = self._angsum // self._angn
+            z = (z + 5) // 10 if z >= 0 else -((-z + 5) // 10)
+            if z > 90:
+                z = 90
+            elif z < -90:
+                z = -90
+        else:
+            z = 0
+        dang = self._dang if self._dang < 255 else 255
+        steps = self._steps if self._steps < 255 else 255
+        if self._fault:
+            flags |= FLAG_SENSOR_FAULT
+        if n and mad < NONWEAR_MAD_DMG and dang < NONWEAR_DANGLE_DDEG and not self._fault:
+            self._still += 1
+        else:
+            self._still = 0
+        if self._still >= self.nonwear_run:
+            flags |= FLAG_NONWEAR
+        if expected and n * 10 < expected * 9:
+            flags |= FLAG_PARTIAL
+        self._reset_epoch()
+        return flags, enmo, mad, z, dang, steps
+
+    @property
+    def stuck(self):
+        return self._stuck >= STUCK_WINDOWS
+
+
+def to_mg(samples, counts_per_g):
+    """Raw counts to milli-g in place (array('h'), any length)."""
+    if counts_per_g == _G:
+        return samples
+    for i in range(len(samples)):
+        samples[i] = samples[i] * _G // counts_per_g
+    return samples
+
+
+def epochs_from_samples(samples, rate_hz=25, epoch_s=30, counts_per_g=1000, start=0):
+    """Yield (time, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps) per epoch.
+
+    samples: a flat sequence of x, y, z (milli-g, or raw counts with
+    counts_per_g) at rate_hz; time is start + epoch index * epoch_s. The last
+    epoch is yielded only if complete. Usable from CPython on raw files.
+    """
+    per = rate_hz * epoch_s
+    fe = Features(rate_hz)
+    buf = array("h", bytes(6 * per))
+    total = len(samples) // 3
+    t = start
+    pos = 0
+    while pos + per <= total:
+        j = 3 * pos
+        for q in range(3 * per):
+            v = samples[j + q]
+            buf[q] = v if counts_per_g == _G else v * _G // counts_per_g
+        fe.feed(buf, per)
+        r = fe.end_epoch(per)
+        yield (t,) + r
+        t += epoch_s
+        pos += per

@@ -1,0 +1,391 @@
+# Append-only, power-safe record log in a directory of segment files.
+#
+# Segment file "<first_seq:010d>.wls" = chunks, each
+#   <BBII magic 0xC5, count, first_seq, base_time> + count * 11-byte records
+#   + <I crc32 over header and records>
+# Records are the wire records (wlproto.records) with t_off relative to the
+# chunk's base_time. Records are buffered in RAM and written one chunk at a
+# time (a full chunk, or earlier on flush()); a chunk is the unit of
+# durability: on boot every chunk is verified and the log is truncated after
+# the last good one, so a power cut loses at most the chunk being written.
+# Near a full filesystem whole segments are dropped, acknowledged ones first;
+# dropping unacknowledged records appends EV_LOG_FULL (never silent).
+import struct
+
+from wlfw.errors import LogFullError
+from wlfw.fsio import OsFs
+from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, RECORD_SIZE, U16_MAX
+from wlproto.crc import crc32
+from wlproto.records import pack_epoch_into, pack_event_into, record_time, set_record_time
+
+MAGIC = 0xC5
+HDR_FMT = "<BBII"
+HDR_SIZE = 10
+CRC_SIZE = 4
+CHUNK_RECORDS = 32
+SEGMENT_BYTES = 16384
+SEG_EXT = ".wls"
+ACK_NAME = "ack"
+TMP_EXT = ".tmp"
+BASE_SLACK = 600  # records up to 10 min older than the first buffered one share its chunk
+
+
+def chunk_bytes(count):
+    return HDR_SIZE + count * RECORD_SIZE + CRC_SIZE
+
+
+class RecordLog:
+    """Records with increasing sequence numbers, kept until the filesystem fills."""
+
+    def __init__(self, directory, fs=None, chunk_records=CHUNK_RECORDS,
+                 segment_bytes=SEGMENT_BYTES, reserve_bytes=None):
+        if not (1 <= chunk_records <= 255):
+            raise ValueError("chunk_records must be 1..255, got %d" % chunk_records)
+        self.dir = directory
+        self.fs = fs if fs is not None else OsFs()
+        self.cap = chunk_records
+        self.segment_bytes = segment_bytes
+        # keep this much free: room for the next chunk plus littlefs's own blocks
+        self.reserve = reserve_bytes if reserve_bytes is not None else 2 * segment_bytes
+        self._chunk = bytearray(chunk_bytes(chunk_records))
+        self._hdr = bytearray(HDR_SIZE)
+        self._buf = bytearray(chunk_records * RECORD_SIZE)
+        self._bn = 0  # records buffered in RAM
+        self._bbase = 0  # their base time
+        self._segs = []  # first seq of each segment, oldest first
+        self._cur_size = 0  # bytes in the newest segment
+        self.oldest_seq = 0
+        self.next_seq = 0
+        self.acked_seq = 0
+        self.dropped = 0  # unacknowledged records ever dropped for space
+        self.chunks_written = 0
+        self.bytes_written = 0
+        self.recovered_bytes = 0  # bytes cut off at boot (unfinished writes)
+        self._last_time = 0
+        self._last_flags = 0
+        self._recover()
+
+    # --- paths ------------------------------------------------------------
+    def _path(self, name):
+        return self.dir + "/" + name
+
+    def _seg_path(self, first):
+        return self._path("%010d%s" % (first, SEG_EXT))
+
+    # --- boot recovery -------------------------------------------------------
+    def _recover(self):
+        fs = self.fs
+        segs = []
+        for name in fs.listdir(self.dir):
+            if name.endswith(TMP_EXT):
+                fs.remove(self._path(name))  # an interrupted rewrite: the original stands
+            elif name.endswith(SEG_EXT) and len(name) == 10 + len(SEG_EXT):
+                try:
+                    segs.append(int(name[:10]))
+                except ValueError:
+                    pass
+        segs.sort()
+        self.acked_seq = self._read_ack()
+        expect = None
+        kept = []
+        for first in segs:
+            good, nxt, fseq = self._scan(first, expect)
+            if good == 0:
+                fs.remove(self._seg_path(first))
+                continue
+            if fseq != first:  # name and content disagree: trust the content
+                fs.rename(self._seg_path(first), self._seg_path(fseq))
+            kept.append(fseq)
+            expect = nxt
+            self._cur_size = good
+        self._segs = kept
+        nxt = expect if expect is not None else 0
+        # never reuse a sequence number the companion may already hold
+        if self.acked_seq > nxt:
+            nxt = self.acked_seq
+        self.next_seq = nxt
+        self.oldest_seq = kept[0] if kept else nxt
+        if not kept:
+            self._cur_size = 0
+
+    def _read_ack(self):
+        try:
+            f = self.fs.open(self._path(ACK_NAME), "rb")
+        except OSError:
+            return 0
+        try:
+            b = f.read(8)
+        finally:
+            f.close()
+        if len(b) != 8:
+            return 0
+        seq, c = struct.unpack("<II", b)
+        return seq if crc32(b[:4]) == c else 0
+
+    def _scan(self, first, expect):
+        """Verify one segment: (good bytes, next seq, first seq); truncate the rest."""
+        path = self._seg_path(first)
+        chunk = self._chunk
+        mv = memoryview(chunk)
+        good = 0
+        fseq = None
+        nxt = expect
+        total = 0
+        f = self.fs.open(path, "rb")
+        try:
+            while True:
+                n = f.readinto(mv[:HDR_SIZE])
+                if n is None:
+                    n = 0
+                total += n
+                if n < HDR_SIZE:
+                    break
+                magic, count, cfirst, _ = struct.unpack_from(HDR_FMT, chunk, 0)
+                if magic != MAGIC or count < 1 or count > self.cap:
+                    break
+                if fseq is not None and cfirst != nxt:
+                    break  # not the chunk that follows: not one we wrote after this
+                if fseq is None and expect is not None and cfirst < expect:
+                    break  # overlaps the previous segment
+                body = count * RECORD_SIZE + CRC_SIZE
+                n = f.readinto(mv[HDR_SIZE:HDR_SIZE + body])
+                if n is None:
+                    n = 0
+                total += n
+                if n < body:
+                    break
+                end = HDR_SIZE + count * RECORD_SIZE
+                (c,) = struct.unpack_from("<I", chunk, end)
+                if crc32(mv[:end]) != c:
+                    break
+                if fseq is None:
+                    fseq = cfirst
+                good += HDR_SIZE + body
+                nxt = cfirst + count
+            # anything after the last good chunk is an unfinished write
+            while True:
+                n = f.readinto(mv)
+                if not n:
+                    break
+                total += n
+        finally:
+            f.close()
+        if 0 < good < total:
+            self._truncate(path, good)
+        self.recovered_bytes += total - good
+        return good, nxt, fseq
+
+    def _truncate(self, path, size):
+        """Keep the first size bytes: copy them to a temp file, rename over."""
+        tmp = path + TMP_EXT
+        mv = memoryview(self._chunk)
+        src = self.fs.open(path, "rb")
+        try:
+            dst = self.fs.open(tmp, "wb")
+            try:
+                left = size
+                while left:
+                    k = left if left < len(mv) else len(mv)
+                    src.readinto(mv[:k])
+                    dst.write(mv[:k])
+                    left -= k
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        self.fs.rename(tmp, path)
+
+    # --- appending -----------------------------------------------------------
+    def _slot(self, t, flags):
+        """Offset for a record at time t in the RAM buffer (flushing if needed)."""
+        self._last_time = t
+        self._last_flags = flags & FLAG_CLOCK_UNSET
+        if self._bn >= self.cap:
+            self.flush()
+        elif self._bn and not (0 <= t - self._bbase <= U16_MAX):
+            self.flush()
+        if self._bn == 0:
+            self._bbase = t - BASE_SLACK if t > BASE_SLACK else 0
+        if self._bn >= self.cap:  # flush could not write
+            raise LogFullError("log full: %d records wait in RAM and the filesystem has no "
+                               "room; sync with the companion to free space" % self._bn)
+        return self._bn * RECORD_SIZE
+
+    def append_epoch(self, time, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps,
+                     temp_hc):
+        off = self._slot(time, flags)
+        pack_epoch_into(self._buf, off, flags, time - self._bbase, enmo_dmg, mad_dmg,
+                        zangle_deg, dangle_ddeg, steps, temp_hc)
+        return self._commit()
+
+    def append_event(self, time, flags, etype, value=0, arg=0, aux=0):
+        off = self._slot(time, flags)
+        pack_event_into(self._buf, off, flags, time - self._bbase, etype, value, arg, aux)
+        return self._commit()
+
+    def _commit(self):
+        seq = self.next_seq
+        self._bn += 1
+        self.next_seq = seq + 1
+        return seq
+
+    @property
+    def buffered(self):
+        """Records in RAM, not yet on flash (lost by a power cut)."""
+        return self._bn
+
+    def flush(self):
+        """Write the buffered records as one chunk. Idempotent when empty."""
+        n = self._bn
+        if n == 0:
+            return
+        size = chunk_bytes(n)
+        lost = self._make_room(size)
+        first = self.next_seq - n
+        chunk = self._chunk
+        struct.pack_into(HDR_FMT, chunk, 0, MAGIC, n, first, self._bbase)
+        end = HDR_SIZE + n * RECORD_SIZE
+        chunk[HDR_SIZE:end] = memoryview(self._buf)[:n * RECORD_SIZE]
+        struct.pack_into("<I", chunk, end, crc32(memoryview(chunk)[:end]))
+        if not self._segs or self._cur_size + size > self.segment_bytes:
+            self._segs.append(first)
+            self._cur_size = 0
+            if len(self._segs) == 1:
+                self.oldest_seq = first
+        path = self._seg_path(self._segs[-1])
+        try:
+            f = self.fs.open(path, "ab")
+            try:
+                f.write(memoryview(chunk)[:size])
+            finally:
+                f.close()
+        except OSError:
+            # out of space mid-chunk: cut the partial chunk off, keep the records in RAM
+            self._repair_current()
+            raise LogFullError("could not write %d records: filesystem full" % n) from None
+        self._cur_size += size
+        self._bn = 0
+        self.chunks_written += 1
+        self.bytes_written += size
+        if lost:
+            self.append_event(self._last_time, self._last_flags, EV_LOG_FULL, 0,
+                              self.oldest_seq, lost if lost < U16_MAX else U16_MAX)
+            self.flush()
+
+    def _repair_current(self):
+        if not self._segs:
+            return
+        first = self._segs[-1]
+        try:
+            good, _, _ = self._scan(first, None)
+        except OSError:
+            good = 0  # never created
+        if good == 0:
+            try:
+                self.fs.remove(self._seg_path(first))
+            except OSError:
+                pass
+            self._segs.pop()
+            self._cur_size = 0
+        else:
+            self._cur_size = good
+
+    def free_bytes(self):
+        st = self.fs.statvfs(self.dir)
+        return st[1] * st[4]
+
+    def _make_room(self, size):
+        """Drop oldest segments while space is short; returns unacked records dropped."""
+        lost = 0
+        while len(self._segs) > 1 and self.free_bytes() < self.reserve + size:
+            first = self._segs.pop(0)
+            nxt = self._segs[0]
+            if nxt > self.acked_seq:
+                a = first if first > self.acked_seq else self.acked_seq
+                lost += nxt - a
+            self.fs.remove(self._seg_path(first))
+            self.oldest_seq = nxt
+        self.dropped += lost
+        return lost
+
+    # --- acknowledgement -------------------------------------------------------
+    def ack(self, seq):
+        """All records < seq are stored by the companion (persisted atomically)."""
+        if seq > self.next_seq:
+            seq = self.next_seq
+        if seq <= self.acked_seq:
+            return self.acked_seq
+        b = bytearray(8)
+        struct.pack_into("<II", b, 0, seq, crc32(struct.pack("<I", seq)))
+        tmp = self._path(ACK_NAME + TMP_EXT)
+        f = self.fs.open(tmp, "wb")
+        try:
+            f.write(b)
+        finally:
+            f.close()
+        self.fs.rename(tmp, self._path(ACK_NAME))
+        self.acked_seq = seq
+        return seq
+
+    # --- reading -----------------------------------------------------------------
+    def read_into(self, from_seq, buf, max_count):
+        """Copy up to max_count consecutive records from max(from_seq, oldest_seq).
+
+        Returns (first_seq, count, base_time); each copied record's time is
+        rebased to base_time. Buffered records are flushed first, so whatever
+        is served is on flash and a sequence number is never reused.
+        """
+        if from_seq < self.oldest_seq:
+            from_seq = self.oldest_seq
+        if self._bn and from_seq + max_count > self.next_seq - self._bn:
+            self.flush()
+        if from_seq >= self.next_seq or max_count <= 0 or not self._segs:
+            return from_seq, 0, 0
+        segs = self._segs
+        i = len(segs) - 1
+        while i > 0 and segs[i] > from_seq:
+            i -= 1
+        count = 0
+        base = None
+        first = from_seq
+        chunk = self._chunk
+        mv = memoryview(chunk)
+        while i < len(segs) and count < max_count:
+            f = self.fs.open(self._seg_path(segs[i]), "rb")
+            try:
+                while count < max_count:
+                    if f.readinto(mv[:HDR_SIZE]) != HDR_SIZE:
+                        break
+                    _, n, cfirst, cbase = struct.unpack_from(HDR_FMT, chunk, 0)
+                    body = n * RECORD_SIZE + CRC_SIZE
+                    want = first + count
+                    if cfirst + n <= want:
+                        f.seek(body, 1)
+                        continue
+                    if cfirst > want:
+                        if count == 0:  # a gap (damaged segment): start after it
+                            first = cfirst
+                            want = cfirst
+                        else:
+                            return first, count, base
+                    f.readinto(mv[HDR_SIZE:HDR_SIZE + body])
+                    end = HDR_SIZE + n * RECORD_SIZE
+                    if crc32(mv[:end]) != struct.unpack_from("<I", chunk, end)[0]:
+                        return first, count, base if base is not None else 0
+                    if base is None:
+                        base = cbase
+                    j = want - cfirst
+                    while j < n and count < max_count:
+                        src = HDR_SIZE + j * RECORD_SIZE
+                        t = record_time(chunk, src, cbase)
+                        if not (0 <= t - base <= U16_MAX):
+                            return first, count, base
+                        dst = count * RECORD_SIZE
+                        buf[dst:dst + RECORD_SIZE] = mv[src:src + RECORD_SIZE]
+                        set_record_time(buf, dst, base, t)
+                        count += 1
+                        j += 1
+            finally:
+                f.close()
+            i += 1
+        return first, count, base if base is not None else 0
