@@ -147,7 +147,47 @@ def _v3(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+def _v4(conn: sqlite3.Connection) -> None:
+    """Dashboard accounts: users, patient assignments, hashed device tokens, audit log."""
+    conn.executescript(
+        """
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('clinician', 'admin')),
+            pw_hash TEXT NOT NULL,
+            session_gen INTEGER NOT NULL DEFAULT 0,
+            created_utc INTEGER NOT NULL
+        );
+        CREATE TABLE assignments (
+            username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+            patient_id TEXT NOT NULL,
+            PRIMARY KEY (username, patient_id)
+        );
+        CREATE TABLE device_tokens (
+            token_id TEXT PRIMARY KEY,
+            device_id INTEGER NOT NULL,
+            patient_id TEXT NOT NULL,
+            token_hash TEXT NOT NULL,
+            label TEXT,
+            created_utc INTEGER NOT NULL,
+            revoked_utc INTEGER,
+            last_used_utc INTEGER
+        );
+        CREATE TABLE audit_log (
+            audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at_utc INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            patient_id TEXT,
+            detail TEXT
+        );
+        CREATE INDEX assignments_patient ON assignments(patient_id);
+        CREATE INDEX audit_patient ON audit_log(patient_id, at_utc)
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
 LATEST = len(MIGRATIONS)
 
 
