@@ -41,7 +41,9 @@ def test_portable_snippet_passes_in_vm() -> None:
 
 def test_failing_assertion_is_reported(tmp_path: Path) -> None:
     mod = tmp_path / "mp_probe_fails.py"
-    mod.write_text("def test_no():\n    assert 1 + 1 == 3, 'arithmetic'\n\ndef test_yes():\n    pass\n")
+    mod.write_text(
+        "def test_no():\n    assert 1 + 1 == 3, 'arithmetic'\n\ndef test_yes():\n    pass\n"
+    )
     run = run_module(mod)
     assert not run.results["test_no"].ok and "arithmetic" in (run.results["test_no"].error or "")
     assert run.results["test_yes"].ok
