@@ -1,0 +1,55 @@
+"""Every threshold the analysis uses, in one place, with its source.
+
+Override any of them: AnalysisConfig(light_mg=40.0, min_wear_h=10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    # ENMO cut-points, mg, adult non-dominant wrist (GENEActiv): sedentary/light boundary
+    # from Hildebrand et al. 2017 (Scand J Med Sci Sports 27:1814), moderate and vigorous
+    # from Hildebrand et al. 2014 (Med Sci Sports Exerc 46:1816).
+    light_mg: float = 44.8
+    moderate_mg: float = 100.6
+    vigorous_mg: float = 428.8
+    # MVPA bouts: >= 10 min with >= 80% of epochs at or above moderate (GGIR's convention).
+    bout_min: float = 10.0
+    bout_fraction: float = 0.8
+    # A day needs this much wear to be valid (not averaged in otherwise).
+    min_wear_h: float = 16.0
+    # Sleep: van Hees 2015 sustained inactivity: no arm-angle change > 5 deg for >= 5 min.
+    still_angle_deg: float = 5.0
+    sib_min: float = 5.0
+    # HDCZA (van Hees 2018): 5-min rolling median of angle change, threshold = P10 x 15,
+    # limited to GGIR's 0.13..0.50 deg per 5 s, i.e. x5 per 30-s epoch (5 diffs per epoch).
+    hdcza_median_min: float = 5.0
+    hdcza_percentile: float = 10.0
+    hdcza_multiplier: float = 15.0
+    hdcza_min_deg: float = 0.65
+    hdcza_max_deg: float = 2.5
+    hdcza_block_min: float = 30.0
+    hdcza_gap_min: float = 60.0
+    # Night metrics.
+    awakening_min: float = 5.0  # a wake run inside sleep counts as an awakening from this long
+    min_tib_h: float = 2.0
+    night_min_worn_frac: float = 0.9
+    # Naps: sustained inactivity outside the sleep period of at least this long.
+    nap_min: float = 20.0
+    # Non-wear: a 60-min window (moved in 15-min steps) where the arm angle range stays
+    # within 2 deg and movement (MAD) stays at sensor-noise level is off the wrist.
+    nonwear_window_min: float = 60.0
+    nonwear_step_min: float = 15.0
+    nonwear_z_range_deg: float = 2.0
+    nonwear_mad_mg: float = 1.0
+    # The device's FLAG_NONWEAR is a hint: flagged on >= half the window and angle range
+    # within this many degrees also counts as non-wear.
+    nonwear_hint_z_range_deg: float = 10.0
+    # Rhythm and trends.
+    min_rhythm_days: int = 7
+    rolling_days: int = 7
+    baseline_days: int = 14
+    high_severity: int = 4

@@ -1,0 +1,43 @@
+"""Non-wear detection on epochs.
+
+Rule (after van Hees et al. 2011/2013, adapted to our epoch features): a 60-min window,
+moved in 15-min steps, is non-wear when within it the mean arm angle stays within 2 deg
+and the movement (MAD) stays at sensor-noise level (mean <= 1 mg). A sleeping wearer
+still turns and breathes; a logger on the table does neither. The device's FLAG_NONWEAR
+is only a hint: windows it flags on >= half their epochs count when the angle range is
+within 10 deg. Epochs with no record at all are non-wear too (nothing was measured).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wearlog.analysis.config import AnalysisConfig
+from wearlog.analysis.timeline import Timeline
+from wlproto.const import FLAG_NONWEAR
+
+
+def detect_nonwear(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
+    """True where the logger was (probably) not worn."""
+    nonwear = ~tl.present
+    win = int(cfg.nonwear_window_min * 60 // tl.epoch_s)
+    step = max(int(cfg.nonwear_step_min * 60 // tl.epoch_s), 1)
+    if tl.n < win:
+        return nonwear
+    from numpy.lib.stride_tricks import sliding_window_view as swv
+
+    pres = swv(tl.present, win)[::step]
+    zhi = swv(np.where(tl.present, tl.z, -np.inf), win)[::step].max(axis=1)
+    zlo = swv(np.where(tl.present, tl.z, np.inf), win)[::step].min(axis=1)
+    zrange = zhi - zlo
+    npres = pres.sum(axis=1)
+    mad_sum = swv(np.where(tl.present, tl.mad, 0.0), win)[::step].sum(axis=1)
+    hinted = swv((tl.flags & FLAG_NONWEAR) != 0, win)[::step].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mad_mean = np.where(npres > 0, mad_sum / np.maximum(npres, 1), 0.0)
+    still = (npres > 0) & (zrange <= cfg.nonwear_z_range_deg) & (mad_mean <= cfg.nonwear_mad_mg)
+    hint = (npres > 0) & (hinted * 2 >= npres) & (zrange <= cfg.nonwear_hint_z_range_deg)
+    for w in np.flatnonzero(still | hint):
+        s = w * step
+        nonwear[s: s + win] = True
+    return nonwear

@@ -1,0 +1,31 @@
+"""Run-length helpers on boolean epoch arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of every run of True, stop exclusive."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    d = np.diff(m.astype(np.int8))
+    starts = np.flatnonzero(d == 1)
+    stops = np.flatnonzero(d == -1)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+
+
+def keep_runs_at_least(mask: np.ndarray, min_len: int) -> np.ndarray:
+    out = np.zeros(len(mask), dtype=bool)
+    for a, b in runs(mask):
+        if b - a >= min_len:
+            out[a:b] = True
+    return out
+
+
+def rolling_median(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred rolling median, edges padded with the edge value."""
+    if len(x) == 0:
+        return x.copy()
+    left = width // 2
+    padded = np.pad(x, (left, width - 1 - left), mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)

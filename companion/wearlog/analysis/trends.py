@@ -1,0 +1,68 @@
+"""7-day rolling means, change versus the patient's own baseline, symptom context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from wearlog.analysis.config import AnalysisConfig
+
+NIGHT_METRICS = ("tst_min", "se_pct", "waso_min", "sol_min", "midsleep_local")
+DAY_METRICS = ("steps", "mvpa_min", "sedentary_min", "light_min", "nap_min")
+
+
+def _series(rows: list[dict], key: str, date_key: str) -> dict[dt.date, float]:
+    return {dt.date.fromisoformat(r[date_key]): float(r[key]) for r in rows
+            if r.get("valid") and r.get(key) is not None}
+
+
+def rolling_trends(nights: list[dict], days: list[dict], cfg: AnalysisConfig) -> list[dict]:
+    """Per date: `<metric>_7d` (mean of valid values in the 7 days ending that date) and
+    `<metric>_vs_baseline` (that minus the mean of the first `baseline_days` days).
+    Invalid nights/days are left out, never averaged in."""
+    series = {m: _series(nights, m, "night") for m in NIGHT_METRICS}
+    series.update({m: _series(days, m, "day") for m in DAY_METRICS})
+    all_dates = sorted({d for s in series.values() for d in s})
+    if not all_dates:
+        return []
+    first = all_dates[0]
+    base_end = first + dt.timedelta(days=cfg.baseline_days)
+    baseline = {m: (float(np.mean([v for d, v in s.items() if d < base_end]))
+                    if any(d < base_end for d in s) else None) for m, s in series.items()}
+    out = []
+    for i in range((all_dates[-1] - first).days + 1):
+        day = first + dt.timedelta(days=i)
+        row: dict[str, Any] = {"date": day.isoformat()}
+        for m, s in series.items():
+            vals = [s[d] for d in (day - dt.timedelta(days=k) for k in range(cfg.rolling_days))
+                    if d in s]
+            mean = float(np.mean(vals)) if vals else None
+            row[f"{m}_7d"] = mean
+            base = baseline[m]
+            row[f"{m}_vs_baseline"] = None if mean is None or base is None else mean - base
+        out.append(row)
+    return out
+
+
+def symptom_context(nights: list[dict], days: list[dict]) -> list[dict]:
+    """Each day with symptom events, next to the night before and the day after."""
+    by_night = {r["night"]: r for r in nights}
+    by_day = {r["day"]: r for r in days}
+    out = []
+    for r in days:
+        if not r["symptom_events"]:
+            continue
+        d = dt.date.fromisoformat(r["day"])
+        before = by_night.get((d - dt.timedelta(days=1)).isoformat())
+        after = by_day.get((d + dt.timedelta(days=1)).isoformat())
+        out.append({
+            "day": r["day"],
+            "symptom_events": r["symptom_events"],
+            "high_severity_events": r["high_severity_events"],
+            "max_severity": r["max_severity"],
+            "night_before": before,
+            "day_after": after,
+        })
+    return out
