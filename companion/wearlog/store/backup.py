@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,7 @@ def _merge(store: Store, copy: Path) -> dict[str, int]:
                 "cs.host_time, cs.uptime, sm.new, cs.last_seq_at FROM src.clock_syncs cs "
                 "LEFT JOIN temp.sync_map sm ON sm.old = cs.sync_id")
             c.execute("DROP TABLE temp.sync_map")
+            _merge_other_tables(c, run)
         except BaseException:
             c.execute("ROLLBACK")
             raise
@@ -103,3 +105,24 @@ def _merge(store: Store, copy: Path) -> dict[str, int]:
     for (dev,) in c.execute("SELECT device_id FROM devices").fetchall():
         store.reanchor(dev)
     return added
+
+
+# Tables added by later migrations (dashboard accounts): merged when both files have them.
+_KEYED = ("users", "assignments", "device_tokens")
+
+
+def _merge_other_tables(c: sqlite3.Connection, run: Callable[[str, str], None]) -> None:
+    def has(schema: str, table: str) -> bool:
+        return c.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE type='table' AND name=?",
+                         (table,)).fetchone() is not None
+
+    for t in _KEYED:
+        if has("main", t) and has("src", t):
+            run(t, f"INSERT OR IGNORE INTO main.{t} SELECT * FROM src.{t}")
+    if has("main", "audit_log") and has("src", "audit_log"):
+        # ids differ between files: an entry is the same when all its content is.
+        run("audit_log", "INSERT INTO main.audit_log (at_utc, actor, action, patient_id, detail) "
+            "SELECT at_utc, actor, action, patient_id, detail FROM src.audit_log s WHERE NOT "
+            "EXISTS (SELECT 1 FROM main.audit_log m WHERE m.at_utc = s.at_utc AND "
+            "m.actor = s.actor AND m.action = s.action AND m.patient_id IS s.patient_id AND "
+            "m.detail IS s.detail)")

@@ -17,8 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
-from wlproto.const import FLAG_CLOCK_UNSET
-from wlproto.records import Epoch, Event
 
 from wearlog.store import clock
 from wearlog.store.errors import (
@@ -29,6 +27,8 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.migrations import LATEST, migrate
+from wlproto.const import FLAG_CLOCK_UNSET
+from wlproto.records import Epoch, Event
 
 EPOCH_COLS = (
     "device_id, seq, time, utc, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, "

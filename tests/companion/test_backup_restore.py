@@ -1,0 +1,140 @@
+"""Online backup and idempotent merge-restore."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from wearlog.store import BackupError, Store
+from wearlog.store.migrations import migrate
+from wlproto.const import EV_SYMPTOM
+from wlproto.records import Epoch, Event
+
+
+def make(path: Path, seqs: range, device: int = 1) -> Store:
+    s = Store(path)
+    s.add_patient("P-7", "America/New_York")
+    s.add_device(device, "P-7")
+    sid = s.begin_sync(device)
+    s.ingest(device, [Epoch(q, 1_780_000_000 + 30 * q, 0, q % 300) for q in seqs], sync_id=sid)
+    s.ingest(device, [Event(100_000 + q, 1_780_000_000 + q, EV_SYMPTOM, 3) for q in seqs[:2]],
+             sync_id=sid)
+    s.end_sync(sid)
+    return s
+
+
+def table(s: Store, name: str, cols: str) -> list[tuple]:
+    return s.conn.execute(f"SELECT {cols} FROM {name} ORDER BY 1, 2").fetchall()
+
+
+def test_backup_is_a_consistent_standalone_copy(tmp_path: Path) -> None:
+    s = make(tmp_path / "live.db", range(500))
+    out = s.backup(tmp_path / "bk" / "copy.db")
+    copy = sqlite3.connect(out)
+    assert copy.execute("SELECT COUNT(*) FROM epochs").fetchone()[0] == 500
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one file to carry
+    copy.close()
+    with pytest.raises(BackupError, match="live database"):
+        s.backup(tmp_path / "live.db")
+    s.close()
+
+
+def test_backup_while_another_connection_writes(tmp_path: Path) -> None:
+    s = make(tmp_path / "live.db", range(100))
+    writer = Store(tmp_path / "live.db")
+    stop = threading.Event()
+
+    def write() -> None:
+        q = 1000
+        while not stop.is_set():
+            writer.ingest(1, [Epoch(q + i, 1_790_000_000 + 30 * (q + i)) for i in range(64)])
+            q += 64
+
+    th = threading.Thread(target=write)
+    th.start()
+    try:
+        for k in range(5):
+            out = s.backup(tmp_path / f"b{k}.db")
+            c = sqlite3.connect(out)
+            n = c.execute("SELECT COUNT(*) FROM epochs").fetchone()[0]
+            c.close()
+            assert (n - 100) % 64 == 0  # only whole batches, never half of one
+    finally:
+        stop.set()
+        th.join()
+    writer.close()
+    s.close()
+
+
+def test_restore_merges_without_duplicates_or_overwrites(tmp_path: Path) -> None:
+    a = make(tmp_path / "a.db", range(0, 300))
+    a.backup(tmp_path / "a-backup.db")
+    # the live database moves on: more records, and one stored row differs from the backup
+    a.ingest(1, [Epoch(q, 1_780_000_000 + 30 * q) for q in range(300, 400)])
+    a.conn.execute("UPDATE epochs SET enmo_dmg = 4242 WHERE seq = 5")
+    added = a.restore(tmp_path / "a-backup.db")
+    assert added["epochs"] == 0 and added["events"] == 0 and added["syncs"] == 0
+    assert a.counts()["epochs"] == 400
+    assert a.conn.execute("SELECT enmo_dmg FROM epochs WHERE seq=5").fetchone()[0] == 4242
+
+    # into an empty database: everything comes back, and again adds nothing
+    b = Store(tmp_path / "b.db")
+    added = b.restore(tmp_path / "a-backup.db")
+    assert added["epochs"] == 300 and added["events"] == 2 and added["patients"] == 1
+    bk = sqlite3.connect(tmp_path / "a-backup.db")
+    cols = "device_id, seq, time, utc, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps"
+    want = bk.execute(f"SELECT {cols} FROM epochs ORDER BY 1, 2").fetchall()
+    assert len(want) == 300
+    assert table(b, "epochs", cols) == want
+    bk.close()
+    assert b.restore(tmp_path / "a-backup.db") == {k: 0 for k in added}
+    # every record still points at its sync audit row
+    assert b.conn.execute(
+        "SELECT COUNT(*) FROM epochs e JOIN syncs s ON s.sync_id = e.sync_id"
+    ).fetchone()[0] == 300
+    a.close()
+    b.close()
+
+
+def test_restore_two_devices_merges_both(tmp_path: Path) -> None:
+    a = make(tmp_path / "a.db", range(50), device=1)
+    b = make(tmp_path / "b.db", range(70), device=2)
+    b.backup(tmp_path / "b-bk.db")
+    a.restore(tmp_path / "b-bk.db")
+    assert a.counts()["epochs"] == 120 and a.counts()["syncs"] == 2
+    a.close()
+    b.close()
+
+
+def test_restore_from_an_older_schema_backup(tmp_path: Path) -> None:
+    old = tmp_path / "v1.db"
+    conn = sqlite3.connect(old, isolation_level=None)
+    migrate(conn, target=1)
+    conn.execute("INSERT INTO patients VALUES ('P-1', 'UTC', NULL, 0)")
+    conn.execute("INSERT INTO devices (device_id, patient_id) VALUES (9, 'P-1')")
+    conn.execute("INSERT INTO epochs (device_id, seq, time, flags, enmo_dmg, mad_dmg, "
+                 "zangle_deg, dangle_ddeg, steps, temp_hc) VALUES (9, 0, 1780000000, 0, 1, 1, "
+                 "0, 0, 0, 0)")
+    conn.close()
+    before = old.read_bytes()
+    s = Store(tmp_path / "new.db")
+    assert s.restore(old)["epochs"] == 1
+    assert s.conn.execute("SELECT utc FROM epochs").fetchone()[0] == 1_780_000_000
+    assert old.read_bytes() == before  # the backup file itself is never modified
+    s.close()
+
+
+def test_restore_refuses_bad_sources(tmp_path: Path) -> None:
+    s = Store(tmp_path / "s.db")
+    with pytest.raises(BackupError, match="does not exist"):
+        s.restore(tmp_path / "missing.db")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(BackupError, match="not a Wearlog database"):
+        s.restore(junk)
+    assert s.counts()["epochs"] == 0
+    s.close()

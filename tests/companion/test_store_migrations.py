@@ -1,0 +1,93 @@
+"""Every earlier schema version upgrades to the current one without losing a row."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from wearlog.store import LATEST, SchemaTooNewError, Store
+from wearlog.store.migrations import current_version, migrate
+from wlproto.records import Epoch
+
+
+def seed(conn: sqlite3.Connection, version: int) -> None:
+    """Rows as the Wearlog of that schema version wrote them."""
+    if version == 0:
+        return
+    conn.execute("INSERT INTO patients VALUES ('P-old', 'Europe/Berlin', NULL, 1)")
+    conn.execute("INSERT INTO devices (device_id, patient_id, name, added_utc) "
+                 "VALUES (3, 'P-old', 'WL-0003', 1)")
+    conn.execute("INSERT INTO syncs (device_id, started_utc, status, records_new) "
+                 "VALUES (3, 10, 'ok', 3)")
+    if version >= 3:  # from v3 on, every sync got a uid at begin_sync
+        conn.execute("UPDATE syncs SET sync_uid='0f0e'")
+    for seq, flags in ((0, 0), (1, 2), (2, 0)):  # seq 1 was written before the clock was set
+        cols = "device_id, seq, time, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, " \
+               "steps, temp_hc, sync_id"
+        t = 1_780_000_000 + 30 * seq if flags == 0 else 77
+        conn.execute(f"INSERT INTO epochs ({cols}) VALUES (3, ?, ?, ?, 50, 5, 10, 3, 2, 40, 1)",
+                     (seq, t, flags))
+        if version >= 2:  # from v2 on, Wearlog wrote the UTC column at ingest
+            conn.execute("UPDATE epochs SET utc=? WHERE seq=?", (None if flags else t, seq))
+    conn.execute("INSERT INTO events (device_id, seq, time, flags, etype, value, arg, aux, "
+                 "sync_id) VALUES (3, 3, 1780000100, 0, 1, 5, 0, 0, 1)")
+    conn.commit()
+
+
+@pytest.mark.parametrize("from_version", range(LATEST))
+def test_upgrade_from_every_earlier_version(tmp_path: Path, from_version: int) -> None:
+    p = tmp_path / f"v{from_version}.db"
+    conn = sqlite3.connect(p, isolation_level=None)
+    assert migrate(conn, target=from_version) == from_version
+    seed(conn, from_version)
+    conn.close()
+
+    s = Store(p)
+    assert s.version == LATEST == current_version(s.conn)
+    tables = set(s.db.table_names())
+    assert {"patients", "devices", "epochs", "events", "syncs", "nights", "days",
+            "schema_version", "clock_syncs"} <= tables
+    if from_version:
+        assert s.counts()["epochs"] == 3 and s.counts()["events"] == 1
+        assert s.device(3)["patient_id"] == "P-old"
+        assert s.device(3)["epoch_s"] == 30
+        utc = dict(s.conn.execute("SELECT seq, utc FROM epochs").fetchall())
+        # the clock-unset one is left for re-anchoring
+        assert utc == {0: 1_780_000_000, 1: None, 2: 1_780_000_060}
+        assert s.conn.execute("SELECT sync_uid FROM syncs").fetchone()[0]
+    # the upgraded file works like a new one
+    s.add_patient("P-new")
+    s.add_device(4, "P-new")
+    assert s.ingest(4, [Epoch(0, 1_780_000_000)]) == 1
+    assert s.ingest(4, [Epoch(0, 1_780_000_000)]) == 0
+    s.close()
+    # reopening does not migrate twice
+    s2 = Store(p)
+    assert s2.conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == LATEST
+    s2.close()
+
+
+def test_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
+    p = tmp_path / "future.db"
+    Store(p).close()
+    conn = sqlite3.connect(p)
+    conn.execute("INSERT INTO schema_version VALUES (?, 0)", (LATEST + 1,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaTooNewError, match="upgrade Wearlog"):
+        Store(p)
+
+
+def test_failed_step_leaves_previous_version_intact(tmp_path: Path) -> None:
+    p = tmp_path / "half.db"
+    conn = sqlite3.connect(p, isolation_level=None)
+    migrate(conn, target=1)
+    conn.execute("CREATE TABLE clock_syncs (x INTEGER)")  # makes step 2 fail half-way
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn)
+    assert current_version(conn) == 1
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(epochs)")]
+    assert "utc" not in cols  # the ALTER before the failure was rolled back
+    conn.close()
