@@ -1,0 +1,118 @@
+"""Home-sync upload client: push a device's records to a dashboard server with its token.
+
+Records go in batches, each stored by the server in one transaction; the server ignores
+(device_id, seq) pairs it already holds, so re-uploading duplicates nothing and an
+interrupted upload is simply run again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+from typing import Any
+
+import httpx
+
+from wearlog.export.errors import (
+    UploadAuthError,
+    UploadError,
+    UploadRejectedError,
+    UploadUnreachableError,
+)
+
+UPLOAD_PATH = "/api/upload"
+BATCH_RECORDS = 5000
+EPOCH_FIELDS = ("seq", "time", "flags", "enmo_dmg", "mad_dmg", "zangle_deg", "dangle_ddeg",
+                "steps", "temp_hc")
+EVENT_FIELDS = ("seq", "time", "flags", "etype", "value", "arg", "aux")
+
+
+@dataclasses.dataclass
+class UploadResult:
+    device_id: int
+    sent: int = 0  # records sent
+    new: int = 0  # records the server did not have yet
+    batches: int = 0
+    last_seq: int | None = None  # highest sequence the server acknowledged
+
+
+def _connection(db: Any) -> tuple[sqlite3.Connection, bool]:
+    if hasattr(db, "conn") and isinstance(db.conn, sqlite3.Connection):  # a Store
+        return db.conn, False
+    if isinstance(db, sqlite3.Connection):
+        return db, False
+    if isinstance(db, str | os.PathLike):
+        uri = f"file:{os.fspath(db)}?mode=ro"
+        try:
+            return sqlite3.connect(uri, uri=True), True
+        except sqlite3.Error as e:
+            raise UploadError(f"cannot open the database {os.fspath(db)!r}: {e}") from e
+    raise UploadError(f"upload needs a Store, a connection or a database path, got {db!r}")
+
+
+def _rows(conn: sqlite3.Connection, table: str, fields: tuple[str, ...], device_id: int,
+          since_seq: int) -> list[dict[str, int]]:
+    sql = (f"SELECT {', '.join(fields)} FROM {table} WHERE device_id=? AND seq>=? "
+           "ORDER BY seq")
+    return [dict(zip(fields, r, strict=True)) for r in conn.execute(sql, (device_id, since_seq))]
+
+
+def upload(
+    url: str, token: str, db: Any, device_id: int, since_seq: int | None = None,
+    *, timeout_s: float = 30.0, batch_records: int = BATCH_RECORDS,
+    transport: httpx.BaseTransport | None = None,
+) -> UploadResult:
+    """Send the device's epochs and events with seq >= since_seq (all if None).
+
+    url: the dashboard's base URL (e.g. https://clinic.example/); db: a Store, an sqlite3
+    connection or a database path. Raises UploadAuthError for a refused token,
+    UploadRejectedError for refused data, UploadUnreachableError for network trouble.
+    """
+    conn, owned = _connection(db)
+    try:
+        since = 0 if since_seq is None else int(since_seq)
+        epochs = _rows(conn, "epochs", EPOCH_FIELDS, device_id, since)
+        events = _rows(conn, "events", EVENT_FIELDS, device_id, since)
+    finally:
+        if owned:
+            conn.close()
+    result = UploadResult(device_id=device_id)
+    endpoint = url.rstrip("/") + UPLOAD_PATH
+    headers = {"Authorization": f"Bearer {token}"}
+    records = [("epochs", r) for r in epochs] + [("events", r) for r in events]
+    with httpx.Client(timeout=timeout_s, transport=transport) as client:
+        for i in range(0, max(len(records), 1), batch_records):
+            chunk = records[i:i + batch_records]
+            body = {
+                "device_id": device_id,
+                "epochs": [r for k, r in chunk if k == "epochs"],
+                "events": [r for k, r in chunk if k == "events"],
+            }
+            reply = _post(client, endpoint, headers, body)
+            result.sent += len(chunk)
+            result.new += int(reply["new"])
+            result.batches += 1
+            if reply.get("last_seq") is not None:
+                result.last_seq = max(result.last_seq or 0, int(reply["last_seq"]))
+    return result
+
+
+def _post(client: httpx.Client, endpoint: str, headers: dict[str, str],
+          body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        resp = client.post(endpoint, json=body, headers=headers)
+    except httpx.HTTPError as e:
+        raise UploadUnreachableError(f"cannot reach {endpoint}: {e}") from e
+    if resp.status_code == 200:
+        return dict(resp.json())
+    try:
+        detail = resp.json().get("detail")
+    except ValueError:
+        detail = resp.text[:200]
+    msg = f"upload refused by {endpoint} (HTTP {resp.status_code}): {detail}"
+    if resp.status_code in (401, 403):
+        raise UploadAuthError(msg, resp.status_code)
+    if 400 <= resp.status_code < 500:
+        raise UploadRejectedError(msg, resp.status_code)
+    raise UploadError(msg, resp.status_code)

@@ -1,0 +1,78 @@
+"""Request dependencies: the database connection, the signed-in user, patient access."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from wearlog.accounts.db import connect
+from wearlog.accounts.errors import UnknownUserError
+from wearlog.accounts.users import User, Users
+from wearlog.web.security import Sessions
+from wearlog.web.settings import Settings
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to /login."""
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_sessions(request: Request) -> Sessions:
+    return request.app.state.sessions  # type: ignore[no-any-return]
+
+
+def get_conn(settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[sqlite3.Connection]:
+    """One connection per request: SQLite connections are not shared between threads."""
+    conn = connect(str(settings.db_path))
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+Conn = Annotated[sqlite3.Connection, Depends(get_conn)]
+
+
+def session_user(request: Request, conn: sqlite3.Connection, sessions: Sessions) -> User | None:
+    s = sessions.read(request)
+    if "u" not in s:
+        return None
+    try:
+        user = Users(conn).get(s["u"])
+    except UnknownUserError:
+        return None
+    # A password change or removal bumps session_gen: older cookies stop working.
+    return user if user.session_gen == s.get("g") else None
+
+
+def api_user(request: Request, conn: Conn,
+             sessions: Annotated[Sessions, Depends(get_sessions)]) -> User:
+    user = session_user(request, conn, sessions)
+    if user is None:
+        raise HTTPException(401, "sign in at /login first", headers={"WWW-Authenticate": "Cookie"})
+    return user
+
+
+def page_user(request: Request, conn: Conn,
+              sessions: Annotated[Sessions, Depends(get_sessions)]) -> User:
+    user = session_user(request, conn, sessions)
+    if user is None:
+        raise LoginRequired
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+PageUser = Annotated[User, Depends(page_user)]
+
+
+def check_patient(conn: sqlite3.Connection, user: User, patient_id: str) -> str:
+    """404 for patients the user may not see, exactly as for ones that do not exist."""
+    if not Users(conn).can_access(user, patient_id):
+        raise HTTPException(404, f"no patient {patient_id!r} among your patients")
+    return patient_id

@@ -1,0 +1,93 @@
+"""Sign in and out: CSRF-checked forms, rate-limited, session rotated on sign-in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from wearlog.accounts.audit import audit
+from wearlog.accounts.errors import BadCredentialsError
+from wearlog.accounts.users import Users
+from wearlog.web.deps import Conn, get_sessions
+from wearlog.web.security import CSRF_FIELD, Sessions
+
+router = APIRouter(include_in_schema=False)
+SessionsDep = Annotated[Sessions, Depends(get_sessions)]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: an open redirect would let a phishing link borrow our login."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc or "\\" in target else target
+
+
+def _login_page(request: Request, sessions: Sessions, error: str | None = None,
+                status: int = 200, next_: str = "/", headers: dict[str, str] | None = None,
+                ) -> HTMLResponse:
+    session = sessions.read(request)
+    if "c" not in session:
+        session = sessions.new()
+    resp = request.app.state.templates.TemplateResponse(
+        request, "login.html",
+        {"csrf": session["c"], "error": error, "next": _safe_next(next_)},
+        status_code=status, headers=headers,
+    )
+    sessions.set_cookie(request, resp, session)
+    return resp  # type: ignore[no-any-return]
+
+
+@router.get("/login")
+def login_form(request: Request, sessions: SessionsDep, next: str = "/") -> Response:
+    return _login_page(request, sessions, next_=next)
+
+
+@router.post("/login")
+def login(
+    request: Request, conn: Conn, sessions: SessionsDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    session = sessions.read(request)
+    if not sessions.csrf_ok(session, csrf_token):
+        return _login_page(request, sessions, "Your sign-in form expired: please try again.",
+                           403, next)
+    limiter = request.app.state.limiter
+    ip = request.client.host if request.client else "?"
+    keys = (f"user:{username.lower()}", f"ip:{ip}")
+    wait = limiter.retry_after(*keys)
+    if wait:
+        return _login_page(request, sessions,
+                           f"Too many failed sign-ins: wait {wait} seconds and try again.",
+                           429, next, headers={"Retry-After": str(wait)})
+    try:
+        user = Users(conn).authenticate(username.strip().lower(), password)
+    except BadCredentialsError:
+        limiter.failed(*keys)
+        audit(conn, username[:64] or "?", "login-failed", detail=ip)
+        return _login_page(request, sessions, "Wrong username or password.", 401, next)
+    limiter.succeeded(keys[0])
+    audit(conn, user.username, "login", detail=ip)
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    sessions.set_cookie(request, resp, sessions.new(user.username, user.session_gen))
+    return resp
+
+
+@router.post("/logout")
+def logout(
+    request: Request, sessions: SessionsDep,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
+) -> Response:
+    session = sessions.read(request)
+    if not sessions.csrf_ok(session, csrf_token):
+        return Response("CSRF token missing or wrong: reload the page and try again.",
+                        status_code=403, media_type="text/plain")
+    resp = RedirectResponse("/login", status_code=303)
+    sessions.set_cookie(request, resp, sessions.new())
+    return resp

@@ -1,0 +1,46 @@
+"""Server-rendered pages: the patient list and one patient's summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from wearlog.accounts.audit import audit
+from wearlog.accounts.users import Users
+from wearlog.web import data
+from wearlog.web.deps import Conn, PageUser, check_patient
+from wearlog.web.schemas import RangeDays
+
+router = APIRouter(include_in_schema=False)
+
+
+def _render(request: Request, name: str, ctx: dict[str, object], status: int = 200
+            ) -> HTMLResponse:
+    s = request.app.state.sessions.read(request)
+    ctx = {"csrf": s.get("c", ""), "disclaimer": data.disclaimer(), **ctx}
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, name, ctx, status_code=status)
+
+
+@router.get("/", response_class=HTMLResponse)
+def patient_list(request: Request, conn: Conn, user: PageUser) -> HTMLResponse:
+    rows = data.patient_list(conn, Users(conn).patients_of(user))
+    audit(conn, user.username, "list", detail=f"{len(rows)} patients")
+    return _render(request, "patients.html", {"user": user, "rows": rows})
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_summary(
+    request: Request, conn: Conn, user: PageUser, patient_id: str,
+    days: RangeDays = RangeDays.two_weeks, end: dt.date | None = None,
+) -> HTMLResponse:
+    check_patient(conn, user, patient_id)
+    dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
+    summary = data.summary(conn, patient_id, dates)
+    audit(conn, user.username, "view", patient_id, f"summary {int(days)} d to {dates[-1]}")
+    return _render(request, "patient.html", {
+        "user": user, "s": summary, "days": int(days), "ranges": data.RANGES,
+        "end": dates[-1].isoformat(),
+    })

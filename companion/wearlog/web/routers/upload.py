@@ -1,0 +1,73 @@
+"""Upload endpoint for home sync: a per-device bearer token, idempotent, all or nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from wearlog.accounts.audit import audit
+from wearlog.accounts.errors import RevokedTokenError, TokenError
+from wearlog.accounts.tokens import DeviceToken, verify_token
+from wearlog.store import Store, StoreError
+from wearlog.web.deps import Conn
+from wearlog.web.schemas import Error, UploadIn, UploadOut
+from wlproto.records import Epoch, Event
+
+router = APIRouter(prefix="/api", tags=["upload"])
+bearer = HTTPBearer(auto_error=False, description="Device upload token from `wearlog token create`")
+
+
+def device_token(
+    conn: Conn, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> DeviceToken:
+    if creds is None:
+        raise HTTPException(401, "send the device token as 'Authorization: Bearer wlt_...'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return verify_token(conn, creds.credentials)
+    except RevokedTokenError as e:
+        raise HTTPException(401, str(e), headers={"WWW-Authenticate": "Bearer"}) from e
+    except TokenError as e:
+        raise HTTPException(401, str(e), headers={"WWW-Authenticate": "Bearer"}) from e
+
+
+@router.post(
+    "/upload", response_model=UploadOut,
+    responses={
+        401: {"model": Error, "description": "Missing, unknown or revoked device token"},
+        403: {"model": Error, "description": "Token is for another device"},
+        409: {"model": Error, "description": "Device no longer belongs to the token's patient"},
+        413: {"model": Error, "description": "Body larger than the upload limit"},
+    },
+)
+def upload(request: Request, body: UploadIn, conn: Conn,
+           token: Annotated[DeviceToken, Depends(device_token)]) -> dict[str, Any]:
+    """Store epochs and events of the token's device; records already held are ignored."""
+    if body.device_id != token.device_id:
+        raise HTTPException(403, f"this token may upload only device {token.device_id}")
+    owner = conn.execute(
+        "SELECT patient_id FROM devices WHERE device_id=?", (token.device_id,)
+    ).fetchone()
+    if owner is None or owner[0] != token.patient_id:
+        raise HTTPException(409, "the device was re-assigned to another patient: "
+                                 "revoke this token and create a new one")
+    records: list[Epoch | Event] = [Epoch(**r.model_dump()) for r in body.epochs]
+    records += [Event(**r.model_dump()) for r in body.events]
+    settings = request.app.state.settings
+    with Store(settings.db_path) as store:
+        try:
+            new = store.ingest(token.device_id, records)  # one transaction
+        except StoreError as e:
+            raise HTTPException(422, str(e)) from e
+        if new:
+            sync_id = store.begin_sync(token.device_id, note=f"upload token {token.token_id}")
+            with store.transaction() as c:
+                c.execute("UPDATE syncs SET records_new=? WHERE sync_id=?", (new, sync_id))
+            store.end_sync(sync_id, "ok")
+    audit(conn, f"token:{token.token_id}", "upload", token.patient_id,
+          f"device {token.device_id}: {len(records)} sent, {new} new")
+    seqs = [r.seq for r in records]
+    return {"device_id": token.device_id, "received": len(records), "new": new,
+            "last_seq": max(seqs) if seqs else None}

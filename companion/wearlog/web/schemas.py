@@ -1,0 +1,119 @@
+"""Request and response models of the JSON API (these make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from wlproto.const import EV_SYMPTOM, EVENT_TYPES, FLAGS_MASK, SEVERITY_MAX, SEVERITY_MIN
+
+U8 = Annotated[int, Field(ge=0, le=255)]
+U16 = Annotated[int, Field(ge=0, le=65535)]
+U32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
+Flags = Annotated[int, Field(ge=0, le=FLAGS_MASK)]
+MAX_UPLOAD_RECORDS = 50_000
+
+
+class Error(BaseModel):
+    detail: str
+
+
+class EpochIn(BaseModel):
+    """One 30-s epoch, fields and units as in wlproto.records.Epoch."""
+
+    model_config = ConfigDict(extra="forbid")
+    seq: U32
+    time: U32
+    flags: Flags = 0
+    enmo_dmg: U16 = 0
+    mad_dmg: U16 = 0
+    zangle_deg: Annotated[int, Field(ge=-90, le=90)] = 0
+    dangle_ddeg: U8 = 0
+    steps: U8 = 0
+    temp_hc: Annotated[int, Field(ge=-128, le=127)] = -128
+
+
+class EventIn(BaseModel):
+    """One event, fields as in wlproto.records.Event."""
+
+    model_config = ConfigDict(extra="forbid")
+    seq: U32
+    time: U32
+    flags: Flags = 0
+    etype: Literal[*EVENT_TYPES]  # type: ignore[valid-type]
+    value: U8 = 0
+    arg: U32 = 0
+    aux: U16 = 0
+
+    @model_validator(mode="after")
+    def _severity(self) -> EventIn:
+        if self.etype == EV_SYMPTOM and not SEVERITY_MIN <= self.value <= SEVERITY_MAX:
+            raise ValueError(
+                f"symptom severity must be {SEVERITY_MIN}..{SEVERITY_MAX}, got {self.value}"
+            )
+        return self
+
+
+class UploadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    device_id: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    epochs: Annotated[list[EpochIn], Field(max_length=MAX_UPLOAD_RECORDS)] = []
+    events: Annotated[list[EventIn], Field(max_length=MAX_UPLOAD_RECORDS)] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> UploadIn:
+        seqs = [r.seq for r in self.epochs] + [r.seq for r in self.events]
+        if len(seqs) != len(set(seqs)):
+            raise ValueError("each seq may appear once per upload (epochs and events share seq)")
+        return self
+
+
+class UploadOut(BaseModel):
+    device_id: int
+    received: int
+    new: int
+    last_seq: int | None
+
+
+class PatientRow(BaseModel):
+    patient_id: str
+    last_sync_utc: int | None
+    last_data_utc: int | None
+    wear_hours_7d: float
+    high_severity_7d: int
+    sleep_worse: bool | None
+    flags: list[str]
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    patient_id: str
+    range_days: int
+    analysis_available: bool
+    nights: list[dict[str, Any]]
+    days: list[dict[str, Any]]
+    symptoms: list[dict[str, int]]
+    completeness: list[dict[str, Any]]
+    rhythm: dict[str, Any]
+    topics: dict[str, Any]
+    disclaimer: str
+
+
+class Actogram(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    patient_id: str
+    dates: list[str]
+    epoch_s: int
+    per_day: int
+    values_b64: str
+    epochs_with_data: int
+
+
+class RangeDays(IntEnum):
+    """The summary ranges a clinician can pick."""
+
+    two_weeks = 14
+    thirty_days = 30
+    ninety_days = 90
