@@ -44,7 +44,7 @@ class Wearer:
 def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20),
                 seed: int = 0, markers: bool = False, nonwear_days: tuple[int, ...] = (),
                 nap_days: tuple[int, ...] = (), symptom_days: tuple[int, ...] = (),
-                bed_h: float = 23.0, up_h: float = 7.0) -> Wearer:
+                bed_h: float = 23.0, up_h: float = 7.0, jitter_h: float = 0.4) -> Wearer:
     """`days` local days from local midnight of `start`; day i has a night on its evening."""
     rng = np.random.default_rng(seed)
     zone = ZoneInfo(tz)
@@ -91,8 +91,8 @@ def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20
     in_bed = np.zeros(n, dtype=bool)
     for d in range(-1, days - 1):
         day = start + dt.timedelta(days=d)
-        bed = max(idx(day, bed_h + rng.normal(0, 0.4)), 0)
-        up = idx(day + dt.timedelta(days=1), up_h + rng.normal(0, 0.4))
+        bed = max(idx(day, bed_h + rng.normal(0, jitter_h)), 0)
+        up = idx(day + dt.timedelta(days=1), up_h + rng.normal(0, jitter_h))
         lat = int(rng.integers(16, 50))
         state[bed:up] = SLEEP
         in_bed[bed:up] = True
