@@ -11,7 +11,10 @@ import importlib
 import click
 
 # module name under wearlog.commands -> command names it defines
-COMMAND_MODULES: dict[str, tuple[str, ...]] = {}
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "users": ("user", "token"),
+    "serve": ("serve",),
+}
 
 
 class LazyGroup(click.Group):
