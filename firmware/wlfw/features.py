@@ -80,8 +80,8 @@ class Features:
         self._steps = 0
         self._fault = False
 
-    def feed(self, buf, n):
-        """Consume n samples (x, y, z mg interleaved) from buf."""
+    def feed(self, buf, n, start=0):
+        """Consume n samples (x, y, z mg interleaved) from buf, from sample start."""
         m = self._m
         lp = self._lp
         bl = self._bl
@@ -99,16 +99,16 @@ class Features:
         th = self._th
         smin = self._smin
         smax = self._smax
-        i = 0
-        end = 3 * n
+        i = 3 * start
+        end = i + 3 * n
         while i < end:
             x = buf[i]
             y = buf[i + 1]
             z = buf[i + 2]
             i += 3
             s2 = x * x + y * y + z * z
-            # |a| by two Newton steps from the previous sample's |a| (|1: never 0)
-            m = ((m + s2 // m) >> 1) | 1
+            # |a|: one Newton step from the previous sample's |a| (|1: never 0);
+            # it tracks within 2-3 samples after a jump (tests bound the error)
             m = ((m + s2 // m) >> 1) | 1
             if m > _G:
                 enmo += m - _G
@@ -161,14 +161,20 @@ class Features:
 
     def _close_window(self, k):
         win = self._win
-        tot = 0
-        for j in range(k):
-            tot += win[j]
-        mean = tot // k
         dev = 0
-        for j in range(k):
-            d = win[j] - mean
-            dev += d if d > 0 else -d
+        if k == len(win):
+            mean = sum(win) // k
+            for v in win:
+                v -= mean
+                dev += v if v > 0 else -v
+        else:
+            tot = 0
+            for j in range(k):
+                tot += win[j]
+            mean = tot // k
+            for j in range(k):
+                v = win[j] - mean
+                dev += v if v > 0 else -v
         self._dev += dev
         self._devn += k
         if dev == 0 and k == self.win_n:

@@ -1,0 +1,52 @@
+"""The virtual air a virtual wearable advertises on.
+
+One bumble LocalLink carries the wearable's controller; centrals join it
+either in-process (a controller on the same link: tests, `wearlog demo`) or
+from another process over bumble's TCP HCI transport: each `serve_tcp` port
+hosts one more controller whose host is the remote companion
+(`wearlog scan --virtual 127.0.0.1:PORT`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from bumble.controller import Controller
+from bumble.link import LocalLink
+from bumble.transport import open_transport
+
+import wlfw
+
+FIRMWARE = Path(wlfw.__file__).resolve().parents[1]
+HOSTPORT = FIRMWARE / "hostport"
+
+
+def use_host_port() -> None:
+    """Put the host-port stand-ins (machine, micropython, bluetooth) and the
+    firmware tree (drivers/, boards/) on sys.path, once."""
+    for p in (str(FIRMWARE), str(HOSTPORT)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+
+
+class Air:
+    def __init__(self) -> None:
+        self.link = LocalLink()
+        self._transports: list[Any] = []
+        self.controllers: list[Controller] = []
+
+    async def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Accept one remote central's HCI on host:port; returns the port."""
+        t = await open_transport(f"tcp-server:{host}:{port}")
+        self._transports.append(t)
+        self.controllers.append(Controller(f"remote{len(self.controllers)}",
+                                           host_source=t.source, host_sink=t.sink,
+                                           link=self.link))
+        return port
+
+    async def close(self) -> None:
+        for t in self._transports:
+            await t.close()
+        self._transports = []
