@@ -62,6 +62,8 @@ def record_links(
     """
     if not isinstance(patient_id, str) or not patient_id.strip():
         raise LinkStoreError("patient_id must be the patient's non-empty pseudonymous id")
+    if now is not None and now.utcoffset() is None:
+        raise LinkStoreError("now must be timezone-aware (e.g. datetime.now(UTC))")
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     rows: list[dict[str, Any]] = []
     for f in findings:
