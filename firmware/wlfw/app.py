@@ -90,6 +90,7 @@ class App:
         self._last_drain = 0
         self._last_probe = 0
         self._overrun = False
+        self._ep_fault = False  # the sensor failed at some point in this epoch
         self._stuck_logged = False
         self._batt_pct = -1
         self._batt_next = 0
@@ -213,6 +214,7 @@ class App:
         n = 0
         imu = self.imu
         if imu is None:
+            self._ep_fault = True
             if up - self._last_probe >= _PROBE_EVERY_MS:
                 self._open_imu(up)
         else:
@@ -246,8 +248,9 @@ class App:
     def _close_epoch(self):
         fe = self.features
         flags, enmo, mad, z, dang, steps = fe.end_epoch(self._per_epoch)
-        if self.sensor_fault or self.imu is None:
+        if self._ep_fault or self.sensor_fault or self.imu is None:
             flags |= FLAG_SENSOR_FAULT | FLAG_PARTIAL
+        self._ep_fault = self.sensor_fault
         if self._overrun:
             flags |= FLAG_PARTIAL
             self._overrun = False

@@ -35,8 +35,8 @@ STEP_MAX_INTERVAL_MS = const(1500)  # a longer gap ends the walking run
 STEP_MIN_RUN = const(6)  # steps are counted only once a run reaches this
 
 # Non-wear: an epoch is "still" below these; FLAG_NONWEAR once still for long.
-NONWEAR_MAD_DMG = const(25)  # 2.5 mg
-NONWEAR_DANGLE_DDEG = const(5)  # 0.5 degree
+NONWEAR_MAD_DMG = const(20)  # 2.0 mg (sensor noise alone is about 1.3 mg)
+NONWEAR_DANGLE_DDEG = const(20)  # 2 degrees: noise near vertical reaches 1
 NONWEAR_RUN_EPOCHS = const(20)  # 10 min of still epochs
 STUCK_WINDOWS = const(12)  # 1 min of identical magnitudes = stuck sensor
 

@@ -387,7 +387,7 @@ class Wearer:
             return g + 120 * self._smooth(rng.standard_normal((n, 3)), 3)
         if s.kind in (SLEEP, NAP):
             g = self._gravity(np.full(n, s.pitch), np.full(n, s.roll))
-            tremor = 6 * self._smooth(rng.standard_normal((n, 3)), 4)
+            tremor = 8 * self._smooth(rng.standard_normal((n, 3)), 4)  # pulse, breathing
             acc = g + tremor
             # twitches: about one every 4 minutes, a second of movement
             for _ in range(int(rng.poisson(n / self.rate_hz / 240))):
