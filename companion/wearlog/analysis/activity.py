@@ -9,7 +9,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.runs import keep_runs_at_least, runs
+from wearlog.analysis.runs import close_gaps, keep_runs_at_least, runs
 from wearlog.analysis.timeline import Timeline, local_bounds
 from wlproto.const import EV_SYMPTOM
 
@@ -25,7 +25,7 @@ def bout_epochs(active: np.ndarray, width: int, fraction: float) -> np.ndarray:
     return out
 
 
-def analyse_day(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray, sib: np.ndarray,
+def analyse_day(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray, still: np.ndarray,
                 in_spt: np.ndarray, cfg: AnalysisConfig, patient_id: str) -> dict | None:
     i0 = tl.index(local_bounds(day, tz, 0))
     i1 = tl.index(local_bounds(day + dt.timedelta(days=1), tz, 0))
@@ -42,7 +42,9 @@ def analyse_day(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray, sib:
     mvpa = mod | vig
     bouts = bout_epochs(mvpa, int(cfg.bout_min / ep_min), cfg.bout_fraction) & awake
     active_runs = [b - a for a, b in runs(awake & (enmo >= cfg.light_mg))]
-    naps = keep_runs_at_least(sib[i0:i1] & awake, int(cfg.nap_min / ep_min))
+    # a nap may hold brief position shifts: close interruptions up to nap_gap_min first
+    napish = close_gaps(still[i0:i1] & awake, int(cfg.nap_gap_min / ep_min)) & awake
+    naps = keep_runs_at_least(napish, int(cfg.nap_min / ep_min))
     wear_min = float(w.sum() * ep_min)
     t0, t1 = tl.start + i0 * tl.epoch_s, tl.start + i1 * tl.epoch_s
     sev = [v for t, e, v in tl.events if e == EV_SYMPTOM and t0 <= t < t1]

@@ -33,12 +33,19 @@ class AnalysisConfig:
     hdcza_max_deg: float = 2.5
     hdcza_block_min: float = 30.0
     hdcza_gap_min: float = 60.0
+    # Our one change to HDCZA: when measuring a gap between kept blocks, low-movement
+    # stretches shorter than 30 min inside it do not count as gap. The published order
+    # (drop < 30 min, then merge < 60 min) splits nights broken by awakenings close
+    # together, which fragmented sleep (common in fibromyalgia) produces; False = as published.
+    hdcza_bridge_short_blocks: bool = True
     # Night metrics.
     awakening_min: float = 5.0  # a wake run inside sleep counts as an awakening from this long
     min_tib_h: float = 2.0
     night_min_worn_frac: float = 0.9
-    # Naps: sustained inactivity outside the sleep period of at least this long.
+    # Naps: a still arm (as for sleep) outside the sleep period for at least this long. Candidate
+    # naps only: quiet sitting with a motionless arm looks the same to a wrist logger.
     nap_min: float = 20.0
+    nap_gap_min: float = 1.0  # interruptions (a turn, a scratch) up to this long stay in the nap
     # Non-wear: a 60-min window (moved in 15-min steps) where the arm angle range stays
     # within 2 deg and movement (MAD) stays at sensor-noise level is off the wrist.
     nonwear_window_min: float = 60.0

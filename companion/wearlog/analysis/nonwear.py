@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from wearlog.analysis.config import AnalysisConfig
+from wearlog.analysis.runs import runs
 from wearlog.analysis.timeline import Timeline
 from wlproto.const import FLAG_NONWEAR
 
@@ -37,7 +38,24 @@ def detect_nonwear(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
         mad_mean = np.where(npres > 0, mad_sum / np.maximum(npres, 1), 0.0)
     still = (npres > 0) & (zrange <= cfg.nonwear_z_range_deg) & (mad_mean <= cfg.nonwear_mad_mg)
     hint = (npres > 0) & (hinted * 2 >= npres) & (zrange <= cfg.nonwear_hint_z_range_deg)
+    found = np.zeros(tl.n, dtype=bool)
     for w in np.flatnonzero(still | hint):
         s = w * step
-        nonwear[s: s + win] = True
-    return nonwear
+        found[s: s + win] = True
+    return nonwear | _grow_edges(tl, found, cfg)
+
+
+def _grow_edges(tl: Timeline, found: np.ndarray, cfg: AnalysisConfig) -> np.ndarray:
+    """Windows move in 15-min steps: extend each found stretch epoch by epoch while the
+    logger stays as flat and still as at the stretch's edge."""
+    out = found.copy()
+    flat_mad = 2 * cfg.nonwear_mad_mg
+    for a, b in runs(found):
+        for edge, step, stop in ((a, -1, -1), (b - 1, 1, tl.n)):
+            z0 = tl.z[edge]
+            i = edge + step
+            while (i != stop and tl.present[i] and abs(tl.z[i] - z0) <= cfg.nonwear_z_range_deg
+                   and tl.mad[i] <= flat_mad and tl.dangle[i] <= 0.5):
+                out[i] = True
+                i += step
+    return out

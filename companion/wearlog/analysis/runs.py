@@ -29,3 +29,13 @@ def rolling_median(x: np.ndarray, width: int) -> np.ndarray:
     left = width // 2
     padded = np.pad(x, (left, width - 1 - left), mode="edge")
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+
+
+def close_gaps(mask: np.ndarray, max_gap: int) -> np.ndarray:
+    """Fill runs of False no longer than max_gap that lie between two runs of True."""
+    out = np.asarray(mask, dtype=bool).copy()
+    r = runs(out)
+    for (_, b), (a2, _) in zip(r, r[1:], strict=False):
+        if a2 - b <= max_gap:
+            out[b:a2] = True
+    return out

@@ -49,13 +49,19 @@ def hdcza_period(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig,
         return None
     thr = np.percentile(sig[worn], cfg.hdcza_percentile) * cfg.hdcza_multiplier
     thr = min(max(thr, cfg.hdcza_min_deg), cfg.hdcza_max_deg)
-    blocks = [(a, b) for a, b in runs((sig < thr) & worn)
-              if (b - a) * epoch_s >= cfg.hdcza_block_min * 60]
+    cand = runs((sig < thr) & worn)
+    min_len = cfg.hdcza_block_min * 60 / epoch_s
+    blocks = [(a, b) for a, b in cand if b - a >= min_len]
     if not blocks:
         return None
+    short = [(a, b) for a, b in cand if b - a < min_len]
     merged = [blocks[0]]
     for a, b in blocks[1:]:
-        if (a - merged[-1][1]) * epoch_s < cfg.hdcza_gap_min * 60:
+        gap = a - merged[-1][1]
+        if cfg.hdcza_bridge_short_blocks:
+            # low-movement stretches < 30 min inside the gap are not counted as gap
+            gap -= sum(e - d for d, e in short if d >= merged[-1][1] and e <= a)
+        if gap * epoch_s < cfg.hdcza_gap_min * 60:
             merged[-1] = (merged[-1][0], b)
         else:
             merged.append((a, b))

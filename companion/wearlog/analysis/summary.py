@@ -18,6 +18,7 @@ from wearlog.analysis.sleep import (
     analyse_night,
     hdcza_signal,
     sleep_regularity_index,
+    still_epochs,
     sustained_inactivity,
 )
 from wearlog.analysis.timeline import Timeline, load_timeline, local_bounds
@@ -101,6 +102,7 @@ def analyse_patient(store: Store, patient_id: str,
     if tl is not None:
         worn = ~detect_nonwear(tl, cfg)
         sib = sustained_inactivity(tl, worn, cfg)
+        still = still_epochs(tl, cfg) & worn
         sig = hdcza_signal(tl, cfg)
         first = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
         last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
@@ -118,7 +120,7 @@ def analyse_patient(store: Store, patient_id: str,
             d += dt.timedelta(days=1)
         d = first + dt.timedelta(days=1)
         while d <= last:
-            day = analyse_day(tl, d, tz, worn, sib, in_spt, cfg, patient_id)
+            day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id)
             if day is not None:
                 summary.days.append(day)
             d += dt.timedelta(days=1)
