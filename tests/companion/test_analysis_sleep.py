@@ -139,7 +139,8 @@ def test_sleep_regularity_index_tracks_regularity(tmp_path: Path) -> None:
 def test_bridging_short_blocks_keeps_a_fragmented_night_whole(tmp_path: Path) -> None:
     """Seed 21's night of 2026-05-08 has two awakenings 28 min apart: published HDCZA
     keeps only the part after them; our documented change keeps the whole night."""
-    w = make_wearer(9, tz="Europe/London", start=dt.date(2026, 5, 4), seed=21)
+    w = make_wearer(9, tz="Europe/London", start=dt.date(2026, 5, 4), seed=21,
+                    nonwear_days=(3,), nap_days=(5,), symptom_days=(2, 6))
     bed, up = w.truth.nights["2026-05-08"]
     s1, ours = run(tmp_path / "a", w, tz="Europe/London")
     s2, published = run(tmp_path / "b", w, tz="Europe/London",
