@@ -143,8 +143,8 @@ def expected(rule, nights, days, rhythm, end):
         return INSUFFICIENT, nums
     r_mean, b_mean = statistics.fmean(recent), statistics.fmean(base)
     change = r_mean - b_mean if rule["direction"] == "rise" else b_mean - r_mean
-    pct = 100 * change / abs(b_mean) if b_mean else (math.inf if change > 0 else 0.0)
-    fired = change >= rule["min_abs_change"] and pct >= rule["min_rel_change"]
+    rel_ok = 100 * change / abs(b_mean) >= rule["min_rel_change"] if b_mean else change > 0
+    fired = change >= rule["min_abs_change"] and rel_ok
     return (FIRED if fired else NOT_FIRED), nums
 
 

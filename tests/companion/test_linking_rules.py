@@ -333,3 +333,20 @@ def test_bad_rhythm_and_as_of_are_specific_errors():
 def test_default_rules_and_topics_load_from_shared_content():
     nights, days = healthy()
     assert [f.rule_id for f in evaluate(nights, days, RHYTHM)] == [r.id for r in RULES]
+
+
+def test_findings_export_as_plain_json():
+    import json
+
+    nights = [night(i, waso_min=0 if i < N - 7 else 40) for i in range(N)]
+    found = run(nights, healthy()[1])
+    waso = found["waso_rising"]
+    assert waso.status == FIRED and waso.numbers["change_pct"] is None
+    clinician = run(nights, healthy()[1], audience="clinician")["waso_rising"]
+    assert "(+40 min, +n/a %; n = 7 / 21 valid nights)" in clinician.text
+    exported = json.loads(json.dumps([f.to_dict() for f in found.values()], allow_nan=False))
+    by_id = {d["rule_id"]: d for d in exported}
+    assert by_id["waso_rising"]["numbers"]["change_pct"] is None
+    assert by_id["waso_rising"]["numbers"]["recent"] == 40
+    assert by_id["waso_rising"]["topic_ids"] == list(waso.topic_ids)
+    assert by_id["waso_rising"]["text"] == waso.text

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wearlog.education import (
     ContentError,
@@ -180,6 +182,20 @@ def test_malformed_topic_is_rejected_with_its_path(tmp_path, name, text, message
     assert name in str(err.value)
 
 
+def test_malformed_sections_file_is_an_error(tmp_path):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "sections.toml").write_text("section = 'x'\n")
+    with pytest.raises(ContentError, match="\\[\\[section\\]\\] tables"):
+        load_sections(folder)
+    (folder / "sections.toml").write_text("[[section]]\nid = 'a'\n")
+    with pytest.raises(ContentError, match="needs a paragraph number"):
+        load_sections(folder)
+    (folder / "sections.toml").write_text("x = 1\n")
+    with pytest.raises(ContentError, match="declares no"):
+        load_sections(folder)
+
+
 def test_empty_topics_folder_is_an_error(tmp_path):
     folder = tmp_path / "c"
     (folder / "topics").mkdir(parents=True)
@@ -244,6 +260,12 @@ def test_rules_file_level_errors(tmp_path):
     bad.write_text("[[rule]\n")
     with pytest.raises(RuleError, match="not valid TOML"):
         load_rules(bad, topics=TOPICS)
+    bad.write_text("rule = [1, 2]\n")
+    with pytest.raises(RuleError, match="must be \\[\\[rule\\]\\] tables"):
+        load_rules(bad, topics=TOPICS)
+    bad.write_text("rule = []\n")
+    with pytest.raises(RuleError, match="no \\[\\[rule\\]\\]"):
+        load_rules(bad, topics=TOPICS)
     bad.write_text("title = 'no rules'\n")
     with pytest.raises(RuleError, match="no \\[\\[rule\\]\\]"):
         load_rules(bad, topics=TOPICS)
@@ -277,3 +299,49 @@ def test_provenance_says_the_article_lists_no_sources():
     assert "[Insert sources here]" in text
     assert "The article lists no sources." in text
     assert "have not added any citation" in text
+
+
+# --- parsers never fail with anything but their own errors -----------------------
+
+_front_values = st.one_of(
+    st.text(max_size=30), st.integers(), st.booleans(), st.lists(st.text(max_size=12), max_size=3)
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "title", "summary", "audience", "related_metrics",
+                         "source_section", "key_terms", "linkable", "extra"]),
+        _front_values,
+    ),
+    st.text(max_size=200),
+    st.booleans(),
+)
+def test_topic_parser_accepts_or_raises_content_error(tmp_path_factory, meta, body, good_base):
+    import json
+
+    base = {"id": "t", "title": "T", "summary": "S.", "audience": ["wearer"],
+            "related_metrics": [], "source_section": ["condition"], "key_terms": []}
+    fields = {**base, **meta} if good_base else meta
+    front = "\n".join(f"{k} = {json.dumps(v)}" for k, v in fields.items())
+    folder = _content_copy(tmp_path_factory.mktemp("c"), "t.md", f"+++\n{front}\n+++\n{body}")
+    try:
+        topics = load_topics(folder)
+    except ContentError as exc:
+        assert "t.md" in str(exc) or "content" in str(exc)
+    else:
+        assert set(topics) == {"t"} and topics["t"].body.strip()
+
+
+@given(st.dictionaries(st.sampled_from(sorted(BASE_RULE) + ["direction", "baseline_window",
+                                                             "include_invalid", "min_present"]),
+                       _front_values | st.floats(allow_nan=True)))
+def test_rule_parser_accepts_or_raises_rule_error(change):
+    try:
+        rule = parse_rule("r", {**BASE_RULE, **change}, TOPICS)
+    except RuleError:
+        pass
+    else:
+        assert rule.id == change.get("id", BASE_RULE["id"])
+        assert set(rule.topics) <= set(TOPICS)

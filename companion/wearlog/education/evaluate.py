@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -42,6 +43,18 @@ class Finding:
     @property
     def fired(self) -> bool:
         return self.status == FIRED
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-safe dict for exports and APIs (non-finite numbers -> None)."""
+        numbers = {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in self.numbers.items()
+        }
+        return {
+            "rule_id": self.rule_id, "label": self.label, "status": self.status,
+            "text": self.text, "topic_ids": list(self.topic_ids), "numbers": numbers,
+            "window_end": self.window_end,
+        }
 
 
 def _include_invalid(rule: Rule) -> bool:
@@ -96,10 +109,12 @@ def _change(rule: Rule, series: Series, end: dt.date | None) -> tuple[str, Numbe
     r_mean = statistics.fmean(r[rule.metric] for r in recent)
     b_mean = statistics.fmean(r[rule.metric] for r in base)
     change = r_mean - b_mean if rule["direction"] == "rise" else b_mean - r_mean
-    # A zero baseline has no percentage; any rise from zero counts as large.
-    pct = 100.0 * change / abs(b_mean) if b_mean else (math.inf if change > 0 else 0.0)
+    # A zero baseline has no percentage (shown as n/a); any change from zero
+    # then meets the relative test and only the absolute one decides.
+    pct = 100.0 * change / abs(b_mean) if b_mean else None
     nums.update(recent=r_mean, baseline=b_mean, change=change, change_pct=pct)
-    fired = change >= rule["min_abs_change"] and pct >= rule["min_rel_change"]
+    relative_ok = pct >= rule["min_rel_change"] if pct is not None else change > 0
+    fired = change >= rule["min_abs_change"] and relative_ok
     return (FIRED if fired else NOT_FIRED), nums
 
 
@@ -137,6 +152,18 @@ _SERIES_KINDS: dict[str, Callable[[Rule, Series, dt.date | None], tuple[str, Num
     "change_vs_baseline": _change,
     "spread_above": _spread,
 }
+
+
+class _SentenceFormatter(string.Formatter):
+    """str.format, but a number that does not exist reads as 'n/a'."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return "n/a"
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _SentenceFormatter()
 
 
 def _lower_first(text: str) -> str:
@@ -219,7 +246,7 @@ def evaluate(
             status, nums = _SERIES_KINDS[rule.kind](rule, series[rule.series], end)
         if status == FIRED:
             template = rule.template if audience == "wearer" else rule.clinician_template
-            text = template.format(**nums)
+            text = _FORMATTER.format(template, **nums)
             linked = tuple(t for t in rule.topics if topics[t].for_audience(audience))
         elif status == INSUFFICIENT:
             text, linked = _insufficient_text(rule, nums), ()

@@ -157,7 +157,7 @@ def _check_params(where: str, kind: str, raw: dict[str, Any]) -> dict[str, Any]:
                 raise RuleError(f"{where}: {key} must be a number of 0 or more, got {value!r}")
             value = float(value)
         elif key == "direction":
-            if value not in ("rise", "fall"):
+            if not isinstance(value, str) or value not in ("rise", "fall"):
                 raise RuleError(f"{where}: direction must be 'rise' or 'fall', got {value!r}")
         elif key == "include_invalid" and not isinstance(value, bool):
             raise RuleError(f"{where}: include_invalid must be true or false")
@@ -179,15 +179,15 @@ def parse_rule(where: str, raw: Mapping[str, Any], topics: Mapping[str, Topic]) 
         raise RuleError(f"{where}: id must be lower_snake_case text, got {rid!r}")
     where = f"{where} ({rid})"
     kind = raw.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise RuleError(f"{where}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     series = raw.get("series")
-    if series not in KINDS[kind].series:
+    if not isinstance(series, str) or series not in KINDS[kind].series:
         raise RuleError(
             f"{where}: a {kind} rule works on series {sorted(KINDS[kind].series)}, got {series!r}"
         )
     metric = raw.get("metric")
-    if metric not in metric_keys(series):
+    if not isinstance(metric, str) or metric not in metric_keys(series):
         raise RuleError(f"{where}: {metric!r} is not a {series} metric")
     if kind == "count_not_valid" and metric != "valid":
         raise RuleError(f"{where}: a count_not_valid rule must use metric 'valid'")
@@ -245,8 +245,10 @@ def load_rules(
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{path}: not valid TOML ({exc})") from exc
     raw_rules = data.get("rule")
-    if not isinstance(raw_rules, list) or not raw_rules:
+    if not raw_rules:
         raise RuleError(f"{path}: declares no [[rule]] tables")
+    if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
+        raise RuleError(f"{path}: rules must be [[rule]] tables")
     overrides = dict(overrides or {})
     ids = {r.get("id") for r in raw_rules}
     if unknown := set(overrides) - ids:

@@ -79,8 +79,11 @@ def load_sections(folder: Path | None = None) -> dict[str, Section]:
     """The article sections declared in sections.toml, by id."""
     path = (folder or content_dir()) / "sections.toml"
     data = _read_toml(path)
+    raw_sections = data.get("section", [])
+    if not isinstance(raw_sections, list) or not all(isinstance(s, dict) for s in raw_sections):
+        raise ContentError(f"{path}: sections must be [[section]] tables")
     sections: dict[str, Section] = {}
-    for i, raw in enumerate(data.get("section", [])):
+    for i, raw in enumerate(raw_sections):
         sid = raw.get("id")
         if not isinstance(sid, str) or not sid:
             raise ContentError(f"{path}: section #{i + 1} has no id")
