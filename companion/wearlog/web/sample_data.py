@@ -1,0 +1,109 @@
+"""Synthetic but realistic-looking patients for tests, the bench and demos.
+
+Records go in through Store.ingest like real syncs. `nights`/`days` rows are written
+directly from the generator's own ground truth (source='sample'), so tests can assert
+exact figures without depending on the analysis package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import numpy as np
+
+from wearlog.store import Store
+from wlproto.const import EV_SYMPTOM, FLAG_NONWEAR
+from wlproto.records import Epoch, Event
+
+EPOCH_S = 30
+PER_DAY = 86400 // EPOCH_S
+
+
+def make_patient(
+    store: Store, patient_id: str, device_id: int, days: int, *,
+    end_utc: int | None = None, tz: str = "UTC", seed: int = 0,
+    analysis_rows: bool = True, symptoms_per_day: float = 1.0, tst_shift_min: float = 0.0,
+    recent_nights: int = 0,
+) -> dict[str, int]:
+    """Add a patient with `days` days of epochs ending at end_utc (default: now).
+
+    tst_shift_min shortens sleep by that many minutes in the last `recent_nights` nights
+    (to trigger the "sleep worse than baseline" flag). Returns counts of what was written.
+    """
+    rng = np.random.default_rng(seed)
+    end = int(time.time()) if end_utc is None else end_utc
+    end -= end % EPOCH_S
+    start = (end // 86400 - days + 1) * 86400  # UTC midnight: the last day runs up to `end`
+    store.add_patient(patient_id, tz=tz)
+    store.add_device(device_id, patient_id, name=f"WL-{device_id:04X}")
+    n = (end - start) // EPOCH_S
+    t = start + np.arange(n) * EPOCH_S
+    tod = (t % 86400) / 3600.0  # hours, UTC-based clock for simplicity
+    day_idx = (t - start) // 86400
+    # sleep 23:00 -> 07:00, shortened at the start in the recent nights
+    shift_h = np.where(day_idx >= days - recent_nights, tst_shift_min / 60.0, 0.0)
+    asleep = (tod >= 23.0 + np.minimum(shift_h, 0.99)) | (tod < 7.0)
+    asleep &= ~((tod >= 23.0) & (tod < 23.0 + shift_h))
+    enmo = np.where(asleep, rng.integers(0, 30, n),
+                    np.exp(rng.normal(5.5, 1.2, n)).clip(0, 65535)).astype(int)
+    steps = np.where(asleep, 0, rng.poisson(8, n)).clip(0, 255)
+    nonwear = np.zeros(n, dtype=bool)
+    for d in range(days):
+        if rng.random() < 0.3 and d < days - 1:  # an hour off-wrist on some afternoons
+            a = d * PER_DAY + int(rng.integers(13 * 120, 17 * 120))
+            nonwear[a:a + 120] = True
+    enmo[nonwear] = 0
+    steps[nonwear] = 0
+    flags = np.where(nonwear, FLAG_NONWEAR, 0)
+    records: list[Epoch | Event] = [
+        Epoch(i, int(t[i]), int(flags[i]), int(enmo[i]), int(enmo[i] // 2), 0,
+              0 if asleep[i] else 40, int(steps[i]), 60)
+        for i in range(n)
+    ]
+    n_sym = rng.poisson(symptoms_per_day * days)
+    sym_times = np.sort(rng.integers(start, end, n_sym))
+    for k, ts in enumerate(sym_times):
+        records.append(Event(n + k, int(ts), EV_SYMPTOM, int(rng.integers(1, 6))))
+    sync = store.begin_sync(device_id, note="sample data")
+    new = store.ingest(device_id, records, sync_id=sync)
+    store.end_sync(sync, "ok")
+    rows = {"epochs": n, "events": int(n_sym), "new": new, "nights": 0, "days": 0}
+    if analysis_rows:
+        rows.update(_analysis_rows(store, patient_id, start, days, asleep, nonwear, steps,
+                                   enmo, rng))
+    return rows
+
+
+def _analysis_rows(store: Store, pid: str, start: int, days: int, asleep: np.ndarray,
+                   nonwear: np.ndarray, steps: np.ndarray, enmo: np.ndarray,
+                   rng: np.random.Generator) -> dict[str, int]:
+    nights, day_rows = [], []
+    for d in range(days):
+        date = dt.datetime.fromtimestamp(start + d * 86400, dt.UTC).date()
+        sl = slice(d * PER_DAY, (d + 1) * PER_DAY)
+        worn = ~nonwear[sl]
+        active = (~asleep[sl]) & worn
+        mvpa = float(((enmo[sl] >= 1000) & active).sum() * 0.5)
+        sedentary = float(((enmo[sl] < 400) & active).sum() * 0.5)
+        day_rows.append((pid, date.isoformat(), int(steps[sl].sum()), sedentary,
+                         float(active.sum() * 0.5) - sedentary - mvpa, mvpa * 0.8, mvpa * 0.2,
+                         mvpa, mvpa * 0.5, 30.0, 0.0, float(worn.sum() * 0.5), 1, None, None,
+                         None))
+        if (d + 1) * PER_DAY + 7 * 120 > len(asleep):  # that night has not ended yet
+            continue
+        # the night starting this evening: from 23:00 of day d to 07:00 of day d+1
+        ns = slice(d * PER_DAY + 23 * 120, d * PER_DAY + 31 * 120)
+        tib = 480.0
+        tst_true = float(asleep[ns].sum() * 0.5)
+        waso = float(rng.uniform(10, 60))
+        sol = float(rng.uniform(5, 40))
+        tst = max(0.0, tst_true - waso - sol)
+        nights.append((pid, date.isoformat(), start + d * 86400 + 23 * 3600,
+                       start + d * 86400 + 31 * 3600, tib, tst, sol, waso, 100 * tst / tib,
+                       int(rng.integers(1, 8)), 3.0, "sample", 1))
+    with store.transaction() as c:
+        c.executemany("INSERT OR REPLACE INTO nights VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", nights)
+        c.executemany("INSERT OR REPLACE INTO days VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                      day_rows)
+    return {"nights": len(nights), "days": len(day_rows)}

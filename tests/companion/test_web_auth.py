@@ -1,0 +1,286 @@
+"""Who may see what: the authorisation matrix, sessions, CSRF, rate limiting, headers."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from types import SimpleNamespace
+
+import pytest
+from fastapi.testclient import TestClient
+
+from wearlog.accounts import Users, audit_entries, create_token, revoke_token
+from wearlog.store import Store
+from wearlog.web import create_app
+from wearlog.web.sample_data import make_patient
+from wearlog.web.security import SESSION_COOKIE
+
+PW = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    """Built once per module (argon2 and 2 x 14 days of epochs take a while), copied per test."""
+    db = tmp_path_factory.mktemp("tpl") / "wearlog.db"
+    with Store(db) as store:
+        make_patient(store, "P-A", 1, 14, seed=1)
+        make_patient(store, "P-B", 2, 14, seed=2)
+        users = Users(store.conn)
+        users.add("dr.a", "clinician", PW)
+        users.assign("dr.a", "P-A")
+        users.add("dr.b", "clinician", PW)
+        users.assign("dr.b", "P-B")
+        users.add("root", "admin", PW)
+    return db
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, template_db):
+    monkeypatch.delenv("WEARLOG_SECRET_KEY", raising=False)
+    db = tmp_path / "wearlog.db"
+    with Store(template_db) as tpl:
+        tpl.backup(db)
+    store = Store(db)
+    users = Users(store.conn)
+    app = create_app(db)
+    yield SimpleNamespace(db=db, store=store, app=app, users=users)
+    store.close()
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "form without a CSRF token"
+    return m.group(1)
+
+
+def login(app, username: str, password: str = PW) -> TestClient:
+    c = TestClient(app, follow_redirects=False)
+    page = c.get("/login")
+    r = c.post("/login", data={"username": username, "password": password,
+                               "csrf_token": csrf_of(page.text), "next": "/"})
+    assert r.status_code == 303, r.text
+    return c
+
+
+PATIENT_URLS = [
+    "/patients/{p}",
+    "/api/patients/{p}/summary",
+    "/api/patients/{p}/actogram",
+    "/api/patients/{p}/epochs",
+    "/api/patients/{p}/export/epochs.csv",
+    "/api/patients/{p}/export/nights.csv",
+    "/api/patients/{p}/export/days.csv",
+    "/api/patients/{p}/export/events.csv",
+    "/api/patients/{p}/export/fhir",
+]
+
+
+@pytest.mark.parametrize("url", PATIENT_URLS)
+def test_anonymous_is_sent_to_login_or_401(env, url):
+    c = TestClient(env.app, follow_redirects=False)
+    r = c.get(url.format(p="P-A"))
+    if url.startswith("/api/"):
+        assert r.status_code == 401
+        assert "sign in" in r.json()["detail"]
+    else:
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/login?next=/patients/P-A")
+
+
+@pytest.mark.parametrize("url", PATIENT_URLS)
+def test_clinician_reads_own_patient_but_not_anothers(env, url):
+    a = login(env.app, "dr.a")
+    assert a.get(url.format(p="P-A")).status_code == 200
+    other = a.get(url.format(p="P-B"))
+    assert other.status_code == 404
+    missing = a.get(url.format(p="P-NOPE"))
+    assert missing.status_code == 404  # same answer: existence is not revealed
+    assert "P-B" not in a.get("/").text
+
+
+def test_patient_list_shows_only_assigned(env):
+    a = login(env.app, "dr.a")
+    ids = [r["patient_id"] for r in a.get("/api/patients").json()]
+    assert ids == ["P-A"]
+    root = login(env.app, "root")
+    assert [r["patient_id"] for r in root.get("/api/patients").json()] == ["P-A", "P-B"]
+
+
+def test_unassigning_takes_effect_immediately(env):
+    a = login(env.app, "dr.a")
+    assert a.get("/api/patients/P-A/summary").status_code == 200
+    env.users.unassign("dr.a", "P-A")
+    assert a.get("/api/patients/P-A/summary").status_code == 404
+
+
+def test_views_and_exports_are_audited(env):
+    a = login(env.app, "dr.a")
+    a.get("/patients/P-A?days=30")
+    a.get("/api/patients/P-A/export/nights.csv")
+    a.get("/api/patients/P-A/export/fhir")
+    a.get("/api/patients/P-B/summary")  # refused: nothing recorded for P-B
+    rows = audit_entries(env.store.conn, "P-A")
+    actions = [(r["actor"], r["action"], r["detail"]) for r in rows]
+    assert ("dr.a", "view", actions[-1][2]) == actions[-1] and "30 d" in actions[-1][2]
+    assert ("dr.a", "export", "csv nights") in actions
+    assert ("dr.a", "export", "fhir") in actions
+    assert audit_entries(env.store.conn, "P-B") == []
+
+
+def test_wrong_password_and_unknown_user_look_the_same(env):
+    c = TestClient(env.app, follow_redirects=False)
+    csrf = csrf_of(c.get("/login").text)
+    r1 = c.post("/login", data={"username": "dr.a", "password": "wrong password!!",
+                                "csrf_token": csrf})
+    r2 = c.post("/login", data={"username": "nobody", "password": "wrong password!!",
+                                "csrf_token": csrf})
+    assert r1.status_code == r2.status_code == 401
+    assert "Wrong username or password" in r1.text and "Wrong username or password" in r2.text
+    assert SESSION_COOKIE in c.cookies
+    assert c.get("/api/patients").status_code == 401
+
+
+def test_login_without_csrf_token_is_refused(env):
+    c = TestClient(env.app, follow_redirects=False)
+    c.get("/login")
+    r = c.post("/login", data={"username": "dr.a", "password": PW, "csrf_token": "forged"})
+    assert r.status_code == 403
+    assert c.get("/api/patients").status_code == 401
+
+
+def test_logout_needs_csrf_and_ends_the_session(env):
+    a = login(env.app, "dr.a")
+    assert a.post("/logout", data={"csrf_token": "nope"}).status_code == 403
+    assert a.get("/api/patients").status_code == 200
+    token = csrf_of(a.get("/").text)
+    assert a.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert a.get("/api/patients").status_code == 401
+
+
+def test_login_is_rate_limited(env):
+    c = TestClient(env.app, follow_redirects=False)
+    csrf = csrf_of(c.get("/login").text)
+    codes = [c.post("/login", data={"username": "dr.a", "password": f"guess number {i}",
+                                    "csrf_token": csrf}).status_code for i in range(6)]
+    assert codes[:5] == [401] * 5
+    assert codes[5] == 429
+    # even the right password is refused while locked out
+    r = c.post("/login", data={"username": "dr.a", "password": PW, "csrf_token": csrf})
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) > 0
+
+
+def test_password_change_signs_out_existing_sessions(env):
+    a = login(env.app, "dr.a")
+    assert a.get("/api/patients").status_code == 200
+    env.users.set_password("dr.a", "a brand new passphrase")
+    assert a.get("/api/patients").status_code == 401
+    login(env.app, "dr.a", "a brand new passphrase")
+
+
+def test_removed_user_session_stops_working(env):
+    a = login(env.app, "dr.a")
+    env.users.remove("dr.a")
+    assert a.get("/api/patients").status_code == 401
+
+
+def test_tampered_session_cookie_is_ignored(env):
+    a = login(env.app, "dr.a")
+    value = a.cookies[SESSION_COOKIE]
+    a.cookies.clear()
+    a.cookies.set(SESSION_COOKIE, value[:-2] + ("AA" if value[-2:] != "AA" else "BB"))
+    assert a.get("/api/patients").status_code == 401
+
+
+def test_session_from_another_secret_is_refused(env, tmp_path):
+    a = login(env.app, "dr.a")
+    other = create_app(env.db, secret="x" * 48)
+    c = TestClient(other)
+    c.cookies.set(SESSION_COOKIE, a.cookies[SESSION_COOKIE])
+    assert c.get("/api/patients").status_code == 401
+
+
+def test_cookie_attributes(env):
+    c = TestClient(env.app, follow_redirects=False)
+    page = c.get("/login")
+    r = c.post("/login", data={"username": "dr.a", "password": PW,
+                               "csrf_token": csrf_of(page.text)})
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert "secure" not in cookie  # plain http on loopback
+    https = TestClient(env.app, base_url="https://testserver", follow_redirects=False)
+    page = https.get("/login")
+    assert "; secure" in page.headers["set-cookie"].lower()
+    assert page.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_open_redirect_after_login_is_refused(env):
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        c = TestClient(env.app, follow_redirects=False)
+        csrf = csrf_of(c.get("/login").text)
+        r = c.post("/login", data={"username": "dr.a", "password": PW, "csrf_token": csrf,
+                                   "next": target})
+        assert r.headers["location"] == "/"
+
+
+@pytest.mark.parametrize("url", ["/login", "/", "/api/patients", "/static/css/app.css"])
+def test_security_headers_everywhere(env, url):
+    r = TestClient(env.app, follow_redirects=False).get(url)
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_pages_have_no_inline_script_and_no_external_assets(env):
+    a = login(env.app, "dr.a")
+    html = a.get("/patients/P-A").text
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts, "summary page should load its scripts"
+    for attrs, body in scripts:
+        assert 'src="/static/' in attrs and body.strip() == ""
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+        assert a.get(asset).status_code == 200, asset
+
+
+def test_upload_token_of_one_patient_cannot_write_anothers_device(env):
+    token_a = create_token(env.store.conn, 1)
+    c = TestClient(env.app)
+    before = env.store.counts()
+    r = c.post("/api/upload", headers={"Authorization": f"Bearer {token_a}"},
+               json={"device_id": 2, "epochs": [{"seq": 10**6, "time": 1_800_000_000}]})
+    assert r.status_code == 403
+    assert env.store.counts() == before
+
+
+def test_clinician_session_cannot_upload(env):
+    a = login(env.app, "dr.a")
+    r = a.post("/api/upload", json={"device_id": 1, "epochs": []})
+    assert r.status_code == 401
+
+
+def test_revoked_token_is_refused(env):
+    token = create_token(env.store.conn, 1)
+    c = TestClient(env.app)
+    body = {"device_id": 1, "epochs": []}
+    assert c.post("/api/upload", headers={"Authorization": f"Bearer {token}"},
+                  json=body).status_code == 200
+    revoke_token(env.store.conn, token)
+    r = c.post("/api/upload", headers={"Authorization": f"Bearer {token}"}, json=body)
+    assert r.status_code == 401
+    assert "revoked" in r.json()["detail"]
+
+
+def test_session_secret_file_is_private(env):
+    secret_file = env.db.with_name(env.db.name + ".secret")
+    assert secret_file.exists()
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    conn = sqlite3.connect(env.db)
+    try:
+        dumped = "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+    assert secret_file.read_text().strip() not in dumped
