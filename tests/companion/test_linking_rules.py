@@ -221,7 +221,7 @@ def test_frequent_severe_symptoms_counts_days_even_with_short_wear():
     # day N-3 of the healthy record also has one severe entry
     assert f.text == ("You logged a symptom at severity 4 or 5 on 4 of the last 7 days "
                       "(5 such entries in all).")
-    assert "inflammation-and-sensitisation" in f.topic_ids
+    assert f.topic_ids == ("pain-and-fatigue", "personalised-care")
 
 
 def test_low_wear_counts_short_and_missing_days():
@@ -350,3 +350,26 @@ def test_findings_export_as_plain_json():
     assert by_id["waso_rising"]["numbers"]["recent"] == 40
     assert by_id["waso_rising"]["topic_ids"] == list(waso.topic_ids)
     assert by_id["waso_rising"]["text"] == waso.text
+
+
+def test_render_findings_shows_why_each_topic_and_the_disclaimer():
+    from wearlog.education import render_findings
+
+    nights, days = healthy()
+    for i in last(7):
+        nights[i] = night(i, se_pct=70.0)
+    found = evaluate(nights, days, None, rules=RULES, topics=TOPICS)
+    wearer = render_findings(found, TOPICS)
+    assert "### Sleep problems in fibromyalgia" in wearer
+    assert "- Your sleep efficiency was below 85 % on 7 of the last 7 nights." in wearer
+    assert "## Not enough data to check" in wearer and "no rhythm summary" in wearer
+    assert wearer.rstrip().endswith(DISCLAIMER)
+    assert "(low_sleep_efficiency)" not in wearer
+    clinician = evaluate(nights, days, None, audience="clinician", rules=RULES, topics=TOPICS)
+    text = render_findings(clinician, TOPICS, audience="clinician")
+    assert "(7 nights with valid data). (low_sleep_efficiency)" in text
+    quiet = render_findings(evaluate(*healthy(), RHYTHM, rules=RULES, topics=TOPICS), TOPICS)
+    assert quiet.startswith("Nothing in this period linked to a topic.")
+    assert DISCLAIMER in quiet
+    with pytest.raises(EducationError, match="unknown audience"):
+        render_findings(found, TOPICS, audience="everyone")

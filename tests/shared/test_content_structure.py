@@ -345,3 +345,13 @@ def test_rule_parser_accepts_or_raises_rule_error(change):
     else:
         assert rule.id == change.get("id", BASE_RULE["id"])
         assert set(rule.topics) <= set(TOPICS)
+
+
+def test_no_rule_links_an_immune_mechanism_topic():
+    # The logger measures movement and button presses, no immune marker; a link
+    # from data to a mechanism topic could read as "your data shows inflammation".
+    mechanism = {"immune-system-link", "inflammation-and-sensitisation", "cytokines",
+                 "immune-cells", "oxidative-stress"}
+    assert mechanism <= set(TOPICS)
+    for rule in RULES:
+        assert not set(rule.topics) & mechanism, rule.id

@@ -3,6 +3,7 @@
 Typical use (report, dashboard, exports):
 
     findings = evaluate(nights, days, rhythm, audience="wearer")
+    print(render_findings(findings, audience="wearer"))  # or build your own view:
     for item in linked_topics(findings):
         show(render_topic(item.topic), why=[f.text for f in item.findings])
     record_links(db, patient_id, findings)
@@ -24,6 +25,7 @@ from .evaluate import (
     linked_topics,
 )
 from .links import TABLE, links_for_patient, record_links
+from .render import render_findings
 from .rules import Rule, load_rules
 from .topics import (
     DISCLAIMER,
@@ -40,5 +42,5 @@ __all__ = [
     "ContentError", "EducationError", "Finding", "LinkStoreError", "LinkedTopic",
     "MetricsInputError", "Rule", "RuleError", "Section", "Topic",
     "content_dir", "evaluate", "linked_topics", "links_for_patient", "load_rules",
-    "load_sections", "load_topics", "record_links", "render_topic",
+    "load_sections", "load_topics", "record_links", "render_findings", "render_topic",
 ]
