@@ -51,7 +51,7 @@ class AnalysisConfig:
     nonwear_window_min: float = 60.0
     nonwear_step_min: float = 15.0
     nonwear_z_range_deg: float = 2.0
-    nonwear_mad_mg: float = 1.0
+    nonwear_mad_mg: float = 2.0  # the firmware's own still limit; sensor noise alone is ~1.3 mg
     # The device's FLAG_NONWEAR is a hint: flagged on >= half the window and angle range
     # within this many degrees also counts as non-wear.
     nonwear_hint_z_range_deg: float = 10.0

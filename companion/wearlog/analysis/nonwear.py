@@ -2,10 +2,11 @@
 
 Rule (after van Hees et al. 2011/2013, adapted to our epoch features): a 60-min window,
 moved in 15-min steps, is non-wear when within it the mean arm angle stays within 2 deg
-and the movement (MAD) stays at sensor-noise level (mean <= 1 mg). A sleeping wearer
-still turns and breathes; a logger on the table does neither. The device's FLAG_NONWEAR
-is only a hint: windows it flags on >= half their epochs count when the angle range is
-within 10 deg. Epochs with no record at all are non-wear too (nothing was measured).
+and the movement (MAD) stays at sensor-noise level (mean <= 2 mg, the firmware's own
+still limit). A sleeping wearer still turns and breathes; a logger on the table does
+not. The device's FLAG_NONWEAR is only a hint: windows it flags on >= half their epochs
+count when the angle range is within 10 deg. Epochs with no record at all are non-wear
+too (nothing was measured).
 """
 
 from __future__ import annotations

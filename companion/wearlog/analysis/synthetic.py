@@ -143,7 +143,7 @@ def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20
     # off the wrist: flat and motionless; the device flags it after a while
     off = state == NONWEAR
     enmo[off] = rng.uniform(0, 1, n)[off]
-    mad[off] = rng.uniform(0.1, 0.6, n)[off]
+    mad[off] = rng.uniform(1.0, 1.6, n)[off]  # sensor noise alone, ~1.3 mg
     dangle[off] = rng.uniform(0, 0.2, n)[off]
     # arm angle: a random walk that jumps on movement, flat when off the wrist
     zz = 0.0
