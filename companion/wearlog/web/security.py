@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -86,7 +87,8 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    # an HTTPException, so FastAPI's body reader passes it on as a 413
+                    raise _TooLarge(413, _too_large_detail(limit))
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -102,12 +104,16 @@ class BodyLimit:
                 await _too_large(send, limit)
 
 
-class _TooLarge(Exception):
+class _TooLarge(HTTPException):
     pass
 
 
+def _too_large_detail(limit: int) -> str:
+    return f"request body larger than {limit} bytes: send smaller batches"
+
+
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"request body larger than {limit} bytes: send smaller batches"})
+    body = json.dumps({"detail": _too_large_detail(limit)})
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
