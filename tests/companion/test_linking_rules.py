@@ -204,11 +204,12 @@ def test_mvpa_falling_versus_baseline():
 def test_long_sedentary_days():
     nights, days = healthy()
     for i in (N - 7, N - 6, N - 4, N - 2, N - 1):
-        days[i] = day(i, sedentary_min=660)
+        days[i] = day(i, sedentary_min=780)
+    days[N - 3] = day(N - 3, sedentary_min=719.5)  # just under 12 h: not counted
     f = run(nights, days)["long_sedentary_days"]
     assert f.status == FIRED
-    assert f.text == ("You spent 10 hours or more of your waking day sitting or lying still on "
-                      "5 of the last 7 days.")
+    assert f.text == ("You spent 12 hours or more of your waking day with very little movement "
+                      "on 5 of the last 7 days.")
 
 
 def test_frequent_severe_symptoms_counts_days_even_with_short_wear():

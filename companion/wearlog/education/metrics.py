@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,11 +73,18 @@ def parse_date(value: object, where: str) -> dt.date:
     raise MetricsInputError(f"{where}: {value!r} is not an ISO date like '2026-03-01'")
 
 
+def _is_flag(value: object) -> bool:
+    """True/False, or 0/1 as an integer (numpy bools and ints included)."""
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
+        return True
+    return isinstance(value, numbers.Integral) and value in (0, 1)
+
+
 def is_number(value: object) -> bool:
-    """A finite int or float; bools are not numbers here."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A finite real number (numpy scalars included); bools are not numbers here."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
-    return math.isfinite(value)
+    return math.isfinite(float(value))
 
 
 def build_series(
@@ -114,7 +122,8 @@ def build_series(
                 f"per {unit[:-1]}"
             )
         valid = rec.get("valid")
-        if not isinstance(valid, bool):
+        # bool, or 0/1 as the analysis step and SQLite hand it over
+        if not _is_flag(valid):
             raise MetricsInputError(f"{where}: 'valid' must be true or false, got {valid!r}")
         for metric, include_invalid in needed:
             if metric == "valid" or not (valid or include_invalid):
