@@ -38,7 +38,7 @@ from wlproto.const import (
     TEMP_UNKNOWN,
 )
 
-_FIFO_MAX = const(512)  # samples one drain can hold (MPU FIFO 1 KiB = 170 at 6 B)
+_FIFO_MAX = const(130)  # samples per drain: 5 s at 26 Hz (the rest waits in the FIFO)
 _PROBE_EVERY_MS = const(60000)  # retry a missing IMU
 _BUSY_WAKE_MS = const(50)  # while a button pattern is in progress
 _LOW_BATTERY_PCT = const(10)  # below this, flush every epoch

@@ -107,9 +107,9 @@ class Features:
             z = buf[i + 2]
             i += 3
             s2 = x * x + y * y + z * z
-            # |a|: one Newton step from the previous sample's |a| (|1: never 0);
+            # |a|: one Newton step from the previous sample's |a| (never 0);
             # it tracks within 2-3 samples after a jump (tests bound the error)
-            m = ((m + s2 // m) >> 1) | 1
+            m = (m + s2 // m) >> 1 or 1
             if m > _G:
                 enmo += m - _G
             win[k] = m
@@ -249,37 +249,3 @@ class Features:
     @property
     def stuck(self):
         return self._stuck >= STUCK_WINDOWS
-
-
-def to_mg(samples, counts_per_g):
-    """Raw counts to milli-g in place (array('h'), any length)."""
-    if counts_per_g == _G:
-        return samples
-    for i in range(len(samples)):
-        samples[i] = samples[i] * _G // counts_per_g
-    return samples
-
-
-def epochs_from_samples(samples, rate_hz=25, epoch_s=30, counts_per_g=1000, start=0):
-    """Yield (time, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps) per epoch.
-
-    samples: a flat sequence of x, y, z (milli-g, or raw counts with
-    counts_per_g) at rate_hz; time is start + epoch index * epoch_s. The last
-    epoch is yielded only if complete. Usable from CPython on raw files.
-    """
-    per = rate_hz * epoch_s
-    fe = Features(rate_hz)
-    buf = array("h", bytes(6 * per))
-    total = len(samples) // 3
-    t = start
-    pos = 0
-    while pos + per <= total:
-        j = 3 * pos
-        for q in range(3 * per):
-            v = samples[j + q]
-            buf[q] = v if counts_per_g == _G else v * _G // counts_per_g
-        fe.feed(buf, per)
-        r = fe.end_epoch(per)
-        yield (t,) + r
-        t += epoch_s
-        pos += per

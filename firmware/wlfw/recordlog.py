@@ -16,7 +16,7 @@ from wlfw.errors import LogFullError
 from wlfw.fsio import OsFs
 from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, RECORD_SIZE, U16_MAX
 from wlproto.crc import crc32
-from wlproto.records import pack_epoch_into, pack_event_into, record_time, set_record_time
+from wlproto.records import pack_epoch_into, pack_event_into
 
 MAGIC = 0xC5
 HDR_FMT = "<BBII"
@@ -375,16 +375,22 @@ class RecordLog:
                     if base is None:
                         base = cbase
                     j = want - cfirst
-                    while j < n and count < max_count:
-                        src = HDR_SIZE + j * RECORD_SIZE
-                        t = record_time(chunk, src, cbase)
-                        if not (0 <= t - base <= U16_MAX):
+                    k = n - j
+                    if k > max_count - count:
+                        k = max_count - count
+                    # one copy per chunk, then rebase each record in place
+                    dst = count * RECORD_SIZE
+                    src = HDR_SIZE + j * RECORD_SIZE
+                    buf[dst:dst + k * RECORD_SIZE] = mv[src:src + k * RECORD_SIZE]
+                    shift = cbase - base  # small: rebase with small ints only
+                    for _ in range(k):
+                        t = buf[dst + 1] + (buf[dst + 2] << 8) + shift
+                        if not (0 <= t <= U16_MAX):
                             return first, count, base
-                        dst = count * RECORD_SIZE
-                        buf[dst:dst + RECORD_SIZE] = mv[src:src + RECORD_SIZE]
-                        set_record_time(buf, dst, base, t)
+                        buf[dst + 1] = t & 0xFF
+                        buf[dst + 2] = t >> 8
                         count += 1
-                        j += 1
+                        dst += RECORD_SIZE
             finally:
                 f.close()
             i += 1

@@ -137,7 +137,7 @@ def test_enmo_matches_exact_computation(run, epochs) -> None:
 
 def test_features_module_is_the_device_code(run, epochs) -> None:
     """epochs_from_samples (the companion's raw-file path) gives the device's epochs."""
-    from wlfw.features import epochs_from_samples
+    from wlfw.rawfeatures import epochs_from_samples
 
     w = Wearer(days=DAYS, seed=11, fragmented_sleep=True, low_activity_days={1},
                offwrist_per_day=1.0)
