@@ -1,0 +1,186 @@
+"""What the clinician reads: patient-list flags, summary figures, actogram bytes, degradation."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import re
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from wearlog.accounts import Users
+from wearlog.store import Store
+from wearlog.web import create_app, data
+from wearlog.web.sample_data import make_patient
+from wlproto.const import EV_SYMPTOM
+from wlproto.records import Epoch, Event
+
+PW = "correct horse battery staple"
+NOW = int(time.time())
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    db = tmp_path_factory.mktemp("sum") / "wearlog.db"
+    with Store(db) as s:
+        make_patient(s, "P-OK", 1, 45, seed=1, symptoms_per_day=0.2)
+        make_patient(s, "P-WORSE", 2, 45, seed=2, tst_shift_min=90, recent_nights=7,
+                     symptoms_per_day=0.2)
+        make_patient(s, "P-GAP", 3, 10, seed=3, end_utc=NOW - 5 * 86400)
+        make_patient(s, "P-RAW", 4, 3, seed=4, analysis_rows=False)
+        s.add_patient("P-EMPTY")
+        s.add_device(5, "P-EMPTY")
+        # many high-severity symptom events in the last week for P-OK's neighbour
+        s.ingest(4, [Event(10**6 + i, NOW - 3600 * (i + 1), EV_SYMPTOM, 5) for i in range(6)])
+        users = Users(s.conn)
+        users.add("root", "admin", PW)
+    os.environ.pop("WEARLOG_SECRET_KEY", None)
+    app = create_app(db)
+    c = TestClient(app, follow_redirects=False)
+    page = c.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert c.post("/login", data={"username": "root", "password": PW,
+                                  "csrf_token": csrf}).status_code == 303
+    return db, c
+
+
+def rows_by_id(c):
+    return {r["patient_id"]: r for r in c.get("/api/patients").json()}
+
+
+def test_patient_list_flags(env):
+    _, c = env
+    rows = rows_by_id(c)
+    assert rows["P-OK"]["flags"] == []
+    assert rows["P-OK"]["sleep_worse"] is False
+    assert rows["P-WORSE"]["flags"] == ["sleep worse than baseline"]
+    assert rows["P-GAP"]["flags"][0] == "data gap"
+    assert "many high-severity symptoms" in rows["P-RAW"]["flags"]
+    assert rows["P-RAW"]["high_severity_7d"] >= 6
+    assert rows["P-RAW"]["sleep_worse"] is None  # no nights: not "fine", just unknown
+    assert rows["P-EMPTY"]["flags"] == ["data gap"]
+    assert rows["P-EMPTY"]["last_sync_utc"] is None
+    assert rows["P-EMPTY"]["wear_hours_7d"] == 0
+
+
+def test_wear_hours_match_worn_epochs(env):
+    db, c = env
+    with Store(db) as s:
+        worn = s.conn.execute(
+            "SELECT COUNT(*) FROM epochs WHERE device_id=1 AND utc>=? AND utc<? "
+            "AND (flags & 4)=0", (NOW - 7 * 86400, NOW)).fetchone()[0]
+    got = rows_by_id(c)["P-OK"]["wear_hours_7d"]
+    assert abs(got - worn * 30 / 3600) < 0.2  # a few epochs may land between NOW and the request
+    assert 100 < got <= 168
+
+
+def test_patient_list_page_shows_flags_and_unknowns(env):
+    _, c = env
+    html = c.get("/").text
+    assert "sleep worse than baseline" in html
+    assert "analysis not available" in html  # P-RAW and P-EMPTY
+
+
+@pytest.mark.parametrize("days", [14, 30, 90])
+def test_summary_range_and_means_come_from_the_rows(env, days):
+    db, c = env
+    s = c.get(f"/api/patients/P-OK/summary?days={days}").json()
+    assert s["range_days"] == days and len(s["completeness"]) == days
+    with Store(db) as st:
+        tst = [r[0] for r in st.conn.execute(
+            "SELECT tst_min FROM nights WHERE patient_id='P-OK' AND valid=1 "
+            "AND night BETWEEN ? AND ?", (s["first_date"], s["last_date"]))]
+    assert len(s["nights"]) == len(tst) > 0
+    assert s["means"]["tst_min"] == pytest.approx(sum(tst) / len(tst), abs=0.05)
+    assert s["disclaimer"].startswith("This is educational information, not medical advice")
+
+
+def test_invalid_range_is_rejected(env):
+    _, c = env
+    assert c.get("/api/patients/P-OK/summary?days=7").status_code == 422
+    assert c.get("/patients/P-OK?days=365").status_code == 422
+
+
+def test_completeness_counts_nonwear_as_missing(env):
+    _, c = env
+    s = c.get("/api/patients/P-OK/summary?days=30").json()
+    full = [d for d in s["completeness"][:-1] if d["present_pct"] == 100.0]
+    assert full, "sample days are complete"
+    assert any(d["worn_pct"] < 100 for d in full)  # some afternoons are off-wrist
+    assert s["completeness"][-1]["present_pct"] < 100  # today is still going on
+
+
+def test_actogram_bytes_decode_to_the_stored_epochs(env):
+    db, c = env
+    a = c.get("/api/patients/P-OK/actogram?days=14").json()
+    vals = np.frombuffer(base64.b64decode(a["values_b64"]), dtype=np.uint8)
+    assert vals.size == 14 * 2880
+    with Store(db) as s:
+        start = data.local_midnight_utc(
+            dt.date.fromisoformat(a["dates"][0]), data.patient_tz(s.conn, "P-OK"))
+        rows = s.conn.execute(
+            "SELECT utc, enmo_dmg, flags FROM epochs WHERE device_id=1 AND utc>=? AND utc<?",
+            (start, start + 14 * 86400)).fetchall()
+    worn = [(u, e) for u, e, f in rows if not f & 4]
+    assert a["epochs_with_data"] == len(worn) == int((vals != 255).sum())
+    u, e = max(worn, key=lambda r: r[1])
+    idx = (u - start) // 30
+    assert vals[idx] == max(vals[vals != 255])
+    assert vals[idx] == round(min(254, np.log1p(e) / np.log1p(2000) * 254))
+
+
+def test_summary_page_without_analysis_says_so(env):
+    _, c = env
+    html = c.get("/patients/P-RAW").text
+    assert "Analysis not available" in html
+    assert "not medical advice" in html
+    assert c.get("/api/patients/P-RAW/summary").json()["analysis_available"] is False
+    assert c.get("/api/patients/P-EMPTY/summary").json()["rhythm"] == {
+        "available": False, "reason": "no worn data in this range"}
+
+
+def test_summary_page_shows_figures_and_disclaimer(env):
+    _, c = env
+    html = c.get("/patients/P-OK?days=30").text
+    s = c.get("/api/patients/P-OK/summary?days=30").json()
+    assert f"{s['means']['tst_min']:,.0f} min" in html
+    assert html.count("not medical advice") >= 1
+    assert 'aria-current="page">30 days' in html
+    if s["rhythm"]["available"]:
+        assert f"{s['rhythm']['IS']:,.2f}" in html
+    else:
+        assert "Rhythm figures not available" in html
+
+
+def test_linked_topics_are_listed_with_their_finding(env):
+    db, c = env
+    with Store(db) as s, s.transaction() as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS linked_topics (id INTEGER PRIMARY KEY, "
+                     "patient_id TEXT NOT NULL, topic_id TEXT NOT NULL, rule_id TEXT NOT NULL, "
+                     "finding_text TEXT NOT NULL, window_end TEXT NOT NULL, "
+                     "linked_at TEXT NOT NULL)")
+        conn.execute("INSERT INTO linked_topics (patient_id, topic_id, rule_id, finding_text, "
+                     "window_end, linked_at) VALUES ('P-OK', 'sleep-hygiene', 'short-sleep', "
+                     "'Sleep averaged 5.9 h over the last 14 nights', '2026-11-20', "
+                     "'2026-11-21T08:00:00Z')")
+    s = c.get("/api/patients/P-OK/summary").json()
+    assert s["topics"]["available"] is True
+    item = s["topics"]["items"][0]
+    assert item["finding"] == "Sleep averaged 5.9 h over the last 14 nights"
+    html = c.get("/patients/P-OK").text
+    assert "because: Sleep averaged 5.9 h over the last 14 nights" in html
+    assert c.get("/api/patients/P-WORSE/summary").json()["topics"]["items"] == []
+
+
+def test_epochs_from_unset_clock_are_not_shown_until_anchored(tmp_path):
+    with Store(tmp_path / "w.db") as s:
+        s.add_patient("P-U")
+        s.add_device(9, "P-U")
+        s.ingest(9, [Epoch(i, 100 + 30 * i, 0x02, 500) for i in range(10)])
+        dates = data.date_range(data.patient_tz(s.conn, "P-U"), 14, dt.date.today())
+        a = data.actogram(s.conn, "P-U", dates)
+    assert a["epochs_with_data"] == 0
