@@ -33,7 +33,7 @@ def analyse_day(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray, stil
         return None
     ep_min = tl.epoch_s / 60
     w = worn[i0:i1]
-    awake = w & ~in_spt[i0:i1]
+    awake = w & ~in_spt[i0:i1] & tl.enmo_known[i0:i1]
     enmo = tl.enmo[i0:i1]
     sed = awake & (enmo < cfg.light_mg)
     light = awake & (enmo >= cfg.light_mg) & (enmo < cfg.moderate_mg)

@@ -34,11 +34,14 @@ def detect_nonwear(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
     zrange = zhi - zlo
     npres = pres.sum(axis=1)
     mad_sum = swv(np.where(tl.present, tl.mad, 0.0), win)[::step].sum(axis=1)
+    # the rule needs the arm angle: windows holding epochs without one are left alone
+    angled = swv(tl.present & tl.angle_known, win)[::step].sum(axis=1)
     hinted = swv((tl.flags & FLAG_NONWEAR) != 0, win)[::step].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mad_mean = np.where(npres > 0, mad_sum / np.maximum(npres, 1), 0.0)
-    still = (npres > 0) & (zrange <= cfg.nonwear_z_range_deg) & (mad_mean <= cfg.nonwear_mad_mg)
-    hint = (npres > 0) & (hinted * 2 >= npres) & (zrange <= cfg.nonwear_hint_z_range_deg)
+    usable = (npres > 0) & (angled == npres)
+    still = usable & (zrange <= cfg.nonwear_z_range_deg) & (mad_mean <= cfg.nonwear_mad_mg)
+    hint = usable & (hinted * 2 >= npres) & (zrange <= cfg.nonwear_hint_z_range_deg)
     found = np.zeros(tl.n, dtype=bool)
     for w in np.flatnonzero(still | hint):
         s = w * step

@@ -29,7 +29,8 @@ def still_epochs(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
     dz = np.abs(np.diff(tl.z, prepend=tl.z[:1]))
     prev_present = np.concatenate([[False], tl.present[:-1]])
     dz = np.where(prev_present, dz, 0.0)
-    return tl.present & (tl.dangle <= cfg.still_angle_deg) & (dz <= cfg.still_angle_deg)
+    return (tl.present & tl.angle_known & (tl.dangle <= cfg.still_angle_deg)
+            & (dz <= cfg.still_angle_deg))
 
 
 def sustained_inactivity(tl: Timeline, worn: np.ndarray, cfg: AnalysisConfig) -> np.ndarray:
@@ -83,8 +84,9 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
     t0 = local_bounds(night, tz, 12)
     t1 = local_bounds(night + dt.timedelta(days=1), tz, 12)
     i0, i1 = tl.index(t0), tl.index(t1)
-    if i1 <= i0 or not tl.present[i0:i1].any():
-        return None
+    if i1 <= i0 or not (tl.present[i0:i1] & tl.angle_known[i0:i1]).any():
+        return None  # no data, or only data without arm angle: no sleep analysis
+    worn = worn & tl.angle_known
     bed, up = _markers(tl, t0, t1)
     period = hdcza_period(sig[i0:i1], worn[i0:i1], cfg, tl.epoch_s)
     on = off = None

@@ -16,6 +16,8 @@ from wearlog.store import Store
 from wlproto.const import EV_BED, EV_SYMPTOM, EV_UP
 
 EPOCH_S = 30
+# device kinds whose epochs lack a measurement: bit 1 = no arm angle, bit 2 = no ENMO
+NO_ANGLE = {"import-enmo": 1, "import-counts": 3}
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Timeline:
     dangle: np.ndarray  # deg per epoch
     steps: np.ndarray  # int
     flags: np.ndarray  # int
+    angle_known: np.ndarray  # bool: the source measured the arm angle (sleep needs it)
+    enmo_known: np.ndarray  # bool: the source measured ENMO (activity needs it)
     events: list[tuple[int, int, int]]  # (utc, etype, value) for symptoms and bed/up
 
     @property
@@ -48,13 +52,14 @@ class Timeline:
 def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Timeline | None:
     rows = store.conn.execute(
         "SELECT e.utc, e.enmo_dmg, e.mad_dmg, e.zangle_deg, e.dangle_ddeg, e.steps, e.flags, "
-        "d.epoch_s FROM epochs e JOIN devices d ON d.device_id = e.device_id "
+        "d.epoch_s, d.kind FROM epochs e JOIN devices d ON d.device_id = e.device_id "
         "WHERE d.patient_id = ? AND e.utc IS NOT NULL ORDER BY e.utc",
         (patient_id,),
     ).fetchall()
     if not rows:
         return None
-    a = np.array(rows, dtype=np.int64)
+    kinds = np.array([NO_ANGLE.get(r[8], 0) for r in rows], dtype=np.int64)
+    a = np.array([r[:8] for r in rows], dtype=np.int64)
     utc, dev_epoch = a[:, 0], a[:, 7]
     start = int(utc.min() // epoch_s * epoch_s)
     last = int((utc + dev_epoch).max())
@@ -66,6 +71,8 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Time
     dangle = np.zeros(n)
     steps = np.zeros(n, dtype=np.int64)
     flags = np.zeros(n, dtype=np.int64)
+    angle_known = np.zeros(n, dtype=bool)
+    enmo_known = np.zeros(n, dtype=bool)
     # Records longer than the grid epoch (e.g. 60-s imports) fill several cells:
     # means (ENMO, MAD, angle) repeat, sums (angle change, steps) are shared out.
     for k in np.unique(dev_epoch):
@@ -81,13 +88,15 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Time
             dangle[idx] = a[sel, 4] / 10.0 / parts
             steps[idx] = a[sel, 5] // parts + (a[sel, 5] % parts > p)
             flags[idx] = a[sel, 6]
+            angle_known[idx] = (kinds[sel] & 1) == 0
+            enmo_known[idx] = (kinds[sel] & 2) == 0
     ev = store.conn.execute(
         "SELECT v.utc, v.etype, v.value FROM events v JOIN devices d ON d.device_id = v.device_id "
         "WHERE d.patient_id = ? AND v.utc IS NOT NULL AND v.etype IN (?,?,?) ORDER BY v.utc",
         (patient_id, EV_SYMPTOM, EV_BED, EV_UP),
     ).fetchall()
     return Timeline(start, epoch_s, present, enmo, mad, z, dangle, steps, flags,
-                    [(int(t), int(e), int(v)) for t, e, v in ev])
+                    angle_known, enmo_known, [(int(t), int(e), int(v)) for t, e, v in ev])
 
 
 def local_bounds(day: dt.date, tz: ZoneInfo, hour: int) -> int:

@@ -1,0 +1,86 @@
+"""Shared CSV plumbing: header lookup, timestamps, regular sampling, import device ids."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from wearlog.imports.errors import BadCsvError
+
+TIME_NAMES = ("timestamp", "time", "t", "datetime", "date_time")
+
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Lower-cased header and (line number, cells) for each non-empty data row."""
+    f = path.open(newline="", encoding="utf-8-sig")
+    reader = csv.reader(f)
+    try:
+        header = next(reader)
+    except StopIteration:
+        f.close()
+        raise BadCsvError(str(path), 1, None, "the file is empty: expected a header row") from None
+    header = [h.strip().lower() for h in header]
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        with f:
+            for cells in reader:
+                if not cells or all(not c.strip() for c in cells):
+                    continue
+                yield reader.line_num, cells
+
+    return header, rows()
+
+
+def find_column(path: Path, header: list[str], names: tuple[str, ...],
+                required: bool = True) -> int | None:
+    for n in names:
+        if n in header:
+            return header.index(n)
+    if required:
+        raise BadCsvError(str(path), 1, None,
+                          f"no column named {' or '.join(repr(n) for n in names)} in the header "
+                          f"({', '.join(header)})")
+    return None
+
+
+def parse_time(path: Path, line: int, col: str, text: str, tz: ZoneInfo) -> float:
+    """Unix seconds, or ISO 8601 (naive times are in the patient's zone)."""
+    s = text.strip()
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    try:
+        t = dt.datetime.fromisoformat(s)
+    except ValueError:
+        raise BadCsvError(str(path), line, col,
+                          f"{s!r} is not a time: use ISO 8601 (2026-03-01T22:15:00) "
+                          "or Unix seconds") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=tz)
+    return t.timestamp()
+
+
+def parse_float(path: Path, line: int, col: str, text: str, lo: float, hi: float) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise BadCsvError(str(path), line, col, f"{text.strip()!r} is not a number") from None
+    if not (lo <= v <= hi):  # also rejects NaN
+        raise BadCsvError(str(path), line, col, f"{v} is outside {lo}..{hi}")
+    return v
+
+
+def cell(path: Path, line: int, cells: list[str], idx: int, name: str) -> str:
+    if idx >= len(cells) or not cells[idx].strip():
+        raise BadCsvError(str(path), line, name, "missing value")
+    return cells[idx]
+
+
+def import_device_id(patient_id: str, source: str) -> int:
+    """A stable negative id per (patient, file name): re-importing lands on the same keys."""
+    return -1 - (zlib.crc32(f"{patient_id}\0{source}".encode()) & 0x7FFFFFFF)

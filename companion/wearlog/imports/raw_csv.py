@@ -1,0 +1,99 @@
+"""Raw accelerometer CSV (t, x, y, z in g) through the firmware's own feature code.
+
+The epoch features come from wlfw.features.epochs_from_samples: the very code the
+wearable runs, so imported raw files and synced epochs mean the same thing. Sampling
+must be regular (an integer rate in Hz, jitter under half a sample); epochs start on
+the first whole 30 s of UTC after the first sample. The file is checked completely
+before anything is stored, then stored in one transaction.
+"""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from wearlog.imports.common import (
+    TIME_NAMES,
+    cell,
+    find_column,
+    import_device_id,
+    parse_float,
+    parse_time,
+    read_rows,
+)
+from wearlog.imports.epoch_csv import ImportResult, _ensure_device
+from wearlog.imports.errors import BadCsvError, FeatureCodeMissingError
+from wearlog.store import Store
+from wlproto.records import Epoch
+
+EPOCH_S = 30
+MAX_G = 16.0
+
+
+def _feature_code():
+    try:
+        from wlfw.features import epochs_from_samples
+    except ImportError as e:  # pragma: no cover - the firmware package ships with Wearlog
+        raise FeatureCodeMissingError(
+            "the firmware feature code (wlfw.features.epochs_from_samples) is not importable: "
+            "install Wearlog with its firmware package to import raw files"
+        ) from e
+    return epochs_from_samples
+
+
+def import_raw_csv(store: Store, patient_id: str, path: str | Path,
+                   device_id: int | None = None) -> ImportResult:
+    path = Path(path)
+    epochs_from_samples = _feature_code()
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    header, rows = read_rows(path)
+    ti = find_column(path, header, TIME_NAMES)
+    xi = find_column(path, header, ("x",))
+    yi = find_column(path, header, ("y",))
+    zi = find_column(path, header, ("z",))
+    tname = header[ti]
+    times: list[float] = []
+    samples = array("h")
+    lines: list[int] = []
+    for line, cells in rows:
+        t = parse_time(path, line, tname, cell(path, line, cells, ti, tname), tz)
+        for idx, name in ((xi, "x"), (yi, "y"), (zi, "z")):
+            g = parse_float(path, line, name, cell(path, line, cells, idx, name), -MAX_G, MAX_G)
+            samples.append(round(g * 1000))
+        times.append(t)
+        lines.append(line)
+    if len(times) < 2:
+        raise BadCsvError(str(path), 2, None, "need samples covering at least one 30-s epoch")
+    dts = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+    median = dts[len(dts) // 2]
+    if median <= 0:
+        raise BadCsvError(str(path), lines[1], tname, "times must increase from row to row")
+    rate = round(1 / median)
+    if rate < 1 or abs(1 / median - rate) > 0.02 * rate:
+        raise BadCsvError(str(path), lines[1], tname,
+                          f"sampling every {median:.4f} s is not a whole number of Hz")
+    period = 1 / rate
+    for k in range(1, len(times)):
+        d = times[k] - times[k - 1]
+        if not (0.5 * period < d < 1.5 * period):
+            raise BadCsvError(str(path), lines[k], tname,
+                              f"sample {d:.3f} s after the previous one, expected {period:.3f} s: "
+                              "a gap or irregular sampling; split the file at the gap")
+    # start on the first whole 30 s of UTC so epochs line up with synced ones
+    first = times[0]
+    t_start = int(-(-first // EPOCH_S) * EPOCH_S)
+    skip = round((t_start - first) * rate)
+    usable = samples[3 * skip:]
+    per = rate * EPOCH_S
+    if len(usable) // 3 < per:
+        raise BadCsvError(str(path), lines[-1], None,
+                          f"fewer than {per} samples after {t_start}: no complete 30-s epoch")
+    records = []
+    for t, flags, enmo, mad, z, dangle, steps in epochs_from_samples(usable, rate, EPOCH_S, 1000,
+                                                                     t_start):
+        records.append(Epoch(t // EPOCH_S, t, flags, enmo, mad, z, dangle, steps))
+    dev = device_id if device_id is not None else import_device_id(patient_id, path.name)
+    _ensure_device(store, dev, patient_id, path.name, "import-raw", EPOCH_S)
+    new = store.ingest(dev, records)
+    return ImportResult(dev, "import-raw", EPOCH_S, len(records), new)
