@@ -311,6 +311,7 @@ def test_unknown_audience_is_rejected():
         ([night(0, night=dt.datetime(2026, 3, 1, 22, 0))], "got a datetime"),
         ([night(0), night(0)], "appears twice"),
         ([night(0, valid="yes")], "'valid' must be true or false"),
+        ([night(0, valid=2)], "'valid' must be true or false"),
         ([night(0, se_pct="90")], "'se_pct' must be a finite number"),
         ([night(0, se_pct=float("nan"))], "'se_pct' must be a finite number"),
         ([night(0, waso_min=None)], "'waso_min' must be a finite number"),
@@ -374,3 +375,13 @@ def test_render_findings_shows_why_each_topic_and_the_disclaimer():
     assert DISCLAIMER in quiet
     with pytest.raises(EducationError, match="unknown audience"):
         render_findings(found, TOPICS, audience="everyone")
+
+
+def test_validity_may_come_as_0_1_integers_or_numpy_bools():
+    import numpy as np
+
+    nights, days = healthy()
+    as_ints = [{**n, "valid": int(n["valid"])} for n in nights]
+    as_np = [{**n, "valid": np.bool_(n["valid"]), "se_pct": np.float64(n["se_pct"])}
+             for n in nights]
+    assert run(as_ints, days) == run(nights, days) == run(as_np, days)
