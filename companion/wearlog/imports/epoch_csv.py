@@ -23,6 +23,7 @@ from wearlog.imports.common import (
     cell,
     find_column,
     import_device_id,
+    import_seq,
     parse_float,
     parse_time,
     read_rows,
@@ -98,7 +99,7 @@ def import_epoch_csv(store: Store, patient_id: str, path: str | Path,
     records, counts_by_seq = [], {}
     prev_angle: float | None = None
     for t, enmo, counts, angle, steps in parsed:
-        seq = t // epoch_s
+        seq = import_seq(t, epoch_s)
         dangle = 0 if angle is None or prev_angle is None else min(
             round(abs(angle - prev_angle) * 10), 255)
         prev_angle = angle

@@ -1,6 +1,7 @@
 """Raw accelerometer CSV (t, x, y, z in g) through the firmware's own feature code.
 
-The epoch features come from wlfw.features.epochs_from_samples: the very code the
+The epoch features come from wlfw.rawfeatures.epochs_from_samples, which drives
+wlfw.features.Features: the very code the
 wearable runs, so imported raw files and synced epochs mean the same thing. Sampling
 must be regular (an integer rate in Hz, jitter under half a sample); epochs start on
 the first whole 30 s of UTC after the first sample. The file is checked completely
@@ -18,6 +19,7 @@ from wearlog.imports.common import (
     cell,
     find_column,
     import_device_id,
+    import_seq,
     parse_float,
     parse_time,
     read_rows,
@@ -33,10 +35,10 @@ MAX_G = 16.0
 
 def _feature_code():
     try:
-        from wlfw.features import epochs_from_samples
+        from wlfw.rawfeatures import epochs_from_samples
     except ImportError as e:  # pragma: no cover - the firmware package ships with Wearlog
         raise FeatureCodeMissingError(
-            "the firmware feature code (wlfw.features.epochs_from_samples) is not importable: "
+            "the firmware feature code (wlfw.rawfeatures.epochs_from_samples) is not importable: "
             "install Wearlog with its firmware package to import raw files"
         ) from e
     return epochs_from_samples
@@ -92,7 +94,7 @@ def import_raw_csv(store: Store, patient_id: str, path: str | Path,
     records = []
     for t, flags, enmo, mad, z, dangle, steps in epochs_from_samples(usable, rate, EPOCH_S, 1000,
                                                                      t_start):
-        records.append(Epoch(t // EPOCH_S, t, flags, enmo, mad, z, dangle, steps))
+        records.append(Epoch(import_seq(t, EPOCH_S), t, flags, enmo, mad, z, dangle, steps))
     dev = device_id if device_id is not None else import_device_id(patient_id, path.name)
     _ensure_device(store, dev, patient_id, path.name, "import-raw", EPOCH_S)
     new = store.ingest(dev, records)
