@@ -36,6 +36,7 @@ def device_token(
 @router.post(
     "/upload", response_model=UploadOut,
     responses={
+        400: {"model": Error, "description": "Body is not valid JSON"},
         401: {"model": Error, "description": "Missing, unknown or revoked device token"},
         403: {"model": Error, "description": "Token is for another device"},
         409: {"model": Error, "description": "Device no longer belongs to the token's patient"},
