@@ -14,6 +14,7 @@ import click
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "users": ("user", "token"),
     "serve": ("serve",),
+    "data": ("report", "import", "backup", "restore"),
 }
 
 

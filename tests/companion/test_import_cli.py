@@ -1,0 +1,33 @@
+"""`wearlog import`: creates the patient, imports once, reports bad lines, stores nothing then."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from wearlog.cli import main
+from wearlog.store import Store
+
+
+def test_import_then_reimport_then_bad_file(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    good = tmp_path / "good.csv"
+    good.write_text("timestamp,enmo,angle\n" + "".join(
+        f"{1780000020 + 30 * i},{20 + i % 9},{(i % 5) - 2}\n" for i in range(200)))
+    r = CliRunner()
+    res = r.invoke(main, ["import", str(good), "--patient", "R-9", "--db", str(db)])
+    assert res.exit_code == 1 and "--tz" in res.output
+    res = r.invoke(main, ["import", str(good), "--patient", "R-9", "--tz", "UTC", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "200 new of 200 epochs" in res.output
+    res = r.invoke(main, ["import", str(good), "--patient", "R-9", "--db", str(db)])
+    assert "0 new of 200 epochs" in res.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,enmo\n1780000020,5\n1780000050,five\n")
+    res = r.invoke(main, ["import", str(bad), "--patient", "R-9", "--db", str(db)])
+    assert res.exit_code == 1
+    assert "line 3, column 'enmo'" in res.output and "nothing was imported" in res.output
+    s = Store(db)
+    assert s.counts()["epochs"] == 200
+    s.close()
