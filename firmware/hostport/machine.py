@@ -141,3 +141,16 @@ def reset_cause() -> int:
 
 def freq(hz: int | None = None) -> int:
     return 80_000_000
+
+
+class PWM:
+    def __init__(self, pin: Any, freq: int = 1000, duty_u16: int = 0) -> None:
+        self.pin = pin
+        self.freq_hz = freq
+        self.duty = duty_u16
+
+    def duty_u16(self, v: int | None = None) -> int | None:
+        if v is None:
+            return self.duty
+        self.duty = v
+        return None

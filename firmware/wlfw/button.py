@@ -8,7 +8,7 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x):
+    def const(x):  # type: ignore[misc]
         return x
 
 
@@ -40,7 +40,7 @@ class Button:
         self._count = 0
         self._first_t = 0
         self.presses = 0  # debounced presses since last clear_activity()
-        self._q = [None] * _QLEN  # (kind, value, ticks)
+        self._q = [(0, 0, 0)] * _QLEN  # (kind, value, ticks)
         self._qh = 0
         self._qn = 0
 
@@ -56,7 +56,6 @@ class Button:
         if not self._qn:
             return None
         e = self._q[self._qh]
-        self._q[self._qh] = None
         self._qh = (self._qh + 1) % _QLEN
         self._qn -= 1
         return e

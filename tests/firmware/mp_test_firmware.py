@@ -296,3 +296,41 @@ def test_app_runs_on_micropython():
     assert eps[4].flags & FLAG_BUTTON
     assert 40 <= eps[3].steps <= 50
     assert board.fb == [3, -1]
+
+
+class MpuBus:
+    # MPU6050 register model: WHO_AM_I 0x68, FIFO count 0x72, FIFO port 0x74
+    def __init__(self):
+        self.regs = bytearray(128)
+        self.regs[0x75] = 0x68
+        self.fifo = bytearray()
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        n = len(buf)
+        if reg == 0x74:
+            buf[:n] = self.fifo[:n]
+            self.fifo = self.fifo[n:]
+        elif reg == 0x72:
+            c = len(self.fifo)
+            buf[0] = c >> 8
+            buf[1] = c & 0xFF
+        else:
+            buf[:n] = self.regs[reg:reg + n]
+
+    def writeto_mem(self, addr, reg, buf):
+        self.regs[reg] = buf[0]
+
+
+def test_mpu_driver_on_micropython():
+    from drivers.mpu6xxx import MPU6xxx
+
+    bus = MpuBus()
+    imu = MPU6xxx(bus)
+    imu.start(25, 8)
+    assert bus.regs[0x19] == 39 and bus.regs[0x1C] == 0x10
+    for v in (4096, -2048, 2048):
+        bus.fifo.append((v >> 8) & 0xFF)
+        bus.fifo.append(v & 0xFF)
+    buf = array("h", bytes(6 * 4))
+    assert imu.read_fifo_into(buf) == 1
+    assert list(buf[:3]) == [1000, -500, 500]
