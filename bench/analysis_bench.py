@@ -1,0 +1,107 @@
+"""Store ingest rate and analysis time (run() -> dict of figures).
+
+Figures:
+- ingest_store_rows_per_s: Store.ingest in 64-record batches (one transaction each, as
+  the BLE sync commits), and ingest_store_bulk_rows_per_s for one large batch;
+- ingest_raw_executemany_rows_per_s: plain sqlite3.executemany of the same rows into
+  the same table in a fresh file with the same pragmas, same run, one transaction;
+- analysis_1x90_s: analyse_patient on one patient with 90 days of 30-s epochs;
+- analysis_1000x30_s: analyse_patient over `patients` patients x 30 days each, stored
+  in one database (wall time for all of them, ingest excluded; per-patient mean too).
+Synthetic wearers (wearlog.analysis.synthetic) supply the data; 6 distinct 30-day
+wearers are reused across patients (analysis cost does not depend on which).
+`python bench/analysis_bench.py --quick` runs 50 patients instead of 1,000.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from wearlog.analysis import analyse_patient
+from wearlog.analysis.synthetic import make_wearer
+from wearlog.store import Store
+from wearlog.store.store import _INSERT_EPOCH
+from wlproto.records import Epoch
+
+
+def _ingest_figures(tmp: Path, records: list) -> dict:
+    epochs = [r for r in records if isinstance(r, Epoch)]
+    s = Store(tmp / "ingest.db")
+    s.add_patient("B")
+    s.add_device(1, "B")
+    s.add_device(2, "B")
+    t = time.perf_counter()
+    for i in range(0, len(epochs), 64):
+        s.ingest(1, epochs[i:i + 64])
+    batched = time.perf_counter() - t
+    t = time.perf_counter()
+    s.ingest(2, epochs)
+    bulk = time.perf_counter() - t
+    s.close()
+    raw = Store(tmp / "raw.db")  # same schema and pragmas, then plain sqlite3 only
+    raw.close()
+    conn = sqlite3.connect(tmp / "raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    rows = [(1, e.seq, e.time, e.time, e.flags, e.enmo_dmg, e.mad_dmg, e.zangle_deg,
+             e.dangle_ddeg, e.steps, e.temp_hc, None, None) for e in epochs]
+    t = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(_INSERT_EPOCH, rows)
+    conn.execute("COMMIT")
+    rawt = time.perf_counter() - t
+    conn.close()
+    n = len(epochs)
+    return {
+        "ingest_rows": n,
+        "ingest_store_rows_per_s": round(n / batched),
+        "ingest_store_bulk_rows_per_s": round(n / bulk),
+        "ingest_raw_executemany_rows_per_s": round(n / rawt),
+        "ingest_store_bulk_vs_raw": round(rawt / bulk, 3),
+    }
+
+
+def run(patients: int = 1000, days: int = 30) -> dict:
+    figures: dict = {}
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        w90 = make_wearer(90, seed=1)
+        figures.update(_ingest_figures(tmp, w90.records))
+        s = Store(tmp / "one.db")
+        s.add_patient("P-90")
+        s.add_device(1, "P-90")
+        s.ingest(1, w90.records)
+        t = time.perf_counter()
+        r = analyse_patient(s, "P-90")
+        figures["analysis_1x90_s"] = round(time.perf_counter() - t, 3)
+        figures["analysis_1x90_valid_days"] = r.rhythm["n_valid_days"]
+        s.close()
+
+        wearers = [make_wearer(days, seed=10 + k).records for k in range(6)]
+        s = Store(tmp / "many.db")
+        t = time.perf_counter()
+        for p in range(patients):
+            pid = f"P-{p:04d}"
+            s.add_patient(pid)
+            s.add_device(1000 + p, pid)
+            s.ingest(1000 + p, wearers[p % len(wearers)])
+        figures[f"ingest_{patients}x{days}_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        for p in range(patients):
+            analyse_patient(s, f"P-{p:04d}")
+        total = time.perf_counter() - t
+        figures[f"analysis_{patients}x{days}_s"] = round(total, 1)
+        figures[f"analysis_{patients}x{days}_per_patient_s"] = round(total / patients, 4)
+        figures[f"db_{patients}x{days}_mb"] = round((tmp / "many.db").stat().st_size / 1e6)
+        s.close()
+    return figures
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    print(json.dumps(run(patients=50 if quick else 1000), indent=1))
