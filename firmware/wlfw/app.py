@@ -41,7 +41,9 @@ from wlproto.const import (
 _FIFO_MAX = const(130)  # samples per drain: 5 s at 26 Hz (the rest waits in the FIFO)
 _PROBE_EVERY_MS = const(60000)  # retry a missing IMU
 _BUSY_WAKE_MS = const(50)  # while a button pattern is in progress
-_LOW_BATTERY_PCT = const(10)  # below this, flush every epoch
+_LOW_BATTERY_PCT = const(10)  # below this, flush every _LOW_BATTERY_BATCH records
+_LOW_BATTERY_BATCH = const(8)  # 4 min of epochs
+_CRITICAL_BATTERY_PCT = const(3)  # below this, flush every epoch
 
 # LiPo open-circuit voltage (mV) -> percent, linear between points.
 _BATT_MV = (3300, 3500, 3600, 3700, 3750, 3800, 3900, 4000, 4100, 4200)
@@ -272,8 +274,10 @@ class App:
         self.log.append_epoch(self.dclock.time_at(self._ep_start), flags | self._flags(), enmo,
                               mad, z, dang, steps, temp)
         self.epochs += 1
-        if 0 <= self._batt_pct < _LOW_BATTERY_PCT:
-            self.log.flush()  # the battery may die any minute
+        # the battery may die soon: keep less in RAM (each early chunk costs 14 bytes)
+        if 0 <= self._batt_pct < _CRITICAL_BATTERY_PCT or (
+                0 <= self._batt_pct < _LOW_BATTERY_PCT and self.log.buffered >= _LOW_BATTERY_BATCH):
+            self.log.flush()
         self._ep_start = self._ep_end
         self._ep_end += self.epoch_len * 1000
 
