@@ -26,7 +26,10 @@ def bout_epochs(active: np.ndarray, width: int, fraction: float) -> np.ndarray:
 
 
 def analyse_day(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray, still: np.ndarray,
-                in_spt: np.ndarray, cfg: AnalysisConfig, patient_id: str) -> dict | None:
+                in_spt: np.ndarray, cfg: AnalysisConfig, patient_id: str,
+                sig: np.ndarray | None = None) -> dict | None:
+    """One local calendar day. `still`: van Hees still epochs; `sig`: the HDCZA signal
+    (5-min rolling median of angle change), which tells a nap from sitting still."""
     i0 = tl.index(local_bounds(day, tz, 0))
     i1 = tl.index(local_bounds(day + dt.timedelta(days=1), tz, 0))
     if i1 <= i0 or not tl.present[i0:i1].any():
@@ -43,7 +46,11 @@ def analyse_day(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray, stil
     bouts = bout_epochs(mvpa, int(cfg.bout_min / ep_min), cfg.bout_fraction) & awake
     active_runs = [b - a for a, b in runs(awake & (enmo >= cfg.light_mg))]
     # a nap may hold brief position shifts: close interruptions up to nap_gap_min first
-    napish = close_gaps(still[i0:i1] & awake, int(cfg.nap_gap_min / ep_min)) & awake
+    # a still arm while walking (swing averages out over 5 s) is not a nap: ENMO must be low
+    quiet = still[i0:i1] & awake & (enmo < cfg.light_mg)
+    if sig is not None:
+        quiet &= sig[i0:i1] < cfg.nap_median_angle_deg
+    napish = close_gaps(quiet, int(cfg.nap_gap_min / ep_min)) & awake
     naps = keep_runs_at_least(napish, int(cfg.nap_min / ep_min))
     wear_min = float(w.sum() * ep_min)
     t0, t1 = tl.start + i0 * tl.epoch_s, tl.start + i1 * tl.epoch_s

@@ -46,6 +46,9 @@ class AnalysisConfig:
     # naps only: quiet sitting with a motionless arm looks the same to a wrist logger.
     nap_min: float = 20.0
     nap_gap_min: float = 1.0  # interruptions (a turn, a scratch) up to this long stay in the nap
+    # ... and its 5-min rolling median angle change per epoch stays below this: sitting
+    # still drifts a few degrees a minute, sleep does not (inside GGIR's HDCZA bounds).
+    nap_median_angle_deg: float = 1.5
     # Non-wear: a 60-min window (moved in 15-min steps) where the arm angle range stays
     # within 2 deg and movement (MAD) stays at sensor-noise level is off the wrist.
     nonwear_window_min: float = 60.0

@@ -5,7 +5,10 @@ moved in 15-min steps, is non-wear when within it the mean arm angle stays withi
 and the movement (MAD) stays at sensor-noise level (mean <= 2 mg, the firmware's own
 still limit). A sleeping wearer still turns and breathes; a logger on the table does
 not. The device's FLAG_NONWEAR is only a hint: windows it flags on >= half their epochs
-count when the angle range is within 10 deg. Epochs with no record at all are non-wear
+count when the angle range is within 10 deg, and a run of flagged epochs counts on its own
+when its angle range is within 2 deg (off-wrist spells shorter than the window). Found
+stretches then grow epoch by epoch while the logger stays as flat as at their edge (the
+device flags only after 10 still minutes). Epochs with no record at all are non-wear
 too (nothing was measured).
 """
 
@@ -46,6 +49,12 @@ def detect_nonwear(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
     for w in np.flatnonzero(still | hint):
         s = w * step
         found[s: s + win] = True
+    # shorter off-wrist spells (a shower): a run the device flagged whose arm angle
+    # stayed within 2 deg throughout is taken as it is
+    flagged = tl.present & tl.angle_known & ((tl.flags & FLAG_NONWEAR) != 0)
+    for a, b in runs(flagged):
+        if tl.z[a:b].max() - tl.z[a:b].min() <= cfg.nonwear_z_range_deg:
+            found[a:b] = True
     return nonwear | _grow_edges(tl, found, cfg)
 
 
@@ -53,7 +62,7 @@ def _grow_edges(tl: Timeline, found: np.ndarray, cfg: AnalysisConfig) -> np.ndar
     """Windows move in 15-min steps: extend each found stretch epoch by epoch while the
     logger stays as flat and still as at the stretch's edge."""
     out = found.copy()
-    flat_mad = 2 * cfg.nonwear_mad_mg
+    flat_mad = cfg.nonwear_mad_mg
     for a, b in runs(found):
         for edge, step, stop in ((a, -1, -1), (b - 1, 1, tl.n)):
             z0 = tl.z[edge]

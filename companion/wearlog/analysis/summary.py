@@ -120,7 +120,7 @@ def analyse_patient(store: Store, patient_id: str,
             d += dt.timedelta(days=1)
         d = first + dt.timedelta(days=1)
         while d <= last:
-            day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id)
+            day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id, sig)
             if day is not None:
                 summary.days.append(day)
             d += dt.timedelta(days=1)
