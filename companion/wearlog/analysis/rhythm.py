@@ -31,7 +31,7 @@ def interdaily_stability(x: np.ndarray, start_s: int, epoch_s: int, freq_s: int 
     h = hourly_sums(x, epoch_s, freq_s)
     if len(h) < 2 * DAY_S // freq_s:
         raise NotEnoughDataError("IS needs at least 2 days of data")
-    slot = ((start_s + np.arange(len(h)) * freq_s) % DAY_S) // freq_s if freq_s else None
+    slot = ((start_s + np.arange(len(h)) * freq_s) % DAY_S) // freq_s
     _, inv = np.unique(slot, return_inverse=True)
     means = np.bincount(inv, weights=h) / np.bincount(inv)
     return float(np.var(means, ddof=1) / np.var(h, ddof=1))

@@ -15,6 +15,7 @@ How our 30-s epoch features stand in for the 5-s angles of the published methods
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -97,8 +98,9 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
     if up is not None:
         off = tl.index(up)
     source = "markers" if (bed is not None or up is not None) else "hdcza"
-    row = {k: None for k in ("onset_utc", "offset_utc", "tib_min", "tst_min", "sol_min",
-                             "waso_min", "se_pct", "awakenings", "midsleep_local")}
+    metrics = ("onset_utc", "offset_utc", "tib_min", "tst_min", "sol_min", "waso_min", "se_pct",
+               "awakenings", "midsleep_local")
+    row: dict[str, Any] = {k: None for k in metrics}
     row.update(patient_id=patient_id, night=night.isoformat(), source=source, valid=0)
     if on is None or off is None or off <= on:
         return row

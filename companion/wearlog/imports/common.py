@@ -39,16 +39,20 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return [h.strip().lower() for h in header], rows
 
 
-def find_column(path: Path, header: list[str], names: tuple[str, ...],
-                required: bool = True) -> int | None:
+def find_optional(header: list[str], names: tuple[str, ...]) -> int | None:
     for n in names:
         if n in header:
             return header.index(n)
-    if required:
+    return None
+
+
+def find_column(path: Path, header: list[str], names: tuple[str, ...]) -> int:
+    i = find_optional(header, names)
+    if i is None:
         raise BadCsvError(str(path), 1, None,
                           f"no column named {' or '.join(repr(n) for n in names)} in the header "
                           f"({', '.join(header)})")
-    return None
+    return i
 
 
 def parse_time(path: Path, line: int, col: str, text: str, tz: ZoneInfo) -> float:

@@ -8,6 +8,7 @@ There is no sleep-period detection here: the number is total scored sleep in 24 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -16,7 +17,8 @@ from wearlog.analysis.counts import cole_kripke, sadeh
 from wearlog.analysis.errors import AnalysisError
 from wearlog.store import Store
 
-METHODS = {"cole-kripke": cole_kripke, "sadeh": sadeh}
+METHODS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"cole-kripke": cole_kripke,
+                                                          "sadeh": sadeh}
 
 
 def count_sleep(store: Store, patient_id: str, method: str = "cole-kripke") -> list[dict]:

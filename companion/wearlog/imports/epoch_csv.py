@@ -22,6 +22,7 @@ from wearlog.imports.common import (
     TIME_NAMES,
     cell,
     find_column,
+    find_optional,
     import_device_id,
     import_seq,
     parse_float,
@@ -50,10 +51,10 @@ def import_epoch_csv(store: Store, patient_id: str, path: str | Path,
     tz = ZoneInfo(store.patient(patient_id)["tz"])
     header, rows = read_rows(path)
     ti = find_column(path, header, TIME_NAMES)
-    ei = find_column(path, header, ("enmo", "enmo_mg"), required=False)
-    ci = find_column(path, header, ("counts", "activity", "count"), required=False)
-    ai = find_column(path, header, ANGLE_NAMES, required=False)
-    si = find_column(path, header, ("steps",), required=False)
+    ei = find_optional(header, ("enmo", "enmo_mg"))
+    ci = find_optional(header, ("counts", "activity", "count"))
+    ai = find_optional(header, ANGLE_NAMES)
+    si = find_optional(header, ("steps",))
     if ei is None and ci is None:
         raise BadCsvError(str(path), 1, None,
                           "need an 'enmo' (mg) or a 'counts' column next to the time")
@@ -72,7 +73,7 @@ def import_epoch_csv(store: Store, patient_id: str, path: str | Path,
                             0, 6553.5) if ei is not None else None)
         counts = (parse_float(path, line, header[ci], cell(path, line, cells, ci, header[ci]),
                               0, 2**31 - 1) if ci is not None else None)
-        if counts is not None and counts != int(counts):
+        if ci is not None and counts is not None and counts != int(counts):
             raise BadCsvError(str(path), line, header[ci], "counts must be whole numbers")
         angle = (parse_float(path, line, header[ai], cell(path, line, cells, ai, header[ai]),
                              -90, 90) if ai is not None else None)

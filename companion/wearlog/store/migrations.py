@@ -187,7 +187,22 @@ def _v4(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
+def _v5(conn: sqlite3.Connection) -> None:
+    """BLE pairing: the per-device secret agreed at `wearlog pair`, and how to reach it."""
+    conn.executescript(
+        """
+        CREATE TABLE device_keys (
+            device_id INTEGER PRIMARY KEY,
+            secret_hex TEXT NOT NULL,
+            address TEXT,
+            transport TEXT,
+            paired_utc INTEGER NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
 LATEST = len(MIGRATIONS)
 
 

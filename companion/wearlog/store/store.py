@@ -169,8 +169,9 @@ class Store:
         self.reanchor(row[0])
 
     def sync(self, sync_id: int) -> dict[str, Any]:
-        row = self.db["syncs"].get(sync_id) if sync_id else None
-        return dict(row) if row else {}
+        cur = self.conn.execute("SELECT * FROM syncs WHERE sync_id=?", (sync_id,))
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else {}
 
     # --- records -------------------------------------------------------------
     def ingest(
