@@ -67,15 +67,23 @@ def test_patient_list_flags(env):
     assert rows["P-EMPTY"]["wear_hours_7d"] == 0
 
 
-def test_wear_hours_match_worn_epochs(env):
+def test_wear_hours_come_from_analysis_or_worn_epochs(env):
     db, c = env
+    rows = rows_by_id(c)
+    first = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=6)).isoformat()
     with Store(db) as s:
+        wear_min = s.conn.execute(
+            "SELECT SUM(wear_min) FROM days WHERE patient_id='P-OK' AND day >= ?", (first,)
+        ).fetchone()[0]
         worn = s.conn.execute(
-            "SELECT COUNT(*) FROM epochs WHERE device_id=1 AND utc>=? AND utc<? "
-            "AND (flags & 4)=0", (NOW - 7 * 86400, NOW)).fetchone()[0]
-    got = rows_by_id(c)["P-OK"]["wear_hours_7d"]
-    assert abs(got - worn * 30 / 3600) < 0.2  # a few epochs may land between NOW and the request
-    assert 100 < got <= 168
+            "SELECT COUNT(*) FROM epochs WHERE device_id=4 AND utc>=? AND utc<? "
+            "AND (flags & 4)=0", (NOW - 7 * 86400, NOW + 60)).fetchone()[0]
+    assert rows["P-OK"]["wear_source"] == "analysis"
+    assert rows["P-OK"]["wear_hours_7d"] == round(wear_min / 60, 1)
+    assert 100 < rows["P-OK"]["wear_hours_7d"] <= 168
+    assert rows["P-RAW"]["wear_source"] == "device flags"  # no days rows
+    assert abs(rows["P-RAW"]["wear_hours_7d"] - worn * 30 / 3600) < 0.2
+    assert rows["P-RAW"]["wear_hours_7d"] > 24
 
 
 def test_patient_list_page_shows_flags_and_unknowns(env):

@@ -96,3 +96,10 @@ def _quote(path: str) -> str:
     from urllib.parse import quote
 
     return quote(path, safe="/")
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory wearlog.web.app:app_from_env` (database from $WEARLOG_DB)."""
+    from wearlog.store import resolve_db_path
+
+    return create_app(resolve_db_path())

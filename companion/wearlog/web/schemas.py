@@ -82,6 +82,7 @@ class PatientRow(BaseModel):
     last_sync_utc: int | None
     last_data_utc: int | None
     wear_hours_7d: float
+    wear_source: Literal["analysis", "device flags"]
     high_severity_7d: int
     sleep_worse: bool | None
     flags: list[str]
