@@ -17,7 +17,7 @@ except ImportError:  # CPython
 
 from wlfw import button as btn
 from wlfw.clock import DeviceClock, SystemClock
-from wlfw.errors import FirmwareError
+from wlfw.errors import FirmwareError, LogFullError
 from wlfw.features import Features
 from wlfw.recordlog import RecordLog
 from wlproto.const import (
@@ -97,6 +97,8 @@ class App:
         self._batt_pct = -1
         self._batt_next = 0
         self.epochs = 0
+        self.log_full = False
+        self.lost_records = 0  # records that found no room at all (see LogFullError)
 
     # --- state other parts read ------------------------------------------------
     @property
@@ -178,9 +180,15 @@ class App:
         b = self.button
         self.board.read_button(b, now_ms)
         b.poll(now_ms)
-        self._button_events(up, now_ms)
-        self._drain(up)
-        self._battery(up, False)
+        try:
+            self._button_events(up, now_ms)
+            self._drain(up)
+            self._battery(up, False)
+            self.log_full = False
+        except LogFullError:
+            # nothing could be dropped to make room: keep sensing, keep trying
+            self.log_full = True
+            self.lost_records += 1
         if self.link is not None:
             self.link.service(now_ms)
         return _BUSY_WAKE_MS if b.busy else self.wake_ms

@@ -23,6 +23,7 @@ except ImportError:  # CPython
         return x
 
 
+from wlfw.errors import ConfigError
 from wlproto.const import FLAG_NONWEAR, FLAG_PARTIAL, FLAG_SENSOR_FAULT
 
 _G = const(1000)  # 1 g in mg
@@ -41,11 +42,27 @@ NONWEAR_RUN_EPOCHS = const(20)  # 10 min of still epochs
 STUCK_WINDOWS = const(12)  # 1 min of identical magnitudes = stuck sensor
 
 
+def isqrt(n):
+    """Integer square root, at least 1 (it is used as a divisor)."""
+    if n < 2:
+        return 1
+    x = n
+    y = (x + 1) >> 1
+    while y < x:
+        x = y
+        y = (x + n // x) >> 1
+    return x
+
+
 class Features:
     """Streaming feature engine: feed() samples, end_epoch() per epoch."""
 
     def __init__(self, rate_hz=25, win_s=5, step_threshold_mg=STEP_THRESHOLD_MG,
                  nonwear_run=NONWEAR_RUN_EPOCHS):
+        if not (4 <= rate_hz <= 200):
+            raise ConfigError("sample rate %r Hz outside 4..200" % (rate_hz,))
+        if not (1 <= win_s <= 60):
+            raise ConfigError("angle window %r s outside 1..60" % (win_s,))
         self.rate = rate_hz
         self.win_n = rate_hz * win_s
         self._win = array("h", bytes(2 * self.win_n))  # |a| of the current window
@@ -107,9 +124,14 @@ class Features:
             z = buf[i + 2]
             i += 3
             s2 = x * x + y * y + z * z
-            # |a|: one Newton step from the previous sample's |a| (never 0);
-            # it tracks within 2-3 samples after a jump (tests bound the error)
-            m = (m + s2 // m) >> 1 or 1
+            # |a|: one Newton step from the previous sample's |a| (within 12 %
+            # for a 2x change, converging on the next samples); when the guess
+            # is more than 2x off (an impact, a zero sample), solve exactly
+            q = s2 // m
+            if q > m << 1 or q < m >> 1:
+                m = isqrt(s2)
+            else:
+                m = (m + q) >> 1 or 1
             if m > _G:
                 enmo += m - _G
             win[k] = m

@@ -3,6 +3,7 @@
 # device never loads it.
 from array import array
 
+from wlfw.errors import ConfigError
 from wlfw.features import Features
 
 _G = 1000
@@ -24,6 +25,14 @@ def epochs_from_samples(samples, rate_hz=25, epoch_s=30, counts_per_g=1000, star
     counts_per_g) at rate_hz; time is start + epoch index * epoch_s. The last
     epoch is yielded only if complete. Usable from CPython on raw files.
     """
+    if counts_per_g <= 0:
+        raise ConfigError("counts_per_g must be positive (1000 for milli-g), got %r"
+                          % (counts_per_g,))
+    if epoch_s <= 0:
+        raise ConfigError("epoch length must be positive, got %r s" % (epoch_s,))
+    if len(samples) % 3:
+        raise ConfigError("samples must be whole x, y, z triples: got %d values"
+                          % len(samples))
     per = rate_hz * epoch_s
     fe = Features(rate_hz)
     buf = array("h", bytes(6 * per))

@@ -12,7 +12,7 @@
 # dropping unacknowledged records appends EV_LOG_FULL (never silent).
 import struct
 
-from wlfw.errors import LogFullError
+from wlfw.errors import ConfigError, LogFullError
 from wlfw.fsio import OsFs
 from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, RECORD_SIZE, U16_MAX
 from wlproto.crc import crc32
@@ -40,7 +40,10 @@ class RecordLog:
     def __init__(self, directory, fs=None, chunk_records=CHUNK_RECORDS,
                  segment_bytes=SEGMENT_BYTES, reserve_bytes=None):
         if not (1 <= chunk_records <= 255):
-            raise ValueError("chunk_records must be 1..255, got %d" % chunk_records)
+            raise ConfigError("chunk_records must be 1..255, got %d" % chunk_records)
+        if segment_bytes < chunk_bytes(chunk_records):
+            raise ConfigError("segment_bytes %d cannot hold one chunk of %d bytes"
+                              % (segment_bytes, chunk_bytes(chunk_records)))
         self.dir = directory
         self.fs = fs if fs is not None else OsFs()
         self.cap = chunk_records

@@ -334,3 +334,20 @@ def test_mpu_driver_on_micropython():
     buf = array("h", bytes(6 * 4))
     assert imu.read_fifo_into(buf) == 1
     assert list(buf[:3]) == [1000, -500, 500]
+
+
+def test_error_classes_share_one_root():
+    from wlfw.errors import ConfigError, FirmwareError, LogFullError
+    from wlfw.features import Features
+
+    try:
+        Features(rate_hz=1)
+    except FirmwareError as e:
+        assert isinstance(e, ConfigError)
+        assert "sample rate 1 Hz" in str(e)
+    else:
+        raise AssertionError("no error")
+    try:
+        raise LogFullError("full")
+    except FirmwareError:
+        pass

@@ -1,0 +1,90 @@
+"""Feature engine properties on CPython (the same code runs on the device)."""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wlfw.errors import ConfigError, FirmwareError
+from wlfw.features import Features
+from wlfw.rawfeatures import epochs_from_samples
+
+
+def still(pitch: float, roll: float, n: int, dither: int = 0) -> array:
+    p, r = math.radians(pitch), math.radians(roll)
+    g = (1000 * math.sin(p), 1000 * math.cos(p) * math.sin(r), 1000 * math.cos(p) * math.cos(r))
+    out = array("h")
+    for i in range(n):
+        d = (i % 3 - 1) * dither
+        out.extend((round(g[0]) + d, round(g[1]) - d, round(g[2]) + d))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(pitch=st.floats(-85, 85), roll=st.floats(-180, 180))
+def test_still_device_any_orientation(pitch: float, roll: float) -> None:
+    """Gravity alone: no ENMO, no steps, and the z-angle of the orientation."""
+    (t, flags, enmo, mad, z, dang, steps), = epochs_from_samples(still(pitch, roll, 750, 2))
+    zexp = math.degrees(math.atan2(math.cos(math.radians(pitch)) * math.cos(math.radians(roll)),
+                                   math.hypot(math.sin(math.radians(pitch)),
+                                              math.cos(math.radians(pitch))
+                                              * math.sin(math.radians(roll)))))
+    assert enmo <= 15  # 1.5 mg: rounding of the components
+    assert steps == 0 and dang <= 10
+    assert abs(z - zexp) <= 1.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.lists(st.integers(-8000, 7999), min_size=3 * 750, max_size=3 * 750))
+def test_any_signal_gives_fields_in_range(data: list[int]) -> None:
+    (t, flags, enmo, mad, z, dang, steps), = epochs_from_samples(array("h", data))
+    assert 0 <= enmo <= 65535 and 0 <= mad <= 65535
+    assert -90 <= z <= 90 and 0 <= dang <= 255 and 0 <= steps <= 255
+    assert flags & ~0x1F == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(cadence=st.floats(80, 130), amp=st.floats(200, 400), phase=st.floats(0, 6.28))
+def test_steady_walking_counts_within_10_percent(cadence: float, amp: float, phase: float) -> None:
+    f = cadence / 60
+    n = 25 * 120
+    buf = array("h")
+    for i in range(n):
+        t = i / 25
+        m = 1000 + amp * math.sin(2 * math.pi * f * t + phase)
+        buf.extend((60, -40, round(m)))
+    steps = sum(e[6] for e in epochs_from_samples(buf))
+    true = f * 120
+    assert abs(steps - true) <= 0.10 * true
+
+
+def test_counts_input_matches_milli_g() -> None:
+    mg = still(20, 30, 1500, 3)
+    counts = array("h", (v * 4096 // 1000 for v in mg))
+    a = list(epochs_from_samples(mg))
+    b = list(epochs_from_samples(counts, counts_per_g=4096))
+    for x, y in zip(a, b, strict=True):
+        assert abs(x[4] - y[4]) <= 1 and abs(x[2] - y[2]) <= 10
+
+
+def test_partial_epoch_flagged() -> None:
+    fe = Features(25)
+    buf = still(0, 0, 300)
+    fe.feed(buf, 300)
+    flags = fe.end_epoch(750)[0]
+    assert flags & 0x10  # FLAG_PARTIAL
+
+
+def test_bad_configuration_is_refused() -> None:
+    with pytest.raises(ConfigError, match="sample rate"):
+        Features(rate_hz=0)
+    with pytest.raises(ConfigError, match="counts_per_g"):
+        list(epochs_from_samples(array("h", [0, 0, 1000]), counts_per_g=0))
+    with pytest.raises(ConfigError, match="triples"):
+        list(epochs_from_samples(array("h", [0, 0])))
+    with pytest.raises(FirmwareError):  # the firmware's one exception root
+        Features(rate_hz=1000)
