@@ -141,3 +141,19 @@ def test_trends_compare_with_the_patients_own_baseline(tmp_path: Path) -> None:
     assert last["steps_vs_baseline"] == pytest.approx(np.mean(last_week) - base)
     assert last["tst_min_7d"] is not None
     s.close()
+
+
+def test_bouts_start_and_end_on_active_epochs() -> None:
+    from wearlog.analysis.activity import bout_epochs
+
+    def mask(*spans: tuple[int, int], n: int = 200) -> np.ndarray:
+        m = np.zeros(n, dtype=bool)
+        for a, b in spans:
+            m[a:b] = True
+        return m
+
+    assert bout_epochs(mask((50, 74)), 20, 0.8).sum() == 24  # 12 min: one 12-min bout
+    assert bout_epochs(mask((50, 66)), 20, 0.8).sum() == 16  # 8 of 10 min is still a bout
+    assert bout_epochs(mask((50, 64)), 20, 0.8).sum() == 0  # 7 min: no bout
+    both = bout_epochs(mask((50, 62), (64, 76)), 20, 0.8)  # 6 + 1 gap + 6 min
+    assert both.sum() == 26 and both[50] and both[75] and not both[49] and not both[76]

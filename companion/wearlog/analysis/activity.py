@@ -15,13 +15,18 @@ from wlproto.const import EV_SYMPTOM
 
 
 def bout_epochs(active: np.ndarray, width: int, fraction: float) -> np.ndarray:
-    """Epochs inside any window of `width` epochs with >= fraction of them active."""
+    """Epochs inside any window of `width` epochs with >= fraction of them active, each
+    bout trimmed to begin and end on an active epoch (GGIR's bout convention)."""
     out = np.zeros(len(active), dtype=bool)
     if len(active) < width or width <= 0:
         return out
     counts = sliding_window_view(active.astype(np.int32), width).sum(axis=1)
     for s in np.flatnonzero(counts >= fraction * width):
         out[s: s + width] = True
+    for a, b in runs(out):
+        act = np.flatnonzero(active[a:b])
+        out[a:b] = False
+        out[a + act[0]: a + act[-1] + 1] = True
     return out
 
 
