@@ -114,48 +114,53 @@ class Features:
         sy = self._sy
         sz = self._sz
         th = self._th
-        smin = self._smin
-        smax = self._smax
+        smin = 3 * self._smin  # step intervals in buffer positions (3 per sample)
+        smax = 3 * self._smax
         i = 3 * start
         end = i + 3 * n
+        last = i - 3 * since  # buffer position just after the last step
         while i < end:
-            x = buf[i]
-            y = buf[i + 1]
-            z = buf[i + 2]
-            i += 3
-            s2 = x * x + y * y + z * z
-            # |a|: one Newton step from the previous sample's |a| (within 12 %
-            # for a 2x change, converging on the next samples); when the guess
-            # is more than 2x off (an impact, a zero sample), solve exactly
-            q = s2 // m
-            if q > m << 1 or q < m >> 1:
-                m = isqrt(s2)
-            else:
-                m = (m + q) >> 1 or 1
-            if m > _G:
-                enmo += m - _G
-            win[k] = m
-            k += 1
-            sx += x
-            sy += y
-            sz += z
-            # steps: smoothed |a| against a slow baseline, peak then re-arm below it
-            lp += (m - lp) >> 1
-            bl += (m - bl) >> 4
-            since += 1
-            if armed:
-                if lp - bl > th and since >= smin:
-                    armed = False
-                    if since > smax:
-                        run = 0
-                    since = 0
-                    run += 1
-                    if run > STEP_MIN_RUN:
-                        steps += 1
-                    elif run == STEP_MIN_RUN:
-                        steps += STEP_MIN_RUN
-            elif lp < bl:
-                armed = True
+            # up to the end of the current 5-s window
+            kend = k + (end - i) // 3
+            if kend > wn:
+                kend = wn
+            for j in range(k, kend):
+                x = buf[i]
+                y = buf[i + 1]
+                z = buf[i + 2]
+                i += 3
+                s2 = x * x + y * y + z * z
+                # |a|: one Newton step from the previous sample's |a| (within
+                # 12 % for a 2x change, converging on the next samples); when
+                # the guess is more than 2x off (an impact, a zero), solve exactly
+                q = s2 // m
+                if q > m << 1 or q < m >> 1:
+                    m = isqrt(s2)
+                else:
+                    m = (m + q) >> 1 or 1
+                if m > _G:
+                    enmo += m - _G
+                win[j] = m
+                sx += x
+                sy += y
+                sz += z
+                # steps: smoothed |a| against a slow baseline, a peak, re-armed below it
+                lp += (m - lp) >> 1
+                bl += (m - bl) >> 4
+                if armed:
+                    if lp - bl > th and i - last >= smin:
+                        armed = False
+                        if i - last > smax:
+                            run = 0
+                        last = i
+                        run += 1
+                        if run > STEP_MIN_RUN:
+                            steps += 1
+                        elif run == STEP_MIN_RUN:
+                            steps += STEP_MIN_RUN
+                elif lp < bl:
+                    armed = True
+            k = kend
             if k == wn:
                 self._sx = sx
                 self._sy = sy
@@ -165,8 +170,9 @@ class Features:
                 sx = 0
                 sy = 0
                 sz = 0
-                if since > smax:
-                    since = smax + 1
+                if i - last > smax:
+                    last = i - smax - 3
+        since = (i - last) // 3
         self._m = m
         self._lp = lp
         self._bl = bl

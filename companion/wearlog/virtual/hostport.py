@@ -100,7 +100,7 @@ class HostRun:
         from wlproto.records import unpack_record
 
         log = self.app.log
-        out = []
+        out: list[Any] = []
         buf = bytearray(64 * RECORD_SIZE)
         seq = log.oldest_seq
         while True:
@@ -114,8 +114,12 @@ class HostRun:
 def build_device(source: Any, log_dir: str | Path | None = None, *, wake_ms: int = 5000,
                  fifo_samples: int = 170, faults: list[tuple[int, int, str]] | None = None,
                  fs: Any = None, log_options: dict | None = None,
-                 battery_days: float = 7.0) -> tuple[Any, Any, Any]:
-    """(app, board, clock) for a motion source, booted, clock not yet set."""
+                 battery_days: float = 7.0, link: Any = None) -> tuple[Any, Any, Any]:
+    """(app, board, clock) for a motion source, booted, clock not yet set.
+
+    link: an object with service(now_ms) (the BLE sync service), called on
+    every main-loop iteration as on the device.
+    """
     install_paths()
     from mptime import SimClock
     from simboard import SimBoard
@@ -130,12 +134,13 @@ def build_device(source: Any, log_dir: str | Path | None = None, *, wake_ms: int
                      battery_days=battery_days)
     app = App(board, clock=clock, log_dir=str(log_dir), fs=fs, wake_ms=wake_ms,
               log_options=log_options)
+    app.link = link
     app.boot()
     return app, board, clock
 
 
 def run_device(source: Any, seconds: float, log_dir: str | Path | None = None, *,
-               start_utc: int | None = 1_772_366_400, set_clock_at_s: float = 0.0,
+               start_utc: int | None = 1_772_366_400, set_clock_at_s: float | None = 0.0,
                **kw: Any) -> HostRun:
     """Run the firmware over `seconds` of the source; the companion sets the clock at
     set_clock_at_s (None: never, records stay uptime-relative)."""
