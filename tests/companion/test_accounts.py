@@ -83,7 +83,7 @@ def test_user_lifecycle(store):
 
 
 def test_no_default_account_exists(store):
-    assert Users(store.conn).list() == []
+    assert Users(store.conn).list_users() == []
 
 
 def test_role_and_username_checks(store):

@@ -111,6 +111,13 @@ def test_invalid_range_is_rejected(env):
     _, c = env
     assert c.get("/api/patients/P-OK/summary?days=7").status_code == 422
     assert c.get("/patients/P-OK?days=365").status_code == 422
+    for end in ("0001-01-02", "9999-12-31", "2026-02-30"):  # found by the fuzz test: was a 500
+        for path in ("summary", "actogram", "epochs"):
+            r = c.get(f"/api/patients/P-OK/{path}?days=90&end={end}")
+            assert r.status_code == 422, (path, end)
+            assert r.json()["detail"][0]["loc"] == ["query", "end"]
+    assert c.get("/patients/P-OK?end=0001-01-01").status_code == 422
+    assert c.get("/api/patients/P-OK/summary?end=2026-01-31").json()["last_date"] == "2026-01-31"
 
 
 def test_completeness_counts_nonwear_as_missing(env):

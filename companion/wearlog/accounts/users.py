@@ -76,7 +76,7 @@ class Users:
             raise UnknownUserError(f"no user {username!r}: add it with `wearlog user add`")
         return User(*row)
 
-    def list(self) -> list[dict[str, object]]:
+    def list_users(self) -> list[dict[str, object]]:
         rows = self.conn.execute(
             "SELECT u.username, u.role, u.created_utc, "
             "(SELECT group_concat(patient_id, ',') FROM "
@@ -139,8 +139,9 @@ class Users:
 
     def patients_of(self, user: User) -> list[str]:
         """Patients the user may see: admins all, clinicians their assigned ones."""
+        args: tuple[str, ...] = ()
         if user.is_admin:
-            sql, args = "SELECT patient_id FROM patients ORDER BY patient_id", ()
+            sql = "SELECT patient_id FROM patients ORDER BY patient_id"
         else:
             sql = (
                 "SELECT a.patient_id FROM assignments a JOIN patients p USING (patient_id) "

@@ -24,15 +24,14 @@ def serve(db_path: str | None, host: str, port: int, forwarded_allow_ips: str) -
     import uvicorn
 
     from wearlog.accounts import Users
+    from wearlog.accounts.db import connect
     from wearlog.web import create_app
 
     path = resolve_db_path(db_path)
     app = create_app(path)
-    from wearlog.accounts.db import connect
-
     conn = connect(str(path))
     try:
-        if not Users(conn).list():
+        if not Users(conn).list_users():
             click.echo("No accounts yet: create one with `wearlog user add NAME --role admin`.",
                        err=True)
     finally:

@@ -64,7 +64,7 @@ def user_add(username: str, role: str, db_path: str | None) -> None:
 def user_list(db_path: str | None) -> None:
     """Accounts, roles and assigned patients."""
     with _open(db_path) as store:
-        for u in Users(store.conn).list():
+        for u in Users(store.conn).list_users():
             patients = ", ".join(u["patients"]) or "-"  # type: ignore[arg-type]
             click.echo(f"{u['username']}\t{u['role']}\t{patients}")
 

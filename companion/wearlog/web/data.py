@@ -252,10 +252,10 @@ def summary(conn: sqlite3.Connection, patient_id: str, dates: list[dt.date]) -> 
         f"SELECT {', '.join(DAY_COLS)} FROM days WHERE patient_id=? AND day BETWEEN ? AND ? "
         "ORDER BY day", (patient_id, first, last))]
     for n in nights:  # x position: the midnight inside the night, for charts aligned in time
-        d = dt.date.fromisoformat(n["night"]) + dt.timedelta(days=1)
-        n["x_utc"] = local_midnight_utc(d, tz)
-    for d in days:
-        d["x_utc"] = local_midnight_utc(dt.date.fromisoformat(d["day"]), tz) + 43200
+        morning = dt.date.fromisoformat(n["night"]) + dt.timedelta(days=1)
+        n["x_utc"] = local_midnight_utc(morning, tz)
+    for row in days:  # x position: noon of the day
+        row["x_utc"] = local_midnight_utc(dt.date.fromisoformat(row["day"]), tz) + 43200
     enmo, worn, present = epoch_grid(conn, patient_id, dates)
     completeness = [
         {"date": d.isoformat(), "present_pct": round(100 * float(p.mean()), 1),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 
 from wearlog.accounts.db import connect
 from wearlog.accounts.errors import UnknownUserError
@@ -69,6 +71,23 @@ def page_user(request: Request, conn: Conn,
 
 ApiUser = Annotated[User, Depends(api_user)]
 PageUser = Annotated[User, Depends(page_user)]
+
+
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+
+
+def range_end(end: dt.date | None = None) -> dt.date | None:
+    """Last day of a summary range (default today); dates far outside any recording are refused."""
+    if end is not None and not FIRST_DATE <= end <= LAST_DATE:
+        raise RequestValidationError([{
+            "loc": ("query", "end"), "type": "value_error",
+            "msg": f"end must be a date between {FIRST_DATE} and {LAST_DATE}",
+        }])
+    return end
+
+
+End = Annotated[dt.date | None, Depends(range_end)]
 
 
 def check_patient(conn: sqlite3.Connection, user: User, patient_id: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,7 +9,7 @@ from fastapi import APIRouter
 from wearlog.accounts.audit import audit
 from wearlog.accounts.users import Users
 from wearlog.web import data
-from wearlog.web.deps import ApiUser, Conn, check_patient
+from wearlog.web.deps import ApiUser, Conn, End, check_patient
 from wearlog.web.schemas import Actogram, Error, PatientRow, RangeDays, Summary
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -27,8 +26,8 @@ def list_patients(conn: Conn, user: ApiUser) -> list[dict[str, Any]]:
 
 
 @router.get("/patients/{patient_id}/summary", response_model=Summary)
-def get_summary(conn: Conn, user: ApiUser, patient_id: str, days: RangeDays = RangeDays.two_weeks,
-                end: dt.date | None = None) -> dict[str, Any]:
+def get_summary(conn: Conn, user: ApiUser, patient_id: str, end: End,
+                days: RangeDays = RangeDays.two_weeks) -> dict[str, Any]:
     """Nights, days, symptoms, completeness, rhythm and linked topics for a range."""
     check_patient(conn, user, patient_id)
     dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
@@ -38,8 +37,8 @@ def get_summary(conn: Conn, user: ApiUser, patient_id: str, days: RangeDays = Ra
 
 
 @router.get("/patients/{patient_id}/actogram", response_model=Actogram)
-def get_actogram(conn: Conn, user: ApiUser, patient_id: str, days: RangeDays = RangeDays.two_weeks,
-                 end: dt.date | None = None) -> dict[str, Any]:
+def get_actogram(conn: Conn, user: ApiUser, patient_id: str, end: End,
+                 days: RangeDays = RangeDays.two_weeks) -> dict[str, Any]:
     """Per-epoch activity for a double-plotted actogram (bytes, base64)."""
     check_patient(conn, user, patient_id)
     dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
@@ -47,8 +46,8 @@ def get_actogram(conn: Conn, user: ApiUser, patient_id: str, days: RangeDays = R
 
 
 @router.get("/patients/{patient_id}/epochs", response_model=list[list[int]])
-def get_epochs(conn: Conn, user: ApiUser, patient_id: str, days: RangeDays = RangeDays.two_weeks,
-               end: dt.date | None = None) -> list[list[int]]:
+def get_epochs(conn: Conn, user: ApiUser, patient_id: str, end: End,
+               days: RangeDays = RangeDays.two_weeks) -> list[list[int]]:
     """Bare epoch rows [utc, enmo_dmg, flags, steps] of the range, unprocessed."""
     check_patient(conn, user, patient_id)
     dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)

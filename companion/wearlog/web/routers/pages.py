@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from wearlog.accounts.audit import audit
 from wearlog.accounts.users import Users
 from wearlog.web import data
-from wearlog.web.deps import Conn, PageUser, check_patient
+from wearlog.web.deps import Conn, End, PageUser, check_patient
 from wearlog.web.schemas import RangeDays
 
 router = APIRouter(include_in_schema=False)
@@ -33,8 +31,8 @@ def patient_list(request: Request, conn: Conn, user: PageUser) -> HTMLResponse:
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_summary(
-    request: Request, conn: Conn, user: PageUser, patient_id: str,
-    days: RangeDays = RangeDays.two_weeks, end: dt.date | None = None,
+    request: Request, conn: Conn, user: PageUser, patient_id: str, end: End,
+    days: RangeDays = RangeDays.two_weeks,
 ) -> HTMLResponse:
     check_patient(conn, user, patient_id)
     dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
