@@ -53,12 +53,13 @@ _BUF = const(256)
 
 class BlePeripheral:
     def __init__(self, ble, server, app, bonds_path, secure=True, model="Wearlog",
-                 firmware="0.1.0"):
+                 firmware="0.1.0", adv_interval_us=_ADV_INTERVAL_US):
         self.ble = ble
         self.server = server
         self.app = app
         self.bonds_path = bonds_path
         self.secure = secure  # link-layer bonding + encryption (NimBLE builds only)
+        self.adv_interval_us = adv_interval_us
         self.conns = {}  # conn -> encrypted?
         self._bonds = self._load_bonds()
         self._adv_unsynced = -1
@@ -173,9 +174,11 @@ class BlePeripheral:
 
     # --- outgoing -----------------------------------------------------------------
     def advertise(self):
-        self.ble.gap_advertise(_ADV_INTERVAL_US, advert.advertising_data(self.app.device_id),
-                               resp_data=advert.scan_response(self.app.battery_pct(),
-                                                              self.server.unsynced()))
+        self.ble.gap_advertise(
+            self.adv_interval_us,
+            advert.advertising_data(self.app.device_id, self.app.battery_pct(),
+                                    self.server.unsynced()),
+            resp_data=advert.scan_response())
 
     def stop(self):
         self.ble.gap_advertise(None)

@@ -21,6 +21,7 @@ air, which is outside our control; the stack itself is never replaced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import random
@@ -159,6 +160,7 @@ class BLE:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._config: dict[str, Any] = {"gap_name": "MPY", "mtu": 23, "bond": False,
                                         "le_secure": False, "mitm": False, "io": 3}
+        self._adv_lock = asyncio.Lock()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
 
@@ -200,6 +202,8 @@ class BLE:
             self.device.pairing_config_factory = lambda _conn: PairingConfig(
                 sc=c["le_secure"], mitm=c["mitm"], bonding=c["bond"],
                 delegate=PairingDelegate(io_capability=c["io"]),
+                # Bonds are keyed by the address centrals connect to (our static random one).
+                identity_address_type=PairingConfig.AddressType.RANDOM,
             )
         return None
 
@@ -213,7 +217,12 @@ class BLE:
     def gap_advertise(self, interval_us: int | None, adv_data: bytes | None = None, *,
                       resp_data: bytes | None = None, connectable: bool = True) -> None:
         if interval_us is None:
-            self._spawn(self.device.stop_advertising())
+            async def stop() -> None:
+                async with self._adv_lock:
+                    if self.device.is_advertising:
+                        with contextlib.suppress(Exception):
+                            await self.device.stop_advertising()
+            self._spawn(stop())
             return
         from bumble.device import AdvertisingType
         kind = (AdvertisingType.UNDIRECTED_CONNECTABLE_SCANNABLE if connectable
@@ -221,15 +230,22 @@ class BLE:
 
         async def go() -> None:
             await self.ready
-            if self.device.is_advertising:
-                await self.device.stop_advertising()
-            await self.device.start_advertising(
-                advertising_type=kind, advertising_data=bytes(adv_data or b""),
-                scan_response_data=bytes(resp_data or b""),
-                advertising_interval_min=max(20.0, interval_us / 1000),
-                advertising_interval_max=max(20.0, interval_us / 1000),
-            )
+            async with self._adv_lock:  # one HCI advertising change at a time
+                if self.device.is_advertising:
+                    # bumble may already have stopped it for a new connection
+                    with contextlib.suppress(Exception):
+                        await self.device.stop_advertising()
+                await self._start_advertising(kind, adv_data, resp_data, interval_us)
         self._spawn(go())
+
+    async def _start_advertising(self, kind: Any, adv_data: bytes | None,
+                                 resp_data: bytes | None, interval_us: int) -> None:
+        await self.device.start_advertising(
+            advertising_type=kind, advertising_data=bytes(adv_data or b""),
+            scan_response_data=bytes(resp_data or b""),
+            advertising_interval_min=max(20.0, interval_us / 1000),
+            advertising_interval_max=max(20.0, interval_us / 1000),
+        )
 
     def gap_disconnect(self, conn_handle: int) -> bool:
         conn = self._conns.get(conn_handle)

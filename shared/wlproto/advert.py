@@ -1,6 +1,8 @@
 # Advertising and scan-response payloads (at most 31 bytes each).
-#   advertising: flags, complete local name "WL-XXXX", the Wearlog service UUID
-#   scan response: manufacturer data <HBBH company 0xFFFF, version, battery %, unsynced>
+#   advertising (20 bytes): flags, complete local name "WL-XXXX", manufacturer
+#     data <HBBH company 0xFFFF, version, battery %, unsynced records>
+#   scan response (18 bytes): the Wearlog 128-bit service UUID
+# The status rides in the advertising data so a passive scan sees it.
 # 0xFFFF is the Bluetooth SIG's company id reserved for tests and prototypes.
 import binascii
 import struct
@@ -30,16 +32,16 @@ def _ad(t, value):
     return bytes(bytearray((len(value) + 1, t))) + bytes(value)
 
 
-def advertising_data(device_id):
-    return (_ad(AD_FLAGS, b"\x06") + _ad(AD_NAME_COMPLETE, device_name(device_id).encode())
-            + _ad(AD_UUID128_COMPLETE, uuid128_le(SERVICE_UUID)))
-
-
-def scan_response(battery_pct, unsynced):
+def advertising_data(device_id, battery_pct, unsynced):
     if unsynced > 0xFFFF:
         unsynced = 0xFFFF
-    return _ad(AD_MANUFACTURER,
-               struct.pack(MFR_FMT, COMPANY_ID, PROTOCOL_VERSION, battery_pct, unsynced))
+    return (_ad(AD_FLAGS, b"\x06") + _ad(AD_NAME_COMPLETE, device_name(device_id).encode())
+            + _ad(AD_MANUFACTURER,
+                  struct.pack(MFR_FMT, COMPANY_ID, PROTOCOL_VERSION, battery_pct, unsynced)))
+
+
+def scan_response():
+    return _ad(AD_UUID128_COMPLETE, uuid128_le(SERVICE_UUID))
 
 
 def parse_manufacturer(value):

@@ -22,7 +22,9 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
+from bumble.att import ATT_Error
 from bumble.core import AdvertisingData
+from bumble.core import BaseBumbleError as BumbleCoreError
 from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.hci import Address
 
@@ -63,6 +65,23 @@ def _adv_data(adv: Advertisement) -> AdvertisementData:
         local_name=str(name) if name else None, manufacturer_data=mfr, service_data={},
         service_uuids=uuids, tx_power=None, rssi=adv.rssi, platform_data=(adv,),
     )
+
+
+@contextlib.contextmanager
+def _as_bleak_error(client: BumbleClient) -> Any:
+    """bleak's contract: GATT failures surface as BleakError, whatever the backend."""
+    try:
+        yield
+    except ATT_Error as e:
+        raise BleakError(f"ATT error {e.error_name}") from e
+    except (TimeoutError, BumbleCoreError) as e:
+        raise BleakError(str(e)) from e
+    except asyncio.CancelledError:
+        # bumble cancels pending ATT requests when the link drops: that is a
+        # disconnect, not a cancellation of our task.
+        if client._conn is None or client._dropped:
+            raise BleakError("disconnected during a GATT request") from None
+        raise
 
 
 class BumbleScanner(BaseBleakScanner):
@@ -120,6 +139,7 @@ class BumbleClient(BaseBleakClient):
         self._peer: Peer | None = None
         self._chars: dict[int, Any] = {}
         self._subs: dict[int, Callable[[bytes], None]] = {}
+        self._dropped = False
 
     @property
     def name(self) -> str:
@@ -143,6 +163,7 @@ class BumbleClient(BaseBleakClient):
 
         def on_disconnect(*_: Any) -> None:
             self._conn = None
+            self._dropped = True
             if self._disconnected_callback is not None:
                 self._disconnected_callback()
 
@@ -202,21 +223,25 @@ class BumbleClient(BaseBleakClient):
     async def read_gatt_char(self, characteristic: BleakGATTCharacteristic, *,
                              use_cached: bool = False, **kwargs: Any) -> bytearray:
         peer = self._need()
-        return bytearray(await peer.read_value(characteristic.handle))
+        with _as_bleak_error(self):
+            return bytearray(await peer.read_value(characteristic.handle))
 
     async def read_gatt_descriptor(self, descriptor: BleakGATTDescriptor, *,
                                    use_cached: bool = False, **kwargs: Any) -> bytearray:
         peer = self._need()
-        return bytearray(await peer.read_value(descriptor.handle))
+        with _as_bleak_error(self):
+            return bytearray(await peer.read_value(descriptor.handle))
 
     async def write_gatt_char(self, characteristic: BleakGATTCharacteristic, data: Any,
                               response: bool) -> None:
         peer = self._need()
-        await peer.write_value(characteristic.handle, bytes(data), with_response=response)
+        with _as_bleak_error(self):
+            await peer.write_value(characteristic.handle, bytes(data), with_response=response)
 
     async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: Any) -> None:
         peer = self._need()
-        await peer.write_value(descriptor.handle, bytes(data), with_response=True)
+        with _as_bleak_error(self):
+            await peer.write_value(descriptor.handle, bytes(data), with_response=True)
 
     async def start_notify(self, characteristic: BleakGATTCharacteristic,
                            callback: NotifyCallback, **kwargs: Any) -> None:

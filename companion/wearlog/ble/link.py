@@ -71,6 +71,21 @@ class WearlogLink:
 
         return cb
 
+    async def next_frame(self, timeout: float) -> frames.Frame | ProtocolError | None:
+        """The next frame (or decode error); None on a stall. Notices a dropped link at once."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if self.frames.empty() and not self.client.is_connected:
+                raise TransferInterruptedError("the connection dropped")
+            left = deadline - loop.time()
+            if left <= 0:
+                return None
+            try:
+                return await asyncio.wait_for(self.frames.get(), min(left, 0.1))
+            except TimeoutError:
+                continue
+
     async def command(self, op: int, payload: bytes = b"") -> frames.Reply:
         """Send one command and wait for its reply (stale replies are skipped)."""
         await self.client.write_gatt_char(C.CONTROL_UUID, frames.encode_command(op, payload),

@@ -72,6 +72,7 @@ class CentralRadio:
             dev.pairing_config_factory = lambda _c: PairingConfig(
                 sc=True, mitm=False, bonding=True,
                 delegate=PairingDelegate(io_capability=PairingDelegate.NO_OUTPUT_NO_INPUT),
+                identity_address_type=PairingConfig.AddressType.RANDOM,
             )
             await dev.power_on()
             self.device = dev

@@ -11,12 +11,18 @@ next sync resumes from the last stored sequence.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wearlog.ble.errors import DeviceRefusedError, TransferInterruptedError
+from bleak.exc import BleakError
+
+from wearlog.ble.errors import (
+    BleError,
+    DeviceBusyError,
+    DeviceRefusedError,
+    TransferInterruptedError,
+)
 from wearlog.ble.link import STATUS_TEXT, WearlogLink
 from wearlog.store import Store
 from wlproto import const as C
@@ -62,15 +68,29 @@ async def sync_device(
 ) -> SyncResult:
     """Authenticate, set the clock, stream every record not yet stored, ack as stored."""
     t0 = time.perf_counter()
-    await link.start()
-    await link.authenticate(secret)
-    st = await link.status()
+    try:
+        await link.start()
+        await link.authenticate(secret)
+        st = await link.status()
+    except (TransferInterruptedError, BleakError, ConnectionError, OSError) as e:
+        if isinstance(e, BleError) and not isinstance(e, TransferInterruptedError):
+            raise
+        last = store.last_seq(device_id)
+        raise TransferInterruptedError(
+            "the connection dropped before any record was sent; the next sync resumes from "
+            f"record {0 if last is None else last + 1}") from e
     if st.device_id != device_id:
         raise DeviceRefusedError(
             f"this device is {st.device_id:#x}, the pairing is for {device_id:#x}")
     sync_id = store.begin_sync(device_id)
     host_now = int(now())
-    prev, was_unset = await link.set_time(host_now)
+    try:
+        prev, was_unset = await link.set_time(host_now)
+    except (TransferInterruptedError, BleakError, ConnectionError, OSError) as e:
+        store.end_sync(sync_id, "interrupted", "dropped while setting the clock")
+        raise TransferInterruptedError(
+            "the connection dropped while setting the clock; the next sync resumes where "
+            "this one would have started") from e
     store.record_clock_sync(device_id, prev, host_now, uptime=was_unset, sync_id=sync_id)
     last = store.last_seq(device_id)
     expected = st.oldest_seq if last is None else last + 1
@@ -102,6 +122,8 @@ async def sync_device(
 
     async def request(from_seq: int) -> None:
         r = await link.read(from_seq, window)
+        if r.status == C.ST_BUSY:
+            raise DeviceBusyError("another computer is syncing this device; try again later")
         if r.status != C.ST_OK:
             raise DeviceRefusedError(f"read refused: {STATUS_TEXT.get(r.status, r.status)}")
 
@@ -109,10 +131,7 @@ async def sync_device(
         await request(expected)
         resyncing = False
         while True:
-            try:
-                item = await asyncio.wait_for(link.frames.get(), stall_timeout)
-            except TimeoutError:
-                item = None
+            item = await link.next_frame(stall_timeout)
             if item is None or isinstance(item, ProtocolError):
                 if item is None:
                     note = "stalled"
@@ -158,13 +177,15 @@ async def sync_device(
                 progress(res.received, total, link.bytes_in)
         commit()
         await link.ack(expected)
-    except (ConnectionError, OSError, asyncio.CancelledError, EOFError) as e:
+    except (TransferInterruptedError, ConnectionError, OSError, EOFError, BleakError) as e:
+        _salvage(commit)
         _close(store, res, expected, "interrupted")
         raise TransferInterruptedError(
             f"the connection dropped after {res.received} records; they are stored and the "
             f"next sync resumes from record {expected}") from e
     except Exception as e:
         if _is_disconnect(e):
+            _salvage(commit)
             _close(store, res, expected, "interrupted")
             raise TransferInterruptedError(
                 f"the connection dropped after {res.received} records; they are stored and "
@@ -176,6 +197,14 @@ async def sync_device(
     res.seconds = time.perf_counter() - t0
     store.end_sync(sync_id, "ok", "; ".join(res.notes) or None)
     return res
+
+
+def _salvage(commit: Callable[[], None]) -> None:
+    """Store what arrived intact before the drop; it was never acked, so the device keeps it."""
+    try:
+        commit()
+    except Exception:  # noqa: BLE001 - the interruption is the error to report
+        pass
 
 
 def _close(store: Store, res: SyncResult, expected: int, status: str) -> None:

@@ -9,26 +9,11 @@ hosts one more controller whose host is the remote companion
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from bumble.controller import Controller
 from bumble.link import LocalLink
 from bumble.transport import open_transport
-
-import wlfw
-
-FIRMWARE = Path(wlfw.__file__).resolve().parents[1]
-HOSTPORT = FIRMWARE / "hostport"
-
-
-def use_host_port() -> None:
-    """Put the host-port stand-ins (machine, micropython, bluetooth) and the
-    firmware tree (drivers/, boards/) on sys.path, once."""
-    for p in (str(FIRMWARE), str(HOSTPORT)):
-        if p not in sys.path:
-            sys.path.insert(0, p)
 
 
 class Air:

@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from wearlog.virtual.air import Air, use_host_port
+from wearlog.virtual.air import Air
+from wearlog.virtual.hostport import install_paths
 
 
 class BleWearable:
@@ -17,8 +18,8 @@ class BleWearable:
     battery_pct()) with the firmware's BLE peripheral."""
 
     def __init__(self, app: Any, state_dir: Path, air: Air, secure: bool = True,
-                 address: str = "C0:57:1C:00:00:01") -> None:
-        use_host_port()
+                 address: str = "C0:57:1C:00:00:01", adv_interval_ms: int = 50) -> None:
+        install_paths()
         import bluetooth  # the host port's, on bumble
         from drivers.ble_peripheral import BlePeripheral
 
@@ -35,7 +36,8 @@ class BleWearable:
         self.secrets = SecretStore(str(state_dir), OsFs())
         self.server = SyncServer(app, self.secrets, os.urandom)
         self.periph = BlePeripheral(self.ble, self.server, app,
-                                    str(state_dir / "ble_bonds.json"), secure=secure)
+                                    str(state_dir / "ble_bonds.json"), secure=secure,
+                                    adv_interval_us=adv_interval_ms * 1000)
         self.address = address
         self._task: asyncio.Task[None] | None = None
 

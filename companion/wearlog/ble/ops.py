@@ -1,0 +1,172 @@
+"""Scan, pair and sync, as the CLI and the demo use them.
+
+`Bluetooth` decides how devices are reached: the platform's stack through
+bleak (BlueZ, CoreBluetooth, WinRT), or a virtual wearable's radio through
+the bumble backend (`virtual="127.0.0.1:9100"` or an in-process link). The
+code above it is the same either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bleak import BleakClient, BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+from bleak.exc import BleakError
+
+from wearlog.ble.bumble_backend import BumbleClient, BumbleScanner
+from wearlog.ble.errors import (
+    BluetoothUnavailableError,
+    DeviceNotFoundError,
+    DeviceRefusedError,
+    TransferInterruptedError,
+)
+from wearlog.ble.link import WearlogLink
+from wearlog.ble.pairing import load_pairing, save_pairing
+from wearlog.ble.radio import CentralRadio
+from wearlog.ble.sync import Progress, SyncResult, sync_device
+from wearlog.store import Store
+from wlproto import advert
+from wlproto import const as C
+
+
+@dataclass
+class Found:
+    address: str
+    name: str
+    battery_pct: int | None
+    unsynced: int | None
+    rssi: int | None
+    device: BLEDevice
+
+
+class Bluetooth:
+    def __init__(self, radio: CentralRadio | None = None) -> None:
+        self.radio = radio
+
+    @classmethod
+    def virtual(cls, hostport: str) -> Bluetooth:
+        host, _, port = hostport.rpartition(":")
+        return cls(CentralRadio(transport=f"tcp-client:{host or '127.0.0.1'}:{port}"))
+
+    @property
+    def transport(self) -> str | None:
+        return self.radio.transport_spec if self.radio else None
+
+    async def scan(self, timeout: float = 5.0, want: str | None = None,
+                   stop_at_first: bool = False) -> list[Found]:
+        """Wearlog devices heard within `timeout` s (sooner once `want` is heard)."""
+        found: dict[str, Found] = {}
+        done = asyncio.Event()
+
+        def seen(d: BLEDevice, a: AdvertisementData) -> None:
+            if not advert.is_wearlog_name(a.local_name) and C.SERVICE_UUID not in a.service_uuids:
+                return
+            batt = unsynced = None
+            mfr = a.manufacturer_data.get(advert.COMPANY_ID)
+            if mfr is not None:
+                with contextlib.suppress(ValueError):
+                    _v, batt, unsynced = advert.parse_manufacturer(
+                        advert.COMPANY_ID.to_bytes(2, "little") + mfr)
+            f = Found(d.address, a.local_name or d.address, batt, unsynced, a.rssi, d)
+            found[d.address] = f
+            if stop_at_first and want in (None, f.address, f.name):
+                done.set()
+
+        try:
+            if self.radio is not None:
+                scanner = BleakScanner(seen, backend=BumbleScanner, radio=self.radio)
+            else:
+                scanner = BleakScanner(seen)
+            async with scanner:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), timeout)
+        except (BleakError, OSError) as e:
+            raise BluetoothUnavailableError(
+                f"Bluetooth is off or missing ({e}); switch it on, or use --virtual") from e
+        return sorted(found.values(), key=lambda f: f.name)
+
+    async def find(self, address_or_name: str | None, timeout: float = 5.0) -> Found:
+        for _ in range(2):  # a second look: advertising is slow to save power
+            for f in await self.scan(timeout, want=address_or_name, stop_at_first=True):
+                if address_or_name in (None, f.address, f.name):
+                    return f
+        what = address_or_name or "a Wearlog device"
+        raise DeviceNotFoundError(
+            f"{what} was not found: is it charged, near, and not connected to another "
+            "computer? Press its button to wake the radio and try again")
+
+    @contextlib.asynccontextmanager
+    async def connect(self, target: BLEDevice | str, pair: bool = False,
+                      attempts: int = 3) -> AsyncIterator[WearlogLink]:
+        """A connected, subscribed WearlogLink; transient failures are retried."""
+        client: BleakClient | None = None
+        last: Exception | None = None
+        for i in range(attempts):
+            try:
+                if self.radio is not None:
+                    client = BleakClient(target, backend=BumbleClient, radio=self.radio)
+                else:
+                    client = BleakClient(target)
+                await client.connect()
+                if self.radio is not None and not await self.radio.is_bonded(client.address):
+                    pair = True  # what BlueZ and CoreBluetooth do on first encrypted access
+                if pair:
+                    with contextlib.suppress(BleakError, NotImplementedError, Exception):
+                        await client.pair()  # link-layer bond where the board supports it
+                break
+            except (TimeoutError, BleakError, OSError) as e:
+                last = e
+                client = None
+                await asyncio.sleep(0.5 * (i + 1))
+        if client is None:
+            raise DeviceNotFoundError(f"could not connect to {target}: {last}") from last
+        link = WearlogLink(client)
+        try:
+            await link.start()
+            yield link
+        finally:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+
+    async def pair(self, store: Store, found: Found, patient_id: str, tz: str = "UTC") -> int:
+        """Pair: give the device a secret, remember it, assign the device to a patient."""
+        async with self.connect(found.device, pair=True) as link:
+            st = await link.status()  # before authentication: flags and id only
+            device_id = st.device_id
+            if not (st.flags & C.STATUS_FLAG_PAIRING_MODE):
+                raise DeviceRefusedError(
+                    f"{found.name} is already paired with another computer; on that computer "
+                    f"run `wearlog unpair {device_id:#06x}`, then pair again")
+            secret = await link.pair()
+            await link.authenticate(secret)
+        try:
+            store.patient(patient_id)
+        except Exception:  # noqa: BLE001 - unknown patient: create it
+            store.add_patient(patient_id, tz=tz)
+        try:
+            store.device(device_id)
+        except Exception:  # noqa: BLE001 - unknown device: register it
+            store.add_device(device_id, patient_id, name=found.name)
+        save_pairing(store, device_id, secret, found.address, self.transport)
+        return device_id
+
+    async def sync(self, store: Store, device_id: int, progress: Progress | None = None,
+                   attempts: int = 3, timeout: float = 5.0) -> SyncResult:
+        """Sync one paired device; an interrupted transfer is resumed up to `attempts` times."""
+        secret, address, _transport = load_pairing(store, device_id)
+        last: Exception | None = None
+        for _ in range(attempts):
+            found = await self.find(advert.device_name(device_id) if address is None else address,
+                                    timeout)
+            try:
+                async with self.connect(found.device) as link:
+                    return await sync_device(link, store, device_id, secret, progress=progress)
+            except TransferInterruptedError as e:
+                last = e
+        assert last is not None
+        raise last
