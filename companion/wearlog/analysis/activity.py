@@ -58,6 +58,8 @@ def analyse_day(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray, stil
     napish = close_gaps(quiet, int(cfg.nap_gap_min / ep_min)) & awake
     naps = keep_runs_at_least(napish, int(cfg.nap_min / ep_min))
     wear_min = float(w.sum() * ep_min)
+    # validity needs measured ENMO (count-only imports have none: shown, never averaged)
+    enmo_wear_min = float((w & tl.enmo_known[i0:i1]).sum() * ep_min)
     t0, t1 = tl.start + i0 * tl.epoch_s, tl.start + i1 * tl.epoch_s
     sev = [v for t, e, v in tl.events if e == EV_SYMPTOM and t0 <= t < t1]
     return {
@@ -73,7 +75,7 @@ def analyse_day(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray, stil
         "longest_active_bout_min": float(max(active_runs, default=0) * ep_min),
         "nap_min": float(naps.sum() * ep_min),
         "wear_min": wear_min,
-        "valid": int(wear_min >= cfg.min_wear_h * 60),
+        "valid": int(enmo_wear_min >= cfg.min_wear_h * 60),
         "symptom_events": len(sev),
         "high_severity_events": sum(1 for v in sev if v >= cfg.high_severity),
         "max_severity": max(sev, default=None),

@@ -32,6 +32,8 @@ def interdaily_stability(x: np.ndarray, start_s: int, epoch_s: int, freq_s: int 
     if len(h) < 2 * DAY_S // freq_s:
         raise NotEnoughDataError("IS needs at least 2 days of data")
     slot = ((start_s + np.arange(len(h)) * freq_s) % DAY_S) // freq_s
+    if np.var(h) == 0:
+        raise NotEnoughDataError("IS needs activity that varies")
     _, inv = np.unique(slot, return_inverse=True)
     means = np.bincount(inv, weights=h) / np.bincount(inv)
     return float(np.var(means, ddof=1) / np.var(h, ddof=1))
@@ -42,6 +44,8 @@ def intradaily_variability(x: np.ndarray, epoch_s: int, freq_s: int = 3600) -> f
     h = hourly_sums(x, epoch_s, freq_s)
     if len(h) < 3:
         raise NotEnoughDataError("IV needs at least 3 hours of data")
+    if np.var(h) == 0:
+        raise NotEnoughDataError("IV needs activity that varies")
     return float(np.mean(np.diff(h) ** 2) / np.var(h, ddof=1))
 
 
