@@ -13,7 +13,12 @@ try:
     ticks_add = time.ticks_add  # type: ignore[attr-defined]
     sleep_ms = time.sleep_ms  # type: ignore[attr-defined]
 except AttributeError:  # CPython: the host port's shim
-    from mptime import sleep_ms, ticks_add, ticks_diff, ticks_ms  # type: ignore
+    try:
+        from mptime import sleep_ms, ticks_add, ticks_diff, ticks_ms  # type: ignore
+    except ImportError:
+        raise ImportError("wlfw.clock needs MicroPython's time.ticks_ms; on CPython run the "
+                          "firmware through wearlog.virtual.hostport, which puts "
+                          "firmware/hostport (mptime) on sys.path") from None
 
 
 class SystemClock:
