@@ -351,3 +351,40 @@ def test_error_classes_share_one_root():
         raise LogFullError("full")
     except FirmwareError:
         pass
+
+
+class LsmBus:
+    # LSM6DSOX register model: WHO_AM_I 0x6C, FIFO status 0x3A/0x3B, tagged words at 0x78
+    def __init__(self):
+        self.regs = bytearray(128)
+        self.regs[0x0F] = 0x6C
+        self.words = []
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        if reg == 0x3A:
+            buf[0] = len(self.words)
+            buf[1] = 0
+        elif reg == 0x78:
+            w = self.words.pop(0)
+            for i in range(len(buf)):
+                buf[i] = w[i]
+        else:
+            for i in range(len(buf)):
+                buf[i] = self.regs[reg + i]
+
+    def writeto_mem(self, addr, reg, buf):
+        self.regs[reg] = buf[0]
+
+
+def test_lsm6dsox_driver_on_micropython():
+    from drivers.lsm6ds import LSM6DS
+
+    bus = LsmBus()
+    imu = LSM6DS(bus, 0x6A)
+    imu.start(26, 8)
+    assert bus.regs[0x10] == 0x2C
+    bus.words.append(bytes((0x10, 0x02, 0x10, 0, 0, 0xFE, 0xEF)))  # accel: 4098, 0, -4098
+    bus.words.append(bytes((0x08, 1, 0, 2, 0, 3, 0)))  # gyro: skipped
+    buf = array("h", bytes(6 * 4))
+    assert imu.read_fifo_into(buf) == 1
+    assert list(buf[:3]) == [999, 0, -1000]
