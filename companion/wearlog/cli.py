@@ -12,6 +12,7 @@ import click
 
 # module name under wearlog.commands -> command names it defines
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "ble": ("scan", "pair", "sync", "unpair", "device"),
     "users": ("user", "token"),
     "serve": ("serve",),
     "data": ("report", "import", "backup", "restore"),

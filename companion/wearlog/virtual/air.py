@@ -9,11 +9,12 @@ hosts one more controller whose host is the remote companion
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from bumble.controller import Controller
 from bumble.link import LocalLink
-from bumble.transport import open_transport
+from bumble.transport.tcp_server import open_tcp_server_transport_with_socket
 
 
 class Air:
@@ -23,8 +24,17 @@ class Air:
         self.controllers: list[Controller] = []
 
     async def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Accept one remote central's HCI on host:port; returns the port."""
-        t = await open_transport(f"tcp-server:{host}:{port}")
+        """Accept a remote central's HCI on host:port (0: any free port); returns the port."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as e:
+            sock.close()
+            raise OSError(f"cannot listen on {host}:{port}: {e.strerror}; pick another --port") \
+                from e
+        port = sock.getsockname()[1]
+        t = await open_tcp_server_transport_with_socket(sock)
         self._transports.append(t)
         self.controllers.append(Controller(f"remote{len(self.controllers)}",
                                            host_source=t.source, host_sink=t.sink,
