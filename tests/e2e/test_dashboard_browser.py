@@ -113,6 +113,7 @@ def test_ninety_day_actogram_draws_quickly(page, site):
     assert ms < 1000, f"90-day actogram took {ms} ms to draw"
     marks = int(page.get_attribute("#actogram", "data-symptom-marks"))
     assert marks > 0
+    print(f"90-day actogram drawn in {ms} ms")
     page.screenshot(path=str(ARTIFACTS / "dashboard-summary-90d.png"), full_page=True)
 
 
