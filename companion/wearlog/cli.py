@@ -13,6 +13,7 @@ import click
 # module name under wearlog.commands -> command names it defines
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ble": ("scan", "pair", "sync", "unpair", "device"),
+    "demo": ("demo",),
     "users": ("user", "token"),
     "serve": ("serve",),
     "data": ("report", "import", "backup", "restore"),
