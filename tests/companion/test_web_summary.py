@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import re
 import time
 
@@ -38,8 +37,7 @@ def env(tmp_path_factory):
         s.ingest(4, [Event(10**6 + i, NOW - 3600 * (i + 1), EV_SYMPTOM, 5) for i in range(6)])
         users = Users(s.conn)
         users.add("root", "admin", PW)
-    os.environ.pop("WEARLOG_SECRET_KEY", None)
-    app = create_app(db)
+    app = create_app(db, secret="s" * 40)
     c = TestClient(app, follow_redirects=False)
     page = c.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
