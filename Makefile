@@ -4,12 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+BROWSER_STAMP := $(VENV)/.chromium
 STUBS_STAMP := .stubs/.installed
 MP_STUBS := 1.27.0.post1
 
 .PHONY: setup test demo bench lint typecheck clean
 
-setup: $(STAMP) $(NODE_STAMP) $(STUBS_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(STUBS_STAMP) $(BROWSER_STAMP)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,16 @@ $(STUBS_STAMP): Makefile | $(PY)
 	rm -rf .stubs
 	$(PY) -m pip install --quiet --no-deps --target .stubs/esp32 micropython-esp32-stubs==$(MP_STUBS) micropython-stdlib-stubs==1.27.0.post2
 	$(PY) -m pip install --quiet --no-deps --target .stubs/rp2 micropython-rp2-rpi-pico-w-stubs==1.28.0.post4 micropython-stdlib-stubs==1.28.0.post4
+	touch $@
+
+# Debian's Chromium for the real-browser dashboard tests (Playwright drives it; it
+# never downloads a browser of its own).
+$(BROWSER_STAMP): | $(PY)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; \
+	fi
 	touch $@
 
 lint: $(STAMP)

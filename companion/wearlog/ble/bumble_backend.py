@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from bleak.assigned_numbers import gatt_char_props_to_strs as properties_from_bits
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient, NotifyCallback
 from bleak.backends.descriptor import BleakGATTDescriptor
@@ -29,12 +30,6 @@ from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.hci import Address
 
 from wearlog.ble.radio import CentralRadio
-
-_PROPS = {
-    0x01: "broadcast", 0x02: "read", 0x04: "write-without-response", 0x08: "write",
-    0x10: "notify", 0x20: "indicate", 0x40: "authenticated-signed-writes",
-    0x80: "extended-properties",
-}
 
 
 def _uuid(u: Any) -> str:
@@ -189,7 +184,7 @@ class BumbleClient(BaseBleakClient):
             svc = BleakGATTService(s, s.handle, _full_uuid(s.uuid))
             coll.add_service(svc)
             for c in s.characteristics:
-                props = [n for bit, n in _PROPS.items() if int(c.properties) & bit]
+                props = list(properties_from_bits(int(c.properties)))
                 ch = BleakGATTCharacteristic(c, c.handle, _full_uuid(c.uuid), props,
                                              lambda: self.mtu_size - 3, svc)
                 coll.add_characteristic(ch)  # also adds it to its service
