@@ -30,6 +30,26 @@ def profile_name():
                         % machine_name)
 
 
+def start_radio(mod, board, app):
+    """BLE: the sync engine behind the GATT peripheral, plugged in as the app's link.
+
+    Boards whose MicroPython port bonds (NimBLE: ESP32) get link encryption on
+    the Wearlog characteristics; the Pico W (BTstack, no bonding in mainline)
+    relies on the HMAC challenge-response alone (profile BONDING = False).
+    """
+    import bluetooth
+    from drivers.ble_peripheral import BlePeripheral
+
+    from wlfw.auth import SecretStore
+    from wlfw.sync_server import SyncServer
+
+    server = SyncServer(app, SecretStore("", app.fs), os.urandom)
+    app.link = BlePeripheral(bluetooth.BLE(), server, app, "/ble_bonds.json",
+                             secure=getattr(mod, "BONDING", True),
+                             model=getattr(mod, "NAME", "Wearlog"))
+    board.radio_on = True  # ESP32: lightsleep would stop BLE (see docs/firmware.md)
+
+
 def main():
     mod = __import__("boards." + profile_name(), None, None, ("make",))
     board = mod.make()
@@ -39,6 +59,7 @@ def main():
         pass
     app = App(board, log_dir=LOG_DIR, wake_ms=1000)
     app.boot()
+    start_radio(mod, board, app)
     try:
         while True:
             board.sleep_ms(app.tick())

@@ -9,6 +9,7 @@ from drivers.mpu6xxx import MPU6xxx
 from boards.common import Board
 
 PORT = "esp32"
+BONDING = True  # NimBLE: LE Secure Connections bonding, encrypted characteristics
 NAME = "M5StickC Plus2"
 
 

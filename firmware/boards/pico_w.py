@@ -9,6 +9,7 @@ from drivers.mpu6xxx import MPU6xxx
 from boards.common import Board
 
 PORT = "rp2"
+BONDING = False  # BTstack port: ble.config(bond=...) raises; HMAC auth only
 NAME = "Raspberry Pi Pico W"
 IMU_ADDR = 0x6A  # 0x68 for an MPU6050
 

@@ -9,6 +9,7 @@ from drivers.mpu6xxx import MPU6xxx
 from boards.common import Board
 
 PORT = "esp32"
+BONDING = True  # NimBLE: LE Secure Connections bonding, encrypted characteristics
 NAME = "Seeed XIAO ESP32S3"
 IMU_ADDR = 0x6A  # 0x68 for an MPU6050
 

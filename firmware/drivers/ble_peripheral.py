@@ -48,6 +48,7 @@ _IO_NO_INPUT_OUTPUT = const(3)
 _ADV_INTERVAL_US = const(1000000)  # slow advertising: 1 s (power)
 _BURST = const(6)  # notifications per service() call: below NimBLE's buffer count
 _MAX_CONNS = const(2)
+_CONNECTED_WAKE_MS = const(5)
 _BUF = const(256)
 
 
@@ -190,7 +191,11 @@ class BlePeripheral:
         self.ble.gatts_write(self.h_status, self.server.status(False))
 
     def service(self, now_ms=0):
-        """Send what the engine has, a burst per connection; ENOMEM means later."""
+        """Send what the engine has, a burst per connection; ENOMEM means later.
+
+        Returns how soon (ms) the main loop should call again: soon while a
+        central is connected, None (the app's own pace) otherwise.
+        """
         for conn in self.conns:
             for _ in range(_BURST):
                 nxt = self.server.peek(conn)
@@ -207,3 +212,4 @@ class BlePeripheral:
         if unsynced != self._adv_unsynced and not self.conns:
             self._adv_unsynced = unsynced
             self.advertise()
+        return _CONNECTED_WAKE_MS if self.conns else None

@@ -189,9 +189,13 @@ class App:
             # nothing could be dropped to make room: keep sensing, keep trying
             self.log_full = True
             self.lost_records += 1
+        wait = _BUSY_WAKE_MS if b.busy else self.wake_ms
         if self.link is not None:
-            self.link.service(now_ms)
-        return _BUSY_WAKE_MS if b.busy else self.wake_ms
+            # A connected central gets fast service: the link says how soon to wake.
+            w = self.link.service(now_ms)
+            if w is not None and w < wait:
+                wait = w
+        return wait
 
     def run_for(self, ms):
         """Run the main loop for ms of device time (sleeping between wakes)."""
