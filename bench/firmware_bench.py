@@ -1,0 +1,122 @@
+"""Firmware figures: processing cost in the MicroPython VM and on CPython (the same bench
+code, bench/vm/mp_bench_firmware.py), peak heap of the pipeline in the VM, and flash bytes
+per day from the record log's own counters on the shared host-port recording.
+
+Baselines, measured in the same run: a bare loop that only reads and squares x, y, z
+(per sample); packing one record (per epoch); the sensing + log pipeline without the sync
+engine (heap); the records' own 11 bytes each (flash).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.figures import figure
+from bench.recording import DAYS, QUICK_DAYS, recording
+from tests.vm.harness import ROOT, run_module
+
+VM_DIR = Path(__file__).with_name("vm")
+COSTS = VM_DIR / "mp_bench_firmware.py"
+FULL_HEAP = VM_DIR / "mp_heap_full_pipeline.py"
+PIPELINE_HEAP = ROOT / "tests" / "firmware" / "vm_pipeline_heap.py"
+SYNC_TESTS = ROOT / "tests" / "firmware" / "mp_test_sync_server.py"
+MARK = "@@BENCH "
+HEAP_BUDGET = 40 * 1024  # tests/firmware/test_vm_heap_budget.py: sensing + log
+EPOCH_S = 30
+
+
+class BenchError(RuntimeError):
+    """A benchmark could not produce its figure (the message says which and why)."""
+
+
+def _vm_costs(epochs: int, repeats: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as d:
+        cfg = Path(d) / "bench_cfg.json"
+        cfg.write_text(json.dumps({"epochs": epochs, "repeats": repeats}))
+        run = run_module(COSTS, extra={"/t/bench_cfg.json": cfg}, timeout=600)
+    for line in run.output.splitlines():
+        if line.startswith(MARK):
+            return json.loads(line[len(MARK):])
+    raise BenchError(f"the VM cost bench printed no figures:\n{run.output[-2000:]}")
+
+
+def _cpython_costs(epochs: int, repeats: int) -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location("mp_bench_firmware", COSTS)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with tempfile.TemporaryDirectory() as d:
+        return mod.measure(epochs, repeats, str(Path(d) / "log"))  # type: ignore[no-any-return]
+
+
+def _cost_rows(where: str, c: dict[str, Any]) -> list[dict[str, Any]]:
+    n = c["samples"]
+    epochs = c["epochs"]
+    bare = c["bare_loop_us"] / n
+    per_sample = c["feed_us"] / n
+    per_epoch = c["full_us"] / epochs
+    overhead = (c["full_us"] - c["feed_us"]) / epochs
+    return [
+        figure(f"{where}: per-sample feature cost", per_sample, "us/sample", bare,
+               "bare loop (read + square x, y, z)"),
+        figure(f"{where}: per-epoch cost (750 samples + end_epoch + log append)", per_epoch,
+               "us/epoch", bare * n / epochs, "bare loop over one epoch"),
+        figure(f"{where}: end_epoch + log append beyond the samples", overhead, "us/epoch",
+               c["pack_us_per_record"], "packing one 11-byte record",
+               note="difference of two timed loops: noisy"),
+        figure(f"{where}: CPU share of real time", 100 * per_epoch / (EPOCH_S * 1e6), "%",
+               note="per-epoch cost / 30 s; the VM is not a board"),
+    ]
+
+
+def _heap(module: Path, test: str, extra: dict[str, Path] | None = None) -> int:
+    run = run_module(module, extra=extra)
+    res = run.results.get(test)
+    if res is None or not res.ok:
+        raise BenchError(f"{module.name}::{test} failed in the VM: "
+                         f"{res.error if res else run.output[-2000:]}")
+    return res.peak_heap
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    epochs, repeats = (4, 2) if quick else (40, 5)
+    vm = _vm_costs(epochs, repeats)
+    cp = _cpython_costs(epochs, repeats)
+    rows = _cost_rows("MicroPython VM", vm) + _cost_rows("CPython", cp)
+    rows.append(figure("VM / CPython per-sample cost", vm["feed_us"] / vm["samples"], "us/us",
+                       cp["feed_us"] / cp["samples"], "CPython per-sample cost"))
+
+    full = _heap(FULL_HEAP, "test_sense_log_sync_heap",
+                 {"/t/vm_pipeline_heap.py": PIPELINE_HEAP, "/t/mp_test_sync_server.py": SYNC_TESTS})
+    alone = _heap(PIPELINE_HEAP, "test_pipeline_heap")
+    sync_alone = _heap(SYNC_TESTS, "test_sync_engine_heap")
+    rows += [
+        figure("peak heap: sensing + log + sync engine streaming (MTU 247)", full, "bytes",
+               alone, "sensing + log alone",
+               note="VM gc.mem_alloc above the pre-import floor; counts module code and the "
+                    "scripted central's reassembly buffers (conservative)"),
+        figure("peak heap: sensing + log alone", alone, "bytes", HEAP_BUDGET,
+               "test budget (40 KiB)"),
+        figure("peak heap: sync engine alone (with its test module)", sync_alone, "bytes"),
+    ]
+
+    rec = recording(QUICK_DAYS if quick else DAYS)
+    log = rec.run.app.log
+    days = rec.run.simulated_s / 86400
+    per_day = log.bytes_written / days
+    raw_per_day = len(rec.records) * 11 / days
+    rows += [
+        figure("flash bytes per day (RecordLog.bytes_written)", per_day, "bytes/day",
+               raw_per_day, "11-byte records alone", note=f"{days:g} simulated days"),
+        figure("days per MiB of flash", (1 << 20) / per_day, "days/MiB",
+               (1 << 20) / raw_per_day, "records alone"),
+        figure("flash chunk writes per day", log.chunks_written / days, "writes/day"),
+        figure("records per day", len(rec.records) / days, "records/day"),
+        figure("host port: simulated / wall-clock time", rec.run.simulated_s / rec.wall_s, "x",
+               note=f"{days:g} days in {rec.wall_s:.1f} s wall, {rec.cpu_s:.1f} s CPU"),
+    ]
+    return {"figures": rows, "raw": {"vm": vm, "cpython": cp}}
