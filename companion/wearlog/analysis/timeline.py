@@ -50,16 +50,25 @@ class Timeline:
 
 
 def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Timeline | None:
-    rows = store.conn.execute(
-        "SELECT e.utc, e.enmo_dmg, e.mad_dmg, e.zangle_deg, e.dangle_ddeg, e.steps, e.flags, "
-        "d.epoch_s, d.kind FROM epochs e JOIN devices d ON d.device_id = e.device_id "
-        "WHERE d.patient_id = ? AND e.utc IS NOT NULL ORDER BY e.utc",
-        (patient_id,),
-    ).fetchall()
-    if not rows:
+    parts = []
+    for dev, dev_epoch_s, kind in store.conn.execute(
+        "SELECT device_id, epoch_s, kind FROM devices WHERE patient_id = ?", (patient_id,)
+    ).fetchall():
+        # one device at a time, straight into numpy: no join, no sort (the grid orders)
+        rows = store.conn.execute(
+            "SELECT utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags FROM epochs "
+            "WHERE device_id = ? AND utc IS NOT NULL", (dev,),
+        ).fetchall()
+        if rows:
+            part = np.empty((len(rows), 9), dtype=np.int64)
+            part[:, :7] = rows
+            part[:, 7] = dev_epoch_s
+            part[:, 8] = NO_ANGLE.get(kind, 0)
+            parts.append(part)
+    if not parts:
         return None
-    kinds = np.array([NO_ANGLE.get(r[8], 0) for r in rows], dtype=np.int64)
-    a = np.array([r[:8] for r in rows], dtype=np.int64)
+    a = np.concatenate(parts)
+    kinds = a[:, 8]
     utc, dev_epoch = a[:, 0], a[:, 7]
     start = int(utc.min() // epoch_s * epoch_s)
     last = int((utc + dev_epoch).max())
