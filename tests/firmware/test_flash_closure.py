@@ -32,7 +32,7 @@ def test_closure_holds_the_app_and_the_profile_and_nothing_host_side(board: str)
     for needed in ("wlfw.app", "wlfw.recordlog", "wlproto.records", "boards.common",
                    f"boards.{board}", "wlfw", "wlproto", "boards", "drivers"):
         assert needed in got, needed
-    # other boards' profiles, the BLE driver and the host port stay off the device
+    # other boards' profiles and the host port stay off the device
     assert not {f"boards.{b}" for b in board_names() if b != board} & got
     assert not any(n.startswith(("hostport", "mptime", "simboard")) for n in got)
     # every shipped module's own imports are shipped too (or built in)
