@@ -171,11 +171,17 @@ class Wearer:
         r = self._rng
         while t < end:
             u = r.random()
-            if u < offwrist_rate * 0.25:
+            off = offwrist_rate * 0.25
+            # Walking is short and rare (a median of about 5,000-7,000 steps on ordinary days with
+            # these settings); low-activity days have far fewer. Bands stack after the
+            # off-wrist one, so taking the device off does not eat into walking.
+            walk = off + (0.07 if low else 0.15)
+            light = walk + (0.14 if low else 0.20)
+            if u < off:
                 kind, dur = OFFWRIST, 60 * r.uniform(45, 150)
-            elif u < (0.12 if low else 0.35):
-                kind, dur = WALK, 60 * (r.uniform(2, 6) if low else r.uniform(3, 25))
-            elif u < (0.25 if low else 0.55):
+            elif u < walk:
+                kind, dur = WALK, 60 * (r.uniform(1, 5) if low else r.uniform(2, 15))
+            elif u < light:
                 kind, dur = LIGHT, 60 * r.uniform(5, 20)
             else:
                 kind, dur = SEDENTARY, 60 * r.uniform(10, 60 if low else 40)
