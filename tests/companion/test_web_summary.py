@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import re
 import time
+from html import escape
 
 import numpy as np
 import pytest
@@ -152,8 +153,13 @@ def test_summary_page_without_analysis_says_so(env):
     assert "Analysis not available" in html
     assert "not medical advice" in html
     assert c.get("/api/patients/P-RAW/summary").json()["analysis_available"] is False
-    assert c.get("/api/patients/P-EMPTY/summary").json()["rhythm"] == {
-        "available": False, "reason": "no worn data in this range"}
+    empty = c.get("/api/patients/P-EMPTY/summary").json()
+    assert empty["rhythm"]["available"] is False
+    assert empty["rhythm"]["reason"] == "no worn data in this range"
+    assert empty["findings"] == {"available": False, "reason": "analysis not available",
+                                 "items": []}
+    assert "Educational links for this range not available: analysis not available" in (
+        c.get("/patients/P-EMPTY").text)
 
 
 def test_summary_page_shows_figures_and_disclaimer(env):
@@ -186,7 +192,25 @@ def test_linked_topics_are_listed_with_their_finding(env):
     assert item["finding"] == "Sleep averaged 5.9 h over the last 14 nights"
     html = c.get("/patients/P-OK").text
     assert "because: Sleep averaged 5.9 h over the last 14 nights" in html
-    assert c.get("/api/patients/P-WORSE/summary").json()["topics"]["items"] == []
+    assert c.get("/api/patients/P-RAW/summary").json()["topics"]["items"] == []
+
+
+def test_education_rules_run_on_the_range_and_links_are_recorded(env):
+    db, c = env
+    s = c.get("/api/patients/P-WORSE/summary?days=14").json()
+    assert s["findings"]["available"] is True
+    items = s["findings"]["items"]
+    assert items, "7 nights shortened by 90 min should fire a sleep rule"
+    texts = [t for i in items for t in i["findings"]]
+    assert any("sleep" in t.lower() for t in texts)
+    with Store(db) as st:
+        recorded = st.conn.execute(
+            "SELECT DISTINCT topic_id FROM linked_topics WHERE patient_id='P-WORSE'").fetchall()
+    assert {r[0] for r in recorded} == {i["topic_id"] for i in items}
+    again = c.get("/api/patients/P-WORSE/summary?days=14").json()
+    assert len(again["topics"]["items"]) == len(s["topics"]["items"])  # idempotent
+    html = c.get("/patients/P-WORSE?days=14").text
+    assert f"<strong>{escape(items[0]['title'])}</strong>" in html
 
 
 def test_epochs_from_unset_clock_are_not_shown_until_anchored(tmp_path):

@@ -119,11 +119,13 @@ def test_ninety_day_actogram_draws_quickly(page, site):
 
 def test_keyboard_only_sign_in(page, site):
     page.goto(site + "/login")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
     page.keyboard.type("dr.a")  # username has autofocus
     page.keyboard.press("Tab")
     page.keyboard.type(PW)
+    assert page.input_value("#password") == PW
     page.keyboard.press("Enter")
-    page.wait_for_url(site + "/")
+    page.wait_for_url(site + "/", timeout=60_000)
     assert page.get_by_role("link", name="P-0042").is_visible()
 
 

@@ -262,6 +262,8 @@ def summary(conn: sqlite3.Connection, patient_id: str, dates: list[dt.date]) -> 
          "worn_pct": round(100 * float(w.mean()), 1)}
         for d, p, w in zip(dates, present, worn, strict=True)
     ]
+    rh = rhythm(enmo, worn)
+    rh["n_valid_days"] = sum(1 for d in days if d["valid"])
     return {
         "patient_id": patient_id,
         "tz": str(tz),
@@ -275,7 +277,9 @@ def summary(conn: sqlite3.Connection, patient_id: str, dates: list[dt.date]) -> 
         "symptoms": symptom_events(conn, patient_id, dates),
         "completeness": completeness,
         "completeness_pct": round(100 * float(worn.mean()), 1),
-        "rhythm": rhythm(enmo, worn),
+        "rhythm": rh,
+        # evaluated first: it records its links, which the history below then includes
+        "findings": education_findings(conn, patient_id, nights, days, rh, dates[-1]),
         "topics": linked_topics(conn, patient_id),
         "sleep_worse_than_baseline": sleep_worse(conn, patient_id),
     }
@@ -310,6 +314,56 @@ def rhythm(enmo: np.ndarray, worn: np.ndarray) -> dict[str, Any]:
     except AnalysisError as e:
         return {"available": False, "reason": str(e)}
     return {"available": True, **{k: _finite(v) for k, v in m.items()}}
+
+
+@functools.lru_cache(maxsize=1)
+def _education() -> tuple[Any, Any] | None:
+    """(topics, rules) parsed once per process; None when the content cannot load."""
+    try:
+        from wearlog.education import load_rules, load_topics
+
+        topics = load_topics()
+        return topics, load_rules(topics=topics)
+    except Exception:  # module or content missing: the page says so
+        return None
+
+
+def education_findings(
+    conn: sqlite3.Connection, patient_id: str, nights: list[dict[str, Any]],
+    days: list[dict[str, Any]], rh: dict[str, Any], last: dt.date,
+) -> dict[str, Any]:
+    """Evaluate the education rules on this range and record the links they make.
+
+    Links are recorded (idempotently) so the topic list keeps what a clinician was shown.
+    """
+    content = _education()
+    if content is None:
+        return {"available": False, "reason": "educational content not available", "items": []}
+    if not nights and not days:
+        return {"available": False, "reason": "analysis not available", "items": []}
+    from wearlog.education import EducationError, evaluate, linked_topics, record_links
+    from wearlog.education.metrics import DAY_KEYS, NIGHT_KEYS, RHYTHM_KEYS
+
+    topics, rules = content
+    n_rows = [{k: n.get(k) for k in NIGHT_KEYS} for n in nights]
+    d_rows = [{k: d.get(k) for k in DAY_KEYS} for d in days]
+    rhythm_in = ({k: rh.get(k) for k in RHYTHM_KEYS} if rh.get("available")
+                 else None)
+    try:
+        findings = evaluate(n_rows, d_rows, rhythm_in, audience="clinician",
+                            as_of=last, rules=rules, topics=topics)
+        record_links(conn, patient_id, findings)
+        linked = linked_topics(findings, topics)
+    except EducationError as e:
+        return {"available": False, "reason": str(e), "items": []}
+    return {
+        "available": True,
+        "items": [
+            {"topic_id": lt.topic.id, "title": lt.topic.title, "summary": lt.topic.summary,
+             "findings": [f.text for f in lt.findings]}
+            for lt in linked
+        ],
+    }
 
 
 @functools.lru_cache(maxsize=1)

@@ -63,21 +63,24 @@ def make_patient(
     ]
     n_sym = rng.poisson(symptoms_per_day * days)
     sym_times = np.sort(rng.integers(start, end, n_sym))
-    for k, ts in enumerate(sym_times):
-        records.append(Event(n + k, int(ts), EV_SYMPTOM, int(rng.integers(1, 6))))
+    sym_sev = rng.integers(1, 6, n_sym)
+    for k, (ts, sev) in enumerate(zip(sym_times, sym_sev, strict=True)):
+        records.append(Event(n + k, int(ts), EV_SYMPTOM, int(sev)))
     sync = store.begin_sync(device_id, note="sample data")
     new = store.ingest(device_id, records, sync_id=sync)
     store.end_sync(sync, "ok")
     rows = {"epochs": n, "events": int(n_sym), "new": new, "nights": 0, "days": 0}
     if analysis_rows:
+        sym_day = (sym_times - start) // 86400
         rows.update(_analysis_rows(store, patient_id, start, days, asleep, nonwear, steps,
-                                   enmo, rng))
+                                   enmo, rng, sym_day, sym_sev))
     return rows
 
 
 def _analysis_rows(store: Store, pid: str, start: int, days: int, asleep: np.ndarray,
                    nonwear: np.ndarray, steps: np.ndarray, enmo: np.ndarray,
-                   rng: np.random.Generator) -> dict[str, int]:
+                   rng: np.random.Generator, sym_day: np.ndarray,
+                   sym_sev: np.ndarray) -> dict[str, int]:
     nights, day_rows = [], []
     for d in range(days):
         date = dt.datetime.fromtimestamp(start + d * 86400, dt.UTC).date()
@@ -88,8 +91,9 @@ def _analysis_rows(store: Store, pid: str, start: int, days: int, asleep: np.nda
         sedentary = float(((enmo[sl] < 400) & active).sum() * 0.5)
         day_rows.append((pid, date.isoformat(), int(steps[sl].sum()), sedentary,
                          float(active.sum() * 0.5) - sedentary - mvpa, mvpa * 0.8, mvpa * 0.2,
-                         mvpa, mvpa * 0.5, 30.0, 0.0, float(worn.sum() * 0.5), 1, None, None,
-                         None))
+                         mvpa, mvpa * 0.5, 30.0, 0.0, float(worn.sum() * 0.5), 1,
+                         int((sym_day == d).sum()), int(((sym_day == d) & (sym_sev >= 4)).sum()),
+                         int(sym_sev[sym_day == d].max()) if (sym_day == d).any() else 0))
         if (d + 1) * PER_DAY + 7 * 120 > len(asleep):  # that night has not ended yet
             continue
         # the night starting this evening: from 23:00 of day d to 07:00 of day d+1
