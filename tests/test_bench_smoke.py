@@ -1,0 +1,102 @@
+"""`make bench` harness: a --quick run writes both files with the expected keys; the runner
+records a broken or missing bench without hiding the others; the model and scores that
+produce figures give hand-checked answers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import __main__ as runner
+from bench import airtime
+from bench.accuracy_bench import agreement
+from bench.figures import figure
+
+ROOT = Path(__file__).resolve().parents[1]
+OWN = ("firmware", "sync", "store", "accuracy")
+
+
+def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    res = json.loads((tmp_path / "results.json").read_text())
+    for key in ("cpu", "cores", "ram_gib", "python", "node", "micropython_vm", "date_utc"):
+        assert res["machine"][key], key
+    assert res["quick"] is True and res["total_s"] > 0
+    for area in OWN:
+        a = res["areas"][area]
+        assert a["status"] == "ok", a.get("error")
+        assert a["figures"], area
+        for f in a["figures"]:
+            assert set(f) == {"name", "value", "unit", "baseline", "baseline_name", "ratio",
+                              "note"}
+    assert res["areas"]["analysis"]["status"] == "skipped in --quick"
+    assert res["areas"]["dashboard"]["status"] == "skipped in --quick"
+    names = {f["name"] for f in res["areas"]["firmware"]["figures"]}
+    assert "peak heap: sensing + log + sync engine streaming (MTU 247)" in names
+    assert "flash bytes per day (RecordLog.bytes_written)" in names
+    heap = next(f for f in res["areas"]["firmware"]["figures"] if f["name"].startswith(
+        "peak heap: sensing + log + sync"))
+    assert heap["value"] > heap["baseline"] > 0  # the sync engine adds to the pipeline
+    sync = {f["name"]: f for f in res["areas"]["sync"]["figures"]}
+    eff23 = sync["MTU 23: payload efficiency (record bytes / notification values)"]["value"]
+    eff247 = sync["MTU 247: payload efficiency (record bytes / notification values)"]["value"]
+    assert 0 < eff23 < eff247 < 100
+    md = (tmp_path / "RESULTS.md").read_text()
+    assert md.startswith("# Wearlog benchmark results")
+    for title in ("## Firmware", "## Sync", "## Store ingest", "## Accuracy", "| Figure |",
+                  "micropython vm", "Air-time model assumptions"):
+        assert title in md, title
+
+
+def test_one_broken_bench_does_not_hide_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(quick: bool) -> dict:
+        raise ValueError("disk on fire")
+
+    def fine(quick: bool) -> dict:
+        return {"figures": [figure("x", 2.0, "s", 4.0, "base")], "raw": {}}
+
+    def missing(quick: bool) -> dict:
+        import bench.no_such_bench  # type: ignore[import-not-found]  # noqa: F401
+        return {}
+
+    monkeypatch.setattr(runner, "AREAS", {"a": (broken, True), "b": (fine, True),
+                                          "c": (missing, True)})
+    res = runner.run_all(True, None, lambda s: None)
+    assert res["areas"]["a"]["status"] == "failed"
+    assert "disk on fire" in res["areas"]["a"]["error"]
+    assert res["areas"]["b"]["status"] == "ok"
+    assert res["areas"]["b"]["figures"][0]["ratio"] == 0.5
+    assert res["areas"]["c"]["status"] == "not available"
+
+
+def test_unknown_area_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        runner.main(["--only", "firmware,nosuch"])
+    assert "unknown area(s) nosuch" in capsys.readouterr().err
+
+
+def test_air_time_of_one_default_mtu_notification() -> None:
+    # 20-byte value at MTU 23: LL payload 4 + 3 + 20 = 27 bytes, one packet of
+    # 14 + 27 = 41 bytes (328 us), an empty ack of 10 bytes (80 us), two T_IFS.
+    m = airtime.model([20], writes=0, ll_payload_max=27, per_event=4)
+    assert m.ll_packets == 1
+    assert m.radio_us == 328 + 80 + 300
+    assert m.transfer_s == pytest.approx(0.030)
+    assert airtime.ll_fragments(244, 27) == [27] * 9 + [8]
+    assert airtime.ll_fragments(244, 251) == [251]
+
+
+def test_agreement_scores() -> None:
+    truth = np.array([1, 1, 1, 1, 0, 0, 0, 0], dtype=bool)
+    pred = np.array([1, 1, 1, 0, 0, 0, 0, 1], dtype=bool)
+    a = agreement(pred, truth)
+    assert a["accuracy"] == 0.75 and a["sensitivity"] == 0.75 and a["specificity"] == 0.75
+    assert a["kappa"] == pytest.approx(0.5)  # po 0.75, pe 0.5
+    assert agreement(truth, truth)["kappa"] == 1.0
