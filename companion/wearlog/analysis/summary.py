@@ -65,11 +65,14 @@ def _valid_day_series(tl: Timeline, worn: np.ndarray, days: list[dict],
         i1 = tl.index(local_bounds(d + dt.timedelta(days=1), tz, 0))
         block = np.full(per_day, np.nan)
         idx = np.arange(i0, i1)
-        local = [dt.datetime.fromtimestamp(tl.start + i * tl.epoch_s, tz) for i in idx[::120]]
-        # slot of each epoch from its local clock time (one lookup per hour is enough)
+        per_hour = 3600 // tl.epoch_s
+        local = [dt.datetime.fromtimestamp(tl.start + i * tl.epoch_s, tz)
+                 for i in idx[::per_hour]]
+        # slot of each epoch from its local clock time (one lookup per hour is enough:
+        # clocks change on the hour or half hour, and the day starts on local midnight)
         for j, t in enumerate(local):
             s0 = (t.hour * 3600 + t.minute * 60 + t.second) // tl.epoch_s
-            seg = idx[j * 120:(j + 1) * 120]
+            seg = idx[j * per_hour:(j + 1) * per_hour]
             slots = s0 + np.arange(len(seg))
             okk = slots < per_day
             vals = np.where(worn[seg], tl.enmo[seg], np.nan)
