@@ -29,7 +29,8 @@ from tools.flashing.transport import DirTransport, MpremoteTransport, Transport 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="flash.py", description=__doc__.split("\n\n")[0],
-        epilog="Boards: " + ", ".join(board_names()) + ". After flashing: `wearlog pair`.")
+        epilog="Boards: " + ", ".join(board_names())
+        + ". After flashing: `wearlog pair --patient ID`.")
     p.add_argument("--board", required=True, help="board profile (a module in firmware/boards/)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--port", help="serial port of the board (default: the only USB one)")
@@ -81,8 +82,8 @@ def run(argv: list[str] | None = None) -> int:
     print(f"Wearlog firmware ({plan.board}) written to {transport.description}: "
           f"{len(result.written)} files, {result.verified} verified by sha256"
           + (f", {len(result.removed)} old files removed" if result.removed else "") + ".")
-    print("Next: reset the board (or unplug it), then run `wearlog pair` to pair it with "
-          "this computer.")
+    print("Next: reset the board (or unplug and replug it), then pair it with this computer: "
+          "`wearlog pair --patient <pseudonymous ID>` (docs/ble.md).")
     return 0
 
 

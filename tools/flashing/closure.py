@@ -109,10 +109,11 @@ def imports_of(path: Path) -> list[tuple[str, bool, int]]:
     def visit(node: ast.AST, optional: bool) -> None:
         if isinstance(node, ast.Try):
             guarded = optional or any(_catches_import_error(h) for h in node.handlers)
-            for child in node.body:
-                visit(child, guarded)
-            for child in [*node.handlers, *node.orelse, *node.finalbody]:
-                visit(child, optional)
+            for stmt in node.body:
+                visit(stmt, guarded)
+            rest: list[ast.AST] = [*node.handlers, *node.orelse, *node.finalbody]
+            for other in rest:
+                visit(other, optional)
             return
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -126,8 +127,8 @@ def imports_of(path: Path) -> list[tuple[str, bool, int]]:
                 out.append((mod, optional, node.lineno))
                 for alias in node.names:
                     out.append((f"{mod}.{alias.name}", True, node.lineno))  # maybe a submodule
-        for child in ast.iter_child_nodes(node):
-            visit(child, optional)
+        for sub in ast.iter_child_nodes(node):
+            visit(sub, optional)
 
     visit(tree, False)
     return out

@@ -152,9 +152,10 @@ def render(plan: Plan, target: str) -> str:
         "6. read back the sha256 of every file written above; stop on any difference",
         f"7. write {plan.main.path} ({len(plan.main.data)} B, sha256 {plan.main.sha256[:16]}) "
         "and verify it",
-        f"{LOG_DIR}/ (the record log) is never written or removed.",
+        f"Kept: {LOG_DIR}/ (the record log), the pairing secret, BLE bonds and any file "
+        "outside the folders above.",
         f"Total: {len(plan.library) + 2} files, "
         f"{sum(len(f.data) for f in plan.library)} B of firmware.",
-        "Next: reset the board, then `wearlog pair`.",
+        "Next: reset the board, then `wearlog pair --patient <pseudonymous ID>`.",
     ]
     return "\n".join(lines)
