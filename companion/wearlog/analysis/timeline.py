@@ -50,7 +50,7 @@ class Timeline:
 
 
 def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Timeline | None:
-    parts = []
+    chunks = []
     for dev, dev_epoch_s, kind in store.conn.execute(
         "SELECT device_id, epoch_s, kind FROM devices WHERE patient_id = ?", (patient_id,)
     ).fetchall():
@@ -64,10 +64,10 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Time
             part[:, :7] = rows
             part[:, 7] = dev_epoch_s
             part[:, 8] = NO_ANGLE.get(kind, 0)
-            parts.append(part)
-    if not parts:
+            chunks.append(part)
+    if not chunks:
         return None
-    a = np.concatenate(parts)
+    a = np.concatenate(chunks)
     kinds = a[:, 8]
     utc, dev_epoch = a[:, 0], a[:, 7]
     start = int(utc.min() // epoch_s * epoch_s)
