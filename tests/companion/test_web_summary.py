@@ -6,8 +6,10 @@ import base64
 import datetime as dt
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from html import escape
 
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +17,7 @@ from fastapi.testclient import TestClient
 from wearlog.accounts import Users
 from wearlog.store import Store
 from wearlog.web import create_app, data
+from wearlog.web.live import live_server
 from wearlog.web.sample_data import make_patient
 from wlproto.const import EV_SYMPTOM
 from wlproto.records import Epoch, Event
@@ -221,3 +224,29 @@ def test_epochs_from_unset_clock_are_not_shown_until_anchored(tmp_path):
         dates = data.date_range(data.patient_tz(s.conn, "P-U"), 14, dt.date.today())
         a = data.actogram(s.conn, "P-U", dates)
     assert a["epochs_with_data"] == 0
+
+
+def test_concurrent_first_views_do_not_fail(tmp_path):
+    """The bench found 500s: twenty first views raced to create `linked_topics`."""
+    db = tmp_path / "w.db"
+    with Store(db) as s:
+        make_patient(s, "P-C", 1, 20, seed=9, tst_shift_min=120, recent_nights=10)
+        Users(s.conn).add("root", "admin", PW)
+    with live_server(create_app(db, secret="c" * 40)) as url:
+        clients = [httpx.Client(base_url=url) for _ in range(10)]
+        for cl in clients:
+            page = cl.get("/login")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            cl.post("/login", data={"username": "root", "password": PW, "csrf_token": csrf})
+        with ThreadPoolExecutor(10) as pool:
+            codes = list(pool.map(
+                lambda cl: [cl.get(f"/api/patients/P-C/summary?days={d}").status_code
+                            for d in (14, 30, 14)], clients))
+        for cl in clients:
+            cl.close()
+    assert codes == [[200, 200, 200]] * 10
+    with Store(db) as s:
+        dup = s.conn.execute(
+            "SELECT COUNT(*) - COUNT(DISTINCT topic_id || rule_id || window_end || finding_text) "
+            "FROM linked_topics").fetchone()[0]
+    assert dup == 0

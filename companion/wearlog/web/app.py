@@ -42,7 +42,7 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
         if db_path is None:
             raise ConfigError("create_app needs the database path (or Settings)")
         settings = Settings.for_db(db_path, **overrides)
-    Store(settings.db_path).close()  # create / migrate once, before any request
+    _prepare_db(settings.db_path)
     app = FastAPI(
         title="Wearlog clinician dashboard",
         version="0.1.0",
@@ -90,6 +90,17 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
                        overrides={"/api/upload": settings.max_upload_bytes})
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _prepare_db(path: Path) -> None:
+    """Create / migrate once, before any request. Also create the education links table
+    now, so concurrent first views do not race to create it."""
+    with Store(path) as store:
+        try:
+            from wearlog.education.links import ensure_table
+        except ImportError:
+            return
+        ensure_table(store.conn)
 
 
 def _quote(path: str) -> str:

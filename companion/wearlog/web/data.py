@@ -352,12 +352,17 @@ def education_findings(
     try:
         findings = evaluate(n_rows, d_rows, rhythm_in, audience="clinician",
                             as_of=last, rules=rules, topics=topics)
-        record_links(conn, patient_id, findings)
         linked = linked_topics(findings, topics)
     except EducationError as e:
         return {"available": False, "reason": str(e), "items": []}
+    try:
+        record_links(conn, patient_id, findings)
+        recorded = True
+    except EducationError:  # e.g. the database stayed locked: show the topics anyway
+        recorded = False
     return {
         "available": True,
+        "recorded": recorded,
         "items": [
             {"topic_id": lt.topic.id, "title": lt.topic.title, "summary": lt.topic.summary,
              "findings": [f.text for f in lt.findings]}
