@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tools.flashing.build import DEVICE_ID_MAX, device_id_from_unique_id, parse_device_id
@@ -164,3 +165,46 @@ def test_device_id_from_unique_id_is_what_the_board_profile_reports() -> None:
     assert device_id_from_unique_id(machine.unique_id().hex()) == board.device_id()
     with pytest.raises(DeviceIdError):
         device_id_from_unique_id("ab")
+
+
+@st.composite
+def import_graphs(draw: st.DrawFn) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """Random firmware: modules in wlfw/drivers importing each other and built-ins."""
+    mods = [f"wlfw.m{i}" for i in range(draw(st.integers(1, 6)))]
+    mods += [f"drivers.d{i}" for i in range(draw(st.integers(0, 4)))]
+    pick = st.lists(st.sampled_from(mods), max_size=4, unique=True)
+    graph = {m: draw(pick) for m in mods}
+    return graph, draw(pick), draw(pick)
+
+
+@settings(max_examples=60, deadline=None)
+@given(import_graphs(), st.sampled_from(["struct", "machine", "micropython"]))
+def test_closure_is_exactly_what_main_and_the_profile_reach(
+        g: tuple[dict[str, list[str]], list[str], list[str]], builtin: str) -> None:
+    graph, from_main, from_profile = g
+
+    def body(imports: list[str]) -> str:
+        lines = [f"import {builtin}", "try:\n    import cpython_only_thing\nexcept ImportError:"
+                 "\n    pass"]
+        lines += [f"from {m.rsplit('.', 1)[0]} import {m.rsplit('.', 1)[1]}" if i % 2
+                  else f"import {m}" for i, m in enumerate(imports)]
+        return "\n".join(lines) + "\n"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        pk = fake_firmware(root, 'PORT = "esp32"\n' + body(from_profile)
+                           + "def make():\n    pass\n")
+        (root / "firmware" / "main.py").write_text(body(from_main))
+        for m, imports in graph.items():
+            pkg, name = m.split(".")
+            (pk[pkg] / f"{name}.py").write_text(body(imports))
+        cl = closure("myboard", root / "firmware", pk)
+    reached, todo = set(), [*from_main, *from_profile]
+    while todo:
+        m = todo.pop()
+        if m not in reached:
+            reached.add(m)
+            todo += graph[m]
+    expected = reached | {"boards", "boards.myboard"} | {m.split(".")[0] for m in reached}
+    assert {m.name for m in cl.modules} == expected
+    assert cl.builtins == {builtin} and cl.optional_missing == {"cpython_only_thing"}

@@ -12,6 +12,8 @@ from tests.vm.harness import run_module
 from tools.flash import run
 from tools.flashing import snippets
 from tools.flashing.closure import board_names, closure
+from tools.flashing.plan import check_version, make_plan
+from tools.flashing.transport import BoardInfo
 
 pytestmark = pytest.mark.vm
 
@@ -93,3 +95,7 @@ def test_board_snippets_run_on_micropython_and_match_the_host(tmp_path: Path) ->
     for f in files:
         assert got[f"/flash/{f}"] == hashlib.sha256((t / f).read_bytes()).hexdigest(), f
     assert got["/flash/lib/wlfw/missing.mpy"] is None
+    # the real interpreter's answer passes the version check for what we compiled
+    board = BoardInfo.from_answer(info)
+    assert board.version == (1, 27, 0) and board.free_bytes > 0
+    check_version(make_plan("pico_w", 0x0102), board)
