@@ -63,7 +63,10 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def run_all(quick: bool, only: list[str] | None, log: Callable[[str], None]) -> dict[str, Any]:
+def run_all(quick: bool, only: list[str] | None, log: Callable[[str], None],
+            done: Callable[[dict[str, Any]], None] = lambda r: None) -> dict[str, Any]:
+    """Run the areas in order; done(results so far) after each (partial files survive a
+    run that is stopped halfway)."""
     t0 = time.perf_counter()
     results: dict[str, Any] = {"machine": machine.describe(), "quick": quick, "areas": {}}
     for area, (fn, in_quick) in AREAS.items():
@@ -87,6 +90,8 @@ def run_all(quick: bool, only: list[str] | None, log: Callable[[str], None]) -> 
         entry["seconds"] = round(time.perf_counter() - t, 1)
         log(f"bench: {area} {entry['status']} in {entry['seconds']} s")
         results["areas"][area] = _clean(entry)
+        results["total_s"] = round(time.perf_counter() - t0, 1)
+        done(results)
     recording.cleanup()
     results["machine"]["load_average_at_end"] = machine.load_average()
     results["total_s"] = round(time.perf_counter() - t0, 1)
@@ -106,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [x for x in only if x not in AREAS]
         if unknown:
             p.error(f"unknown area(s) {', '.join(unknown)}; choose from {', '.join(AREAS)}")
-    results = run_all(a.quick, only, lambda s: print(s, file=sys.stderr, flush=True))
+    results = run_all(a.quick, only, lambda s: print(s, file=sys.stderr, flush=True),
+                      lambda partial: report.write({**partial, "partial": True}, a.out))
     j, md = report.write(results, a.out)
     failed = [k for k, v in results["areas"].items() if v["status"] == "failed"]
     print(f"wrote {j} and {md} in {results['total_s']} s"

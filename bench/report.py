@@ -45,6 +45,11 @@ def markdown(results: dict[str, Any]) -> str:
         f" in {results['total_s']:.0f} s. Ratios are value / baseline, both measured in the "
         "same run: quote the ratio, the raw values move with the machine's load.",
         "",
+    ]
+    if results.get("partial"):
+        out += ["**Partial results: the run was still going (or was stopped) when this was "
+                "written.**", ""]
+    out += [
         "| Machine | |",
         "|---|---|",
     ]
