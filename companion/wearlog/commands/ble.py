@@ -164,17 +164,37 @@ def sync(device: str | None, sync_all: bool, upload: str | None, token: str | No
                 if res.corrupt:
                     console.print(f"  {res.corrupt} damaged frames were asked for again")
                 if upload:
-                    from wearlog.export.upload import upload as push
-
-                    if not token:
-                        raise click.UsageError("--upload needs --token (or WEARLOG_UPLOAD_TOKEN)")
-                    r = push(upload, token, store, dev)
-                    console.print(f"  uploaded: {r}")
+                    _upload(store, dev, upload, token)
         finally:
             if bt.radio:
                 await bt.radio.close()
 
     _run(go())
+
+
+def _upload(store: Any, dev: int, url: str, token: str | None) -> None:
+    """Push what this server has not had yet; the mark moves only after a full success."""
+    from wearlog.export.errors import UploadError
+    from wearlog.export.upload import upload
+
+    if not token:
+        raise click.UsageError("--upload needs --token (or WEARLOG_UPLOAD_TOKEN)")
+    row = store.conn.execute("SELECT next_seq FROM uploads WHERE device_id=? AND url=?",
+                             (dev, url)).fetchone()
+    since = row[0] if row else 0
+    last = store.last_seq(dev)
+    if last is None or last < since:
+        console.print("  upload: nothing new")
+        return
+    try:
+        r = upload(url, token, store, dev, since)
+    except UploadError as e:
+        raise click.ClickException(
+            f"upload failed ({e}); the records stay here and the next --upload sends them") from e
+    with store.transaction() as c:
+        c.execute("INSERT OR REPLACE INTO uploads (device_id, url, next_seq, at_utc) "
+                  "VALUES (?,?,?,?)", (dev, url, last + 1, int(time.time())))
+    console.print(f"  uploaded {r.sent} records to {url} ({r.new} new there)")
 
 
 @click.command()

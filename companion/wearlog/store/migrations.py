@@ -202,7 +202,22 @@ def _v5(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(conn: sqlite3.Connection) -> None:
+    """Home uploads: per device and server, the sequence the next upload starts from."""
+    conn.executescript(
+        """
+        CREATE TABLE uploads (
+            device_id INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            next_seq INTEGER NOT NULL,
+            at_utc INTEGER NOT NULL,
+            PRIMARY KEY (device_id, url)
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
 LATEST = len(MIGRATIONS)
 
 
