@@ -43,7 +43,8 @@ def ensure_table(db: DbLike) -> sqlite_utils.Database:
     database = _database(db)
     table = database.table(TABLE)
     if not table.exists():
-        table.create(_COLUMNS, pk="id", not_null=set(_COLUMNS) - {"id"})
+        # IF NOT EXISTS: two first views at once (dashboard workers) must not race.
+        table.create(_COLUMNS, pk="id", not_null=set(_COLUMNS) - {"id"}, if_not_exists=True)
         table.create_index(_UNIQUE, unique=True, if_not_exists=True)
     return database
 
