@@ -69,7 +69,7 @@ def _cost_rows(where: str, c: dict[str, Any]) -> list[dict[str, Any]]:
                c["pack_us_per_record"], "packing one 11-byte record",
                note="difference of two timed loops: noisy"),
         figure(f"{where}: CPU share of real time", 100 * per_epoch / (EPOCH_S * 1e6), "%",
-               note="per-epoch cost / 30 s; the VM is not a board"),
+               note="per-epoch cost / 30 s on this machine, not on a board"),
     ]
 
 
