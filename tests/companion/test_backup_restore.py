@@ -138,3 +138,20 @@ def test_restore_refuses_bad_sources(tmp_path: Path) -> None:
         s.restore(junk)
     assert s.counts()["epochs"] == 0
     s.close()
+
+
+def test_restore_brings_back_pairing_keys_without_replacing_newer_ones(tmp_path: Path) -> None:
+    a = make(tmp_path / "a.db", range(10))
+    a.conn.execute("INSERT INTO device_keys (device_id, secret_hex, paired_utc) "
+                   "VALUES (1, 'aa', 1), (2, 'bb', 1)")
+    a.backup(tmp_path / "bk.db")
+    b = Store(tmp_path / "b.db")
+    b.add_patient("P-7")
+    b.add_device(2, "P-7")
+    b.conn.execute("INSERT INTO device_keys (device_id, secret_hex, paired_utc) "
+                   "VALUES (2, 'new', 5)")
+    assert b.restore(tmp_path / "bk.db")["device_keys"] == 1
+    keys = dict(b.conn.execute("SELECT device_id, secret_hex FROM device_keys").fetchall())
+    assert keys == {1: "aa", 2: "new"}
+    a.close()
+    b.close()

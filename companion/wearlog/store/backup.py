@@ -107,8 +107,10 @@ def _merge(store: Store, copy: Path) -> dict[str, int]:
     return added
 
 
-# Tables added by later migrations (dashboard accounts): merged when both files have them.
-_KEYED = ("users", "assignments", "device_tokens")
+# Tables added by later migrations (dashboard accounts, BLE pairing keys): merged when
+# both files have them, keeping rows already here. Upload marks (`uploads`) are not
+# restored: the next upload starts from the beginning and the server ignores duplicates.
+_KEYED = ("users", "assignments", "device_tokens", "device_keys")
 
 
 def _merge_other_tables(c: sqlite3.Connection, run: Callable[[str, str], None]) -> None:
