@@ -36,6 +36,13 @@ def test_report_prints_last_14_nights_and_days(tmp_path: Path) -> None:
     s = Store(db)
     assert s.conn.execute("SELECT COUNT(*) FROM nights WHERE patient_id='P-0042'").fetchone()[0]
     assert s.conn.execute("SELECT SUM(symptom_events) FROM days").fetchone()[0] == 2
+    # the educational topics it printed are the ones it recorded for the clinician
+    linked = s.conn.execute("SELECT COUNT(DISTINCT topic_id) FROM linked_topics "
+                            "WHERE patient_id='P-0042'").fetchone()[0]
+    if linked:
+        assert "Educational topics linked" in out and out.count("  • ") == linked
+    else:
+        assert "No educational topic was linked" in out
     s.close()
 
 

@@ -9,14 +9,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from wearlog.commands.options import db_option
+from wearlog.education import DISCLAIMER
 from wearlog.store import resolve_db_path
-
-DISCLAIMER = ("Wearlog describes movement; it does not diagnose or treat. "
-              "Discuss what you see with your clinician.")
-
-db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False),
-    help="Database file (default: $WEARLOG_DB or the per-user data directory).")
 
 
 def _open(db_path: str | None, must_exist: bool = True):
@@ -60,6 +55,7 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
     from rich.table import Table
 
     from wearlog.analysis import analyse_patient
+    from wearlog.education import INSUFFICIENT, evaluate, linked_topics, record_links
     from wearlog.imports import count_sleep
     from wearlog.store import StoreError
 
@@ -70,6 +66,8 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
         except StoreError as e:
             raise click.ClickException(str(e)) from e
         counted = count_sleep(store, patient_id)
+        findings = evaluate(s.nights, s.days, s.rhythm, audience="wearer")
+        record_links(store.db, patient_id, findings)
     finally:
         store.close()
     tz = ZoneInfo(s.tz)
@@ -116,6 +114,18 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
         for c in counted[-nights:]:
             ct.add_row(c["night"], _fmt(c["sleep_min"], 1, 60))
         con.print(ct)
+    links = linked_topics(findings)
+    if links:
+        con.print("[bold]Educational topics linked to these findings[/bold]")
+        for lt in links:
+            con.print(f"  • [bold]{lt.topic.title}[/bold] ({lt.topic.id}): {lt.topic.summary}")
+            for f in lt.findings:
+                con.print(f"      because: {f.text}")
+    else:
+        con.print("No educational topic was linked: no rule found a pattern to point at.")
+    short = [f.label for f in findings if f.status == INSUFFICIENT]
+    if short:
+        con.print(f"[dim]Not enough data yet to check: {', '.join(short)}.[/dim]")
     if s.unanchored_records:
         con.print(f"[yellow]{s.unanchored_records} records from before the clock was set "
                   "could not be placed in time yet; they are kept and will be placed after "

@@ -9,13 +9,10 @@ import click
 
 from wearlog.accounts import AccountError, Users, create_token, list_tokens, revoke_token
 from wearlog.accounts.users import ROLES
+from wearlog.commands.options import db_option
 from wearlog.store import Store, StoreError, resolve_db_path
 
 PASSWORD_ENV = "WEARLOG_PASSWORD"
-db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False),
-    help="Database file (default: $WEARLOG_DB or the per-user data directory).",
-)
 
 
 def _open(db_path: str | None) -> Store:
