@@ -135,7 +135,7 @@ class MpremoteTransport:
     Needs hardware: not exercised by the test suite (see docs/flashing.md).
     """
 
-    def __init__(self, port: str | None = None) -> None:
+    def __init__(self, port: str | None = None, timeout_s: float = 10) -> None:
         from mpremote.transport import TransportError as MpError
         from mpremote.transport_serial import SerialTransport
 
@@ -148,7 +148,7 @@ class MpremoteTransport:
             raise NoBoardError(f"no board found on {port}: {e.args[0] if e.args else e} "
                                "(is another program, e.g. a serial monitor, using it?)") from e
         try:
-            self._t.enter_raw_repl(soft_reset=True)
+            self._t.enter_raw_repl(soft_reset=True, timeout_overall=timeout_s)
         except MpError as e:
             self._t.close()
             raise NoBoardError(f"{port} answers but not as MicroPython ({e}): is MicroPython "
