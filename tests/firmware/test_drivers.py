@@ -13,10 +13,11 @@ from wearlog.virtual.hostport import install_paths
 
 install_paths()
 
-from drivers.bm8563 import BM8563, civil_from_days, days_from_civil  # noqa: E402
+from drivers.bm8563 import BM8563  # noqa: E402
 from drivers.lsm6ds import LSM6DS  # noqa: E402
 from drivers.mpu6xxx import MPU6xxx  # noqa: E402
 
+from wlfw.civil import civil_from_days, days_from_civil  # noqa: E402
 from wlfw.errors import SensorError  # noqa: E402
 
 
