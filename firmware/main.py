@@ -1,6 +1,7 @@
 # Device entry point: pick the board profile, build the app, run forever.
-# The profile is chosen from board.txt (one line: a module in boards/) or
-# from the firmware's own board name.
+# config.json (written by tools/flash.py: board, epoch_len, device_id) wins;
+# else board.txt (one line: a module in boards/), else the firmware's board name.
+import json
 import os
 import sys
 
@@ -16,7 +17,17 @@ PROFILES = (
 LOG_DIR = "/log"
 
 
-def profile_name():
+def load_config():
+    try:
+        with open("config.json") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def profile_name(config):
+    if config.get("board"):
+        return config["board"]
     try:
         with open("board.txt") as f:
             return f.read().strip()
@@ -51,13 +62,16 @@ def start_radio(mod, board, app):
 
 
 def main():
-    mod = __import__("boards." + profile_name(), None, None, ("make",))
+    config = load_config()
+    mod = __import__("boards." + profile_name(config), None, None, ("make",))
     board = mod.make()
     try:
         os.mkdir(LOG_DIR)
     except OSError:
         pass
-    app = App(board, log_dir=LOG_DIR, wake_ms=1000)
+    app = App(board, log_dir=LOG_DIR, wake_ms=1000, epoch_len=config.get("epoch_len", 30))
+    if "device_id" in config:
+        app.device_id = config["device_id"]  # what flash.py recorded for the companion
     app.boot()
     start_radio(mod, board, app)
     try:
