@@ -1,0 +1,73 @@
+"""`wearlog demo` (what `make demo` runs) brings the dashboard up with the synced data:
+the demo clinician's printed one-time password opens the patient's page over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+WEARLOG = Path(sys.executable).with_name("wearlog")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(WEARLOG), "demo", "--days", "3", "--port", str(port), "--dir",
+             str(tmp_path / "demo")],
+            stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, COLUMNS="200"))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        password = None
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            m = re.search(r"one-time password (\S+)", log.read_text())
+            if m:
+                password = m.group(1)
+                try:
+                    if httpx.get(base + "/login", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.5)
+        assert password, log.read_text()
+        with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as c:
+            page = c.get("/login")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            r = c.post("/login", data={"username": "demo-clinician", "password": password,
+                                       "csrf_token": csrf, "next": "/"})
+            assert r.status_code == 303, r.text
+            home = c.get("/")
+            assert home.status_code == 200 and "P-DEMO-01" in home.text
+            patient = c.get("/patients/P-DEMO-01")
+            assert patient.status_code == 200
+            assert "not medical advice" in patient.text
+            summary = c.get("/api/patients/P-DEMO-01/summary").json()
+            text = json.dumps(summary)
+            assert summary and "tst_min" in text  # nightly sleep figures from the synced data
+            nights = [n for n in summary.get("nights", []) if n.get("tst_min")]
+            assert len(nights) >= 2, text[:500]
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C stops everything cleanly
+        try:
+            assert proc.wait(timeout=30) == 0, log.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
