@@ -27,6 +27,7 @@ from wearlog.ble.errors import BleError
 from wearlog.ble.ops import Bluetooth
 from wearlog.ble.pairing import forget_pairing, load_pairing, paired_devices
 from wearlog.commands.options import db_option, open_store, virtual_option
+from wearlog.store import StoreError
 
 T = TypeVar("T")
 console = Console()
@@ -36,7 +37,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run, turning our errors into one clear line and a non-zero exit."""
     try:
         return asyncio.run(coro)
-    except BleError as e:
+    except (BleError, StoreError) as e:
         raise click.ClickException(str(e)) from e
 
 

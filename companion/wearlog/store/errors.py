@@ -29,3 +29,11 @@ class SchemaTooNewError(StoreError):
 
 class BackupError(StoreError):
     """A backup could not be written or a restore source is unusable."""
+
+
+class StoreBusyError(StoreError):
+    """Another program holds the database's write lock."""
+
+
+class StoreReadOnlyError(StoreError, PermissionError):
+    """The database file or its folder cannot be written."""

@@ -21,7 +21,9 @@ import sqlite_utils
 from wearlog.store import clock
 from wearlog.store.errors import (
     BadRecordError,
+    StoreBusyError,
     StoreError,
+    StoreReadOnlyError,
     UnknownDeviceError,
     UnknownPatientError,
     UnknownSyncError,
@@ -72,13 +74,23 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: all of it lands, or none of it."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise _write_error(self.path, e) from e
         try:
             yield self.conn
+        except sqlite3.OperationalError as e:
+            self.conn.execute("ROLLBACK")
+            raise _write_error(self.path, e) from e
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            self.conn.execute("ROLLBACK")
+            raise _write_error(self.path, e) from e
 
     # --- patients and devices -------------------------------------------------
     def add_patient(self, patient_id: str, tz: str = "UTC", clinician: str | None = None) -> None:
@@ -273,6 +285,20 @@ class Store:
         from wearlog.store.backup import restore
 
         return restore(self, src)
+
+
+def _write_error(path: Any, e: sqlite3.OperationalError) -> StoreError:
+    """A write that could not happen, said so a user can act; nothing was written."""
+    msg = str(e).lower()
+    if "locked" in msg or "busy" in msg:
+        return StoreBusyError(
+            f"{path} is busy: another Wearlog program is writing to it. Nothing was written; "
+            "try again when it has finished")
+    if "readonly" in msg or "read-only" in msg or "permission" in msg:
+        return StoreReadOnlyError(
+            f"{path} cannot be written (read-only file, folder or disk). Nothing was written; "
+            "choose a writable --db")
+    return StoreError(f"{path}: the write failed ({e}); nothing was written")
 
 
 def _check_seq(r: Epoch | Event) -> None:
