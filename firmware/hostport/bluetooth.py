@@ -84,7 +84,8 @@ class Radio:
     def __init__(self, link: LocalLink | None = None, address: str = "C0:57:1C:00:00:01"):
         self.link = link or LocalLink()
         self.address = address
-        self.corrupt: Callable[[bytes], bytes] | None = None  # bit errors on notifications
+        # A faulty channel for drills: payload -> what arrives (none, one, several).
+        self.channel: FaultyChannel | None = None
         self.drop_after: int | None = None  # disconnect after this many notifications
         self.notified = 0
 
@@ -367,13 +368,15 @@ class BLE:
             ch, payload, indicate = await q.get()
             if ch is None:
                 return
-            if radio.corrupt is not None:
-                payload = radio.corrupt(payload)
+            arriving = radio.channel(payload) if radio.channel is not None else [payload]
+            if radio.channel is not None and q.empty():
+                arriving += radio.channel.flush()  # a reordered one still arrives
             try:
-                if indicate:
-                    await self.device.indicate_subscriber(conn, ch, payload, force=True)
-                else:
-                    await self.device.notify_subscriber(conn, ch, payload, force=True)
+                for p in arriving:
+                    if indicate:
+                        await self.device.indicate_subscriber(conn, ch, p, force=True)
+                    else:
+                        await self.device.notify_subscriber(conn, ch, p, force=True)
             except Exception:  # noqa: BLE001 - the link went away mid-send
                 return
             radio.notified += 1
@@ -388,15 +391,35 @@ class BLE:
         return q.qsize() if q is not None else 0
 
 
-def random_bit_errors(rate: float, seed: int = 0) -> Callable[[bytes], bytes]:
-    """A noisy channel for drills: flips one bit in about `rate` of the notifications."""
-    rnd = random.Random(seed)
+class FaultyChannel:
+    """A misbehaving channel for drills. Each notification, with the given chances:
+    gets one bit flipped, is delivered twice, is held back and delivered after the
+    next one (reordered; released anyway when nothing else is queued), or is lost."""
 
-    def corrupt(b: bytes) -> bytes:
-        if b and rnd.random() < rate:
+    def __init__(self, flip: float = 0.0, duplicate: float = 0.0, swap: float = 0.0,
+                 drop: float = 0.0, seed: int = 0) -> None:
+        self.flip, self.duplicate, self.swap, self.drop = flip, duplicate, swap, drop
+        self.rnd = random.Random(seed)
+        self.held: list[bytes] = []
+
+    def __call__(self, b: bytes) -> list[bytes]:
+        rnd = self.rnd
+        if b and rnd.random() < self.flip:
             a = bytearray(b)
             a[rnd.randrange(len(a))] ^= 1 << rnd.randrange(8)
-            return bytes(a)
-        return b
+            b = bytes(a)
+        if rnd.random() < self.drop:
+            return []
+        out = [b, b] if rnd.random() < self.duplicate else [b]
+        if self.held:
+            out += [self.held.pop()]
+        elif rnd.random() < self.swap:
+            self.held.append(out.pop())
+        return out
 
-    return corrupt
+    def flush(self) -> list[bytes]:
+        out, self.held = self.held, []
+        return out
+
+
+faulty_channel = FaultyChannel

@@ -77,7 +77,7 @@ class Rig:
         self.wearable = BleWearable(app, tmp / "radio", self.air, secure=secure,
                                     address=f"C0:57:1C:00:01:{next(_addr) % 250:02X}")
         self.central = CentralRadio(link=self.air.link)
-        self.bt = Bluetooth(self.central)
+        self.bt = Bluetooth(self.central, reply_timeout=1.0)
         self.store = Store(tmp / "wearlog.db")
 
     async def __aenter__(self) -> Rig:
@@ -184,10 +184,33 @@ def test_corrupt_frames_are_detected_and_requested_again(
     async def go() -> None:
         async with Rig(app, tmp_path) as rig:
             dev = await rig.pair()
-            rig.wearable.radio.corrupt = bluetooth.random_bit_errors(0.05, seed=3)
+            rig.wearable.radio.channel = bluetooth.faulty_channel(flip=0.05, seed=3)
             res = await rig.bt.sync(rig.store, dev)
             assert res.corrupt > 0 and res.rerequests >= res.corrupt
             assert stored_records(rig.store, dev) == device_records(app)
+
+    run(go())
+
+
+@pytest.mark.parametrize("faults", [
+    {"duplicate": 0.08}, {"swap": 0.08}, {"drop": 0.03},
+    {"flip": 0.02, "duplicate": 0.03, "swap": 0.03, "drop": 0.01},
+])
+def test_duplicated_reordered_and_lost_notifications(
+    short_recording: HostRun, tmp_path: Path, faults: dict[str, float]
+) -> None:
+    import bluetooth
+
+    app = reboot_copy(short_recording, tmp_path / "log")
+
+    async def go() -> None:
+        async with Rig(app, tmp_path) as rig:
+            dev = await rig.pair()
+            rig.wearable.radio.channel = bluetooth.faulty_channel(seed=11, **faults)
+            res = await rig.bt.sync(rig.store, dev, stall_timeout=0.5)
+            assert stored_records(rig.store, dev) == device_records(app)
+            assert res.duplicates + res.corrupt + res.rerequests > 0  # the faults were seen
+            assert app.log.acked_seq == app.log.next_seq
 
     run(go())
 

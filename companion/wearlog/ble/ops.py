@@ -45,8 +45,9 @@ class Found:
 
 
 class Bluetooth:
-    def __init__(self, radio: CentralRadio | None = None) -> None:
+    def __init__(self, radio: CentralRadio | None = None, reply_timeout: float = 5.0) -> None:
         self.radio = radio
+        self.reply_timeout = reply_timeout
 
     @classmethod
     def virtual(cls, hostport: str) -> Bluetooth:
@@ -125,7 +126,7 @@ class Bluetooth:
                 await asyncio.sleep(0.5 * (i + 1))
         if client is None:
             raise DeviceNotFoundError(f"could not connect to {target}: {last}") from last
-        link = WearlogLink(client)
+        link = WearlogLink(client, reply_timeout=self.reply_timeout)
         try:
             await link.start()
             yield link
@@ -156,7 +157,8 @@ class Bluetooth:
         return device_id
 
     async def sync(self, store: Store, device_id: int, progress: Progress | None = None,
-                   attempts: int = 3, timeout: float = 5.0) -> SyncResult:
+                   attempts: int = 3, timeout: float = 5.0,
+                   stall_timeout: float = 3.0) -> SyncResult:
         """Sync one paired device; an interrupted transfer is resumed up to `attempts` times."""
         secret, address, _transport = load_pairing(store, device_id)
         last: Exception | None = None
@@ -165,7 +167,8 @@ class Bluetooth:
                                     timeout)
             try:
                 async with self.connect(found.device) as link:
-                    return await sync_device(link, store, device_id, secret, progress=progress)
+                    return await sync_device(link, store, device_id, secret, progress=progress,
+                                             stall_timeout=stall_timeout)
             except TransferInterruptedError as e:
                 last = e
         assert last is not None
