@@ -12,6 +12,7 @@ from fhir.resources.R4B.observation import Observation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wearlog.education import evaluate, record_links
 from wearlog.export import LOCAL_SYSTEM, TABLES, fhir_bundle, write_csv
 from wearlog.export.csv_tables import iter_csv
 from wearlog.export.errors import UnknownTableError
@@ -27,6 +28,12 @@ def store(tmp_path_factory):
     s = Store(tmp_path_factory.mktemp("exp") / "w.db")
     make_patient(s, "P-1", 1, 10, seed=3, end_utc=1_795_000_000)
     make_patient(s, "P-2", 2, 3, seed=4, end_utc=1_795_000_000)
+    # P-1 sleeps poorly, so the low-efficiency rule links topics (as a report would)
+    s.conn.execute("UPDATE nights SET se_pct = 70 WHERE patient_id='P-1'")
+    for pid in ("P-1", "P-2"):
+        nights = [dict(r) for r in s.db.query("SELECT * FROM nights WHERE patient_id=?", [pid])]
+        days = [dict(r) for r in s.db.query("SELECT * FROM days WHERE patient_id=?", [pid])]
+        record_links(s.db, pid, evaluate(nights, days, audience="clinician"))
     yield s
     s.close()
 

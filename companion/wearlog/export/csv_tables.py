@@ -1,4 +1,4 @@
-"""CSV export of one patient's epochs, nights, days or events, streamed row by row."""
+"""CSV export of one patient's epochs, nights, days, events or linked topics, row by row."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
          "wear_min", "valid", "symptom_events", "high_severity_events", "max_severity"),
         "days WHERE patient_id=?",
         "day",
+    ),
+    # which educational topics were linked, when, and the finding that linked each
+    "linked_topics": (
+        ("patient_id", "topic_id", "rule_id", "finding_text", "window_end", "linked_at"),
+        "linked_topics WHERE patient_id=?",
+        "linked_at, topic_id",
     ),
 }
 

@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api", tags=["exports"], responses=ERRORS)
     responses={200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}},
 )
 def export_csv(conn: Conn, user: ApiUser, patient_id: str,
-               table: Literal["epochs", "nights", "days", "events"]) -> StreamingResponse:
+               table: Literal["epochs", "nights", "days", "events", "linked_topics"]
+               ) -> StreamingResponse:
     """All of the patient's rows of one table as CSV."""
     check_patient(conn, user, patient_id)
     audit(conn, user.username, "export", patient_id, f"csv {table}")
