@@ -52,13 +52,18 @@ def start_radio(mod, board, app):
     from drivers.ble_peripheral import BlePeripheral
 
     from wlfw.auth import SecretStore
+    from wlfw.radio_window import RadioWindow
     from wlfw.sync_server import SyncServer
+
+    def radio(on):
+        board.radio_on = on  # ESP32: lightsleep would stop BLE, so none while advertising
 
     server = SyncServer(app, SecretStore("", app.fs), os.urandom)
     app.link = BlePeripheral(bluetooth.BLE(), server, app, "/ble_bonds.json",
                              secure=getattr(mod, "BONDING", True),
-                             model=getattr(mod, "NAME", "Wearlog"))
-    board.radio_on = True  # ESP32: lightsleep would stop BLE (see docs/firmware.md)
+                             model=getattr(mod, "NAME", "Wearlog"),
+                             window=RadioWindow(), on_radio=radio)
+    app.link.advertise()
 
 
 def main():

@@ -54,13 +54,17 @@ _BUF = const(256)
 
 class BlePeripheral:
     def __init__(self, ble, server, app, bonds_path, secure=True, model="Wearlog",
-                 firmware="0.1.0", adv_interval_us=_ADV_INTERVAL_US):
+                 firmware="0.1.0", adv_interval_us=_ADV_INTERVAL_US, window=None,
+                 on_radio=None):
         self.ble = ble
         self.server = server
         self.app = app
         self.bonds_path = bonds_path
         self.secure = secure  # link-layer bonding + encryption (NimBLE builds only)
         self.adv_interval_us = adv_interval_us
+        self.window = window  # wlfw.radio_window.RadioWindow, or None: always advertising
+        self.on_radio = on_radio  # called with True/False when advertising starts/stops
+        self.advertising = False
         self.conns = {}  # conn -> encrypted?
         self._bonds = self._load_bonds()
         self._adv_unsynced = -1
@@ -175,6 +179,9 @@ class BlePeripheral:
 
     # --- outgoing -----------------------------------------------------------------
     def advertise(self):
+        if self.window is not None and not self.conns and not self._in_window():
+            return
+        self._set_advertising(True)
         self.ble.gap_advertise(
             self.adv_interval_us,
             advert.advertising_data(self.app.device_id, self.app.battery_pct(),
@@ -183,6 +190,17 @@ class BlePeripheral:
 
     def stop(self):
         self.ble.gap_advertise(None)
+        self._set_advertising(False)
+
+    def _set_advertising(self, on):
+        if on != self.advertising:
+            self.advertising = on
+            if self.on_radio is not None:
+                self.on_radio(on)
+
+    def _in_window(self):
+        return self.window.wanted(self.app.dclock.uptime_ms, bool(self.conns),
+                                  getattr(self.app, "button_events", 0))
 
     def refresh(self):
         """Values generic tools read: battery, time, limited status."""
@@ -208,8 +226,14 @@ class BlePeripheral:
                 except OSError:
                     break  # the stack's buffers are full: pace down, retry next call
                 self.server.sent(conn, which)
+        if self.window is not None and not self.conns:
+            want = self._in_window()
+            if want and not self.advertising:
+                self.advertise()
+            elif not want and self.advertising:
+                self.stop()  # the board may light-sleep again
         unsynced = self.server.unsynced()
-        if unsynced != self._adv_unsynced and not self.conns:
+        if unsynced != self._adv_unsynced and not self.conns and self.advertising:
             self._adv_unsynced = unsynced
             self.advertise()
         return _CONNECTED_WAKE_MS if self.conns else None

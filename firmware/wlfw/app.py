@@ -80,6 +80,7 @@ class App:
         self.features = Features(self.rate)
         self.button = btn.Button()
         self.link = None  # BLE service object: link.service(now_ms) every iteration
+        self.button_events = 0
         self.in_bed = False
         self.imu = None
         self.sensor_fault = False
@@ -214,6 +215,7 @@ class App:
             if e is None:
                 return
             kind, value, t = e
+            self.button_events += 1  # also opens a radio window (wlfw.radio_window)
             at = self.dclock.time_at(up - self.clock.ticks_diff(now_ms, t))
             if kind == btn.SYMPTOM:
                 self.log.append_event(at, self._flags(), EV_SYMPTOM, value)
