@@ -28,7 +28,12 @@ class DeviceBusyError(BleError):
 
 
 class TransferInterruptedError(BleError, ConnectionError):
-    """The link dropped or stalled mid-transfer; what was stored is kept."""
+    """The link dropped or stalled mid-transfer; what was stored is kept.
+
+    `partial` is the SyncResult so far when streaming had begun (else None).
+    """
+
+    partial: object = None
 
 
 class ProtocolMismatchError(BleError, ValueError):

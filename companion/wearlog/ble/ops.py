@@ -161,15 +161,35 @@ class Bluetooth:
                    stall_timeout: float = 3.0) -> SyncResult:
         """Sync one paired device; an interrupted transfer is resumed up to `attempts` times."""
         secret, address, _transport = load_pairing(store, device_id)
-        last: Exception | None = None
+        last: TransferInterruptedError | None = None
+        earlier: list[SyncResult] = []
         for _ in range(attempts):
             found = await self.find(advert.device_name(device_id) if address is None else address,
                                     timeout)
             try:
                 async with self.connect(found.device) as link:
-                    return await sync_device(link, store, device_id, secret, progress=progress,
-                                             stall_timeout=stall_timeout)
+                    res = await sync_device(link, store, device_id, secret, progress=progress,
+                                            stall_timeout=stall_timeout)
             except TransferInterruptedError as e:
                 last = e
+                if isinstance(e.partial, SyncResult):
+                    earlier.append(e.partial)
+                continue
+            return _with_earlier(res, earlier, interruptions=len(earlier) if last else 0)
         assert last is not None
         raise last
+
+
+def _with_earlier(res: SyncResult, earlier: list[SyncResult], interruptions: int) -> SyncResult:
+    """One result for the whole sync, interrupted attempts included."""
+    for p in earlier:
+        res.first_seq = min(res.first_seq, p.first_seq)
+        res.new_records += p.new_records
+        res.received += p.received
+        res.duplicates += p.duplicates
+        res.corrupt += p.corrupt
+        res.rerequests += p.rerequests
+        res.bytes_in += p.bytes_in
+    if interruptions:
+        res.notes.append(f"the transfer was interrupted {interruptions} time(s) and resumed")
+    return res

@@ -177,19 +177,22 @@ async def sync_device(
                 progress(res.received, total, link.bytes_in)
         commit()
         await link.ack(expected)
-    except (TransferInterruptedError, ConnectionError, OSError, EOFError, BleakError) as e:
+    except TransferInterruptedError as e:
         _salvage(commit)
         _close(store, res, expected, "interrupted")
-        raise TransferInterruptedError(
-            f"the connection dropped after {res.received} records; they are stored and the "
-            f"next sync resumes from record {expected}") from e
+        if "next sync resumes" not in str(e):  # a bare drop from the link: say where from
+            raise _dropped(res, expected) from e
+        e.partial = res
+        raise
+    except (ConnectionError, OSError, EOFError, BleakError) as e:
+        _salvage(commit)
+        _close(store, res, expected, "interrupted")
+        raise _dropped(res, expected) from e
     except Exception as e:
         if _is_disconnect(e):
             _salvage(commit)
             _close(store, res, expected, "interrupted")
-            raise TransferInterruptedError(
-                f"the connection dropped after {res.received} records; they are stored and "
-                f"the next sync resumes from record {expected}") from e
+            raise _dropped(res, expected) from e
         _close(store, res, expected, f"error: {e}")
         raise
     res.next_seq = expected
@@ -197,6 +200,14 @@ async def sync_device(
     res.seconds = time.perf_counter() - t0
     store.end_sync(sync_id, "ok", "; ".join(res.notes) or None)
     return res
+
+
+def _dropped(res: SyncResult, expected: int) -> TransferInterruptedError:
+    e = TransferInterruptedError(
+        f"the connection dropped after {res.received} records; they are stored and the "
+        f"next sync resumes from record {expected}")
+    e.partial = res
+    return e
 
 
 def _salvage(commit: Callable[[], None]) -> None:
