@@ -10,9 +10,9 @@ from html import escape
 import pytest
 from fastapi.testclient import TestClient
 
-import wearlog.analysis as analysis  # noqa: E402
-import wearlog.analysis.synthetic as synthetic  # noqa: E402
-import wearlog.education as education  # noqa: E402
+import wearlog.analysis as analysis
+import wearlog.analysis.synthetic as synthetic
+import wearlog.education as education
 from wearlog.accounts import Users
 from wearlog.store import Store
 from wearlog.web import create_app
