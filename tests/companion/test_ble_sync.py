@@ -339,3 +339,29 @@ def test_generic_gatt_client_reads_standard_services(
             await conn.disconnect()
 
     run(go())
+
+
+def test_locked_database_stops_the_sync_with_a_clear_error_and_no_ack(
+    short_recording: HostRun, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from wearlog.store import StoreBusyError
+
+    app = reboot_copy(short_recording, tmp_path / "log")
+
+    async def go() -> None:
+        async with Rig(app, tmp_path) as rig:
+            dev = await rig.pair()
+            rig.store.conn.execute("PRAGMA busy_timeout = 100")
+            other = sqlite3.connect(tmp_path / "wearlog.db", isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # another program is writing
+            with pytest.raises(StoreBusyError, match="another Wearlog program"):
+                await rig.bt.sync(rig.store, dev)
+            assert app.log.acked_seq == 0  # nothing acknowledged that was not stored
+            other.execute("ROLLBACK")
+            other.close()
+            await rig.bt.sync(rig.store, dev)
+            assert stored_records(rig.store, dev) == device_records(app)
+
+    run(go())

@@ -24,7 +24,7 @@ from wearlog.ble.errors import (
     TransferInterruptedError,
 )
 from wearlog.ble.link import STATUS_TEXT, WearlogLink
-from wearlog.store import Store
+from wearlog.store import Store, StoreError
 from wlproto import const as C
 from wlproto.errors import ProtocolError
 from wlproto.records import Epoch, Event
@@ -149,8 +149,14 @@ async def sync_device(
                 resyncing = True
                 continue
             if item.ftype == C.FT_END:
-                if resyncing or item.first_seq > expected:
+                if resyncing:
                     continue  # an END from before our re-request
+                if item.first_seq > expected:  # frames before the end went missing
+                    res.rerequests += 1
+                    commit()
+                    await request(expected)
+                    resyncing = True
+                    continue
                 break
             if resyncing:
                 if item.first_seq != expected:
@@ -183,6 +189,9 @@ async def sync_device(
         if "next sync resumes" not in str(e):  # a bare drop from the link: say where from
             raise _dropped(res, expected) from e
         e.partial = res
+        raise
+    except StoreError as e:  # the database refused (busy, read-only): nothing acked past it
+        _close(store, res, expected, f"error: {e}")
         raise
     except (ConnectionError, OSError, EOFError, BleakError) as e:
         _salvage(commit)
