@@ -86,6 +86,8 @@ class Bluetooth:
             async with scanner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), timeout)
+        except BluetoothUnavailableError:
+            raise
         except (BleakError, OSError) as e:
             raise BluetoothUnavailableError(
                 f"Bluetooth is off or missing ({e}); switch it on, or use --virtual") from e
