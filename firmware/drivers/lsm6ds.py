@@ -5,6 +5,7 @@
 #   LSM6DS3(TR-C): 16-bit words in x, y, z order (accelerometer only)
 from micropython import const
 
+from drivers.i2cdev import I2CDevice
 from wlfw.errors import SensorError
 
 _WHO_AM_I = const(0x0F)
@@ -32,38 +33,18 @@ CHIPS = {
 _FS = {2: (0, 61), 4: (2, 122), 8: (3, 244), 16: (1, 488)}  # bits, micro-g per LSB
 
 
-class LSM6DS:
+class LSM6DS(I2CDevice):
     """Accelerometer samples in milli-g from the FIFO; temperature in 0.5 degC."""
 
     RATE_HZ = 26
 
     def __init__(self, i2c, addr=0x6A):
-        self.i2c = i2c
-        self.addr = addr
+        I2CDevice.__init__(self, i2c, addr)
         self.overrun = False
-        self._b1 = bytearray(1)
-        self._b2 = bytearray(2)
-        try:
-            who = self._read8(_WHO_AM_I)
-        except OSError:
-            raise SensorError("no IMU answered at I2C address 0x%02x: check wiring and power"
-                              % addr) from None
-        chip = CHIPS.get(who)
-        if chip is None:
-            raise SensorError("device at 0x%02x is not an LSM6DS3/DSO/DSOX (WHO_AM_I 0x%02x)"
-                              % (addr, who))
+        chip = self._probe(_WHO_AM_I, CHIPS, "LSM6DS3/DSO/DSOX")
         self.name, self.tagged, self._tlsb = chip
-        self.who = who
         self._raw = bytearray(7 * _READ_WORDS)
         self.ug_per_lsb = 244
-
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
-
-    def _write8(self, reg, v):
-        self._b1[0] = v
-        self.i2c.writeto_mem(self.addr, reg, self._b1)
 
     def start(self, rate_hz=26, range_g=8):
         fs = _FS.get(range_g)

@@ -6,6 +6,7 @@
 # Gyro is put in standby (only the accelerometer is used).
 from micropython import const
 
+from drivers.i2cdev import I2CDevice
 from wlfw.errors import SensorError
 
 _SMPLRT_DIV = const(0x19)
@@ -32,36 +33,16 @@ CHIPS = {
 }
 
 
-class MPU6xxx:
+class MPU6xxx(I2CDevice):
     """Accelerometer samples in milli-g from the FIFO; temperature in 0.5 degC."""
 
     def __init__(self, i2c, addr=0x68):
-        self.i2c = i2c
-        self.addr = addr
+        I2CDevice.__init__(self, i2c, addr)
         self.overrun = False
-        self._b1 = bytearray(1)
-        self._b2 = bytearray(2)
-        try:
-            who = self._read8(_WHO_AM_I)
-        except OSError:
-            raise SensorError("no IMU answered at I2C address 0x%02x: check wiring and power"
-                              % addr) from None
-        chip = CHIPS.get(who)
-        if chip is None:
-            raise SensorError("device at 0x%02x is not an MPU6050/6500/6886 (WHO_AM_I 0x%02x)"
-                              % (addr, who))
+        chip = self._probe(_WHO_AM_I, CHIPS, "MPU6050/6500/6886")
         self.name, self.packet, self._tdiv, self._toff = chip
-        self.who = who
         self._raw = bytearray(self.packet * _READ_SAMPLES)
         self.counts_per_g = 4096
-
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
-
-    def _write8(self, reg, v):
-        self._b1[0] = v
-        self.i2c.writeto_mem(self.addr, reg, self._b1)
 
     def start(self, rate_hz=25, range_g=8):
         """Reset, configure rate and range, accelerometer into the FIFO."""
