@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import struct
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -98,41 +99,39 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def test_scan_shows_name_battery_and_unsynced(short_recording: HostRun, tmp_path: Path) -> None:
-    app = reboot_copy(short_recording, tmp_path / "log")
-
-    async def go() -> None:
-        async with Rig(app, tmp_path) as rig:
-            found = await rig.bt.scan(timeout=1.0)
-            assert [f.name for f in found] == [f"WL-{app.device_id & 0xFFFF:04X}"]
-            assert found[0].battery_pct == app.battery_pct()
-            assert found[0].unsynced == app.log.next_seq - app.log.acked_seq > 0
-
-    run(go())
+@pytest.fixture
+def app(short_recording: HostRun, tmp_path: Path) -> Any:
+    """A device booted from its own copy of the recording."""
+    return reboot_copy(short_recording, tmp_path / "log")
 
 
-def test_pair_then_sync_stores_exactly_the_device_records(
-    short_recording: HostRun, tmp_path: Path
-) -> None:
-    app = reboot_copy(short_recording, tmp_path / "log")
+@pytest.fixture
+async def rig(app: Any, tmp_path: Path) -> AsyncIterator[Rig]:
+    async with Rig(app, tmp_path) as r:
+        yield r
 
-    async def go() -> None:
-        async with Rig(app, tmp_path) as rig:
-            dev = await rig.pair()
-            assert dev == app.device_id
-            secret, _addr, _t = load_pairing(rig.store, dev)
-            assert secret == rig.wearable.secrets.get()
-            res = await rig.bt.sync(rig.store, dev)
-            assert res.received == app.log.next_seq - app.log.oldest_seq
-            assert stored_records(rig.store, dev) == device_records(app)
-            assert app.log.acked_seq == app.log.next_seq  # only now deletable
-            again = await rig.bt.sync(rig.store, dev)  # nothing new: nothing doubled
-            assert again.new_records <= 1  # the second sync's own EV_CLOCK_SET
-            assert stored_records(rig.store, dev) == device_records(app)
-            audit = list(rig.store.conn.execute("SELECT status FROM syncs ORDER BY sync_id"))
-            assert [a[0] for a in audit] == ["ok", "ok"]
 
-    run(go())
+async def test_scan_shows_name_battery_and_unsynced(app: Any, rig: Rig) -> None:
+    found = await rig.bt.scan(timeout=1.0)
+    assert [f.name for f in found] == [f"WL-{app.device_id & 0xFFFF:04X}"]
+    assert found[0].battery_pct == app.battery_pct()
+    assert found[0].unsynced == app.log.next_seq - app.log.acked_seq > 0
+
+
+async def test_pair_then_sync_stores_exactly_the_device_records(app: Any, rig: Rig) -> None:
+    dev = await rig.pair()
+    assert dev == app.device_id
+    secret, _addr, _t = load_pairing(rig.store, dev)
+    assert secret == rig.wearable.secrets.get()
+    res = await rig.bt.sync(rig.store, dev)
+    assert res.received == app.log.next_seq - app.log.oldest_seq
+    assert stored_records(rig.store, dev) == device_records(app)
+    assert app.log.acked_seq == app.log.next_seq  # only now deletable
+    again = await rig.bt.sync(rig.store, dev)  # nothing new: nothing doubled
+    assert again.new_records <= 1  # the second sync's own EV_CLOCK_SET
+    assert stored_records(rig.store, dev) == device_records(app)
+    audit = list(rig.store.conn.execute("SELECT status FROM syncs ORDER BY sync_id"))
+    assert [a[0] for a in audit] == ["ok", "ok"]
 
 
 @settings(max_examples=60, deadline=None,
@@ -178,126 +177,100 @@ def test_disconnect_anywhere_then_resync_loses_and_doubles_nothing(
     {"flip": 0.05}, {"duplicate": 0.08}, {"swap": 0.08}, {"drop": 0.03},
     {"flip": 0.02, "duplicate": 0.03, "swap": 0.03, "drop": 0.01},
 ])
-def test_corrupt_duplicated_reordered_and_lost_notifications(
-    short_recording: HostRun, tmp_path: Path, faults: dict[str, float]
+async def test_corrupt_duplicated_reordered_and_lost_notifications(
+    app: Any, rig: Rig, faults: dict[str, float]
 ) -> None:
     import bluetooth  # the host port's (on the path once BleWearable set it up)
 
-    app = reboot_copy(short_recording, tmp_path / "log")
-
-    async def go() -> None:
-        async with Rig(app, tmp_path) as rig:
-            dev = await rig.pair()
-            rig.wearable.radio.channel = bluetooth.faulty_channel(seed=11, **faults)
-            res = await rig.bt.sync(rig.store, dev, stall_timeout=0.5)
-            assert stored_records(rig.store, dev) == device_records(app)
-            assert res.duplicates + res.corrupt + res.rerequests > 0  # the faults were seen
-            if faults == {"flip": 0.05}:  # damaged frames: detected, then asked for again
-                assert res.corrupt > 0 and res.rerequests >= res.corrupt
-            assert app.log.acked_seq == app.log.next_seq
-
-    run(go())
+    dev = await rig.pair()
+    rig.wearable.radio.channel = bluetooth.faulty_channel(seed=11, **faults)
+    res = await rig.bt.sync(rig.store, dev, stall_timeout=0.5)
+    assert stored_records(rig.store, dev) == device_records(app)
+    assert res.duplicates + res.corrupt + res.rerequests > 0  # the faults were seen
+    if faults == {"flip": 0.05}:  # damaged frames: detected, then asked for again
+        assert res.corrupt > 0 and res.rerequests >= res.corrupt
+    assert app.log.acked_seq == app.log.next_seq
 
 
-def test_unpaired_central_cannot_read_ack_or_erase(
-    short_recording: HostRun, tmp_path: Path
-) -> None:
-    app = reboot_copy(short_recording, tmp_path / "log")
-
-    async def go() -> None:
-        async with Rig(app, tmp_path) as rig:
-            dev = await rig.pair()
-            secret = rig.wearable.secrets.get()
-            acked = app.log.acked_seq
-            stranger = CentralRadio(link=rig.air.link)
-            client = BleakClient(rig.wearable.address, backend=BumbleClient, radio=stranger)
-            await client.connect()
-            # No bond: the link is not encrypted, so the control point refuses writes.
-            with pytest.raises(BleakError, match="INSUFFICIENT_ENCRYPTION|ncrypt"):
-                await client.write_gatt_char(C.CONTROL_UUID, frames.encode_command(C.OP_STATUS),
-                                             response=True)
-            with pytest.raises(BleakError, match="INSUFFICIENT_ENCRYPTION|ncrypt"):
-                await client.read_gatt_char(C.STATUS_UUID)
-            # Device Information and Battery stay readable to anyone.
-            assert (await client.read_gatt_char("00002a19-0000-1000-8000-00805f9b34fb"))[0] \
-                == app.battery_pct()
-            # A link-layer bond (Just Works) is not the app pairing: no secret, no data.
-            await client.pair()
-            link = WearlogLink(client)
-            await link.start()
-            with pytest.raises(AuthFailedError):
-                await link.authenticate(b"\x00" * 16)
-            for op, payload in ((C.OP_READ, frames.read_payload(0, 64)),
-                                (C.OP_ACK, frames.u32_payload(app.log.next_seq)),
-                                (C.OP_FORGET, b""),
-                                (C.OP_SET_TIME, frames.u32_payload(1))):
-                r = await link.command(op, payload)
-                assert r.status == C.ST_NOT_AUTHENTICATED, op
-            assert link.frames.empty()
-            assert app.log.acked_seq == acked
-            assert rig.wearable.secrets.get() == secret
-            await client.disconnect()
-            await stranger.close()
-            assert dev == app.device_id
-
-    run(go())
+async def test_unpaired_central_cannot_read_ack_or_erase(app: Any, rig: Rig) -> None:
+    dev = await rig.pair()
+    secret = rig.wearable.secrets.get()
+    acked = app.log.acked_seq
+    stranger = CentralRadio(link=rig.air.link)
+    client = BleakClient(rig.wearable.address, backend=BumbleClient, radio=stranger)
+    await client.connect()
+    # No bond: the link is not encrypted, so the control point refuses writes.
+    with pytest.raises(BleakError, match="INSUFFICIENT_ENCRYPTION|ncrypt"):
+        await client.write_gatt_char(C.CONTROL_UUID, frames.encode_command(C.OP_STATUS),
+                                     response=True)
+    with pytest.raises(BleakError, match="INSUFFICIENT_ENCRYPTION|ncrypt"):
+        await client.read_gatt_char(C.STATUS_UUID)
+    # Device Information and Battery stay readable to anyone.
+    assert (await client.read_gatt_char("00002a19-0000-1000-8000-00805f9b34fb"))[0] \
+        == app.battery_pct()
+    # A link-layer bond (Just Works) is not the app pairing: no secret, no data.
+    await client.pair()
+    link = WearlogLink(client)
+    await link.start()
+    with pytest.raises(AuthFailedError):
+        await link.authenticate(b"\x00" * 16)
+    for op, payload in ((C.OP_READ, frames.read_payload(0, 64)),
+                        (C.OP_ACK, frames.u32_payload(app.log.next_seq)),
+                        (C.OP_FORGET, b""),
+                        (C.OP_SET_TIME, frames.u32_payload(1))):
+        r = await link.command(op, payload)
+        assert r.status == C.ST_NOT_AUTHENTICATED, op
+    assert link.frames.empty()
+    assert app.log.acked_seq == acked
+    assert rig.wearable.secrets.get() == secret
+    await client.disconnect()
+    await stranger.close()
+    assert dev == app.device_id
 
 
-def test_version_mismatch_gives_a_clear_error(short_recording: HostRun, tmp_path: Path) -> None:
+async def test_version_mismatch_gives_a_clear_error(app: Any, rig: Rig) -> None:
     from wlproto.crc import crc32
 
-    app = reboot_copy(short_recording, tmp_path / "log")
+    dev = await rig.pair()
+    server = rig.wearable.server
+    plain = server._reply
 
-    async def go() -> None:
-        async with Rig(app, tmp_path) as rig:
-            dev = await rig.pair()
-            server = rig.wearable.server
-            plain = server._reply
+    def future_firmware_reply(s: Any, op: int, status: int, payload: bytes = b"") -> None:
+        # A device on protocol v2: same framing invariants, another version byte.
+        plain(s, op, status, payload)
+        body = bytearray(s.replies[-1][:-4])
+        body[0] = 2
+        s.replies[-1] = bytes(body) + struct.pack("<I", crc32(bytes(body)))
 
-            def future_firmware_reply(s: Any, op: int, status: int, payload: bytes = b"") -> None:
-                # A device on protocol v2: same framing invariants, another version byte.
-                plain(s, op, status, payload)
-                body = bytearray(s.replies[-1][:-4])
-                body[0] = 2
-                s.replies[-1] = bytes(body) + struct.pack("<I", crc32(bytes(body)))
-
-            server._reply = future_firmware_reply
-            with pytest.raises(ProtocolMismatchError, match="v2.*v1.*update the companion"):
-                await rig.bt.sync(rig.store, dev)
-
-    run(go())
+    server._reply = future_firmware_reply
+    with pytest.raises(ProtocolMismatchError, match="v2.*v1.*update the companion"):
+        await rig.bt.sync(rig.store, dev)
 
 
-def test_never_acking_central_holds_only_a_window_and_blocks_nothing_forever(
-    short_recording: HostRun, tmp_path: Path
+async def test_never_acking_central_holds_only_a_window_and_blocks_nothing_forever(
+    app: Any, rig: Rig
 ) -> None:
-    app = reboot_copy(short_recording, tmp_path / "log")
-
-    async def go() -> None:
-        async with Rig(app, tmp_path) as rig:
-            dev = await rig.pair()
-            secret, _a, _t = load_pairing(rig.store, dev)
-            found = await rig.bt.find(None, timeout=1.0)
-            other = Bluetooth(CentralRadio(link=rig.air.link))
-            async with rig.bt.connect(found.device) as greedy:
-                await greedy.authenticate(secret)
-                r = await greedy.read(0, 40)
-                assert r.status == C.ST_OK
-                await asyncio.sleep(0.3)
-                got = 0
-                while not greedy.frames.empty():
-                    f = greedy.frames.get_nowait()
-                    got += len(getattr(f, "records", []))
-                assert got == 40  # the window, and no more without an ack
-                assert app.log.acked_seq == 0  # nothing deletable
-                with pytest.raises(DeviceBusyError):
-                    await other.sync(rig.store, dev, attempts=1, timeout=1.0)
-            # Once the greedy central is gone, the other one syncs everything.
-            await other.sync(rig.store, dev, timeout=1.0)
-            assert stored_records(rig.store, dev) == device_records(app)
-            await other.radio.close()  # type: ignore[union-attr]
-
-    run(go())
+    dev = await rig.pair()
+    secret, _a, _t = load_pairing(rig.store, dev)
+    found = await rig.bt.find(None, timeout=1.0)
+    other = Bluetooth(CentralRadio(link=rig.air.link))
+    async with rig.bt.connect(found.device) as greedy:
+        await greedy.authenticate(secret)
+        r = await greedy.read(0, 40)
+        assert r.status == C.ST_OK
+        await asyncio.sleep(0.3)
+        got = 0
+        while not greedy.frames.empty():
+            f = greedy.frames.get_nowait()
+            got += len(getattr(f, "records", []))
+        assert got == 40  # the window, and no more without an ack
+        assert app.log.acked_seq == 0  # nothing deletable
+        with pytest.raises(DeviceBusyError):
+            await other.sync(rig.store, dev, attempts=1, timeout=1.0)
+    # Once the greedy central is gone, the other one syncs everything.
+    await other.sync(rig.store, dev, timeout=1.0)
+    assert stored_records(rig.store, dev) == device_records(app)
+    await other.radio.close()  # type: ignore[union-attr]
 
 
 def test_generic_gatt_client_reads_standard_services(
@@ -341,27 +314,21 @@ def test_generic_gatt_client_reads_standard_services(
     run(go())
 
 
-def test_locked_database_stops_the_sync_with_a_clear_error_and_no_ack(
-    short_recording: HostRun, tmp_path: Path
+async def test_locked_database_stops_the_sync_with_a_clear_error_and_no_ack(
+    app: Any, rig: Rig, tmp_path: Path
 ) -> None:
     import sqlite3
 
     from wearlog.store import StoreBusyError
 
-    app = reboot_copy(short_recording, tmp_path / "log")
-
-    async def go() -> None:
-        async with Rig(app, tmp_path) as rig:
-            dev = await rig.pair()
-            rig.store.conn.execute("PRAGMA busy_timeout = 100")
-            other = sqlite3.connect(tmp_path / "wearlog.db", isolation_level=None)
-            other.execute("BEGIN IMMEDIATE")  # another program is writing
-            with pytest.raises(StoreBusyError, match="another Wearlog program"):
-                await rig.bt.sync(rig.store, dev)
-            assert app.log.acked_seq == 0  # nothing acknowledged that was not stored
-            other.execute("ROLLBACK")
-            other.close()
-            await rig.bt.sync(rig.store, dev)
-            assert stored_records(rig.store, dev) == device_records(app)
-
-    run(go())
+    dev = await rig.pair()
+    rig.store.conn.execute("PRAGMA busy_timeout = 100")
+    other = sqlite3.connect(tmp_path / "wearlog.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program is writing
+    with pytest.raises(StoreBusyError, match="another Wearlog program"):
+        await rig.bt.sync(rig.store, dev)
+    assert app.log.acked_seq == 0  # nothing acknowledged that was not stored
+    other.execute("ROLLBACK")
+    other.close()
+    await rig.bt.sync(rig.store, dev)
+    assert stored_records(rig.store, dev) == device_records(app)
