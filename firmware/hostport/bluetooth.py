@@ -14,7 +14,7 @@ IRQs run synchronously in the event loop (like scheduled soft IRQs),
 gatts_notify sends whether or not the central subscribed, and when the stack's
 queue is full it raises OSError(ENOMEM) as NimBLE does.
 
-Fault injection for drills (`Radio.corrupt`, `Radio.drop_after`) models the
+Fault injection for drills (`Radio.channel`, `Radio.drop_after`) models the
 air, which is outside our control; the stack itself is never replaced.
 """
 
@@ -421,5 +421,3 @@ class FaultyChannel:
         out, self.held = self.held, []
         return out
 
-
-faulty_channel = FaultyChannel

@@ -183,7 +183,7 @@ async def test_corrupt_duplicated_reordered_and_lost_notifications(
     import bluetooth  # the host port's (on the path once BleWearable set it up)
 
     dev = await rig.pair()
-    rig.wearable.radio.channel = bluetooth.faulty_channel(seed=11, **faults)
+    rig.wearable.radio.channel = bluetooth.FaultyChannel(seed=11, **faults)
     res = await rig.bt.sync(rig.store, dev, stall_timeout=0.5)
     assert stored_records(rig.store, dev) == device_records(app)
     assert res.duplicates + res.corrupt + res.rerequests > 0  # the faults were seen
