@@ -332,3 +332,20 @@ async def test_locked_database_stops_the_sync_with_a_clear_error_and_no_ack(
     other.close()
     await rig.bt.sync(rig.store, dev)
     assert stored_records(rig.store, dev) == device_records(app)
+
+
+async def test_auth_only_board_syncs_and_still_refuses_strangers(app: Any, tmp_path: Path) -> None:
+    """A Pico W-style board (no bonding): no link encryption, the HMAC auth alone guards."""
+    async with Rig(app, tmp_path, secure=False) as rig:
+        stranger = CentralRadio(link=rig.air.link)
+        client = BleakClient(rig.wearable.address, backend=BumbleClient, radio=stranger)
+        await client.connect()
+        link = WearlogLink(client)
+        await link.start()  # no bond needed to talk...
+        r = await link.command(C.OP_READ, frames.read_payload(0, 64))
+        assert r.status == C.ST_NOT_AUTHENTICATED  # ...but no data without the secret
+        await client.disconnect()
+        await stranger.close()
+        dev = await rig.pair()
+        await rig.bt.sync(rig.store, dev)
+        assert stored_records(rig.store, dev) == device_records(app)

@@ -205,7 +205,8 @@ class BumbleClient(BaseBleakClient):
     async def pair(self, *args: Any, **kwargs: Any) -> None:
         if self._conn is None:
             raise BleakError("not connected")
-        await self._conn.pair()
+        with _as_bleak_error(self):
+            await self._conn.pair()
 
     async def unpair(self) -> None:
         await self.radio.forget_bond(self.address)

@@ -119,8 +119,11 @@ class Bluetooth:
                 if self.radio is not None and not await self.radio.is_bonded(client.address):
                     pair = True  # what BlueZ and CoreBluetooth do on first encrypted access
                 if pair:
-                    with contextlib.suppress(BleakError, NotImplementedError, Exception):
-                        await client.pair()  # link-layer bond where the board supports it
+                    # Link-layer bond where the board supports it; the Pico W's stack
+                    # cannot bond (NotImplementedError on some OS backends, BleakError on
+                    # others) and relies on the app-level authentication instead.
+                    with contextlib.suppress(BleakError, NotImplementedError):
+                        await client.pair()
                 break
             except (TimeoutError, BleakError, OSError) as e:
                 last = e
