@@ -17,6 +17,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "users": ("user", "token"),
     "serve": ("serve",),
     "data": ("report", "import", "backup", "restore"),
+    "pipeline": ("refresh", "enrol"),
 }
 
 

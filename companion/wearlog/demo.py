@@ -22,10 +22,11 @@ from typing import Any
 
 from rich.console import Console
 
-from wearlog.analysis import analyse_patient
 from wearlog.ble.ops import Bluetooth
 from wearlog.ble.radio import CentralRadio
 from wearlog.education import DISCLAIMER, evaluate, linked_topics, record_links
+from wearlog.pipeline import refresh
+from wearlog.pipeline.refresh import stored
 from wearlog.store import Store
 from wearlog.virtual.air import Air
 from wearlog.virtual.ble_wearable import BleWearable
@@ -101,14 +102,16 @@ def run_demo(days: float = 14, seed: int = 1, workdir: Path | None = None,
         device_id, synced = asyncio.run(_pair_and_sync(run.app, workdir, store, con))
         timings["sync_s"] = time.perf_counter() - t
 
-        con.print("[bold]3/4[/] Analysing sleep, activity and rhythm…")
+        con.print("[bold]3/4[/] Sleep, activity and rhythm (analysed by the sync's refresh "
+                  "step)…")
         t = time.perf_counter()
-        summary = analyse_patient(store, PATIENT)
+        refresh(store, PATIENT)  # nothing is left queued after a good sync: a no-op then
+        summary = stored(store, PATIENT)
         timings["analyse_s"] = time.perf_counter() - t
 
         con.print("[bold]4/4[/] Linking findings to the educational topics…")
         findings = evaluate(summary.nights, summary.days, summary.rhythm, audience="wearer")
-        record_links(store.db, PATIENT, findings)
+        record_links(store, PATIENT, findings)
         topics = [(lt.topic.id, lt.topic.title, [f.text for f in lt.findings])
                   for lt in linked_topics(findings)]
     finally:

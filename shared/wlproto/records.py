@@ -38,6 +38,9 @@ class Epoch:
     """
 
     kind = KIND_EPOCH
+    # field names in fields() order: the store's epoch columns are derived from these
+    FIELDS = ("seq", "time", "flags", "enmo_dmg", "mad_dmg", "zangle_deg", "dangle_ddeg",
+              "steps", "temp_hc")
 
     def __init__(self, seq, time, flags=0, enmo_dmg=0, mad_dmg=0, zangle_deg=0,
                  dangle_ddeg=0, steps=0, temp_hc=TEMP_UNKNOWN):
@@ -66,6 +69,7 @@ class Event:
     """A timestamped device or wearer event (symptom, bed/up, clock, boot...)."""
 
     kind = KIND_EVENT
+    FIELDS = ("seq", "time", "flags", "etype", "value", "arg", "aux")
 
     def __init__(self, seq, time, etype, value=0, arg=0, aux=0, flags=0):
         self.seq = seq

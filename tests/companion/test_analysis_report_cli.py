@@ -25,7 +25,8 @@ def test_report_prints_last_14_nights_and_days(tmp_path: Path) -> None:
                              terminal_width=200)
     assert res.exit_code == 0, res.output
     out = res.output
-    assert "Nights (last 14)" in out and "Days (last 14)" in out
+    assert "2026-04-05 to 2026-04-18 (14 days)" in out  # the range ends on the last data day
+    assert "Nights (dated by the evening they begin)" in out and "Days" in out
     # data end on 2026-04-18: the 14 latest nights and days start on 04-05
     assert "2026-04-18 " in out and "2026-04-05 " in out
     assert "2026-04-04 " not in out and "2026-04-01 " not in out

@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +28,7 @@ from wearlog.education import (
     load_topics,
     record_links,
 )
+from wearlog.store import Store
 
 CONTENT = Path(__file__).resolve().parents[2] / "shared" / "content"
 TOPICS = load_topics(CONTENT)
@@ -210,7 +210,7 @@ def test_record_links_keeps_every_fired_topic_once(data):
         days=SPAN - 1))
     want = {(f.rule_id, t) for f in found if f.fired for t in f.topic_ids}
     with tempfile.TemporaryDirectory() as tmp:
-        db = sqlite_utils.Database(Path(tmp) / "w.db")
+        db = Store(Path(tmp) / "w.db")
         now = dt.datetime(2026, 2, 10, tzinfo=dt.UTC)
         assert record_links(db, "P-7", found, now=now) == len(want)
         assert record_links(db, "P-7", found, now=now) == 0

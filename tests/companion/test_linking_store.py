@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from wearlog.education import (
     FIRED,
@@ -18,6 +16,7 @@ from wearlog.education import (
     links_for_patient,
     record_links,
 )
+from wearlog.store import Store
 
 T0 = dt.datetime(2026, 3, 28, 9, 30, tzinfo=dt.UTC)
 
@@ -39,10 +38,8 @@ def test_creates_the_table_and_records_each_fired_topic(tmp_path: Path):
     path = tmp_path / "wearlog.db"
     added = record_links(path, "P-0042", FINDINGS, now=T0)
     assert added == 3
-    db = sqlite_utils.Database(path)
-    assert db[TABLE].exists()
-    assert {"patient_id", "topic_id", "rule_id", "finding_text", "window_end",
-            "linked_at"} <= set(db[TABLE].columns_dict)
+    with Store(path) as db:
+        assert TABLE in db.table_names()
     rows = links_for_patient(path, "P-0042")
     assert [(r["rule_id"], r["topic_id"]) for r in rows] == [
         ("low_sleep_efficiency", "non-drug-therapies"),
@@ -69,7 +66,7 @@ def test_recording_again_adds_nothing_but_new_findings_are_kept(tmp_path: Path):
 
 
 def test_patients_are_kept_apart(tmp_path: Path):
-    db = sqlite_utils.Database(tmp_path / "w.db")
+    db = Store(tmp_path / "w.db")
     record_links(db, "P-1", FINDINGS[:1], now=T0)
     record_links(db, "P-2", FINDINGS[2:], now=T0)
     assert {r["topic_id"] for r in links_for_patient(db, "P-2")} == {"wearing-your-logger"}
@@ -77,11 +74,10 @@ def test_patients_are_kept_apart(tmp_path: Path):
     assert links_for_patient(db, "P-3") == []
 
 
-def test_accepts_an_open_sqlite3_connection(tmp_path: Path):
-    conn = sqlite3.connect(tmp_path / "c.db")
-    assert record_links(conn, "P-1", FINDINGS, now=T0) == 3
-    assert conn.execute(f"select count(*) from {TABLE}").fetchone()[0] == 3
-    conn.close()
+def test_accepts_an_open_store(tmp_path: Path):
+    with Store(tmp_path / "c.db") as store:
+        assert record_links(store, "P-1", FINDINGS, now=T0) == 3
+        assert len(links_for_patient(store, "P-1")) == 3
 
 
 def test_naive_now_is_rejected(tmp_path: Path):
@@ -110,4 +106,5 @@ def test_fired_finding_without_window_end_is_an_error(tmp_path: Path):
 
 def test_unopenable_database_is_a_link_store_error(tmp_path: Path):
     with pytest.raises(LinkStoreError, match="cannot open"):
-        record_links(tmp_path / "no" / "such" / "dir" / "w.db", "P-1", FINDINGS, now=T0)
+        (tmp_path / "a-file").write_text("not a folder")
+        record_links(tmp_path / "a-file" / "w.db", "P-1", FINDINGS, now=T0)

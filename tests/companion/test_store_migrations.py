@@ -46,7 +46,7 @@ def test_upgrade_from_every_earlier_version(tmp_path: Path, from_version: int) -
 
     s = Store(p)
     assert s.version == LATEST == current_version(s.conn)
-    tables = set(s.db.table_names())
+    tables = set(s.table_names())
     assert {"patients", "devices", "epochs", "events", "syncs", "nights", "days",
             "schema_version", "clock_syncs"} <= tables
     if from_version:

@@ -61,7 +61,8 @@ def test_upload_stores_records_once(server_db):
             "events": [{"seq": 100, "time": T0 + 3000, "etype": EV_SYMPTOM, "value": 4}]}
     r = post(app, token, body)
     assert r.status_code == 200, r.text
-    assert r.json() == {"device_id": 1, "received": 101, "new": 101, "last_seq": 100}
+    assert r.json() == {"device_id": 1, "received": 101, "new": 101, "last_seq": 100,
+                        "analysis": "ok"}
     again = post(app, token, body)
     assert again.json()["new"] == 0
     assert len(table_rows(db, "epochs")) == 100
@@ -215,7 +216,7 @@ def test_client_uploads_in_batches_and_is_idempotent(server_db, home_store):
         assert (first.sent, first.new, first.batches, first.last_seq) == (12_001, 12_001, 3, 12_000)
         again = upload(url, token, str(home_store.path), 1)
         assert (again.sent, again.new) == (12_001, 0)
-        tail = upload(url, token, home_store.conn, 1, since_seq=11_990)
+        tail = upload(url, token, home_store, 1, since_seq=11_990)
         assert (tail.sent, tail.new) == (11, 0)
     assert len(table_rows(db, "epochs")) == 12_000
     assert table_rows(db, "events") == [(1, 12_000, T0 + 360_000, EV_SYMPTOM, 3, 0, 0)]

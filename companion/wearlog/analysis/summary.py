@@ -1,4 +1,9 @@
-"""analyse_patient: recompute a patient's nights, days and rhythm, and store them."""
+"""Nights, days and day profiles of a patient: all of them, or the span new records touch.
+
+analyse_span is the analysis half of the refresh step (wearlog.pipeline); a span and a
+full run give the same rows (the timeline grid is aligned, the margins cover every
+window the methods look through), which tests/companion/test_pipeline_properties.py
+checks for any split of the records into ingests."""
 
 from __future__ import annotations
 
@@ -11,25 +16,20 @@ import numpy as np
 
 from wearlog.analysis.activity import analyse_day
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.errors import NotEnoughDataError
 from wearlog.analysis.nonwear import detect_nonwear
-from wearlog.analysis.rhythm import rhythm_metrics
+from wearlog.analysis.profiles import day_profile
 from wearlog.analysis.sleep import (
     analyse_night,
     hdcza_signal,
-    sleep_regularity_index,
     still_epochs,
     sustained_inactivity,
 )
-from wearlog.analysis.timeline import Timeline, load_timeline, local_bounds
-from wearlog.analysis.trends import rolling_trends, symptom_context
+from wearlog.analysis.timeline import load_timeline, local_bounds
 from wearlog.store import Store
+from wearlog.store.columns import DAY_COLS, NIGHT_COLS
 
-NIGHT_KEYS = ("patient_id", "night", "onset_utc", "offset_utc", "tib_min", "tst_min", "sol_min",
-              "waso_min", "se_pct", "awakenings", "midsleep_local", "source", "valid")
-DAY_KEYS = ("patient_id", "day", "steps", "sedentary_min", "light_min", "moderate_min",
-            "vigorous_min", "mvpa_min", "mvpa_bout_min", "longest_active_bout_min", "nap_min",
-            "wear_min", "valid", "symptom_events", "high_severity_events", "max_severity")
+NIGHT_KEYS = NIGHT_COLS
+DAY_KEYS = DAY_COLS
 RHYTHM_KEYS = ("IS", "IV", "RA", "L5", "M10", "L5_onset", "M10_onset", "SRI", "n_valid_days")
 
 
@@ -45,114 +45,97 @@ class PatientSummary:
     unanchored_records: int = 0
 
 
-def _empty_rhythm(n_valid: int) -> dict[str, Any]:
-    r: dict[str, Any] = {k: None for k in RHYTHM_KEYS}
-    r["n_valid_days"] = n_valid
-    return r
 
 
-def _valid_day_series(tl: Timeline, worn: np.ndarray, days: list[dict],
-                      tz: ZoneInfo) -> np.ndarray:
-    """ENMO of the valid days on a local-clock grid (2880 slots a day); gaps (non-wear, the
-    missing DST hour) imputed with the mean of the same slot on other valid days."""
-    per_day = 86400 // tl.epoch_s
-    blocks = []
-    for r in days:
-        if not r["valid"]:
-            continue
-        d = dt.date.fromisoformat(r["day"])
-        i0 = tl.index(local_bounds(d, tz, 0))
-        i1 = tl.index(local_bounds(d + dt.timedelta(days=1), tz, 0))
-        block = np.full(per_day, np.nan)
-        idx = np.arange(i0, i1)
-        per_hour = 3600 // tl.epoch_s
-        local = [dt.datetime.fromtimestamp(tl.start + i * tl.epoch_s, tz)
-                 for i in idx[::per_hour]]
-        # slot of each epoch from its local clock time (one lookup per hour is enough:
-        # clocks change on the hour or half hour, and the day starts on local midnight)
-        for j, t in enumerate(local):
-            s0 = (t.hour * 3600 + t.minute * 60 + t.second) // tl.epoch_s
-            seg = idx[j * per_hour:(j + 1) * per_hour]
-            slots = s0 + np.arange(len(seg))
-            okk = slots < per_day
-            vals = np.where(worn[seg], tl.enmo[seg], np.nan)
-            block[slots[okk]] = vals[okk]
-        blocks.append(block)
-    x = np.concatenate(blocks)
-    grid = x.reshape(len(blocks), per_day)
-    cnt = (~np.isnan(grid)).sum(axis=0)
-    prof = np.where(cnt > 0, np.nansum(grid, axis=0) / np.maximum(cnt, 1), 0.0)
-    grid = np.where(np.isnan(grid), prof[None, :], grid)
-    return grid.ravel()
+@dataclass
+class Span:
+    """Rows for the local dates first..last (None, None: every date of the patient)."""
+
+    first: dt.date | None
+    last: dt.date | None
+    nights: list[dict[str, Any]] = field(default_factory=list)
+    days: list[dict[str, Any]] = field(default_factory=list)
+    profiles: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
+
+
+# How far around a span the timeline is loaded: longer than any window the methods look
+# through (noon-to-noon nights, 60-min non-wear windows, bouts), so the rows of the span
+# are the same as those of a full run.
+MARGIN_DAYS = 2
+
+
+def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
+                 from_utc: int | None = None, to_utc: int | None = None) -> Span:
+    """Nights, days and profiles of the dates records in [from_utc, to_utc] can change.
+
+    A record on local date L can change night L-1 (its noon-to-noon window), night L,
+    day L and, through the sleep period of night L-1, day L-1. None: the whole patient.
+    """
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    if from_utc is None or to_utc is None:
+        tl = load_timeline(store, patient_id)
+        span = Span(None, None)
+        if tl is None:
+            return span
+        lo = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
+        hi = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
+        night_dates, day_dates = (lo, hi), (lo + dt.timedelta(days=1), hi)
+    else:
+        first = dt.datetime.fromtimestamp(from_utc, tz).date() - dt.timedelta(days=1)
+        last = dt.datetime.fromtimestamp(to_utc, tz).date()
+        span = Span(first, last)
+        since = local_bounds(first - dt.timedelta(days=MARGIN_DAYS + 1), tz, 0)
+        until = local_bounds(last + dt.timedelta(days=MARGIN_DAYS + 1), tz, 0)
+        tl = load_timeline(store, patient_id, since=since, until=until)
+        if tl is None:
+            return span
+        # night first-1 only marks its sleep period for day `first`; it is not replaced
+        night_dates, day_dates = (first - dt.timedelta(days=1), last), (first, last)
+    worn = ~detect_nonwear(tl, cfg)
+    sib = sustained_inactivity(tl, worn, cfg)
+    still = still_epochs(tl, cfg) & worn
+    sig = hdcza_signal(tl, cfg)
+    in_spt = np.zeros(tl.n, dtype=bool)
+    d = night_dates[0]
+    while d <= night_dates[1]:
+        night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id)
+        if night is not None:
+            if span.first is None or d >= span.first:
+                span.nights.append(night)
+            if night["onset_utc"] is not None:
+                a, b = tl.index(night["onset_utc"]), tl.index(night["offset_utc"])
+                in_spt[a:b] = True
+        d += dt.timedelta(days=1)
+    asleep = in_spt & sib & worn
+    d = day_dates[0]
+    while d <= day_dates[1]:
+        day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id, sig)
+        if day is not None:
+            span.days.append(day)
+            span.profiles[day["day"]] = day_profile(tl, d, tz, worn, asleep)
+        d += dt.timedelta(days=1)
+    return span
+
+
+CHUNK_DAYS = 31
+
+
+def analyse_all(store: Store, patient_id: str, cfg: AnalysisConfig) -> list[Span]:
+    """The whole patient as consecutive spans of about a month (bounded memory; stretches
+    without data are skipped), which by the span property equals one full run."""
+    first, last = store.data_span(patient_id)
+    spans: list[Span] = []
+    t = first
+    while t is not None and last is not None and t <= last:
+        end = min(t + CHUNK_DAYS * 86400, last)
+        spans.append(analyse_span(store, patient_id, cfg, t, end))
+        t = store.next_epoch_utc(patient_id, end + 1)
+    return spans
 
 
 def analyse_patient(store: Store, patient_id: str,
                     config: AnalysisConfig | None = None) -> PatientSummary:
-    """Recompute nights, days and rhythm for one patient and replace their stored rows."""
-    cfg = config or AnalysisConfig()
-    pinfo = store.patient(patient_id)
-    tz = ZoneInfo(pinfo["tz"])
-    for dev in store.devices_of(patient_id):
-        store.reanchor(dev)
-    summary = PatientSummary(patient_id, pinfo["tz"])
-    summary.unanchored_records = store.conn.execute(
-        "SELECT (SELECT COUNT(*) FROM epochs e JOIN devices d USING(device_id) "
-        "WHERE d.patient_id=?1 AND e.utc IS NULL) + (SELECT COUNT(*) FROM events v "
-        "JOIN devices d USING(device_id) WHERE d.patient_id=?1 AND v.utc IS NULL)",
-        (patient_id,),
-    ).fetchone()[0]
-    tl = load_timeline(store, patient_id)
-    if tl is not None:
-        worn = ~detect_nonwear(tl, cfg)
-        sib = sustained_inactivity(tl, worn, cfg)
-        still = still_epochs(tl, cfg) & worn
-        sig = hdcza_signal(tl, cfg)
-        first = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
-        last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
-        in_spt = np.zeros(tl.n, dtype=bool)
-        state = np.where(worn, 0.0, np.nan)
-        d = first
-        while d <= last:
-            night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id)
-            if night is not None:
-                summary.nights.append(night)
-                if night["onset_utc"] is not None:
-                    a, b = tl.index(night["onset_utc"]), tl.index(night["offset_utc"])
-                    in_spt[a:b] = True
-                    state[a:b] = np.where(worn[a:b], sib[a:b].astype(float), np.nan)
-            d += dt.timedelta(days=1)
-        d = first + dt.timedelta(days=1)
-        while d <= last:
-            day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id, sig)
-            if day is not None:
-                summary.days.append(day)
-            d += dt.timedelta(days=1)
-        n_valid = sum(1 for r in summary.days if r["valid"])
-        summary.rhythm = _empty_rhythm(n_valid)
-        if n_valid >= cfg.min_rhythm_days:
-            x = _valid_day_series(tl, worn, summary.days, tz)
-            try:
-                summary.rhythm.update(rhythm_metrics(x, 0, tl.epoch_s))
-            except NotEnoughDataError:
-                pass
-        summary.rhythm["SRI"] = sleep_regularity_index(state, tl.epoch_s)
-    else:
-        summary.rhythm = _empty_rhythm(0)
-    summary.trends = rolling_trends(summary.nights, summary.days, cfg)
-    summary.symptoms = symptom_context(summary.nights, summary.days)
-    _save(store, summary)
-    return summary
+    """Re-analyse one patient in full through the refresh step; its stored figures."""
+    from wearlog.pipeline import refresh_patient
 
-
-def _save(store: Store, s: PatientSummary) -> None:
-    with store.transaction() as c:
-        c.execute("DELETE FROM nights WHERE patient_id=?", (s.patient_id,))
-        c.execute("DELETE FROM days WHERE patient_id=?", (s.patient_id,))
-        c.executemany(_insert_sql("nights", NIGHT_KEYS), [tuple(n[k] for k in NIGHT_KEYS)
-                                                          for n in s.nights])
-        c.executemany(_insert_sql("days", DAY_KEYS), [tuple(d[k] for k in DAY_KEYS)
-                                                      for d in s.days])
-
-
-def _insert_sql(table: str, keys: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})"
+    return refresh_patient(store, patient_id, config, full=True)

@@ -49,28 +49,30 @@ class Timeline:
         return min(max(i, 0), self.n)
 
 
-def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Timeline | None:
+# The grid starts on a multiple of this (the non-wear windows' 15-min step), so a
+# timeline loaded for a few days lines its windows up with one loaded for all days:
+# the refresh step's partial re-analysis then gives the same results as a full one.
+GRID_ALIGN_S = 900
+
+
+def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S,
+                  since: int | None = None, until: int | None = None) -> Timeline | None:
+    """The patient's anchored epochs (optionally those in [since, until)) on one grid."""
     chunks = []
-    for dev, dev_epoch_s, kind in store.conn.execute(
-        "SELECT device_id, epoch_s, kind FROM devices WHERE patient_id = ?", (patient_id,)
-    ).fetchall():
+    for dev in store.patient_epochs(patient_id, since, until):
         # one device at a time, straight into numpy: no join, no sort (the grid orders)
-        rows = store.conn.execute(
-            "SELECT utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags FROM epochs "
-            "WHERE device_id = ? AND utc IS NOT NULL", (dev,),
-        ).fetchall()
-        if rows:
-            part = np.empty((len(rows), 9), dtype=np.int64)
-            part[:, :7] = rows
-            part[:, 7] = dev_epoch_s
-            part[:, 8] = NO_ANGLE.get(kind, 0)
+        if dev.rows:
+            part = np.empty((len(dev.rows), 9), dtype=np.int64)
+            part[:, :7] = dev.rows
+            part[:, 7] = dev.epoch_s
+            part[:, 8] = NO_ANGLE.get(dev.kind, 0)
             chunks.append(part)
     if not chunks:
         return None
     a = np.concatenate(chunks)
     kinds = a[:, 8]
     utc, dev_epoch = a[:, 0], a[:, 7]
-    start = int(utc.min() // epoch_s * epoch_s)
+    start = int(utc.min() // GRID_ALIGN_S * GRID_ALIGN_S)
     last = int((utc + dev_epoch).max())
     n = -(-(last - start) // epoch_s)
     present = np.zeros(n, dtype=bool)
@@ -99,13 +101,9 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Time
             flags[idx] = a[sel, 6]
             angle_known[idx] = (kinds[sel] & 1) == 0
             enmo_known[idx] = (kinds[sel] & 2) == 0
-    ev = store.conn.execute(
-        "SELECT v.utc, v.etype, v.value FROM events v JOIN devices d ON d.device_id = v.device_id "
-        "WHERE d.patient_id = ? AND v.utc IS NOT NULL AND v.etype IN (?,?,?) ORDER BY v.utc",
-        (patient_id, EV_SYMPTOM, EV_BED, EV_UP),
-    ).fetchall()
+    ev = store.patient_events(patient_id, (EV_SYMPTOM, EV_BED, EV_UP), since, until)
     return Timeline(start, epoch_s, present, enmo, mad, z, dangle, steps, flags,
-                    angle_known, enmo_known, [(int(t), int(e), int(v)) for t, e, v in ev])
+                    angle_known, enmo_known, ev)
 
 
 def local_bounds(day: dt.date, tz: ZoneInfo, hour: int) -> int:

@@ -180,9 +180,22 @@ class Bluetooth:
                 if isinstance(e.partial, SyncResult):
                     earlier.append(e.partial)
                 continue
-            return _with_earlier(res, earlier, interruptions=len(earlier) if last else 0)
+            res = _with_earlier(res, earlier, interruptions=len(earlier) if last else 0)
+            res.notes += _refresh(store, device_id)
+            return res
         assert last is not None
+        _refresh(store, device_id)  # what the interrupted attempts stored is analysed too
         raise last
+
+
+def _refresh(store: Store, device_id: int) -> list[str]:
+    """The refresh step after a sync's records are stored; a failure is a note, not an
+    error: the records are kept and the next sync or `wearlog refresh` retries it."""
+    from wearlog.pipeline import refresh
+
+    patient_id = store.device(device_id)["patient_id"]
+    return [f"analysis failed ({r.error}); the records are stored and it is retried at the "
+            "next sync or with `wearlog refresh`" for r in refresh(store, patient_id) if not r.ok]
 
 
 def _with_earlier(res: SyncResult, earlier: list[SyncResult], interruptions: int) -> SyncResult:

@@ -180,9 +180,7 @@ def _upload(store: Any, dev: int, url: str, token: str | None) -> None:
 
     if not token:
         raise click.UsageError("--upload needs --token (or WEARLOG_UPLOAD_TOKEN)")
-    row = store.conn.execute("SELECT next_seq FROM uploads WHERE device_id=? AND url=?",
-                             (dev, url)).fetchone()
-    since = row[0] if row else 0
+    since = store.upload_mark(dev, url)
     last = store.last_seq(dev)
     if last is None or last < since:
         console.print("  upload: nothing new")
@@ -192,9 +190,7 @@ def _upload(store: Any, dev: int, url: str, token: str | None) -> None:
     except UploadError as e:
         raise click.ClickException(
             f"upload failed ({e}); the records stay here and the next --upload sends them") from e
-    with store.transaction() as c:
-        c.execute("INSERT OR REPLACE INTO uploads (device_id, url, next_seq, at_utc) "
-                  "VALUES (?,?,?,?)", (dev, url, last + 1, int(time.time())))
+    store.set_upload_mark(dev, url, last + 1)
     console.print(f"  uploaded {r.sent} records to {url} ({r.new} new there)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -41,55 +42,92 @@ def _hhmm(minutes: float | None) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
+def _refresh_pending(store: Any, patient_id: str | None = None) -> list[Any]:
+    """The refresh step for what is queued; failures are said, never raised."""
+    from wearlog.pipeline import refresh
+
+    results = refresh(store, patient_id)
+    for r in results:
+        if not r.ok:
+            click.echo(f"analysis of {r.patient_id} failed ({r.error}); the records are kept "
+                       "and it is retried at the next ingest or with `wearlog refresh`",
+                       err=True)
+    return results
+
+
 @click.command()
 @click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
-@click.option("--nights", default=14, show_default=True, type=click.IntRange(1, 366),
-              help="How many of the latest nights and days to show.")
+@click.option("--nights", "--days", "days", default=14, show_default=True,
+              type=click.IntRange(1, 366),
+              help="Range length in days, ending on the last day with data (or --end).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day of the range (default: the last day with data).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as JSON: the same document as the dashboard's "
+                   "/api/patients/P/summary.")
 @db_option
-def report(patient_id: str, nights: int, db_path: str | None) -> None:
-    """Nightly and daily summary of one patient (recomputed from the stored epochs).
+def report(patient_id: str, days: int, end: dt.datetime | None, as_json: bool,
+           db_path: str | None) -> None:
+    """Nightly and daily summary of one patient: the stored figures the dashboard shows.
 
-    Example: wearlog report --patient P-0042 --nights 14
+    Example: wearlog report --patient P-0042 --days 30
     """
-    from rich.console import Console
-    from rich.table import Table
+    import json
 
-    from wearlog.analysis import analyse_patient
-    from wearlog.education import INSUFFICIENT, evaluate, linked_topics, record_links
     from wearlog.imports import count_sleep
+    from wearlog.pipeline.figures import summary_for
     from wearlog.store import StoreError
 
     store = _open(db_path)
     try:
         try:
-            s = analyse_patient(store, patient_id)
+            store.patient(patient_id)
+            if store.pending(patient_id):  # records not analysed yet: do it now
+                _refresh_pending(store, patient_id)
+            body = summary_for(store, patient_id, days, end.date() if end else None)
+            counted = count_sleep(store, patient_id)
         except StoreError as e:
             raise click.ClickException(str(e)) from e
-        counted = count_sleep(store, patient_id)
-        findings = evaluate(s.nights, s.days, s.rhythm, audience="wearer")
-        record_links(store.db, patient_id, findings)
     finally:
         store.close()
-    tz = ZoneInfo(s.tz)
+    if as_json:
+        click.echo(body.decode() if isinstance(body, bytes) else json.dumps(
+            body, separators=(",", ":")))
+        return
+    s = body if isinstance(body, dict) else json.loads(body)
+    _print_report(s, counted)
+
+
+def _print_report(s: dict[str, Any], counted: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    tz = ZoneInfo(s["tz"])
     # piped or captured output keeps full columns instead of the 80-column fallback
     con = Console() if sys.stdout.isatty() else Console(width=160)
-    con.print(f"[bold]Wearlog report[/bold] {patient_id} (time zone {s.tz})")
-    nt = Table(title=f"Nights (last {nights})", title_justify="left")
+    con.print(f"[bold]Wearlog report[/bold] {s['patient_id']} (time zone {s['tz']})")
+    if s["analysis_status"] != "ok":
+        con.print(f"[yellow]{s.get('analysis_reason')}[/yellow]")
+        con.print(f"[dim]{DISCLAIMER}[/dim]")
+        return
+    con.print(f"{s['first_date']} to {s['last_date']} ({s['range_days']} days); "
+              f"worn {_fmt(s['completeness_pct'], 1)} % of the monitored time")
+    nt = Table(title="Nights (dated by the evening they begin)", title_justify="left")
     for col in ("Night of", "Source", "In bed", "Up", "TIB h", "TST h", "SOL min", "WASO min",
                 "SE %", "Awak.", "Mid-sleep", "Valid"):
         nt.add_column(col, justify="right" if col not in ("Night of", "Source") else "left")
-    for n in s.nights[-nights:]:
+    for n in s["nights"]:
         nt.add_row(n["night"], n["source"], _clock(n["onset_utc"], tz), _clock(n["offset_utc"], tz),
                    _fmt(n["tib_min"], 1, 60), _fmt(n["tst_min"], 1, 60), _fmt(n["sol_min"]),
                    _fmt(n["waso_min"]), _fmt(n["se_pct"]),
                    "–" if n["awakenings"] is None else str(n["awakenings"]),
                    _hhmm(n["midsleep_local"]), "yes" if n["valid"] else "no")
     con.print(nt)
-    day_t = Table(title=f"Days (last {nights})", title_justify="left")
+    day_t = Table(title="Days", title_justify="left")
     for col in ("Day", "Steps", "Sedentary", "Light", "MVPA", "MVPA in bouts", "Longest active",
                 "Naps", "Wear h", "Valid", "Symptoms", "Max sev."):
         day_t.add_column(col, justify="left" if col == "Day" else "right")
-    for d in s.days[-nights:]:
+    for d in s["days"]:
         day_t.add_row(d["day"], str(d["steps"]), _fmt(d["sedentary_min"]), _fmt(d["light_min"]),
                       _fmt(d["mvpa_min"]), _fmt(d["mvpa_bout_min"]),
                       _fmt(d["longest_active_bout_min"]), _fmt(d["nap_min"]),
@@ -98,38 +136,39 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
                       str(d["symptom_events"]),
                       "–" if d["max_severity"] is None else str(d["max_severity"]))
     con.print(day_t)
-    r = s.rhythm
-    if r.get("IS") is not None:
+    m = s["means"]
+    con.print(f"Means of valid nights/days: TST {_fmt(m['tst_min'])} min, "
+              f"SE {_fmt(m['se_pct'], 1)} %, WASO {_fmt(m['waso_min'])} min, "
+              f"SOL {_fmt(m['sol_min'])} min, steps "
+              f"{_fmt(m['steps'])}, MVPA {_fmt(m['mvpa_min'])} min, sedentary "
+              f"{_fmt(m['sedentary_min'])} min")
+    r = s["rhythm"]
+    if r.get("available"):
         con.print(f"Rhythm over {r['n_valid_days']} valid days: IS {r['IS']:.2f}  "
                   f"IV {r['IV']:.2f}  RA {r['RA']:.2f}  L5 {r['L5']:.1f} mg from "
                   f"{_hhmm(r['L5_onset'])}  M10 {r['M10']:.1f} mg from {_hhmm(r['M10_onset'])}")
     else:
-        con.print(f"Rhythm: needs 7 valid days, has {r.get('n_valid_days', 0)}.")
+        con.print(f"Rhythm: {r.get('reason')}.")
     if r.get("SRI") is not None:
         con.print(f"Sleep Regularity Index: {r['SRI']:.0f}")
     if counted:
         ct = Table(title="Count-based sleep (Cole-Kripke, imported counts)", title_justify="left")
         ct.add_column("Night of")
         ct.add_column("Scored asleep h", justify="right")
-        for c in counted[-nights:]:
+        for c in counted[-s["range_days"]:]:
             ct.add_row(c["night"], _fmt(c["sleep_min"], 1, 60))
         con.print(ct)
-    links = linked_topics(findings)
-    if links:
+    items = s["findings"].get("items", [])
+    if items:
         con.print("[bold]Educational topics linked to these findings[/bold]")
-        for lt in links:
-            con.print(f"  • [bold]{lt.topic.title}[/bold] ({lt.topic.id}): {lt.topic.summary}")
-            for f in lt.findings:
-                con.print(f"      because: {f.text}")
-    else:
+        for t in items:
+            con.print(f"  • [bold]{t['title']}[/bold] ({t['topic_id']}): {t['summary']}")
+            for f in t["findings"]:
+                con.print(f"      because: {f}")
+    elif s["findings"].get("available"):
         con.print("No educational topic was linked: no rule found a pattern to point at.")
-    short = [f.label for f in findings if f.status == INSUFFICIENT]
-    if short:
-        con.print(f"[dim]Not enough data yet to check: {', '.join(short)}.[/dim]")
-    if s.unanchored_records:
-        con.print(f"[yellow]{s.unanchored_records} records from before the clock was set "
-                  "could not be placed in time yet; they are kept and will be placed after "
-                  "the next sync.[/yellow]")
+    else:
+        con.print(f"[dim]Educational links not available: {s['findings'].get('reason')}.[/dim]")
     con.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
@@ -165,6 +204,7 @@ def import_(path: str, patient_id: str, fmt: str, tz: str | None, db_path: str |
             res = fn(store, patient_id, Path(path))
         except (ImportDataError, StoreError) as e:
             raise click.ClickException(f"{e} (nothing was imported)") from e
+        _refresh_pending(store, patient_id)  # the refresh step, right after the import
     finally:
         store.close()
     click.echo(f"{res.new} new of {res.rows} epochs ({res.kind}, {res.epoch_s} s) "
@@ -209,6 +249,7 @@ def restore(src: str, db_path: str | None) -> None:
     store = _open(db_path, must_exist=False)
     try:
         added = store.restore(src)
+        _refresh_pending(store)  # restored records are analysed like any other ingest
     except StoreError as e:
         raise click.ClickException(str(e)) from e
     finally:

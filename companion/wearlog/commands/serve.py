@@ -24,17 +24,14 @@ def serve(db_path: str | None, host: str, port: int, forwarded_allow_ips: str) -
     import uvicorn
 
     from wearlog.accounts import Users
-    from wearlog.accounts.db import connect
+    from wearlog.store import Store
     from wearlog.web import create_app
 
     path = resolve_db_path(db_path)
     app = create_app(path)
-    conn = connect(str(path))
-    try:
-        if not Users(conn).list_users():
+    with Store.session(path) as store:
+        if not Users(store.conn).list_users():
             click.echo("No accounts yet: create one with `wearlog user add NAME --role admin`.",
                        err=True)
-    finally:
-        conn.close()
     uvicorn.run(app, host=host, port=port, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips, server_header=False)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from wearlog.store import Store
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -68,11 +69,11 @@ def _observation(pref: str, metric: tuple[str, str, str, str, str], value: float
     }
 
 
-def fhir_bundle(conn: sqlite3.Connection, patient_id: str,
+def fhir_bundle(store: Store, patient_id: str,
                 first: dt.date | None = None, last: dt.date | None = None) -> dict[str, Any]:
-    """Bundle with the Patient (pseudonym only) and one Observation per valid metric value."""
-    row = conn.execute("SELECT tz FROM patients WHERE patient_id=?", (patient_id,)).fetchone()
-    tz = ZoneInfo(row[0] if row else "UTC")
+    """Bundle with the Patient (pseudonym only) and one Observation per valid metric value
+    (the stored nights and days: the same values the dashboard and report show)."""
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
     lo = (first or dt.date.min).isoformat()
     hi = (last or dt.date.max).isoformat()
     pid = _fhir_id(patient_id)
@@ -82,11 +83,10 @@ def fhir_bundle(conn: sqlite3.Connection, patient_id: str,
         "resource": {"resourceType": "Patient", "id": pid,
                      "identifier": [{"system": PATIENT_ID_SYSTEM, "value": patient_id}]},
     }]
-    cols = ", ".join(NIGHT_METRICS)
-    for r in conn.execute(
-        f"SELECT night, onset_utc, offset_utc, {cols} FROM nights WHERE patient_id=? "
-        "AND valid=1 AND night BETWEEN ? AND ? ORDER BY night", (patient_id, lo, hi),
-    ):
+    for n in store.nights_between(patient_id, lo, hi):
+        if not n["valid"]:
+            continue
+        r = (n["night"], n["onset_utc"], n["offset_utc"], *(n[k] for k in NIGHT_METRICS))
         night, onset, offset = r[0], r[1], r[2]
         if onset is None or offset is None:
             d = dt.date.fromisoformat(night)
@@ -95,11 +95,10 @@ def fhir_bundle(conn: sqlite3.Connection, patient_id: str,
         for metric, value in zip(NIGHT_METRICS.values(), r[3:], strict=True):
             if value is not None:
                 entries.append(_entry(_observation(patient_url, metric, value, onset, offset)))
-    cols = ", ".join(DAY_METRICS)
-    for r in conn.execute(
-        f"SELECT day, {cols} FROM days WHERE patient_id=? AND valid=1 "
-        "AND day BETWEEN ? AND ? ORDER BY day", (patient_id, lo, hi),
-    ):
+    for day in store.days_between(patient_id, lo, hi):
+        if not day["valid"]:
+            continue
+        r = (day["day"], *(day[k] for k in DAY_METRICS))
         d = dt.date.fromisoformat(r[0])
         start = int(dt.datetime.combine(d, dt.time(0), tzinfo=tz).timestamp())
         end = int(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(0), tzinfo=tz)

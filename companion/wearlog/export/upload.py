@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sqlite3
 from typing import Any
 
 import httpx
@@ -23,9 +22,6 @@ from wearlog.export.errors import (
 
 UPLOAD_PATH = "/api/upload"
 BATCH_RECORDS = 5000
-EPOCH_FIELDS = ("seq", "time", "flags", "enmo_dmg", "mad_dmg", "zangle_deg", "dangle_ddeg",
-                "steps", "temp_hc")
-EVENT_FIELDS = ("seq", "time", "flags", "etype", "value", "arg", "aux")
 
 
 @dataclasses.dataclass
@@ -37,25 +33,20 @@ class UploadResult:
     last_seq: int | None = None  # highest sequence the server acknowledged
 
 
-def _connection(db: Any) -> tuple[sqlite3.Connection, bool]:
-    if hasattr(db, "conn") and isinstance(db.conn, sqlite3.Connection):  # a Store
-        return db.conn, False
-    if isinstance(db, sqlite3.Connection):
-        return db, False
+def _records(db: Any, device_id: int, since: int
+             ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
+    """The device's records from `since` on, through the store's named query."""
+    from wearlog.store import Store, StoreError
+
+    if isinstance(db, Store):
+        return db.records_since(device_id, since, 2**62)
     if isinstance(db, str | os.PathLike):
-        uri = f"file:{os.fspath(db)}?mode=ro"
         try:
-            return sqlite3.connect(uri, uri=True), True
-        except sqlite3.Error as e:
+            with Store.reader(db) as store:
+                return store.records_since(device_id, since, 2**62)
+        except StoreError as e:
             raise UploadError(f"cannot open the database {os.fspath(db)!r}: {e}") from e
-    raise UploadError(f"upload needs a Store, a connection or a database path, got {db!r}")
-
-
-def _rows(conn: sqlite3.Connection, table: str, fields: tuple[str, ...], device_id: int,
-          since_seq: int) -> list[dict[str, int]]:
-    sql = (f"SELECT {', '.join(fields)} FROM {table} WHERE device_id=? AND seq>=? "
-           "ORDER BY seq")
-    return [dict(zip(fields, r, strict=True)) for r in conn.execute(sql, (device_id, since_seq))]
+    raise UploadError(f"upload needs a Store or a database path, got {db!r}")
 
 
 def upload(
@@ -65,18 +56,11 @@ def upload(
 ) -> UploadResult:
     """Send the device's epochs and events with seq >= since_seq (all if None).
 
-    url: the dashboard's base URL (e.g. https://clinic.example/); db: a Store, an sqlite3
-    connection or a database path. Raises UploadAuthError for a refused token,
+    url: the dashboard's base URL (e.g. https://clinic.example/); db: a Store or a database
+    path. Raises UploadAuthError for a refused token,
     UploadRejectedError for refused data, UploadUnreachableError for network trouble.
     """
-    conn, owned = _connection(db)
-    try:
-        since = 0 if since_seq is None else int(since_seq)
-        epochs = _rows(conn, "epochs", EPOCH_FIELDS, device_id, since)
-        events = _rows(conn, "events", EVENT_FIELDS, device_id, since)
-    finally:
-        if owned:
-            conn.close()
+    epochs, events = _records(db, device_id, 0 if since_seq is None else int(since_seq))
     result = UploadResult(device_id=device_id)
     endpoint = url.rstrip("/") + UPLOAD_PATH
     headers = {"Authorization": f"Bearer {token}"}

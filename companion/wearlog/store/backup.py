@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wearlog.store.errors import BackupError
+from wearlog.store.queue import mark_all_of_attached
 
 if TYPE_CHECKING:
     from wearlog.store.store import Store
@@ -96,6 +97,8 @@ def _merge(store: Store, copy: Path) -> dict[str, int]:
                 "LEFT JOIN temp.sync_map sm ON sm.old = cs.sync_id")
             c.execute("DROP TABLE temp.sync_map")
             _merge_other_tables(c, run)
+            if added.get("epochs") or added.get("events"):
+                mark_all_of_attached(c, "src")  # the refresh step re-analyses them
         except BaseException:
             c.execute("ROLLBACK")
             raise

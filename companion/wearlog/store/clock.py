@@ -79,6 +79,10 @@ def reanchor(conn: sqlite3.Connection, device_id: int) -> int:
                     upd.append((t + off, device_id, seq))
             conn.executemany(f"UPDATE {tbl} SET utc=? WHERE device_id=? AND seq=?", upd)
             fixed += len(upd)
+        if fixed:
+            from wearlog.store.queue import mark_device
+
+            mark_device(conn, device_id, None, None, full=True)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -217,7 +217,65 @@ def _v6(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(conn: sqlite3.Connection) -> None:
+    """The refresh pipeline: what is waiting for analysis, per-day activity profiles, the
+    stored per-range summaries the views read, and the education links (created by
+    sqlite_utils on first use before, hence IF NOT EXISTS)."""
+    conn.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS linked_topics (
+            id INTEGER PRIMARY KEY,
+            patient_id TEXT NOT NULL,
+            topic_id TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            finding_text TEXT NOT NULL,
+            window_end TEXT NOT NULL,
+            linked_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS
+            idx_linked_topics_patient_id_topic_id_rule_id_window_end_finding_text
+            ON linked_topics (patient_id, topic_id, rule_id, window_end, finding_text);
+        CREATE TABLE refresh_queue (
+            patient_id TEXT PRIMARY KEY,
+            from_utc INTEGER,
+            to_utc INTEGER,
+            full INTEGER NOT NULL DEFAULT 0,
+            queued_utc INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            gen INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE TABLE day_profiles (
+            patient_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            enmo BLOB NOT NULL,
+            state BLOB NOT NULL,
+            PRIMARY KEY (patient_id, day)
+        ) WITHOUT ROWID;
+        CREATE TABLE patient_analysis (
+            patient_id TEXT PRIMARY KEY,
+            refreshed_utc INTEGER NOT NULL,
+            first_utc INTEGER,
+            last_utc INTEGER,
+            last_sync_utc INTEGER,
+            wear_min_7d REAL,
+            high_severity_7d INTEGER NOT NULL DEFAULT 0,
+            sleep_worse INTEGER,
+            rolling TEXT NOT NULL
+        );
+        CREATE TABLE summaries (
+            patient_id TEXT NOT NULL,
+            range_days INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (patient_id, range_days)
+        ) WITHOUT ROWID;
+        INSERT INTO refresh_queue (patient_id, full, queued_utc)
+            SELECT patient_id, 1, CAST(strftime('%s', 'now') AS INTEGER) FROM patients
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 LATEST = len(MIGRATIONS)
 
 
@@ -276,3 +334,21 @@ def _statements(step: Migration) -> list[str]:
     rec = _Recorder()
     step(rec)  # type: ignore[arg-type]
     return rec.sql
+
+
+def check_version(conn: sqlite3.Connection) -> int:
+    """The schema version of a database opened read-only (which cannot be migrated)."""
+    from wearlog.store.errors import StoreError
+
+    try:
+        version = current_version(conn)
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"not a Wearlog database ({e})") from e
+    if version > LATEST:
+        raise SchemaTooNewError(
+            f"database schema v{version} is newer than this Wearlog (v{LATEST}): upgrade Wearlog"
+        )
+    if version < LATEST:
+        raise StoreError(f"database schema v{version} is older than this Wearlog (v{LATEST}): "
+                         "run any wearlog command on it once to upgrade it")
+    return version

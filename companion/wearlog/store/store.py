@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlite_utils
-
-from wearlog.store import clock
+from wearlog.store import clock, queue
+from wearlog.store.columns import EPOCH_COLS, EVENT_COLS, insert_sql
+from wearlog.store.derived import DerivedResults
 from wearlog.store.errors import (
     BadRecordError,
     StoreBusyError,
@@ -28,24 +28,38 @@ from wearlog.store.errors import (
     UnknownPatientError,
     UnknownSyncError,
 )
-from wearlog.store.migrations import LATEST, migrate
+from wearlog.store.migrations import LATEST, check_version, migrate
+from wearlog.store.reads import Reads
 from wlproto.const import FLAG_CLOCK_UNSET
 from wlproto.records import Epoch, Event
 
-EPOCH_COLS = (
-    "device_id, seq, time, utc, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, "
-    "temp_hc, counts, sync_id"
-)
-EVENT_COLS = "device_id, seq, time, utc, flags, etype, value, arg, aux, sync_id"
-_INSERT_EPOCH = f"INSERT OR IGNORE INTO epochs ({EPOCH_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-_INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+_INSERT_EPOCH = insert_sql("epochs", EPOCH_COLS, "INSERT OR IGNORE")
+_INSERT_EVENT = insert_sql("events", EVENT_COLS, "INSERT OR IGNORE")
 
 
-class Store:
-    """Opens (creating and migrating as needed) one Wearlog database file."""
+class Store(DerivedResults, Reads):
+    """Opens (creating and migrating as needed) one Wearlog database file.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    The one way into the database: every SQL statement lives in wearlog.store behind a
+    named method. `Store.reader(path)` opens the read-only handle the views use.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], readonly: bool = False,
+                 migrated: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        if readonly or migrated:
+            if not self.path.exists():
+                raise StoreError(f"no database at {self.path}: sync or import data first")
+            mode = "ro" if readonly else "rw"
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            if not readonly:
+                conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn = conn
+            self.version = check_version(conn)
+            return
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -55,7 +69,16 @@ class Store:
         conn.execute("PRAGMA synchronous = NORMAL")
         self.conn = conn
         self.version = migrate(conn)
-        self.db = sqlite_utils.Database(conn)
+
+    @classmethod
+    def session(cls, path: str | os.PathLike[str]) -> Store:
+        """A writable handle on a database already migrated (a server's per-request one)."""
+        return cls(path, migrated=True)
+
+    @classmethod
+    def reader(cls, path: str | os.PathLike[str]) -> Store:
+        """A read-only handle (what views use: they never write, audit aside)."""
+        return cls(path, readonly=True)
 
     @classmethod
     def memory(cls) -> Store:
@@ -104,6 +127,10 @@ class Store:
                 f"unknown time zone {tz!r}: use an IANA name like 'Europe/Berlin'"
             ) from e
         with self.transaction() as c:
+            old = c.execute("SELECT tz FROM patients WHERE patient_id=?",
+                            (patient_id,)).fetchone()
+            if old is not None and old[0] != tz:  # nights and days are cut in local time
+                queue.mark(c, patient_id, None, None, full=True)
             c.execute(
                 "INSERT INTO patients (patient_id, tz, clinician, created_utc) VALUES (?,?,?,?) "
                 "ON CONFLICT(patient_id) DO UPDATE SET tz=excluded.tz, "
@@ -132,6 +159,11 @@ class Store:
             raise StoreError(f"device_id must be an integer, got {device_id!r}")
         self.patient(patient_id)
         with self.transaction() as c:
+            old = c.execute("SELECT patient_id FROM devices WHERE device_id=?",
+                            (device_id,)).fetchone()
+            if old is not None and old[0] != patient_id:  # both patients' results change
+                queue.mark(c, old[0], None, None, full=True)
+                queue.mark(c, patient_id, None, None, full=True)
             c.execute(
                 "INSERT INTO devices (device_id, patient_id, name, added_utc, kind, epoch_s) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
@@ -148,11 +180,27 @@ class Store:
             raise UnknownDeviceError(f"no device {device_id}: pair it or add it with add_device")
         return dict(zip(("device_id", "patient_id", "name", "kind", "epoch_s"), row, strict=True))
 
+    def patient_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT patient_id FROM patients ORDER BY patient_id")]
+
     def devices_of(self, patient_id: str) -> list[int]:
         rows = self.conn.execute(
             "SELECT device_id FROM devices WHERE patient_id=? ORDER BY device_id", (patient_id,)
         )
         return [r[0] for r in rows]
+
+    # --- home uploads --------------------------------------------------------------
+    def upload_mark(self, device_id: int, url: str) -> int:
+        """The sequence the next upload of this device to this server starts from."""
+        row = self.conn.execute("SELECT next_seq FROM uploads WHERE device_id=? AND url=?",
+                                (device_id, url)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_upload_mark(self, device_id: int, url: str, next_seq: int) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO uploads (device_id, url, next_seq, at_utc) "
+                      "VALUES (?,?,?,?)", (device_id, url, next_seq, int(time.time())))
 
     # --- syncs ---------------------------------------------------------------
     def begin_sync(self, device_id: int, note: str | None = None) -> int:
@@ -180,6 +228,11 @@ class Store:
             )
         self.reanchor(row[0])
 
+    def set_sync_records(self, sync_id: int, new: int) -> None:
+        """How many new records a sync (or upload) brought."""
+        with self.transaction() as c:
+            c.execute("UPDATE syncs SET records_new=? WHERE sync_id=?", (new, sync_id))
+
     def sync(self, sync_id: int) -> dict[str, Any]:
         cur = self.conn.execute("SELECT * FROM syncs WHERE sync_id=?", (sync_id,))
         row = cur.fetchone()
@@ -195,7 +248,7 @@ class Store:
         Already-stored (device_id, seq) keys are left untouched. `counts` (seq ->
         activity count) carries count-based imports from other actigraphs.
         """
-        self.device(device_id)
+        owner = self.device(device_id)["patient_id"]
         ep_rows: list[tuple[Any, ...]] = []
         ev_rows: list[tuple[Any, ...]] = []
         for r in records:
@@ -203,17 +256,12 @@ class Store:
                 _check_seq(r)
                 utc = None if r.flags & FLAG_CLOCK_UNSET else r.time
                 ep_rows.append((
-                    device_id, r.seq, r.time, utc, r.flags, r.enmo_dmg, r.mad_dmg,
-                    r.zangle_deg, r.dangle_ddeg, r.steps, r.temp_hc,
-                    counts.get(r.seq) if counts else None, sync_id,
+                    device_id, *r.fields(), utc, counts.get(r.seq) if counts else None, sync_id,
                 ))
             elif isinstance(r, Event):
                 _check_seq(r)
                 utc = None if r.flags & FLAG_CLOCK_UNSET else r.time
-                ev_rows.append((
-                    device_id, r.seq, r.time, utc, r.flags, r.etype, r.value, r.arg, r.aux,
-                    sync_id,
-                ))
+                ev_rows.append((device_id, *r.fields(), utc, sync_id))
             else:
                 raise BadRecordError(
                     f"ingest takes wlproto Epoch/Event records, got {type(r).__name__}"
@@ -225,6 +273,11 @@ class Store:
             if ev_rows:
                 c.executemany(_INSERT_EVENT, ev_rows)
             new = c.total_changes - before
+            if new:  # the refresh step analyses the span these records fall in
+                times = [row[-3] for row in ep_rows] + [row[-2] for row in ev_rows]
+                placed = [t for t in times if t is not None]
+                if placed:
+                    queue.mark(c, owner, min(placed), max(placed) + 30)
             if sync_id is not None and new:
                 cur = c.execute(
                     "UPDATE syncs SET records_new = records_new + ? WHERE sync_id=?",
@@ -266,6 +319,10 @@ class Store:
     def reanchor(self, device_id: int) -> int:
         """Give clock-unset records a UTC time where the evidence allows; returns rows fixed."""
         return clock.reanchor(self.conn, device_id)
+
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
 
     def counts(self) -> dict[str, int]:
         return {

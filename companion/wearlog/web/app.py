@@ -93,14 +93,8 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
 
 
 def _prepare_db(path: Path) -> None:
-    """Create / migrate once, before any request. Also create the education links table
-    now, so concurrent first views do not race to create it."""
-    with Store(path) as store:
-        try:
-            from wearlog.education.links import ensure_table
-        except ImportError:
-            return
-        ensure_table(store.conn)
+    """Create / migrate once, before any request (requests then open it as migrated)."""
+    Store(path).close()
 
 
 def _quote(path: str) -> str:

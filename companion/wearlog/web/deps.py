@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
-from wearlog.accounts.db import connect
 from wearlog.accounts.errors import UnknownUserError
 from wearlog.accounts.users import User, Users
+from wearlog.store import Store
 from wearlog.web.security import Sessions
 from wearlog.web.settings import Settings
 
@@ -30,15 +30,26 @@ def get_sessions(request: Request) -> Sessions:
 
 
 def get_conn(settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[sqlite3.Connection]:
-    """One connection per request: SQLite connections are not shared between threads."""
-    conn = connect(str(settings.db_path))
+    """One connection per request (SQLite connections are not shared between threads),
+    for sign-in, tokens and the audit log; the app migrated the database at start."""
+    store = Store.session(settings.db_path)
     try:
-        yield conn
+        yield store.conn
     finally:
-        conn.close()
+        store.close()
+
+
+def get_reader(settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[Store]:
+    """The read-only handle views read stored results through."""
+    store = Store.reader(settings.db_path)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 Conn = Annotated[sqlite3.Connection, Depends(get_conn)]
+Reader = Annotated[Store, Depends(get_reader)]
 
 
 def session_user(request: Request, conn: sqlite3.Connection, sessions: Sessions) -> User | None:

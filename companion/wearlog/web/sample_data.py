@@ -1,8 +1,10 @@
 """Synthetic but realistic-looking patients for tests, the bench and demos.
 
-Records go in through Store.ingest like real syncs. `nights`/`days` rows are written
-directly from the generator's own ground truth (source='sample'), so tests can assert
-exact figures without depending on the analysis package.
+Records go in through Store.ingest like real syncs. With analysis_rows, the nights,
+days and day profiles come from the generator's own ground truth (source='sample') and
+go through the refresh step's storing half (rolling figures, summaries, links), so tests
+can assert exact figures without depending on the analysis methods. Without, the
+patient stays queued for the refresh step ("analysis pending").
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import time
 
 import numpy as np
 
+from wearlog.analysis.profiles import MISSING, NO_DATA, NOT_WORN, encode
+from wearlog.analysis.summary import Span
+from wearlog.pipeline.refresh import store_span
 from wearlog.store import Store
 from wlproto.const import EV_SYMPTOM, FLAG_NONWEAR
 from wlproto.records import Epoch, Event
@@ -106,8 +111,23 @@ def _analysis_rows(store: Store, pid: str, start: int, days: int, asleep: np.nda
         nights.append((pid, date.isoformat(), start + d * 86400 + 23 * 3600,
                        start + d * 86400 + 31 * 3600, tib, tst, sol, waso, 100 * tst / tib,
                        int(rng.integers(1, 8)), 3.0, "sample", 1))
-    with store.transaction() as c:
-        c.executemany("INSERT OR REPLACE INTO nights VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", nights)
-        c.executemany("INSERT OR REPLACE INTO days VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                      day_rows)
+    profiles: dict[str, tuple[bytes, bytes]] = {}
+    for d in range(days):
+        day_key = dt.datetime.fromtimestamp(start + d * 86400, dt.UTC).date().isoformat()
+        sl = slice(d * PER_DAY, (d + 1) * PER_DAY)
+        e = np.full(PER_DAY, MISSING, dtype=np.uint16)
+        st = np.full(PER_DAY, NO_DATA, dtype=np.uint8)
+        have = len(asleep[sl])
+        worn = ~nonwear[sl]
+        e[:have] = np.where(worn, enmo[sl].clip(0, MISSING - 1), MISSING)
+        st[:have] = np.where(worn, asleep[sl].astype(np.uint8), NOT_WORN)
+        profiles[day_key] = encode(e, st)
+    keys_n = ("patient_id", "night", "onset_utc", "offset_utc", "tib_min", "tst_min",
+              "sol_min", "waso_min", "se_pct", "awakenings", "midsleep_local", "source", "valid")
+    keys_d = ("patient_id", "day", "steps", "sedentary_min", "light_min", "moderate_min",
+              "vigorous_min", "mvpa_min", "mvpa_bout_min", "longest_active_bout_min", "nap_min",
+              "wear_min", "valid", "symptom_events", "high_severity_events", "max_severity")
+    span = Span(None, None, [dict(zip(keys_n, r, strict=True)) for r in nights],
+                [dict(zip(keys_d, r, strict=True)) for r in day_rows], profiles)
+    store_span(store, pid, span)
     return {"nights": len(nights), "days": len(day_rows)}

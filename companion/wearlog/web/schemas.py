@@ -75,16 +75,18 @@ class UploadOut(BaseModel):
     received: int
     new: int
     last_seq: int | None
+    analysis: str = Field("ok", description="'ok' once the refresh step has analysed the "
+                          "records, else 'failed: reason' (records kept, retried later)")
 
 
 class PatientRow(BaseModel):
     patient_id: str
     last_sync_utc: int | None
     last_data_utc: int | None
-    wear_hours_7d: float
-    wear_source: Literal["analysis", "device flags"]
-    high_severity_7d: int
+    wear_hours_7d: float | None
+    high_severity_7d: int | None
     sleep_worse: bool | None
+    analysis_status: Literal["ok", "pending", "failed", "none"]
     flags: list[str]
 
 
@@ -92,6 +94,7 @@ class Summary(BaseModel):
     model_config = ConfigDict(extra="allow")
     patient_id: str
     range_days: int
+    analysis_status: Literal["ok", "pending", "failed", "none"]
     analysis_available: bool
     nights: list[dict[str, Any]]
     days: list[dict[str, Any]]

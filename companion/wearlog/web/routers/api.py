@@ -1,15 +1,20 @@
-"""JSON API for the signed-in clinician: patient list, summary, actogram, bare epochs."""
+"""JSON API for the signed-in clinician: patient list, summary, actogram, bare epochs.
+
+Every figure is read from what the refresh step stored; nothing here writes except the
+audit log.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from wearlog.accounts.audit import audit
 from wearlog.accounts.users import Users
 from wearlog.web import data
-from wearlog.web.deps import ApiUser, Conn, End, check_patient
+from wearlog.web.deps import ApiUser, Conn, End, Reader, check_patient
 from wearlog.web.schemas import Actogram, Error, PatientRow, RangeDays, Summary
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -19,36 +24,54 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api", tags=["patients"], responses=ERRORS)
 
 
+def json_response(body: bytes | dict[str, Any]) -> Response:
+    """Stored JSON goes out as it is; a built summary is encoded the same way."""
+    if isinstance(body, dict):
+        from wearlog.pipeline import summary_json
+
+        body = summary_json(body)
+    return Response(body, media_type="application/json")
+
+
 @router.get("/patients", response_model=list[PatientRow])
-def list_patients(conn: Conn, user: ApiUser) -> list[dict[str, Any]]:
+def list_patients(conn: Conn, store: Reader, user: ApiUser) -> list[dict[str, Any]]:
     """Your patients with last sync, wear time and flags (admins: all patients)."""
-    return data.patient_list(conn, Users(conn).patients_of(user))
+    return data.patient_list(store, Users(conn).patients_of(user))
 
 
 @router.get("/patients/{patient_id}/summary", response_model=Summary)
-def get_summary(conn: Conn, user: ApiUser, patient_id: str, end: End,
-                days: RangeDays = RangeDays.two_weeks) -> dict[str, Any]:
-    """Nights, days, symptoms, completeness, rhythm and linked topics for a range."""
+def get_summary(conn: Conn, store: Reader, user: ApiUser, patient_id: str, end: End,
+                days: RangeDays = RangeDays.two_weeks) -> Response:
+    """Nights, days, symptoms, completeness, rhythm and linked topics for a range (default:
+    ending on the last day with data); "analysis_status" says whether they are current."""
     check_patient(conn, user, patient_id)
-    dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
-    out = data.summary(conn, patient_id, dates)
+    body = data.summary_body(store, patient_id, int(days), end)
     audit(conn, user.username, "view", patient_id, f"api summary {int(days)} d")
-    return {**out, "disclaimer": data.disclaimer()}
+    return json_response(body)
+
+
+@router.get("/patients/{patient_id}/summary/stored", include_in_schema=False)
+def get_stored_summary(conn: Conn, store: Reader, user: ApiUser, patient_id: str,
+                       days: RangeDays = RangeDays.two_weeks) -> Response:
+    """The bench's baseline: the same stored JSON bytes with no other work."""
+    check_patient(conn, user, patient_id)
+    audit(conn, user.username, "view", patient_id, f"api stored summary {int(days)} d")
+    return Response(store.stored_summary(patient_id, int(days)) or b"{}",
+                    media_type="application/json")
 
 
 @router.get("/patients/{patient_id}/actogram", response_model=Actogram)
-def get_actogram(conn: Conn, user: ApiUser, patient_id: str, end: End,
+def get_actogram(conn: Conn, store: Reader, user: ApiUser, patient_id: str, end: End,
                  days: RangeDays = RangeDays.two_weeks) -> dict[str, Any]:
-    """Per-epoch activity for a double-plotted actogram (bytes, base64)."""
+    """Per-slot activity for a double-plotted actogram (bytes, base64), from the stored
+    day profiles."""
     check_patient(conn, user, patient_id)
-    dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
-    return data.actogram(conn, patient_id, dates)
+    return data.actogram(store, patient_id, int(days), end)
 
 
 @router.get("/patients/{patient_id}/epochs", response_model=list[list[int]])
-def get_epochs(conn: Conn, user: ApiUser, patient_id: str, end: End,
+def get_epochs(conn: Conn, store: Reader, user: ApiUser, patient_id: str, end: End,
                days: RangeDays = RangeDays.two_weeks) -> list[list[int]]:
     """Bare epoch rows [utc, enmo_dmg, flags, steps] of the range, unprocessed."""
     check_patient(conn, user, patient_id)
-    dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
-    return data.epoch_rows(conn, patient_id, dates)
+    return data.epoch_rows(store, patient_id, int(days), end)

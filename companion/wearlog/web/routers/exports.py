@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from wearlog.accounts.audit import audit
 from wearlog.export.csv_tables import iter_csv
 from wearlog.export.fhir_bundle import fhir_bundle
-from wearlog.web.deps import ApiUser, Conn, check_patient
+from wearlog.web.deps import ApiUser, Conn, Reader, check_patient
 from wearlog.web.routers.api import ERRORS
 
 router = APIRouter(prefix="/api", tags=["exports"], responses=ERRORS)
@@ -21,13 +21,13 @@ router = APIRouter(prefix="/api", tags=["exports"], responses=ERRORS)
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}},
 )
-def export_csv(conn: Conn, user: ApiUser, patient_id: str,
+def export_csv(conn: Conn, store: Reader, user: ApiUser, patient_id: str,
                table: Literal["epochs", "nights", "days", "events", "linked_topics"]
                ) -> StreamingResponse:
     """All of the patient's rows of one table as CSV."""
     check_patient(conn, user, patient_id)
     audit(conn, user.username, "export", patient_id, f"csv {table}")
-    chunks = list(iter_csv(conn, patient_id, table))  # read now: the connection closes after
+    chunks = list(iter_csv(store, patient_id, table))  # read now: the connection closes after
     return StreamingResponse(
         iter(chunks), media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{patient_id}-{table}.csv"'},
@@ -36,8 +36,8 @@ def export_csv(conn: Conn, user: ApiUser, patient_id: str,
 
 @router.get("/patients/{patient_id}/export/fhir",
             responses={200: {"content": {"application/fhir+json": {}}}})
-def export_fhir(conn: Conn, user: ApiUser, patient_id: str) -> dict[str, Any]:
+def export_fhir(conn: Conn, store: Reader, user: ApiUser, patient_id: str) -> dict[str, Any]:
     """FHIR R4 collection Bundle of Observations (valid nights and days)."""
     check_patient(conn, user, patient_id)
     audit(conn, user.username, "export", patient_id, "fhir")
-    return fhir_bundle(conn, patient_id)
+    return fhir_bundle(store, patient_id)

@@ -10,7 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from wearlog.accounts.audit import audit
 from wearlog.accounts.errors import RevokedTokenError, TokenError
 from wearlog.accounts.tokens import DeviceToken, verify_token
-from wearlog.store import Store, StoreError
+from wearlog.pipeline import refresh
+from wearlog.store import Store, StoreError, UnknownDeviceError
 from wearlog.web.deps import Conn
 from wearlog.web.schemas import Error, UploadIn, UploadOut
 from wlproto.records import Epoch, Event
@@ -48,27 +49,33 @@ def upload(request: Request, body: UploadIn, conn: Conn,
     """Store epochs and events of the token's device; records already held are ignored."""
     if body.device_id != token.device_id:
         raise HTTPException(403, f"this token may upload only device {token.device_id}")
-    owner = conn.execute(
-        "SELECT patient_id FROM devices WHERE device_id=?", (token.device_id,)
-    ).fetchone()
-    if owner is None or owner[0] != token.patient_id:
+    settings = request.app.state.settings
+    with Store.session(settings.db_path) as store:
+        try:
+            owner: str | None = store.device(token.device_id)["patient_id"]
+        except UnknownDeviceError:
+            owner = None
+    if owner != token.patient_id:
         raise HTTPException(409, "the device was re-assigned to another patient: "
                                  "revoke this token and create a new one")
     records: list[Epoch | Event] = [Epoch(**r.model_dump()) for r in body.epochs]
     records += [Event(**r.model_dump()) for r in body.events]
-    settings = request.app.state.settings
-    with Store(settings.db_path) as store:
+    with Store.session(settings.db_path) as store:
         try:
             new = store.ingest(token.device_id, records)  # one transaction
         except StoreError as e:
             raise HTTPException(422, str(e)) from e
         if new:
             sync_id = store.begin_sync(token.device_id, note=f"upload token {token.token_id}")
-            with store.transaction() as c:
-                c.execute("UPDATE syncs SET records_new=? WHERE sync_id=?", (new, sync_id))
+            store.set_sync_records(sync_id, new)
             store.end_sync(sync_id, "ok")
+        # the refresh step, right after the records' transaction; a failure keeps them
+        # (queued, retried at the next upload) and the reply says so
+        results = refresh(store, token.patient_id)
     audit(conn, f"token:{token.token_id}", "upload", token.patient_id,
           f"device {token.device_id}: {len(records)} sent, {new} new")
     seqs = [r.seq for r in records]
+    failed = next((r.error for r in results if not r.ok), None)
     return {"device_id": token.device_id, "received": len(records), "new": new,
-            "last_seq": max(seqs) if seqs else None}
+            "last_seq": max(seqs) if seqs else None,
+            "analysis": "failed: " + failed if failed else "ok"}

@@ -5,7 +5,7 @@
   var root = document.getElementById("summary");
   if (!root) return;
   var pid = encodeURIComponent(root.dataset.patient);
-  var q = "?days=" + root.dataset.days + "&end=" + root.dataset.end;
+  var q = "?days=" + root.dataset.days + (root.dataset.end ? "&end=" + root.dataset.end : "");
   var rendered = window.wearlogRendered = {};
 
   function width(el) { return Math.max(320, Math.min(960, el.clientWidth || 960)); }

@@ -1,0 +1,113 @@
+"""Compact per-day activity profiles: what the actogram, completeness and rhythm read.
+
+One profile per local calendar day on a local-clock grid of 2,880 30-s slots (so a DST
+day still has 2,880 slots: the repeated hour keeps its later pass, the skipped hour is
+missing). Two byte arrays, zlib-compressed:
+- ENMO in 0.1 mg (uint16), MISSING where no worn measurement exists;
+- state (uint8): 0 worn and awake (or outside the sleep period), 1 asleep inside the
+  sleep period, NOT_WORN recorded but off the wrist, NO_DATA nothing recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zlib
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from wearlog.analysis.errors import NotEnoughDataError
+from wearlog.analysis.rhythm import rhythm_metrics
+from wearlog.analysis.sleep import sleep_regularity_index
+from wearlog.analysis.timeline import Timeline, local_bounds
+
+EPOCH_S = 30
+PER_DAY = 86400 // EPOCH_S
+MISSING = 0xFFFF
+NOT_WORN = 254
+NO_DATA = 255
+
+
+def day_slots(tl: Timeline, day: dt.date, tz: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
+    """(grid indices, local-clock slots) of the epochs of one local day."""
+    i0 = tl.index(local_bounds(day, tz, 0))
+    i1 = tl.index(local_bounds(day + dt.timedelta(days=1), tz, 0))
+    idx = np.arange(i0, i1)
+    per_hour = 3600 // tl.epoch_s
+    slots = np.empty(len(idx), dtype=np.int64)
+    # clocks change on the hour or half hour: one zone lookup per hour is enough
+    for j in range(0, len(idx), per_hour):
+        t = dt.datetime.fromtimestamp(tl.start + int(idx[j]) * tl.epoch_s, tz)
+        s0 = (t.hour * 3600 + t.minute * 60 + t.second) // tl.epoch_s
+        seg = slice(j, j + per_hour)
+        slots[seg] = s0 + np.arange(len(idx[seg]))
+    ok = slots < PER_DAY
+    return idx[ok], slots[ok]
+
+
+def day_profile(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray,
+                asleep: np.ndarray) -> tuple[bytes, bytes]:
+    """The compressed (ENMO, state) profile of one day; `asleep`: sleep inside the SPT."""
+    idx, slots = day_slots(tl, day, tz)
+    enmo = np.full(PER_DAY, MISSING, dtype=np.uint16)
+    state = np.full(PER_DAY, NO_DATA, dtype=np.uint8)
+    pres, w = tl.present[idx], worn[idx]
+    measured = w & tl.enmo_known[idx]
+    enmo[slots[measured]] = np.clip(np.rint(tl.enmo[idx][measured] * 10), 0, MISSING - 1)
+    st = np.where(w, asleep[idx].astype(np.uint8), NOT_WORN)
+    state[slots[pres]] = st[pres]
+    return encode(enmo, state)
+
+
+def encode(enmo_dmg: np.ndarray, state: np.ndarray) -> tuple[bytes, bytes]:
+    """Compress one day's 2,880 ENMO values (0.1 mg, MISSING) and states."""
+    return (zlib.compress(np.asarray(enmo_dmg, dtype=np.uint16).tobytes(), 6),
+            zlib.compress(np.asarray(state, dtype=np.uint8).tobytes(), 6))
+
+
+def decode(profile: tuple[bytes, bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(ENMO in 0.1 mg as uint16, state as uint8) of one stored profile."""
+    e, s = profile
+    return (np.frombuffer(zlib.decompress(e), dtype=np.uint16),
+            np.frombuffer(zlib.decompress(s), dtype=np.uint8))
+
+
+def grids(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]]
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """(ENMO mg with NaN where missing, state) for consecutive dates, shape (days, 2880)."""
+    enmo = np.full((len(dates), PER_DAY), np.nan)
+    state = np.full((len(dates), PER_DAY), NO_DATA, dtype=np.uint8)
+    for i, d in enumerate(dates):
+        p = stored.get(d.isoformat())
+        if p is None:
+            continue
+        e, s = decode(p)
+        enmo[i] = np.where(e == MISSING, np.nan, e / 10.0)
+        state[i] = s
+    return enmo, state
+
+
+def rhythm(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]],
+           valid_days: set[str], min_days: int) -> dict[str, float | int | None]:
+    """IS, IV, RA, L5, M10 (+ onsets) over the valid days among `dates`, and the SRI
+    over all of them. Gaps inside valid days take the mean of the same clock slot on the
+    other valid days (the series must be regular)."""
+    out: dict[str, float | int | None] = {
+        k: None for k in ("IS", "IV", "RA", "L5", "M10", "L5_onset", "M10_onset", "SRI")}
+    enmo, state = grids(dates, stored)
+    keep = [i for i, d in enumerate(dates) if d.isoformat() in valid_days]
+    out["n_valid_days"] = len(keep)
+    if len(keep) >= min_days:
+        g = enmo[keep]
+        cnt = (~np.isnan(g)).sum(axis=0)
+        prof = np.where(cnt > 0, np.nansum(g, axis=0) / np.maximum(cnt, 1), 0.0)
+        g = np.where(np.isnan(g), prof[None, :], g)
+        try:
+            out.update(rhythm_metrics(g.ravel(), 0, EPOCH_S))
+        except NotEnoughDataError:
+            pass
+    sri_state = np.where(state <= 1, state.astype(float), np.nan).ravel()
+    out["SRI"] = sleep_regularity_index(sri_state, EPOCH_S)
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in out.items()}

@@ -1,0 +1,298 @@
+"""Every figure a view shows, defined once: built from stored rows, stored as JSON.
+
+Conventions (docs/analysis.md): summary statistics are means over valid nights/days of
+the range; a night is dated by the evening it begins (the local date of the noon that
+opens its noon-to-noon window) and plotted on that date; a range ends on the last day
+with data unless asked otherwise; completeness counts only days of the monitoring
+period (first to last record).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import json
+import math
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from wearlog.analysis import profiles
+from wearlog.analysis.config import AnalysisConfig
+from wearlog.store import Store
+from wlproto.const import EV_SYMPTOM
+
+RANGES = (14, 30, 90)
+NOT_MONITORING = "not yet monitoring"
+AFTER_LAST = "no data received yet"
+MONITORING = "monitoring"
+
+
+def local_midnight_utc(day: dt.date, tz: ZoneInfo) -> int:
+    return int(dt.datetime.combine(day, dt.time(0), tzinfo=tz).timestamp())
+
+
+def local_date(utc: int, tz: ZoneInfo) -> dt.date:
+    return dt.datetime.fromtimestamp(utc, tz).date()
+
+
+def date_range(days: int, last: dt.date) -> list[dt.date]:
+    """The `days` local dates ending with `last`."""
+    return [last - dt.timedelta(days=days - 1 - i) for i in range(days)]
+
+
+def default_end(store: Store, patient_id: str, tz: ZoneInfo) -> dt.date | None:
+    """The last local day with data (None: no data yet)."""
+    _first, last = store.data_span(patient_id)
+    return None if last is None else local_date(last, tz)
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, float):
+        return None if not math.isfinite(v) else round(v, 4)
+    return v
+
+
+def means(nights: list[dict[str, Any]], days: list[dict[str, Any]]) -> dict[str, float | None]:
+    """The range's summary statistics: means of valid nights/days (one convention)."""
+    def m(rows: list[dict[str, Any]], key: str) -> float | None:
+        vals = [r[key] for r in rows if r.get("valid") and r[key] is not None]
+        return round(sum(vals) / len(vals), 1) if vals else None
+
+    return {
+        "tst_min": m(nights, "tst_min"), "se_pct": m(nights, "se_pct"),
+        "waso_min": m(nights, "waso_min"), "sol_min": m(nights, "sol_min"),
+        "steps": m(days, "steps"), "mvpa_min": m(days, "mvpa_min"),
+        "sedentary_min": m(days, "sedentary_min"),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _education() -> tuple[Any, Any] | None:
+    """(topics, rules) parsed once per process; None when the content cannot load."""
+    try:
+        from wearlog.education import load_rules, load_topics
+
+        topics = load_topics()
+        return topics, load_rules(topics=topics)
+    except Exception:  # content missing or malformed: the page says so
+        return None
+
+
+def disclaimer() -> str:
+    try:
+        from wearlog.education import DISCLAIMER
+
+        return DISCLAIMER
+    except ImportError:
+        return ("This is educational information, not medical advice: Wearlog does not "
+                "diagnose or treat, so please discuss anything here with your clinician.")
+
+
+def findings(nights: list[dict[str, Any]], days: list[dict[str, Any]],
+             rhythm: dict[str, Any], last: dt.date) -> tuple[dict[str, Any], list[Any]]:
+    """The education rules on this range's stored figures: (view dict, fired findings)."""
+    content = _education()
+    if content is None:
+        return {"available": False, "reason": "educational content not available",
+                "items": []}, []
+    if not nights and not days:
+        return {"available": False, "reason": "analysis not available", "items": []}, []
+    from wearlog.education import EducationError, evaluate, linked_topics
+    from wearlog.education.metrics import DAY_KEYS, NIGHT_KEYS, RHYTHM_KEYS
+
+    topics, rules = content
+    n_rows = [{k: n.get(k) for k in NIGHT_KEYS} for n in nights]
+    d_rows = [{k: d.get(k) for k in DAY_KEYS} for d in days]
+    rh = {k: rhythm.get(k) for k in RHYTHM_KEYS} if rhythm.get("available") else None
+    try:
+        found = evaluate(n_rows, d_rows, rh, audience="clinician", as_of=last, rules=rules,
+                         topics=topics)
+        linked = linked_topics(found, topics)
+    except EducationError as e:
+        return {"available": False, "reason": str(e), "items": []}, []
+    items = [{"topic_id": lt.topic.id, "title": lt.topic.title, "summary": lt.topic.summary,
+              "findings": [f.text for f in lt.findings]} for lt in linked]
+    return {"available": True, "items": items}, [f for f in found if f.fired]
+
+
+def topic_history(store: Store, patient_id: str) -> dict[str, Any]:
+    content = _education()
+    titles = {k: t.title for k, t in content[0].items()} if content else {}
+    return {"available": True, "items": [
+        {"topic_id": r["topic_id"], "title": titles.get(r["topic_id"], r["topic_id"]),
+         "rule_id": r["rule_id"], "finding": r["finding_text"], "window_end": r["window_end"],
+         "linked_at": r["linked_at"]} for r in store.links_of(patient_id)]}
+
+
+def sleep_worse(nights: list[dict[str, Any]], recent_n: int = 7, base_n: int = 28
+                ) -> bool | None:
+    """Recent 7 valid nights vs the 28 before: TST down >= 30 min or SE down >= 5 points.
+
+    None when there are not enough nights to compare (an informational prompt, not a
+    diagnosis)."""
+    valid = [n for n in sorted(nights, key=lambda n: n["night"], reverse=True) if n["valid"]]
+    recent, base = valid[:recent_n], valid[recent_n:recent_n + base_n]
+    if len(recent) < 3 or len(base) < 7:
+        return None
+
+    def mean(xs: list[dict[str, Any]], k: str) -> float | None:
+        vals = [r[k] for r in xs if r[k] is not None]
+        return sum(vals) / len(vals) if vals else None
+
+    r_tst, b_tst = mean(recent, "tst_min"), mean(base, "tst_min")
+    r_se, b_se = mean(recent, "se_pct"), mean(base, "se_pct")
+    tst = r_tst is not None and b_tst is not None and b_tst - r_tst >= 30.0
+    se = r_se is not None and b_se is not None and b_se - r_se >= 5.0
+    return bool(tst or se)
+
+
+def build_summary(store: Store, patient_id: str, dates: list[dt.date],
+                  cfg: AnalysisConfig | None = None, status: str = "ok",
+                  worse: bool | None = None) -> tuple[dict[str, Any], list[Any]]:
+    """The summary of a range from stored rows: (the view's dict, fired findings)."""
+    cfg = cfg or AnalysisConfig()
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    first, last = dates[0].isoformat(), dates[-1].isoformat()
+    nights = store.nights_between(patient_id, first, last)
+    days = store.days_between(patient_id, first, last)
+    for n in nights:  # plotted on the date it is named by (the evening it begins)
+        n.pop("patient_id", None)
+        n["x_utc"] = local_midnight_utc(dt.date.fromisoformat(n["night"]), tz) + 43200
+    for row in days:
+        row.pop("patient_id", None)
+        row["x_utc"] = local_midnight_utc(dt.date.fromisoformat(row["day"]), tz) + 43200
+    nights = [{k: _round(v) for k, v in n.items()} for n in nights]
+    days = [{k: _round(v) for k, v in d.items()} for d in days]
+    stored = store.profiles_between(patient_id, first, last)
+    lo_utc, hi_utc = store.data_span(patient_id)
+    mon = ((local_date(lo_utc, tz), local_date(hi_utc, tz))
+           if lo_utc is not None and hi_utc is not None else None)
+    _enmo, state = profiles.grids(dates, stored)
+    completeness: list[dict[str, Any]] = []
+    worn_total = slots_total = 0
+    for d, st in zip(dates, state, strict=True):
+        if mon is None or d < mon[0]:
+            completeness.append({"date": d.isoformat(), "status": NOT_MONITORING,
+                                 "present_pct": None, "worn_pct": None})
+            continue
+        if d > mon[1]:
+            completeness.append({"date": d.isoformat(), "status": AFTER_LAST,
+                                 "present_pct": None, "worn_pct": None})
+            continue
+        worn = int((st <= 1).sum())
+        worn_total += worn
+        slots_total += len(st)
+        completeness.append({"date": d.isoformat(), "status": MONITORING,
+                             "present_pct": round(100 * float((st != profiles.NO_DATA).mean()), 1),
+                             "worn_pct": round(100 * worn / len(st), 1)})
+    valid = {d["day"] for d in days if d["valid"]}
+    rh = profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days)
+    if rh.get("IS") is not None:
+        rhythm: dict[str, Any] = {"available": True, **{k: _round(v) for k, v in rh.items()}}
+    else:
+        rhythm = {"available": False, **{k: _round(v) for k, v in rh.items()},
+                  "reason": f"needs {cfg.min_rhythm_days} valid days, has "
+                            f"{rh['n_valid_days']}"}
+    view_findings, fired = findings(nights, days, rhythm, dates[-1])
+    symptoms = store.symptoms_between(patient_id, EV_SYMPTOM, local_midnight_utc(dates[0], tz),
+                                      local_midnight_utc(dates[-1] + dt.timedelta(days=1), tz))
+    out = {
+        "patient_id": patient_id,
+        "tz": str(tz),
+        "range_days": len(dates),
+        "first_date": first,
+        "last_date": last,
+        "analysis_status": status,
+        "analysis_available": status == "ok" and bool(nights or days),
+        "monitoring_first_date": mon[0].isoformat() if mon else None,
+        "monitoring_last_date": mon[1].isoformat() if mon else None,
+        "nights": nights,
+        "days": days,
+        "means": means(nights, days),
+        "symptoms": symptoms,
+        "completeness": completeness,
+        "completeness_pct": round(100 * worn_total / slots_total, 1) if slots_total else None,
+        "rhythm": rhythm,
+        "findings": view_findings,
+        "topics": topic_history(store, patient_id),
+        "sleep_worse_than_baseline": worse,
+        "disclaimer": disclaimer(),
+    }
+    return out, fired
+
+
+def pending_summary(patient_id: str, tz: str, range_days: int, state: dict[str, Any]
+                    ) -> dict[str, Any]:
+    """What views show while the refresh step is behind: no figures, and why."""
+    reason = ("analysis pending: new records arrived and have not been analysed yet"
+              if state["status"] == "pending" else
+              f"analysis failed ({state['error']}); the records are kept and it is retried at "
+              "the next upload or with `wearlog refresh`" if state["status"] == "failed" else
+              "no analysed data yet")
+    return {
+        "patient_id": patient_id, "tz": tz, "range_days": range_days, "first_date": None,
+        "last_date": None, "analysis_status": state["status"], "analysis_available": False,
+        "analysis_reason": reason, "monitoring_first_date": None,
+        "monitoring_last_date": None, "nights": [], "days": [], "means": means([], []),
+        "symptoms": [], "completeness": [], "completeness_pct": None,
+        "rhythm": {"available": False, "reason": reason},
+        "findings": {"available": False, "reason": reason, "items": []},
+        "topics": {"available": False, "items": []},
+        "sleep_worse_than_baseline": None, "disclaimer": disclaimer(),
+    }
+
+
+def summary_json(summary: dict[str, Any]) -> bytes:
+    """The stored form: compact, key order kept (views send these bytes as they are)."""
+    return json.dumps(summary, separators=(",", ":"), allow_nan=False).encode()
+
+
+def actogram(store: Store, patient_id: str, dates: list[dt.date]) -> dict[str, Any]:
+    """Activity per 30-s slot as bytes from the stored day profiles: 0..254 on a log scale
+    of ENMO, 255 = no data or not worn (base64: 90 days x 2,880 slots is ~350 kB)."""
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    stored = store.profiles_between(patient_id, dates[0].isoformat(), dates[-1].isoformat())
+    enmo, _state = profiles.grids(dates, stored)
+    worn = ~np.isnan(enmo)
+    scaled = np.log1p(np.nan_to_num(enmo * 10, nan=0.0)) / math.log1p(2000.0) * 254
+    b = np.clip(np.rint(scaled), 0, 254).astype(np.uint8)
+    b[~worn] = 255
+    start = local_midnight_utc(dates[0], tz)
+    end = local_midnight_utc(dates[-1] + dt.timedelta(days=1), tz)
+    return {
+        "patient_id": patient_id,
+        "dates": [d.isoformat() for d in dates],
+        "epoch_s": profiles.EPOCH_S,
+        "per_day": profiles.PER_DAY,
+        "encoding": "uint8 log1p(ENMO 0.1 mg)/log1p(2000)*254, 255 = missing or not worn",
+        "values_b64": base64.b64encode(b.tobytes()).decode("ascii"),
+        "epochs_with_data": int(worn.sum()),
+        "symptoms": store.symptoms_between(patient_id, EV_SYMPTOM, start, end),
+        "day_starts_utc": [local_midnight_utc(d, tz) for d in dates],
+    }
+
+
+def summary_for(store: Store, patient_id: str, days: int, end: dt.date | None = None
+                ) -> bytes | dict[str, Any]:
+    """What the dashboard's summary API and `wearlog report` show for a range: the stored
+    JSON of a standard range ending on the last day with data, else the same figures built
+    read-only from the stored rows; a pending or failed refresh says so instead."""
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    state = store.analysis_state(patient_id)
+    if state["status"] != "ok":
+        return pending_summary(patient_id, str(tz), days, state)
+    last = default_end(store, patient_id, tz)
+    if end is None or end == last:
+        stored = store.stored_summary(patient_id, days)
+        if stored is not None:
+            return stored
+    target = end or last
+    if target is None:
+        return pending_summary(patient_id, str(tz), days, state)
+    body, _fired = build_summary(store, patient_id, date_range(days, target),
+                                 worse=sleep_worse(store.nights_between(
+                                     patient_id, "0000-01-01", "9999-12-31")))
+    return body

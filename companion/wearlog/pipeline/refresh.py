@@ -1,0 +1,216 @@
+"""The refresh step: after records are stored, analyse what they touch and store results.
+
+Run by every ingest path right after its transaction (BLE sync, upload API, import,
+restore) and by `wearlog refresh`. A refresh that fails leaves the records and the
+queue entry in place, records why, and is retried by the next ingest or command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from wearlog.analysis import profiles
+from wearlog.analysis.config import AnalysisConfig
+from wearlog.analysis.summary import PatientSummary, Span, analyse_all, analyse_span
+from wearlog.analysis.trends import rolling_trends, symptom_context
+from wearlog.pipeline import figures
+from wearlog.store import Store
+from wearlog.store.derived import QueueEntry
+
+ALL_DAYS = ("0000-01-01", "9999-12-31")
+
+
+class RefreshError(Exception):
+    """A refresh could not complete (the records are kept; it is retried)."""
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    patient_id: str
+    ok: bool
+    error: str | None
+    seconds: float
+    full: bool
+
+
+def refresh(store: Store, patient_id: str | None = None, cfg: AnalysisConfig | None = None,
+            workers: int = 1) -> list[RefreshResult]:
+    """Refresh every queued patient (or only `patient_id`); never raises for one patient's
+    failure: its result says what failed and the queue keeps it for the next try."""
+    entries = store.pending(patient_id)
+    if workers > 1 and len(entries) > 1 and str(store.path) != ":memory:":
+        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            return list(pool.map(_refresh_in_worker, [str(store.path)] * len(entries),
+                                 [e.patient_id for e in entries], [cfg] * len(entries),
+                                 chunksize=max(1, len(entries) // (workers * 8))))
+    return [refresh_one(store, e.patient_id, cfg) for e in entries]
+
+
+def _refresh_in_worker(path: str, patient_id: str, cfg: AnalysisConfig | None
+                       ) -> RefreshResult:
+    with Store(path) as store:
+        return refresh_one(store, patient_id, cfg)
+
+
+def refresh_one(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
+                ) -> RefreshResult:
+    """Refresh one patient; a failure is stored on its queue entry, not raised."""
+    t0 = time.perf_counter()
+    entry = next(iter(store.pending(patient_id)), None)
+    full = entry is None or entry.full or entry.from_utc is None
+    try:
+        refresh_patient(store, patient_id, cfg, entry=entry)
+    except Exception as e:  # any failure: records stay, the entry stays, the reason is kept
+        msg = f"{type(e).__name__}: {e}"
+        try:
+            store.refresh_failed(patient_id, msg)
+        except Exception:  # the database itself is the problem: the entry is still queued
+            pass
+        return RefreshResult(patient_id, False, msg, time.perf_counter() - t0, full)
+    return RefreshResult(patient_id, True, None, time.perf_counter() - t0, full)
+
+
+def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = None,
+                    full: bool = False, entry: QueueEntry | None = None) -> PatientSummary:
+    """Analyse the span the queued records touch (all of it when `full` or nothing is
+    queued), store the rows, then the rolling figures and per-range summaries."""
+    cfg = cfg or AnalysisConfig()
+    for dev in store.devices_of(patient_id):
+        store.reanchor(dev)  # records placed in time now are queued as a full refresh
+    if entry is None:
+        entry = next(iter(store.pending(patient_id)), None)
+    elif entry.gen != next((e.gen for e in store.pending(patient_id)), entry.gen):
+        entry = next(iter(store.pending(patient_id)), entry)
+    gen = None if entry is None else entry.gen
+    if full or entry is None or entry.full or entry.from_utc is None:
+        store.replace_span(patient_id, None, None, [], [], {})
+        spans = analyse_all(store, patient_id, cfg)
+        for span in spans[:-1]:
+            _store_rows(store, patient_id, span)
+        if not spans:
+            return _store_rolling(store, patient_id, cfg, gen)
+        return store_span(store, patient_id, spans[-1], cfg, gen)
+    # a late record far from the rest: analyse month by month too
+    hi = entry.from_utc if entry.to_utc is None else entry.to_utc
+    spans, t = [], entry.from_utc
+    while t <= hi:
+        end = min(t + 31 * 86400, hi)
+        spans.append(analyse_span(store, patient_id, cfg, t, end))
+        nxt = store.next_epoch_utc(patient_id, end + 1)
+        if nxt is None:
+            break
+        t = nxt
+    for span in spans[:-1]:
+        _store_rows(store, patient_id, span)
+    return store_span(store, patient_id, spans[-1], cfg, gen)
+
+
+def _store_rows(store: Store, patient_id: str, span: Span) -> None:
+    store.replace_span(patient_id, span.first.isoformat() if span.first else None,
+                       span.last.isoformat() if span.last else None, span.nights, span.days,
+                       span.profiles)
+
+
+def store_span(store: Store, patient_id: str, span: Span, cfg: AnalysisConfig | None = None,
+               gen: int | None = None) -> PatientSummary:
+    """The storing half of the refresh step: the span's rows, then everything rolling.
+
+    gen None (rows that did not come from the queue, e.g. sample data): the queue entry
+    is cleared whatever its generation."""
+    _store_rows(store, patient_id, span)
+    if gen is None:
+        gen = next((e.gen for e in store.pending(patient_id)), None)
+    return _store_rolling(store, patient_id, cfg or AnalysisConfig(), gen)
+
+
+def rebuild_figures(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
+                    ) -> PatientSummary:
+    """Rebuild the rolling figures and summaries from the stored rows (no re-analysis):
+    after education links or content changed."""
+    return _store_rolling(store, patient_id, cfg or AnalysisConfig(), None)
+
+
+def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int | None
+                   ) -> PatientSummary:
+    """Everything that depends on more than one day, recomputed from the stored rows."""
+    tz_name = store.patient(patient_id)["tz"]
+    tz = ZoneInfo(tz_name)
+    nights = store.nights_between(patient_id, *ALL_DAYS)
+    days = store.days_between(patient_id, *ALL_DAYS)
+    first_utc, last_utc = store.data_span(patient_id)
+    out = PatientSummary(patient_id, tz_name, nights, days)
+    out.unanchored_records = store.unanchored_count(patient_id)
+    recent_n, recent_d = _last_year(nights, "night"), _last_year(days, "day")
+    out.trends = rolling_trends(recent_n, recent_d, cfg)
+    out.symptoms = symptom_context(recent_n, recent_d)
+    worse = figures.sleep_worse(nights)
+    summaries: dict[int, dict[str, Any]] = {}
+    if last_utc is None or first_utc is None:
+        out.rhythm = {k: None for k in ("IS", "IV", "RA", "L5", "M10", "L5_onset",
+                                        "M10_onset", "SRI")}
+        out.rhythm["n_valid_days"] = 0
+        week: list[dict[str, Any]] = []
+    else:
+        last_day = figures.local_date(last_utc, tz)
+        first_day = max(figures.local_date(first_utc, tz), last_day - dt.timedelta(days=365))
+        all_dates = figures.date_range((last_day - first_day).days + 1, last_day)
+        stored = store.profiles_between(patient_id, first_day.isoformat(), last_day.isoformat())
+        valid = {d["day"] for d in days if d["valid"]}
+        out.rhythm = profiles.rhythm(all_dates, stored, valid, cfg.min_rhythm_days)
+        links = []
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        for r in figures.RANGES:
+            body, fired = figures.build_summary(
+                store, patient_id, figures.date_range(r, last_day), cfg, worse=worse)
+            summaries[r] = body
+            links += [{"patient_id": patient_id, "topic_id": t, "rule_id": f.rule_id,
+                       "finding_text": f.text, "window_end": f.window_end, "linked_at": now}
+                      for f in fired for t in f.topic_ids]
+        store.add_links(links)
+        history = figures.topic_history(store, patient_id)
+        for body in summaries.values():  # links just recorded belong to the history shown
+            body["topics"] = history
+        week_start = (last_day - dt.timedelta(days=6)).isoformat()
+        week = [d for d in days if d["day"] >= week_start]
+    rolling = {"rhythm": out.rhythm, "trends": out.trends, "symptoms": out.symptoms,
+               "unanchored_records": out.unanchored_records}
+    figs = {
+        "first_utc": first_utc, "last_utc": last_utc,
+        "last_sync_utc": store.last_sync_utc(patient_id),
+        "wear_min_7d": sum(d["wear_min"] or 0.0 for d in week) if week else None,
+        "high_severity_7d": sum(d["high_severity_events"] or 0 for d in week),
+        "sleep_worse": worse,
+    }
+    store.save_refresh(patient_id, gen, figs, json.dumps(rolling, allow_nan=False),
+                       {r: figures.summary_json(b) for r, b in summaries.items()})
+    return out
+
+
+def _last_year(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Rolling figures look back at most a year (bounded work for any span of data)."""
+    if not rows:
+        return rows
+    start = (dt.date.fromisoformat(rows[-1][key]) - dt.timedelta(days=365)).isoformat()
+    return [r for r in rows if r[key] >= start]
+
+
+def stored(store: Store, patient_id: str) -> PatientSummary:
+    """The patient's stored results as analyse_patient returns them (reads only)."""
+    p = store.patient(patient_id)
+    out = PatientSummary(patient_id, p["tz"], store.nights_between(patient_id, *ALL_DAYS),
+                         store.days_between(patient_id, *ALL_DAYS))
+    rolling = store.analysis_state(patient_id)["rolling"]
+    if rolling:
+        r = json.loads(rolling)
+        out.rhythm, out.trends, out.symptoms = r["rhythm"], r["trends"], r["symptoms"]
+        out.unanchored_records = r["unanchored_records"]
+    return out

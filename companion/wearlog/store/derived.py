@@ -1,0 +1,190 @@
+"""Named queries of the refresh step: the queue, the records it reads, the results it stores.
+
+A mixin of Store (uses its `conn` and `transaction`); kept apart so store.py stays about
+records and this file about what is derived from them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wearlog.store import queue
+from wearlog.store.columns import DAY_COLS, LINK_COLS, NIGHT_COLS, insert_sql
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One patient whose stored results are behind its records."""
+
+    patient_id: str
+    from_utc: int | None
+    to_utc: int | None
+    full: bool
+    gen: int
+    attempts: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DeviceEpochs:
+    """One device's anchored epochs, for the analysis timeline."""
+
+    device_id: int
+    epoch_s: int
+    kind: str
+    rows: list[tuple[int, ...]]  # utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags
+
+
+class DerivedResults:
+    conn: sqlite3.Connection
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # provided by Store
+
+    # --- the queue -------------------------------------------------------------
+    def pending(self, patient_id: str | None = None) -> list[QueueEntry]:
+        """Patients waiting for the refresh step (one, or all), oldest first."""
+        sql = ("SELECT patient_id, from_utc, to_utc, full, gen, attempts, error "
+               "FROM refresh_queue")
+        args: tuple[Any, ...] = ()
+        if patient_id is not None:
+            sql += " WHERE patient_id=?"
+            args = (patient_id,)
+        rows = self.conn.execute(sql + " ORDER BY queued_utc, patient_id", args).fetchall()
+        return [QueueEntry(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def queue_full(self, patient_ids: Sequence[str]) -> None:
+        """Ask for a full re-analysis (after an analysis change, or `wearlog refresh --all`)."""
+        with self.transaction() as c:
+            for pid in patient_ids:
+                queue.mark(c, pid, None, None, full=True)
+
+    def refresh_failed(self, patient_id: str, error: str) -> None:
+        """Keep the queue entry (retried later) and say why it failed."""
+        with self.transaction() as c:
+            c.execute("UPDATE refresh_queue SET attempts = attempts + 1, error=? "
+                      "WHERE patient_id=?", (error[:500], patient_id))
+
+    # --- what the analysis reads -------------------------------------------------
+    def patient_epochs(self, patient_id: str, since: int | None = None,
+                       until: int | None = None) -> list[DeviceEpochs]:
+        """Anchored epochs of every device of the patient, optionally within [since, until)."""
+        lo = -(2**62) if since is None else since
+        hi = 2**62 if until is None else until
+        out = []
+        for dev, epoch_s, kind in self.conn.execute(
+            "SELECT device_id, epoch_s, kind FROM devices WHERE patient_id = ? "
+            "ORDER BY device_id", (patient_id,)
+        ).fetchall():
+            rows = self.conn.execute(
+                "SELECT utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags "
+                "FROM epochs WHERE device_id = ? AND utc >= ? AND utc < ?", (dev, lo, hi),
+            ).fetchall()
+            out.append(DeviceEpochs(dev, epoch_s, kind, rows))
+        return out
+
+    def patient_events(self, patient_id: str, etypes: Sequence[int], since: int | None = None,
+                       until: int | None = None) -> list[tuple[int, int, int]]:
+        """(utc, etype, value) of the patient's anchored events of these types, by time."""
+        lo = -(2**62) if since is None else since
+        hi = 2**62 if until is None else until
+        marks = ",".join("?" * len(etypes)) or "NULL"
+        rows = self.conn.execute(
+            "SELECT v.utc, v.etype, v.value FROM events v JOIN devices d "
+            "ON d.device_id = v.device_id WHERE d.patient_id = ? AND v.utc >= ? AND v.utc < ? "
+            f"AND v.etype IN ({marks}) ORDER BY v.utc, v.device_id, v.seq",
+            (patient_id, lo, hi, *etypes),
+        ).fetchall()
+        return [(int(t), int(e), int(v)) for t, e, v in rows]
+
+    def unanchored_count(self, patient_id: str) -> int:
+        """Records of the patient not yet placed in time (clock never set)."""
+        return int(self.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM epochs e JOIN devices d USING(device_id) "
+            "WHERE d.patient_id=?1 AND e.utc IS NULL) + (SELECT COUNT(*) FROM events v "
+            "JOIN devices d USING(device_id) WHERE d.patient_id=?1 AND v.utc IS NULL)",
+            (patient_id,),
+        ).fetchone()[0])
+
+    def data_span(self, patient_id: str) -> tuple[int | None, int | None]:
+        """First and last anchored epoch time of the patient (the monitoring period)."""
+        row = self.conn.execute(
+            "SELECT MIN(lo), MAX(hi) FROM (SELECT (SELECT MIN(utc) FROM epochs e "
+            "WHERE e.device_id = d.device_id) lo, (SELECT MAX(utc) FROM epochs e "
+            "WHERE e.device_id = d.device_id) hi FROM devices d WHERE d.patient_id=?)",
+            (patient_id,),
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def next_epoch_utc(self, patient_id: str, after: int) -> int | None:
+        """The first anchored epoch time at or after `after` (skips stretches without data)."""
+        row = self.conn.execute(
+            "SELECT MIN((SELECT MIN(utc) FROM epochs e WHERE e.device_id = d.device_id "
+            "AND e.utc >= ?)) FROM devices d WHERE d.patient_id = ?", (after, patient_id),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def last_sync_utc(self, patient_id: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT MAX(COALESCE(s.ended_utc, s.started_utc)) FROM syncs s "
+            "JOIN devices d USING (device_id) WHERE d.patient_id = ?", (patient_id,),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    # --- what the refresh step stores ----------------------------------------------
+    def replace_span(self, patient_id: str, first_day: str | None, last_day: str | None,
+                     nights: list[dict[str, Any]], days: list[dict[str, Any]],
+                     profiles: dict[str, tuple[bytes, bytes]]) -> None:
+        """Replace nights, days and profiles dated first_day..last_day (None: all of them)."""
+        lo, hi = first_day or "0000-00-00", last_day or "9999-99-99"
+        with self.transaction() as c:
+            c.execute("DELETE FROM nights WHERE patient_id=? AND night BETWEEN ? AND ?",
+                      (patient_id, lo, hi))
+            c.execute("DELETE FROM days WHERE patient_id=? AND day BETWEEN ? AND ?",
+                      (patient_id, lo, hi))
+            c.execute("DELETE FROM day_profiles WHERE patient_id=? AND day BETWEEN ? AND ?",
+                      (patient_id, lo, hi))
+            c.executemany(insert_sql("nights", NIGHT_COLS),
+                          [tuple(n[k] for k in NIGHT_COLS) for n in nights])
+            c.executemany(insert_sql("days", DAY_COLS),
+                          [tuple(d[k] for k in DAY_COLS) for d in days])
+            c.executemany(
+                "INSERT INTO day_profiles (patient_id, day, enmo, state) VALUES (?,?,?,?)",
+                [(patient_id, day, e, s) for day, (e, s) in profiles.items()])
+
+    def save_refresh(self, patient_id: str, gen: int | None, figures: dict[str, Any],
+                     rolling_json: str, summaries: dict[int, bytes]) -> bool:
+        """Store the rolling figures and per-range summaries in one transaction and
+        clear the queue entry if no record arrived since (`gen`). Returns whether it did."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO patient_analysis (patient_id, refreshed_utc, first_utc, "
+                "last_utc, last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse, rolling) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                (patient_id, int(time.time()), figures.get("first_utc"), figures.get("last_utc"),
+                 figures.get("last_sync_utc"), figures.get("wear_min_7d"),
+                 int(figures.get("high_severity_7d") or 0),
+                 None if figures.get("sleep_worse") is None else int(figures["sleep_worse"]),
+                 rolling_json))
+            c.execute("DELETE FROM summaries WHERE patient_id=?", (patient_id,))
+            c.executemany(
+                "INSERT INTO summaries (patient_id, range_days, body) VALUES (?,?,?)",
+                [(patient_id, k, v) for k, v in summaries.items()])
+            if gen is None:
+                return True
+            cur = c.execute("DELETE FROM refresh_queue WHERE patient_id=? AND gen=?",
+                            (patient_id, gen))
+            return cur.rowcount > 0
+
+    def add_links(self, rows: list[dict[str, Any]]) -> int:
+        """Record education links (the same finding for the same window is kept once)."""
+        with self.transaction() as c:
+            before = c.total_changes
+            c.executemany(insert_sql("linked_topics", LINK_COLS, "INSERT OR IGNORE"),
+                          [tuple(r[k] for k in LINK_COLS) for r in rows])
+            return c.total_changes - before

@@ -1,0 +1,46 @@
+"""The refresh queue: which patients' stored results are behind their records.
+
+Marked inside the transaction that stores records (so a crash cannot store records
+without marking them), cleared by the refresh step once its results are stored.
+Every mark bumps `gen`: a refresh clears only the generation it computed, so records
+arriving during a refresh are analysed by the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+_MARK = (
+    "INSERT INTO refresh_queue (patient_id, from_utc, to_utc, full, queued_utc, gen) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT(patient_id) DO UPDATE SET "
+    "from_utc = MIN(COALESCE(from_utc, excluded.from_utc), "
+    "COALESCE(excluded.from_utc, from_utc)), "
+    "to_utc = MAX(COALESCE(to_utc, excluded.to_utc), COALESCE(excluded.to_utc, to_utc)), "
+    "full = MAX(full, excluded.full), queued_utc = excluded.queued_utc, gen = gen + 1"
+)
+
+
+def mark(conn: sqlite3.Connection, patient_id: str, lo: int | None, hi: int | None,
+         full: bool = False) -> None:
+    """Record that [lo, hi] (UTC s) of this patient changed; full = everything did."""
+    if not full and lo is None:
+        return
+    conn.execute(_MARK, (patient_id, lo, hi, int(full), int(time.time())))
+
+
+def mark_device(conn: sqlite3.Connection, device_id: int, lo: int | None, hi: int | None,
+                full: bool = False) -> None:
+    row = conn.execute("SELECT patient_id FROM devices WHERE device_id=?",
+                       (device_id,)).fetchone()
+    if row is not None:
+        mark(conn, row[0], lo, hi, full)
+
+
+def mark_all_of_attached(conn: sqlite3.Connection, schema: str) -> None:
+    """After a restore: every patient owning a device with records in `schema`."""
+    for (pid,) in conn.execute(
+        f"SELECT DISTINCT patient_id FROM main.devices WHERE device_id IN "
+        f"(SELECT device_id FROM {schema}.epochs UNION SELECT device_id FROM {schema}.events)"
+    ).fetchall():
+        mark(conn, pid, None, None, full=True)

@@ -1,0 +1,136 @@
+"""Named read queries for views, reports and exports (a mixin of Store).
+
+Views read stored results only; everything here is a SELECT, so it also works on the
+read-only handle (`Store.reader`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from wearlog.store.columns import (
+    DAY_COLS,
+    EPOCH_EXPORT,
+    EVENT_EXPORT,
+    LINK_COLS,
+    NIGHT_COLS,
+)
+
+# CSV export: table -> (columns, FROM/WHERE clause taking the patient id, ORDER BY)
+EXPORTS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "epochs": (EPOCH_EXPORT,
+               "epochs WHERE device_id IN (SELECT device_id FROM devices WHERE patient_id=?)",
+               "device_id, seq"),
+    "events": (EVENT_EXPORT,
+               "events WHERE device_id IN (SELECT device_id FROM devices WHERE patient_id=?)",
+               "device_id, seq"),
+    "nights": (NIGHT_COLS, "nights WHERE patient_id=?", "night"),
+    "days": (DAY_COLS, "days WHERE patient_id=?", "day"),
+    "linked_topics": (LINK_COLS, "linked_topics WHERE patient_id=?", "linked_at, topic_id"),
+}
+
+
+class Reads:
+    conn: sqlite3.Connection
+
+    # --- stored results -----------------------------------------------------------
+    def nights_between(self, patient_id: str, first: str, last: str) -> list[dict[str, Any]]:
+        return [dict(zip(NIGHT_COLS, r, strict=True)) for r in self.conn.execute(
+            f"SELECT {', '.join(NIGHT_COLS)} FROM nights WHERE patient_id=? "
+            "AND night BETWEEN ? AND ? ORDER BY night", (patient_id, first, last))]
+
+    def days_between(self, patient_id: str, first: str, last: str) -> list[dict[str, Any]]:
+        return [dict(zip(DAY_COLS, r, strict=True)) for r in self.conn.execute(
+            f"SELECT {', '.join(DAY_COLS)} FROM days WHERE patient_id=? "
+            "AND day BETWEEN ? AND ? ORDER BY day", (patient_id, first, last))]
+
+    def profiles_between(self, patient_id: str, first: str, last: str
+                         ) -> dict[str, tuple[bytes, bytes]]:
+        """day -> (compressed ENMO profile, compressed state profile)."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT day, enmo, state FROM day_profiles WHERE patient_id=? "
+            "AND day BETWEEN ? AND ? ORDER BY day", (patient_id, first, last))}
+
+    def symptoms_between(self, patient_id: str, etype: int, start_utc: int, end_utc: int
+                         ) -> list[dict[str, int]]:
+        rows = self.conn.execute(
+            "SELECT v.utc, v.value FROM events v JOIN devices d USING (device_id) "
+            "WHERE d.patient_id=? AND v.etype=? AND v.utc >= ? AND v.utc < ? "
+            "ORDER BY v.utc, v.device_id, v.seq", (patient_id, etype, start_utc, end_utc))
+        return [{"utc": r[0], "severity": r[1]} for r in rows]
+
+    def stored_summary(self, patient_id: str, range_days: int) -> bytes | None:
+        """The summary JSON the refresh step stored for this range (ending on the last day
+        with data), byte for byte."""
+        row = self.conn.execute(
+            "SELECT body FROM summaries WHERE patient_id=? AND range_days=?",
+            (patient_id, range_days)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def analysis_state(self, patient_id: str) -> dict[str, Any]:
+        """Whether the stored results are current: 'ok', 'pending', 'failed' or 'none'."""
+        q = self.conn.execute("SELECT attempts, error FROM refresh_queue WHERE patient_id=?",
+                              (patient_id,)).fetchone()
+        a = self.conn.execute(
+            "SELECT refreshed_utc, first_utc, last_utc, rolling FROM patient_analysis "
+            "WHERE patient_id=?", (patient_id,)).fetchone()
+        status = ("failed" if q and q[1] else "pending") if q else ("ok" if a else "none")
+        return {
+            "status": status, "error": q[1] if q else None,
+            "refreshed_utc": a[0] if a else None, "first_utc": a[1] if a else None,
+            "last_utc": a[2] if a else None, "rolling": a[3] if a else None,
+        }
+
+    def patient_rows(self, patient_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The stored patient-list figures, one indexed read for any number of patients."""
+        if not patient_ids:
+            return []
+        marks = ",".join("?" * len(patient_ids))
+        rows = self.conn.execute(
+            "SELECT p.patient_id, a.last_sync_utc, a.last_utc, a.wear_min_7d, "
+            "a.high_severity_7d, a.sleep_worse, q.patient_id IS NOT NULL, q.error "
+            "FROM patients p LEFT JOIN patient_analysis a USING (patient_id) "
+            "LEFT JOIN refresh_queue q USING (patient_id) "
+            f"WHERE p.patient_id IN ({marks})", tuple(patient_ids)).fetchall()
+        keys = ("patient_id", "last_sync_utc", "last_data_utc", "wear_min_7d",
+                "high_severity_7d", "sleep_worse", "pending", "error")
+        by_id = {r[0]: dict(zip(keys, r, strict=True)) for r in rows}
+        return [by_id[p] for p in patient_ids if p in by_id]
+
+    def links_of(self, patient_id: str) -> list[dict[str, Any]]:
+        """Education links recorded for a patient, newest window first."""
+        return [dict(zip(("topic_id", "rule_id", "finding_text", "window_end", "linked_at"),
+                         r, strict=True)) for r in self.conn.execute(
+            "SELECT topic_id, rule_id, finding_text, window_end, linked_at FROM linked_topics "
+            "WHERE patient_id=? ORDER BY window_end DESC, topic_id, rule_id", (patient_id,))]
+
+    # --- records ---------------------------------------------------------------------
+    def epoch_rows(self, patient_id: str, start_utc: int, end_utc: int) -> list[list[int]]:
+        """Bare epoch rows [utc, enmo_dmg, flags, steps] of a time range."""
+        return [list(r) for r in self.conn.execute(
+            "SELECT e.utc, e.enmo_dmg, e.flags, e.steps FROM epochs e JOIN devices d "
+            "USING (device_id) WHERE d.patient_id=? AND e.utc >= ? AND e.utc < ?",
+            (patient_id, start_utc, end_utc))]
+
+    def export_columns(self, table: str) -> tuple[str, ...] | None:
+        return EXPORTS[table][0] if table in EXPORTS else None
+
+    def export_rows(self, table: str, patient_id: str) -> Iterator[tuple[Any, ...]]:
+        """All rows of one exportable table for a patient, in a stable order."""
+        cols, where, order = EXPORTS[table]
+        yield from self.conn.execute(
+            f"SELECT {', '.join(cols)} FROM {where} ORDER BY {order}", (patient_id,))
+
+    def records_since(self, device_id: int, since_seq: int, limit: int
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Epochs and events of a device from `since_seq` on, wire fields only (upload)."""
+        from wearlog.store.columns import EPOCH_WIRE, EVENT_WIRE
+
+        out = []
+        for table, cols in (("epochs", EPOCH_WIRE), ("events", EVENT_WIRE)):
+            out.append([dict(zip(cols, r, strict=True)) for r in self.conn.execute(
+                f"SELECT {', '.join(cols)} FROM {table} WHERE device_id=? AND seq >= ? "
+                "ORDER BY seq LIMIT ?", (device_id, since_seq, limit))])
+        return out[0], out[1]
