@@ -30,7 +30,7 @@ from wearlog.imports.common import (
     read_rows,
 )
 from wearlog.imports.errors import BadCsvError
-from wearlog.store import Store
+from wearlog.store import Store, UnknownDeviceError
 from wlproto.records import Epoch
 
 ANGLE_NAMES = ("angle", "zangle", "anglez", "z_angle")
@@ -116,8 +116,11 @@ def import_epoch_csv(store: Store, patient_id: str, path: str | Path,
 
 def _ensure_device(store: Store, dev: int, patient_id: str, name: str, kind: str,
                    epoch_s: int) -> None:
-    row = store.conn.execute("SELECT patient_id, kind, epoch_s FROM devices WHERE device_id=?",
-                             (dev,)).fetchone()
+    try:
+        d = store.device(dev)
+        row: tuple[str, str, int] | None = (d["patient_id"], d["kind"], d["epoch_s"])
+    except UnknownDeviceError:
+        row = None
     if row is None:
         store.add_device(dev, patient_id, name=f"import: {name}", kind=kind, epoch_s=epoch_s)
     elif row != (patient_id, kind, epoch_s):

@@ -190,6 +190,30 @@ class Store(DerivedResults, Reads):
         )
         return [r[0] for r in rows]
 
+    # --- BLE pairing keys ----------------------------------------------------------
+    def save_device_key(self, device_id: int, secret_hex: str, address: str | None,
+                        transport: str | None) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO device_keys (device_id, secret_hex, address, transport, "
+                "paired_utc) VALUES (?,?,?,?,?)",
+                (device_id, secret_hex, address, transport, int(time.time())),
+            )
+
+    def device_key(self, device_id: int) -> tuple[str, str | None, str | None] | None:
+        row = self.conn.execute(
+            "SELECT secret_hex, address, transport FROM device_keys WHERE device_id=?",
+            (device_id,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def device_keys(self) -> list[tuple[int, str | None, str | None]]:
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(
+            "SELECT device_id, address, transport FROM device_keys ORDER BY device_id")]
+
+    def forget_device_key(self, device_id: int) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM device_keys WHERE device_id=?", (device_id,))
+
     # --- home uploads --------------------------------------------------------------
     def upload_mark(self, device_id: int, url: str) -> int:
         """The sequence the next upload of this device to this server starts from."""
