@@ -31,16 +31,16 @@ def store(tmp_path_factory):
     # P-1 sleeps poorly, so the low-efficiency rule links topics (as a report would)
     s.conn.execute("UPDATE nights SET se_pct = 70 WHERE patient_id='P-1'")
     for pid in ("P-1", "P-2"):
-        nights = [dict(r) for r in s.db.query("SELECT * FROM nights WHERE patient_id=?", [pid])]
-        days = [dict(r) for r in s.db.query("SELECT * FROM days WHERE patient_id=?", [pid])]
-        record_links(s.db, pid, evaluate(nights, days, audience="clinician"))
+        nights = s.nights_between(pid, "0000-01-01", "9999-12-31")
+        days = s.days_between(pid, "0000-01-01", "9999-12-31")
+        record_links(s, pid, evaluate(nights, days, audience="clinician"))
     yield s
     s.close()
 
 
 def read_csv(store, pid, table):
     out = io.StringIO()
-    n = write_csv(store.conn, pid, table, out)
+    n = write_csv(store, pid, table, out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert len(rows) == n + 1
     return rows
@@ -58,9 +58,9 @@ def test_csv_has_every_row_of_the_patient_and_none_of_others(store, table):
             f"SELECT COUNT(*) FROM {table} WHERE patient_id='P-1'").fetchone()[0]
         assert {r[0] for r in rows[1:]} == {"P-1"}
     assert len(rows) - 1 == n > 0
-    streamed = "".join(iter_csv(store.conn, "P-1", table, chunk_rows=777))
+    streamed = "".join(iter_csv(store, "P-1", table, chunk_rows=777))
     out = io.StringIO()
-    write_csv(store.conn, "P-1", table, out)
+    write_csv(store, "P-1", table, out)
     assert streamed == out.getvalue()
 
 
@@ -77,11 +77,11 @@ def test_csv_values_round_trip(store):
 
 def test_unknown_table_is_refused(store):
     with pytest.raises(UnknownTableError, match="choose one of"):
-        write_csv(store.conn, "P-1", "users", io.StringIO())
+        write_csv(store, "P-1", "users", io.StringIO())
 
 
 def test_fhir_bundle_validates_and_carries_every_valid_metric(store):
-    bundle = fhir_bundle(store.conn, "P-1")
+    bundle = fhir_bundle(store, "P-1")
     parsed = Bundle.model_validate(bundle)  # raises on any structural error
     assert parsed.type == "collection"
     obs = [e.resource for e in parsed.entry if e.resource.__resource_type__ == "Observation"]
@@ -110,7 +110,7 @@ def test_fhir_skips_invalid_and_missing_values(store):
     with store.transaction() as c:
         c.execute("UPDATE nights SET valid=0 WHERE patient_id='P-2'")
         c.execute("UPDATE days SET steps=NULL WHERE patient_id='P-2'")
-    bundle = fhir_bundle(store.conn, "P-2")
+    bundle = fhir_bundle(store, "P-2")
     Bundle.model_validate(bundle)
     codes = [e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"][1:]]
     assert "93832-4" not in codes and "41950-7" not in codes
@@ -122,7 +122,7 @@ def test_fhir_for_a_patient_without_analysis_is_just_the_patient(tmp_path):
         s.add_patient("P 9/x")
         s.add_device(5, "P 9/x")
         s.ingest(5, [Epoch(0, 1_795_000_000), Event(1, 1_795_000_030, EV_SYMPTOM, 2)])
-        bundle = fhir_bundle(s.conn, "P 9/x")
+        bundle = fhir_bundle(s, "P 9/x")
     parsed = Bundle.model_validate(bundle)
     assert len(parsed.entry) == 1
     assert parsed.entry[0].resource.id == "P-9-x"  # FHIR id charset, pseudonym kept as identifier
@@ -141,7 +141,7 @@ def test_any_metric_values_give_a_valid_bundle(tmp_path_factory, tst, se, steps)
                       (tst, se))
             c.execute("INSERT INTO days (patient_id, day, steps, valid) "
                       "VALUES ('P-h', '2026-03-01', ?, 1)", (steps,))
-        bundle = fhir_bundle(s.conn, "P-h")
+        bundle = fhir_bundle(s, "P-h")
     parsed = Bundle.model_validate(bundle)
     expected = sum(v is not None for v in (tst, se, steps))
     assert len(parsed.entry) == 1 + expected

@@ -14,7 +14,7 @@ from wearlog.export.errors import UnknownTableError
 from wearlog.store import Store
 from wearlog.store.reads import EXPORTS
 
-TABLES = tuple(EXPORTS)
+TABLES = EXPORTS  # table -> (columns, FROM/WHERE, ORDER BY), from the store
 
 
 def _columns(store: Store, table: str) -> tuple[str, ...]:
