@@ -136,38 +136,60 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
-@click.option("--format", "fmt", type=click.Choice(["epochs", "raw"]), default="epochs",
+@click.option("--format", "fmt", type=click.Choice(["epochs", "raw", "awd"]), default="epochs",
               show_default=True, help="epochs: timestamp + enmo/counts [+ angle]; "
-              "raw: t, x, y, z in g (through the firmware's feature code).")
-@click.option("--tz", default=None, help="IANA time zone; creates the patient if new.")
+              "raw: t, x, y, z in g (through the firmware's feature code); "
+              "awd: an Actiwatch .AWD file (activity counts).")
+@click.option("--tz", default=None,
+              help="IANA time zone; creates the patient if new (after the file was read).")
+@click.option("--time-format", default=None, metavar="STRPTIME",
+              help="Layout of the time column when it is not ISO 8601 or Unix seconds, "
+              "e.g. '%d/%m/%Y %H:%M:%S' for day-first dates.")
+@click.option("--enmo-unit", type=click.Choice(["mg", "g"]), default="mg", show_default=True,
+              help="Unit of the enmo column.")
+@click.option("--no-unit-check", is_flag=True,
+              help="Accept ENMO values that look like the other unit (see docs).")
 @db_option
-def import_(path: str, patient_id: str, fmt: str, tz: str | None, db_path: str | None) -> None:
-    """Import a researcher's CSV file for one patient; re-importing adds only new epochs.
+def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: str | None,
+            enmo_unit: str, no_unit_check: bool, db_path: str | None) -> None:
+    """Import a researcher's file for one patient; re-importing adds only new epochs.
+
+    The whole file is read and checked first; nothing changes (not even the patient or
+    its time zone) unless it all imports. The same data under another file name is
+    stored once.
 
     Example: wearlog import study/P-0042.csv --patient P-0042 --tz Europe/Berlin
     """
-    from wearlog.imports import ImportDataError, import_epoch_csv, import_raw_csv
-    from wearlog.store import StoreError, UnknownPatientError
+    from wearlog.imports import (
+        EpochOptions,
+        ImportDataError,
+        import_awd,
+        import_epoch_csv,
+        import_raw_csv,
+    )
+    from wearlog.store import StoreError
 
+    if time_format is not None and fmt == "awd":
+        raise click.ClickException("--time-format applies to CSV files, not AWD")
     store = _open(db_path, must_exist=False)
     try:
-        try:
-            store.patient(patient_id)
-            if tz:
-                store.add_patient(patient_id, tz)
-        except UnknownPatientError:
-            if not tz:
-                raise click.ClickException(
-                    f"no patient {patient_id!r}: pass --tz ZONE to create it") from None
-            store.add_patient(patient_id, tz)
-        fn = import_epoch_csv if fmt == "epochs" else import_raw_csv
-        try:
-            res = fn(store, patient_id, Path(path))
-        except (ImportDataError, StoreError) as e:
-            raise click.ClickException(f"{e} (nothing was imported)") from e
+        if fmt == "epochs":
+            opts = EpochOptions(time_format, enmo_unit, not no_unit_check)
+            res = import_epoch_csv(store, patient_id, Path(path), tz=tz, options=opts)
+        elif fmt == "raw":
+            res = import_raw_csv(store, patient_id, Path(path), tz=tz, time_format=time_format)
+        else:
+            res = import_awd(store, patient_id, Path(path), tz=tz)
+    except (ImportDataError, StoreError) as e:
+        raise click.ClickException(f"{e} (nothing was imported)") from e
     finally:
         store.close()
-    click.echo(f"{res.new} new of {res.rows} epochs ({res.kind}, {res.epoch_s} s) "
+    agg = ""
+    if res.source_epoch_s and res.source_epoch_s != res.epoch_s:
+        agg = f", aggregated from {res.source_epoch_s}-s epochs"
+        if res.incomplete:
+            agg += f"; {res.incomplete} of them at gaps or the file's edges are partial"
+    click.echo(f"{res.new} new of {res.rows} epochs ({res.kind}, {res.epoch_s} s{agg}) "
                f"into device {res.device_id} for {patient_id}")
 
 

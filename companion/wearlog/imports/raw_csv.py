@@ -18,14 +18,13 @@ from wearlog.imports.common import (
     TIME_NAMES,
     cell,
     find_column,
-    import_device_id,
     import_seq,
     parse_float,
     parse_time,
     read_rows,
 )
-from wearlog.imports.epoch_csv import ImportResult, _ensure_device
 from wearlog.imports.errors import BadCsvError, FeatureCodeMissingError
+from wearlog.imports.save import ImportResult, ParsedImport, fingerprint, save, zone_for
 from wearlog.store import Store
 from wlproto.records import Epoch
 
@@ -45,10 +44,18 @@ def _feature_code():
 
 
 def import_raw_csv(store: Store, patient_id: str, path: str | Path,
-                   device_id: int | None = None) -> ImportResult:
+                   device_id: int | None = None, *, tz: str | None = None,
+                   time_format: str | None = None) -> ImportResult:
+    """Parse through the firmware features, then store all-or-nothing."""
+    parsed = parse_raw_csv(path, zone_for(store, patient_id, tz), time_format)
+    return save(store, patient_id, parsed, tz, device_id)
+
+
+def parse_raw_csv(path: str | Path, tz: ZoneInfo, time_format: str | None = None
+                  ) -> ParsedImport:
+    """Read and check the whole file and compute its epochs; touches no database."""
     path = Path(path)
     epochs_from_samples = _feature_code()
-    tz = ZoneInfo(store.patient(patient_id)["tz"])
     header, rows = read_rows(path)
     ti = find_column(path, header, TIME_NAMES)
     xi = find_column(path, header, ("x",))
@@ -59,7 +66,8 @@ def import_raw_csv(store: Store, patient_id: str, path: str | Path,
     samples = array("h")
     lines: list[int] = []
     for line, cells in rows:
-        t = parse_time(path, line, tname, cell(path, line, cells, ti, tname), tz)
+        t = parse_time(path, line, tname, cell(path, line, cells, ti, tname), tz,
+                       time_format, times[-1] if times else None)
         for idx, name in ((xi, "x"), (yi, "y"), (zi, "z")):
             g = parse_float(path, line, name, cell(path, line, cells, idx, name), -MAX_G, MAX_G)
             samples.append(round(g * 1000))
@@ -95,7 +103,5 @@ def import_raw_csv(store: Store, patient_id: str, path: str | Path,
     for t, flags, enmo, mad, z, dangle, steps in epochs_from_samples(usable, rate, EPOCH_S, 1000,
                                                                      t_start):
         records.append(Epoch(import_seq(t, EPOCH_S), t, flags, enmo, mad, z, dangle, steps))
-    dev = device_id if device_id is not None else import_device_id(patient_id, path.name)
-    _ensure_device(store, dev, patient_id, path.name, "import-raw", EPOCH_S)
-    new = store.ingest(dev, records)
-    return ImportResult(dev, "import-raw", EPOCH_S, len(records), new)
+    return ParsedImport(path.name, "import-raw", EPOCH_S, records, None,
+                        fingerprint(path, "import-raw"))
