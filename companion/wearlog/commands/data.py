@@ -1,4 +1,4 @@
-"""`wearlog report`, `import`, `backup`, `restore`: the store and analysis from the shell."""
+"""`wearlog report`, `import`, `export`, `backup`, `restore`: store and analysis in a shell."""
 
 from __future__ import annotations
 
@@ -45,8 +45,11 @@ def _hhmm(minutes: float | None) -> str:
 @click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
 @click.option("--nights", default=14, show_default=True, type=click.IntRange(1, 366),
               help="How many of the latest nights and days to show.")
+@click.option("--rhythm-partial-days", is_flag=True,
+              help="Rhythm of imported counts over the whole recording, partial first and "
+              "last days included (pyActigraphy's convention); default: whole days only.")
 @db_option
-def report(patient_id: str, nights: int, db_path: str | None) -> None:
+def report(patient_id: str, nights: int, rhythm_partial_days: bool, db_path: str | None) -> None:
     """Nightly and daily summary of one patient (recomputed from the stored epochs).
 
     Example: wearlog report --patient P-0042 --nights 14
@@ -55,17 +58,23 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
     from rich.table import Table
 
     from wearlog.analysis import analyse_patient
+    from wearlog.analysis.errors import AnalysisError
     from wearlog.education import INSUFFICIENT, evaluate, linked_topics, record_links
-    from wearlog.imports import count_sleep
+    from wearlog.imports import count_rhythm, count_sleep
     from wearlog.store import StoreError
 
     store = _open(db_path)
+    counted_note = ""
     try:
         try:
             s = analyse_patient(store, patient_id)
-        except StoreError as e:
+        except (StoreError, AnalysisError) as e:
             raise click.ClickException(str(e)) from e
-        counted = count_sleep(store, patient_id)
+        try:
+            counted = count_sleep(store, patient_id)
+        except AnalysisError as e:  # counts we cannot score: say why, show the rest
+            counted, counted_note = [], str(e)
+        crhythm = count_rhythm(store, patient_id, partial_days=rhythm_partial_days)
         findings = evaluate(s.nights, s.days, s.rhythm, audience="wearer")
         record_links(store.db, patient_id, findings)
     finally:
@@ -107,6 +116,16 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
         con.print(f"Rhythm: needs 7 valid days, has {r.get('n_valid_days', 0)}.")
     if r.get("SRI") is not None:
         con.print(f"Sleep Regularity Index: {r['SRI']:.0f}")
+    if crhythm.get("IS") is not None:
+        span = "whole recording" if crhythm["partial_days"] else "whole days"
+        con.print(f"Rhythm of imported counts over {crhythm['n_days']:.1f} days ({span}): "
+                  f"IS {crhythm['IS']:.2f}  IV {crhythm['IV']:.2f}  RA {crhythm['RA']:.2f}  "
+                  f"L5 {crhythm['L5']:.1f} from {_hhmm(crhythm['L5_onset'])}  "
+                  f"M10 {crhythm['M10']:.1f} from {_hhmm(crhythm['M10_onset'])} (counts/epoch)")
+    elif crhythm.get("n_days"):
+        con.print(f"Rhythm of imported counts: {crhythm['reason']}.")
+    if counted_note:
+        con.print(f"Count-based sleep: not scored ({counted_note}).")
     if counted:
         ct = Table(title="Count-based sleep (Cole-Kripke, imported counts)", title_justify="left")
         ct.add_column("Night of")
@@ -191,6 +210,46 @@ def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: s
             agg += f"; {res.incomplete} of them at gaps or the file's edges are partial"
     click.echo(f"{res.new} new of {res.rows} epochs ({res.kind}, {res.epoch_s} s{agg}) "
                f"into device {res.device_id} for {patient_id}")
+
+
+@click.command()
+@click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV file to write ('-' for standard output).")
+@db_option
+def export(patient_id: str, out_path: str, db_path: str | None) -> None:
+    """Per-epoch sleep/wake, wear and sleep-period membership as CSV (for researchers).
+
+    Columns: utc, local_time, worn (0/1), in_sleep_period (0/1), sleep (1 asleep,
+    0 awake, empty where not scored). Scored as `wearlog report` scores.
+
+    Example: wearlog export --patient P-0042 --out P-0042-epochs.csv
+    """
+    from wearlog.analysis import analyse_patient
+    from wearlog.analysis.errors import AnalysisError
+    from wearlog.export.epoch_states import write_epoch_states
+    from wearlog.store import StoreError
+
+    store = _open(db_path)
+    try:
+        s = analyse_patient(store, patient_id)
+    except (StoreError, AnalysisError) as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        store.close()
+    if s.epochs is None:
+        raise click.ClickException(f"{patient_id} has no epochs placed in time yet: nothing "
+                                   "to export")
+    tz = ZoneInfo(s.tz)
+    if out_path == "-":
+        n = write_epoch_states(sys.stdout, s.epochs, tz)
+    else:
+        try:
+            with open(out_path, "w", newline="", encoding="utf-8") as f:
+                n = write_epoch_states(f, s.epochs, tz)
+        except OSError as e:
+            raise click.ClickException(f"cannot write {out_path}: {e.strerror}") from e
+        click.echo(f"wrote {n} epochs of {patient_id} to {out_path}")
 
 
 # the command is named `import`, which Python reserves: register it under that name too

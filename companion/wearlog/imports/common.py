@@ -123,7 +123,7 @@ def check_increasing(path: Path, line: int, col: str, t: float, last: float | No
     """Times must increase; a step back of one hour near a clock change is named as such."""
     if last is None or t > last:
         return
-    if last - t <= 3600 and _near_clock_change(t, tz):
+    if last - t <= 7200 and _near_clock_change(t, tz):
         raise BadCsvError(str(path), line, col,
                           f"local time repeats: the clocks went back in {tz.key} here and this "
                           "time was already used. Give times in UTC or with an offset (+01:00) "

@@ -40,10 +40,10 @@ ANGLE_NAMES = ("angle", "zangle", "anglez", "z_angle")
 STORE_EPOCH_S = 30
 MAX_ENMO_MG = 6553.5
 # Plausibility of the declared ENMO unit. Real wrist ENMO over an hour or more always
-# has epochs of tens of mg (turning over in bed, any waking movement); 8 g is beyond
+# has epochs of tens of mg (turning over in bed, any waking movement); 6.5 g is beyond
 # the mean of any 30-s wrist epoch. A file outside either bound has the other unit.
 MG_IMPLAUSIBLE_MAX = 2.0  # mg: a file whose largest epoch is below this is in g
-G_IMPLAUSIBLE_MAX = 8.0  # g: a file with an epoch above this is in mg
+G_IMPLAUSIBLE_MAX = MAX_ENMO_MG / 1000  # g: a file with an epoch above this is in mg
 UNIT_CHECK_MIN_S = 3600
 
 
@@ -87,7 +87,7 @@ def parse_epoch_csv(path: str | Path, tz: ZoneInfo,
         check_increasing(path, line, tname, t, last_t, tz)
         last_t = t
         enmo = (parse_float(path, line, header[ei], cell(path, line, cells, ei, header[ei]),
-                            0, MAX_ENMO_MG / scale) * scale if ei is not None else None)
+                            0, MAX_ENMO_MG) * scale if ei is not None else None)
         counts = (parse_float(path, line, header[ci], cell(path, line, cells, ci, header[ci]),
                               0, 2**31 - 1) if ci is not None else None)
         if ci is not None and counts is not None and counts != int(counts):
@@ -105,6 +105,10 @@ def parse_epoch_csv(path: str | Path, tz: ZoneInfo,
     epoch_s = _epoch_length(path, tname, parsed)
     if ei is not None and opt.unit_check:
         _check_enmo_unit(path, header[ei], parsed, epoch_s, opt.enmo_unit)
+    for line, _t, e, *_r in parsed:
+        if e is not None and e > MAX_ENMO_MG:
+            raise BadCsvError(str(path), line, header[ei or 0],
+                              f"{e / scale:g} {opt.enmo_unit} is outside 0..{MAX_ENMO_MG} mg")
     kind = ("import-enmo-angle" if ei is not None and ai is not None
             else "import-enmo" if ei is not None else "import-counts")
     incomplete = 0
