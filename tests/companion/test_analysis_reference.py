@@ -83,3 +83,13 @@ def test_sadeh_matches_pyactigraphy_every_epoch_in_its_conventions(name: str, lo
     paper = sadeh(x)
     agree = float(np.mean(paper == ref))
     assert 0.97 < agree < 1.0
+
+
+def test_no_gpl_recording_is_kept_in_the_repository() -> None:
+    """Issue 20: the GPL-3 example recordings are fetched at test time, never committed."""
+    tests = REF_DIR.parent.parent
+    kept = sorted(str(p.relative_to(tests)) for p in tests.rglob("*")
+                  if p.suffix.lower() == ".awd" or p.name.startswith("example0"))
+    assert kept == []
+    readme = (REF_DIR / "README.md").read_text()
+    assert "GPL-3" in readme and "fetch" in readme
