@@ -155,10 +155,13 @@ def report(patient_id: str, nights: int, rhythm_partial_days: bool, db_path: str
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
-@click.option("--format", "fmt", type=click.Choice(["epochs", "raw", "awd"]), default="epochs",
-              show_default=True, help="epochs: timestamp + enmo/counts [+ angle]; "
+@click.option("--format", "fmt", type=click.Choice(["epochs", "raw", "awd", "device"]),
+              default="epochs", show_default=True,
+              help="epochs: timestamp + enmo/counts [+ angle]; "
               "raw: t, x, y, z in g (through the firmware's feature code); "
-              "awd: an Actiwatch .AWD file (activity counts).")
+              "awd: an Actiwatch .AWD file (activity counts); "
+              "device: Axivity .cwa, GENEActiv .bin, ActiGraph .gt3x through actipy "
+              "(installed separately) and the firmware's feature code.")
 @click.option("--tz", default=None,
               help="IANA time zone; creates the patient if new (after the file was read).")
 @click.option("--time-format", default=None, metavar="STRPTIME",
@@ -188,8 +191,8 @@ def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: s
     )
     from wearlog.store import StoreError
 
-    if time_format is not None and fmt == "awd":
-        raise click.ClickException("--time-format applies to CSV files, not AWD")
+    if time_format is not None and fmt in ("awd", "device"):
+        raise click.ClickException("--time-format applies to CSV files only")
     store = _open(db_path, must_exist=False)
     try:
         if fmt == "epochs":
@@ -197,8 +200,12 @@ def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: s
             res = import_epoch_csv(store, patient_id, Path(path), tz=tz, options=opts)
         elif fmt == "raw":
             res = import_raw_csv(store, patient_id, Path(path), tz=tz, time_format=time_format)
-        else:
+        elif fmt == "awd":
             res = import_awd(store, patient_id, Path(path), tz=tz)
+        else:
+            from wearlog.imports.device_raw import import_device_file
+
+            res = import_device_file(store, patient_id, Path(path), tz=tz)
     except (ImportDataError, StoreError) as e:
         raise click.ClickException(f"{e} (nothing was imported)") from e
     finally:
