@@ -295,3 +295,49 @@ def test_the_repeated_hour_at_the_autumn_change_is_read_as_such(tmp_path: Path) 
     with pytest.raises(BadCsvError, match="clocks went back"):
         import_epoch_csv(s, "B-1", write(tmp_path / "dst2.csv", ["time", "enmo"], bad))
     s.close()
+
+
+def _files(tmp_path: Path) -> list[tuple[list[str], Path]]:
+    n = 3 * 2880
+    act = [(0 if 1200 < i % 2880 < 2100 else 150 + i % 70) for i in range(n)]
+    out = []
+    for name, header, rows in (
+        ("enmo", ["timestamp", "enmo"], [[T0 + 30 * i, a / 5] for i, a in enumerate(act)]),
+        ("angle", ["timestamp", "enmo", "angle"],
+         [[T0 + 30 * i, a / 5, (i * 7) % 60 - 30 if a else 10] for i, a in enumerate(act)]),
+        ("c15", ["timestamp", "counts"], [[T0 + 15 * i, a] for i, a in enumerate(act)]),
+        ("c30", ["timestamp", "counts"], [[T0 + 30 * i, a] for i, a in enumerate(act)]),
+        ("c60", ["timestamp", "counts"], [[T0 + 60 * i, a] for i, a in enumerate(act)]),
+        ("c120", ["timestamp", "counts"], [[T0 + 120 * i, a] for i, a in enumerate(act)]),
+    ):
+        out.append(([], write(tmp_path / f"{name}.csv", header, rows)))
+    awd = tmp_path / "x.AWD"
+    awd.write_text("\n".join(["s", "02-Mar-2026", "22:00", "1", "40", "V1", "F"]
+                             + [str(a) for a in act]) + "\n")
+    out.append((["--format", "awd"], awd))
+    return out
+
+
+def test_report_and_export_work_after_every_kind_of_import(tmp_path: Path) -> None:
+    """Issue 12.7: no crash after any import (each kind alone, then all together)."""
+    files = _files(tmp_path)
+    together = str(tmp_path / "all.db")
+    for k, (opts, p) in enumerate(files):
+        for db in (str(tmp_path / f"{k}.db"), together):
+            res = cli("import", str(p), *opts, "--patient", "K-1", "--tz", "UTC", "--db", db)
+            assert res.exit_code == 0, (p.name, res.output)
+            res = cli("report", "--patient", "K-1", "--db", db)
+            assert res.exit_code == 0 and "Traceback" not in res.output, (p.name, res.output)
+            res = cli("export", "--patient", "K-1", "--out", str(tmp_path / "e.csv"),
+                      "--db", db)
+            assert res.exit_code == 0, (p.name, res.output)
+    res = cli("report", "--patient", "K-1", "--db", str(tmp_path / "5.db"))
+    assert "not scored" in res.output and "120-s" in res.output  # says why, does not crash
+
+
+def test_a_local_time_skipped_in_spring_is_refused_as_such(store: Store, tmp_path: Path) -> None:
+    rows = [["2026-03-29T01:59:00", 5], ["2026-03-29T02:30:00", 5]]
+    with pytest.raises(BadCsvError, match="does not exist in Europe/Berlin") as ei:
+        import_epoch_csv(store, "R-1", write(tmp_path / "s.csv", ["time", "enmo"], rows),
+                         tz="Europe/Berlin")
+    assert ei.value.line == 3
