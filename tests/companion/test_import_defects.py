@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from wearlog.analysis import analyse_patient
@@ -76,8 +77,9 @@ def test_aggregation_loses_no_count(tmp_path_factory: pytest.TempPathFactory, ep
                                     counts: list[int], drop: set[int]) -> None:
     """Nothing lost: every count of the file is in exactly one stored 30-s epoch."""
     rows = [[T0 + epoch * i, c] for i, c in enumerate(counts) if i not in drop or i == 0]
-    if len(rows) < 2:
-        return
+    gaps = Counter(b[0] - a[0] for a, b in zip(rows, rows[1:], strict=False))
+    # the file's epoch is its most common spacing: gaps must not hide it
+    assume(len(rows) >= 2 and gaps.most_common(1)[0] == (epoch, max(gaps.values())))
     d = tmp_path_factory.mktemp("agg")
     s = Store(d / "a.db")
     s.add_patient("R-1")
@@ -341,3 +343,15 @@ def test_a_local_time_skipped_in_spring_is_refused_as_such(store: Store, tmp_pat
         import_epoch_csv(store, "R-1", write(tmp_path / "s.csv", ["time", "enmo"], rows),
                          tz="Europe/Berlin")
     assert ei.value.line == 3
+
+
+def test_a_database_with_a_per_file_import_device_is_reused_not_duplicated(
+        store: Store, tmp_path: Path) -> None:
+    """Before content keys, each file name had its own import device: re-importing that
+    file now must land on it, not store every row again under a new device."""
+    store.add_device(-12345, "R-1", name="import: old.csv", kind="import-enmo", epoch_s=30)
+    p = write(tmp_path / "old.csv", ["timestamp", "enmo"], [[T0 + 30 * i, 9] for i in range(50)])
+    r = import_epoch_csv(store, "R-1", p)
+    assert r.device_id == -12345 and r.new == 50
+    assert import_epoch_csv(store, "R-1", p).new == 0
+    assert store.counts()["devices"] == 1

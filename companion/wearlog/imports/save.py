@@ -75,7 +75,11 @@ def zone_for(store: Store, patient_id: str, tz: str | None) -> ZoneInfo:
 def save(store: Store, patient_id: str, p: ParsedImport, tz: str | None,
          device_id: int | None = None) -> ImportResult:
     """Store a parsed import in one transaction; tz (if given) creates/updates the patient."""
-    dev = device_id if device_id is not None else import_device_id(patient_id, p.kind, p.epoch_s)
+    dev = device_id
+    if dev is None:
+        dev = store.existing_import_device(patient_id, p.kind, p.epoch_s)
+    if dev is None:
+        dev = import_device_id(patient_id, p.kind, p.epoch_s)
     first = min((r.time for r in p.records), default=0)
     batch = ImportBatch(
         patient_id=patient_id, tz=tz, device_id=dev, device_name=f"import: {p.kind}",

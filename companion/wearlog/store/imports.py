@@ -110,11 +110,14 @@ def store_import(conn: sqlite3.Connection, b: ImportBatch) -> int:
     return new
 
 
-def import_devices(conn: sqlite3.Connection, patient_id: str) -> list[tuple[int, str, int]]:
-    """(device_id, kind, epoch_s) of a patient's devices."""
-    return [tuple(r) for r in conn.execute(
-        "SELECT device_id, kind, epoch_s FROM devices WHERE patient_id=? ORDER BY device_id",
-        (patient_id,))]
+def existing_import_device(conn: sqlite3.Connection, patient_id: str, kind: str,
+                           epoch_s: int) -> int | None:
+    """The patient's import device for this kind and epoch, if one exists (databases from
+    before imports were keyed on content had one per file name: reuse the first)."""
+    row = conn.execute(
+        "SELECT MIN(device_id) FROM devices WHERE patient_id=? AND kind=? AND epoch_s=? "
+        "AND device_id < 0", (patient_id, kind, epoch_s)).fetchone()
+    return None if row[0] is None else int(row[0])
 
 
 def counts_series(conn: sqlite3.Connection, patient_id: str) -> list[tuple[int, int, int]]:

@@ -244,6 +244,12 @@ class Store:
         with self.transaction() as c:
             return store_import(c, batch)
 
+    def existing_import_device(self, patient_id: str, kind: str, epoch_s: int) -> int | None:
+        """The patient's import device for this kind of data and epoch length, if any."""
+        from wearlog.store.imports import existing_import_device
+
+        return existing_import_device(self.conn, patient_id, kind, epoch_s)
+
     def counts_series(self, patient_id: str) -> list[tuple[int, int, int]]:
         """(utc, counts, epoch_s) of a patient's epochs that carry activity counts."""
         from wearlog.store.imports import counts_series
