@@ -44,6 +44,9 @@ def test_report_shows_count_based_sleep_and_rhythm_for_imported_counts(
     assert res.exit_code == 0, res.output
     assert "Count-based sleep" in res.output
     assert "Rhythm of imported counts" in res.output and "IS 0." in res.output
+    assert "(whole days)" in res.output
+    res = r.invoke(main, ["report", "--patient", "A-2", "--rhythm-partial-days", "--db", db])
+    assert res.exit_code == 0 and "(whole recording)" in res.output, res.output
 
 
 def test_a_fortnight_of_counts_is_shown_but_not_averaged(
