@@ -3,7 +3,8 @@
 The recordings are GPL-3 (pyActigraphy's licence) and are not kept in this MIT repository.
 The wheel is downloaded once without dependencies (`pip download --no-deps`) into a cache
 folder, its SHA-256 is checked, and the AWD files are read from inside the archive.
-Cache: $WEARLOG_REFERENCE_CACHE, else ~/.cache/wearlog-reference. A failed download fails
+Cache: $WEARLOG_REFERENCE_CACHE, else ~/.cache/wearlog-reference (else the temp folder).
+A failed download fails
 the test that needs it with the reason; it never skips silently.
 """
 
@@ -26,8 +27,17 @@ NAMES = tuple(f"example0{n}" for n in range(1, 6))
 
 
 def cache_dir() -> Path:
+    """$WEARLOG_REFERENCE_CACHE, else ~/.cache/wearlog-reference, else the temp folder
+    (a CI runner without a writable home still works)."""
     env = os.environ.get("WEARLOG_REFERENCE_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "wearlog-reference"
+    if env:
+        return Path(env)
+    home = Path.home() / ".cache" / "wearlog-reference"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return Path(tempfile.gettempdir()) / "wearlog-reference"
+    return home
 
 
 def _sha256(p: Path) -> str:
