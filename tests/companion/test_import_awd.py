@@ -35,9 +35,9 @@ def test_import_path_rhythm_matches_pyactigraphy_within_1_percent(
 
 def test_awd_header_and_epoch_codes(tmp_path: Path) -> None:
     p = tmp_path / "x.AWD"
-    body = "\r\n".join(["subj", "02-Mar-2026", "22:00", " 1 ", "40", "L0123", "F"]
+    body = "\r\n".join(["Zoë", "02-Mar-2026", "22:00", " 1 ", "40", "L0123", "F"]
                        + [f"{i % 7} 12.5 M" if i == 3 else f"{i % 7}" for i in range(8)])
-    p.write_bytes(body.encode())
+    p.write_bytes(body.encode("latin-1"))  # Windows software writes the name in Latin-1
     start, epoch_s, counts = read_awd(p)
     assert (start.hour, start.minute, epoch_s) == (22, 0, 15)
     assert counts[3] == (11, 3) and len(counts) == 8

@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from wearlog.imports.common import EARLIEST, LATEST, read_text
+from wearlog.imports.common import EARLIEST, LATEST
 from wearlog.imports.epoch_csv import STORE_EPOCH_S, Row, _aggregate, _records
 from wearlog.imports.errors import BadCsvError
 from wearlog.imports.save import ImportResult, ParsedImport, fingerprint, save, zone_for
@@ -28,7 +28,10 @@ EPOCH_CODES = {"1": 15, "2": 30, "4": 60, "8": 120, "20": 300, "81": 2, "C1": 5,
 def read_awd(path: str | Path) -> tuple[dt.datetime, int, list[tuple[int, int]]]:
     """(naive local start, epoch seconds, [(line, count)]) of an AWD file."""
     path = Path(path)
-    lines = read_text(path).splitlines()
+    if not path.is_file():
+        raise BadCsvError(str(path), 0, None, "no such file")
+    # Latin-1 maps every byte: the subject name (line 1, unused) may be in any code page
+    lines = path.read_bytes().decode("latin-1").splitlines()
     if len(lines) < HEADER_LINES + 1:
         raise BadCsvError(str(path), len(lines) or 1, None,
                           f"an AWD file has a {HEADER_LINES}-line header and then one line "
