@@ -13,6 +13,7 @@ like a board, ``vfs.VfsLfs2``). See tests/vm/README.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -88,8 +89,13 @@ def run_module(
     heapsize: int = 1024 * 1024,
     timeout: float = 300,
     target: str = "wasm",
+    mpy: bool = False,
 ) -> VmRun:
-    """Run every test_* in ``test_file`` on ``target``; one VmResult per test."""
+    """Run every test_* in ``test_file`` on ``target``; one VmResult per test.
+
+    ``mpy``: load every module as mpy-cross output (.mpy), as a flashed board does
+    (unix target only: compiling source on the device costs heap a board lacks).
+    """
     files: list[tuple[str, str]] = []
     for host, vm in SOURCE_TREES.items():
         files += _tree_files(host, vm)
@@ -98,7 +104,11 @@ def run_module(
     for vm_path, host_path in (extra or {}).items():
         files.append((vm_path, str(host_path)))
     if target == "unix":
+        if mpy:
+            files = [_compiled(vm, host) for vm, host in files]
         return _run_unix(files, test_file.stem, heapsize, timeout)
+    if mpy:
+        raise ValueError("mpy=True is for the unix target")
     if target != "wasm":
         raise ValueError(f"unknown MicroPython target {target!r}: one of {TARGETS}")
     if not (VM_PACKAGE / "micropython.mjs").exists():
@@ -120,6 +130,26 @@ def run_module(
     finally:
         os.unlink(spec_path)
     return _parse(proc)
+
+
+_MPY_CACHE: dict[str, str] = {}
+
+
+def _compiled(vm_path: str, host_path: str) -> tuple[str, str]:
+    """(vm path, host path) of the .mpy for a .py (other files unchanged), cached by content."""
+    if not vm_path.endswith(".py") or vm_path.endswith("/mptest.py"):
+        return vm_path, host_path
+    from tools.flashing.build import compile_module
+
+    source = Path(host_path)
+    key = hashlib.sha256(source.read_bytes() + vm_path.encode()).hexdigest()
+    if key not in _MPY_CACHE:
+        out = Path(tempfile.gettempdir()) / f"wearlog-mpy-{key[:20]}.mpy"
+        if not out.exists():
+            with tempfile.TemporaryDirectory() as work:
+                out.write_bytes(compile_module(source, vm_path, Path(work)))
+        _MPY_CACHE[key] = str(out)
+    return vm_path[:-3] + ".mpy", _MPY_CACHE[key]
 
 
 def _run_unix(
