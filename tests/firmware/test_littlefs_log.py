@@ -70,3 +70,22 @@ def test_log_on_littlefs_survives_cuts_at_random_points(
     res = run.results.get("test_cuts_at_given_points")
     assert res is not None, run.output[-3000:]
     assert res.ok, res.error
+
+
+@pytest.mark.slow
+def test_thirty_day_soak_with_power_cuts_and_interrupted_syncs(tmp_path: Path) -> None:
+    """30 simulated days (tests/firmware/mp_soak.py): about 40 s of wall time here."""
+    p = tmp_path / "params.json"
+    p.write_text(json.dumps({"days": 30, "seed": 20261202, "blocks": FS_BLOCKS["pico_w"]}))
+    run = run_module(HERE / "mp_soak.py",
+                     extra={"/t/params.json": p, "/t/mp_lfs_log.py": HERE / "mp_lfs_log.py"},
+                     heapsize=16 * 1024 * 1024, target="unix", timeout=600)
+    res = run.results.get("test_soak")
+    assert res is not None, run.output[-3000:]
+    assert res.ok, res.error
+    days, cuts, lost, sessions, interrupted, _dups = marks(run, "SOAK")
+    assert days == 30 and cuts >= 10 and sessions >= 30 * 5 and interrupted >= 10
+    # only what was in RAM at a cut: at most a chunk's worth per cut
+    assert lost <= cuts * 32
+    print(f"soak: {days} days, {cuts} power cuts, {lost} epochs lost from RAM, {sessions} "
+          f"syncs ({interrupted} interrupted), {res.ms / 1000:.1f} s in MicroPython")
