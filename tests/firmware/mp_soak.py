@@ -214,5 +214,6 @@ def test_soak():
         else:
             assert count[i] == 1, ("stored %d times" % count[i], i)
     unmount()
-    print("@@SOAK %d %d %d %d %d %d" % (days, cuts, n_lost, comp.sessions, comp.interrupted,
-                                         comp.duplicates))
+    print("@@SOAK %d %d %d %d %d %d %d %d" % (days, cuts, n_lost, comp.sessions,
+                                               comp.interrupted, comp.duplicates,
+                                               sum(flash.erases), max(flash.erases)))

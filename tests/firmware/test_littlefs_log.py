@@ -83,9 +83,10 @@ def test_thirty_day_soak_with_power_cuts_and_interrupted_syncs(tmp_path: Path) -
     res = run.results.get("test_soak")
     assert res is not None, run.output[-3000:]
     assert res.ok, res.error
-    days, cuts, lost, sessions, interrupted, _dups = marks(run, "SOAK")
+    days, cuts, lost, sessions, interrupted, _dups, erases, worst = marks(run, "SOAK")
     assert days == 30 and cuts >= 10 and sessions >= 30 * 5 and interrupted >= 10
     # only what was in RAM at a cut: at most a chunk's worth per cut
     assert lost <= cuts * 32
     print(f"soak: {days} days, {cuts} power cuts, {lost} epochs lost from RAM, {sessions} "
-          f"syncs ({interrupted} interrupted), {res.ms / 1000:.1f} s in MicroPython")
+          f"syncs ({interrupted} interrupted), {res.ms / 1000:.1f} s in MicroPython; "
+          f"{erases} block erases, most-erased block {worst}")
