@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.firmware.board_limits import BLOCK_SIZE, FS_BLOCKS
@@ -60,7 +60,7 @@ CUT = st.tuples(st.integers(0, 40), st.integers(0, 4096), st.integers(1, 120),
                 st.integers(0, 120))
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cuts=st.lists(CUT, min_size=1, max_size=6))
 def test_log_on_littlefs_survives_cuts_at_random_points(
     cuts: list[tuple[int, int, int, int]], tmp_path_factory: pytest.TempPathFactory

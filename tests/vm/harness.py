@@ -133,10 +133,16 @@ def run_module(
 
 
 _MPY_CACHE: dict[str, str] = {}
+_MPY_DIR: tempfile.TemporaryDirectory[str] | None = None
 
 
 def _compiled(vm_path: str, host_path: str) -> tuple[str, str]:
-    """(vm path, host path) of the .mpy for a .py (other files unchanged), cached by content."""
+    """(vm path, host path) of the .mpy for a .py (other files unchanged).
+
+    Compiled once per process into this process's own temporary folder (no shared
+    cache another user or xdist worker could write into).
+    """
+    global _MPY_DIR
     if not vm_path.endswith(".py") or vm_path.endswith("/mptest.py"):
         return vm_path, host_path
     from tools.flashing.build import compile_module
@@ -144,10 +150,10 @@ def _compiled(vm_path: str, host_path: str) -> tuple[str, str]:
     source = Path(host_path)
     key = hashlib.sha256(source.read_bytes() + vm_path.encode()).hexdigest()
     if key not in _MPY_CACHE:
-        out = Path(tempfile.gettempdir()) / f"wearlog-mpy-{key[:20]}.mpy"
-        if not out.exists():
-            with tempfile.TemporaryDirectory() as work:
-                out.write_bytes(compile_module(source, vm_path, Path(work)))
+        if _MPY_DIR is None:
+            _MPY_DIR = tempfile.TemporaryDirectory(prefix="wearlog-mpy-")
+        out = Path(_MPY_DIR.name) / f"{key[:24]}.mpy"
+        out.write_bytes(compile_module(source, vm_path, Path(_MPY_DIR.name)))
         _MPY_CACHE[key] = str(out)
     return vm_path[:-3] + ".mpy", _MPY_CACHE[key]
 
