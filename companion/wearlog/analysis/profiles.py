@@ -4,8 +4,10 @@ One profile per local calendar day on a local-clock grid of 2,880 30-s slots (so
 day still has 2,880 slots: the repeated hour keeps its later pass, the skipped hour is
 missing). Two byte arrays, zlib-compressed:
 - ENMO in 0.1 mg (uint16), MISSING where no worn measurement exists;
-- state (uint8): 0 worn and awake (or outside the sleep period), 1 asleep inside the
-  sleep period, NOT_WORN recorded but off the wrist, NO_DATA nothing recorded.
+- state (uint8): 1 asleep inside a sleep period, 0 awake inside the noon-to-noon window
+  of a night whose sleep was scored, UNSCORED worn elsewhere, NOT_WORN recorded but off
+  the wrist, NO_DATA nothing recorded. The SRI compares states 0/1 only (no scored sleep
+  anywhere: no SRI, not a perfect 100).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from wearlog.analysis.timeline import Timeline, local_bounds
 EPOCH_S = 30
 PER_DAY = 86400 // EPOCH_S
 MISSING = 0xFFFF
+UNSCORED = 253
 NOT_WORN = 254
 NO_DATA = 255
 
@@ -47,15 +50,17 @@ def day_slots(tl: Timeline, day: dt.date, tz: ZoneInfo) -> tuple[np.ndarray, np.
 
 
 def day_profile(tl: Timeline, day: dt.date, tz: ZoneInfo, worn: np.ndarray,
-                asleep: np.ndarray) -> tuple[bytes, bytes]:
-    """The compressed (ENMO, state) profile of one day; `asleep`: sleep inside the SPT."""
+                asleep: np.ndarray, scored: np.ndarray | None = None) -> tuple[bytes, bytes]:
+    """The compressed (ENMO, state) profile of one day; `asleep`: sleep inside the SPT,
+    `scored`: inside the noon-to-noon window of a night with a sleep period."""
     idx, slots = day_slots(tl, day, tz)
     enmo = np.full(PER_DAY, MISSING, dtype=np.uint16)
     state = np.full(PER_DAY, NO_DATA, dtype=np.uint8)
     pres, w = tl.present[idx], worn[idx]
     measured = w & tl.enmo_known[idx]
     enmo[slots[measured]] = np.clip(np.rint(tl.enmo[idx][measured] * 10), 0, MISSING - 1)
-    st = np.where(w, asleep[idx].astype(np.uint8), NOT_WORN)
+    known = np.ones(len(idx), dtype=bool) if scored is None else scored[idx]
+    st = np.where(w, np.where(known, asleep[idx].astype(np.uint8), UNSCORED), NOT_WORN)
     state[slots[pres]] = st[pres]
     return encode(enmo, state)
 

@@ -24,13 +24,25 @@ from wearlog.analysis.sleep import (
     still_epochs,
     sustained_inactivity,
 )
-from wearlog.analysis.timeline import load_timeline, local_bounds
+from wearlog.analysis.timeline import Timeline, load_timeline, local_bounds
 from wearlog.store import Store
 from wearlog.store.columns import DAY_COLS, NIGHT_COLS
 
 NIGHT_KEYS = NIGHT_COLS
 DAY_KEYS = DAY_COLS
 RHYTHM_KEYS = ("IS", "IV", "RA", "L5", "M10", "L5_onset", "M10_onset", "SRI", "n_valid_days")
+
+
+@dataclass
+class EpochStates:
+    """Per-epoch results on the analysis grid (for researchers' per-epoch export)."""
+
+    start: int  # UTC of index 0
+    epoch_s: int
+    present: np.ndarray  # bool: a record covers this epoch
+    worn: np.ndarray  # bool
+    in_period: np.ndarray  # bool: inside a detected sleep period
+    sleep: np.ndarray  # float: 1 sleep, 0 wake, NaN not scored (outside periods, not worn)
 
 
 @dataclass
@@ -43,6 +55,7 @@ class PatientSummary:
     trends: list[dict[str, Any]] = field(default_factory=list)
     symptoms: list[dict[str, Any]] = field(default_factory=list)
     unanchored_records: int = 0
+    epochs: EpochStates | None = None
 
 
 
@@ -95,26 +108,59 @@ def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
     sib = sustained_inactivity(tl, worn, cfg)
     still = still_epochs(tl, cfg) & worn
     sig = hdcza_signal(tl, cfg)
-    in_spt = np.zeros(tl.n, dtype=bool)
-    d = night_dates[0]
-    while d <= night_dates[1]:
-        night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id)
-        if night is not None:
-            if span.first is None or d >= span.first:
-                span.nights.append(night)
-            if night["onset_utc"] is not None:
-                a, b = tl.index(night["onset_utc"]), tl.index(night["offset_utc"])
-                in_spt[a:b] = True
-        d += dt.timedelta(days=1)
+    nights, in_spt, scored = _nights(tl, tz, worn, sib, sig, cfg, patient_id, *night_dates)
+    span.nights = [n for n in nights if span.first is None or n["night"] >= span.first.isoformat()]
     asleep = in_spt & sib & worn
     d = day_dates[0]
     while d <= day_dates[1]:
         day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id, sig)
         if day is not None:
             span.days.append(day)
-            span.profiles[day["day"]] = day_profile(tl, d, tz, worn, asleep)
+            span.profiles[day["day"]] = day_profile(tl, d, tz, worn, asleep, scored)
         d += dt.timedelta(days=1)
     return span
+
+
+def _nights(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, sib: np.ndarray, sig: np.ndarray,
+            cfg: AnalysisConfig, patient_id: str, first: dt.date, last: dt.date
+            ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+    """Nights first..last, their sleep periods, and where sleep/wake was scored (the
+    noon-to-noon windows of nights with a sleep period: the SRI is known only there)."""
+    out = []
+    in_spt = np.zeros(tl.n, dtype=bool)
+    scored = np.zeros(tl.n, dtype=bool)
+    d = first
+    while d <= last:
+        night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id)
+        if night is not None:
+            out.append(night)
+            if night["onset_utc"] is not None:
+                w0 = tl.index(local_bounds(d, tz, 12))
+                w1 = tl.index(local_bounds(d + dt.timedelta(days=1), tz, 12))
+                scored[w0:w1] = True
+                a, b = tl.index(night["onset_utc"]), tl.index(night["offset_utc"])
+                in_spt[a:b] = True
+        d += dt.timedelta(days=1)
+    return out, in_spt, scored
+
+
+def epoch_states(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
+                 ) -> EpochStates | None:
+    """Per-epoch wear, sleep period and sleep/wake of the whole patient (the same methods
+    as the stored nights and days; nothing is stored). None: no epoch placed in time."""
+    cfg = cfg or AnalysisConfig()
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    tl = load_timeline(store, patient_id)
+    if tl is None:
+        return None
+    worn = ~detect_nonwear(tl, cfg)
+    sib = sustained_inactivity(tl, worn, cfg)
+    sig = hdcza_signal(tl, cfg)
+    lo = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
+    hi = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
+    _n, in_spt, _scored = _nights(tl, tz, worn, sib, sig, cfg, patient_id, lo, hi)
+    sleep = np.where(in_spt & worn, sib.astype(float), np.nan)
+    return EpochStates(tl.start, tl.epoch_s, tl.present, worn, in_spt, sleep)
 
 
 CHUNK_DAYS = 31

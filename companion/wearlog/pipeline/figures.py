@@ -182,7 +182,7 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
             completeness.append({"date": d.isoformat(), "status": AFTER_LAST,
                                  "present_pct": None, "worn_pct": None})
             continue
-        worn = int((st <= 1).sum())
+        worn = int(((st <= 1) | (st == profiles.UNSCORED)).sum())
         worn_total += worn
         slots_total += len(st)
         completeness.append({"date": d.isoformat(), "status": MONITORING,

@@ -102,13 +102,6 @@ class DerivedResults:
         ).fetchall()
         return [(int(t), int(e), int(v)) for t, e, v in rows]
 
-    def count_rows(self, patient_id: str) -> list[tuple[int, int, int]]:
-        """(utc, counts, device epoch_s) of imported activity counts, by time."""
-        return [(r[0], r[1], r[2]) for r in self.conn.execute(
-            "SELECT e.utc, e.counts, d.epoch_s FROM epochs e JOIN devices d USING(device_id) "
-            "WHERE d.patient_id=? AND e.counts IS NOT NULL AND e.utc IS NOT NULL "
-            "ORDER BY e.utc", (patient_id,)).fetchall()]
-
     def unanchored_count(self, patient_id: str) -> int:
         """Records of the patient not yet placed in time (clock never set)."""
         return int(self.conn.execute(
