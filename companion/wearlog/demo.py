@@ -157,18 +157,15 @@ def serve_demo(r: DemoResult, host: str = "127.0.0.1", port: int = 8000,
     import uvicorn
 
     from wearlog.accounts import Users
-    from wearlog.accounts.db import connect
+    from wearlog.store import Store
     from wearlog.web import create_app
 
     con = console or Console()
     password = secrets.token_urlsafe(12)
-    conn = connect(str(r.db_path))
-    try:
-        users = Users(conn)
+    with Store(r.db_path) as store:
+        users = Users(store.conn)
         users.add(CLINICIAN, "clinician", password)
         users.assign(CLINICIAN, r.patient_id)
-    finally:
-        conn.close()
     app = create_app(r.db_path)
     con.rule("Dashboard")
     con.print(f"Open [bold]http://{host}:{port}/[/] and sign in as [bold]{CLINICIAN}[/] with the "

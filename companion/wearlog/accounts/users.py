@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import time
 from dataclasses import dataclass
 
 from wearlog.accounts import passwords
-from wearlog.accounts.db import transaction
 from wearlog.accounts.errors import (
     BadCredentialsError,
     BadRoleError,
@@ -17,6 +15,7 @@ from wearlog.accounts.errors import (
     NoSuchPatientError,
     UnknownUserError,
 )
+from wearlog.store import accounts as q
 
 ROLES = ("clinician", "admin")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -48,20 +47,13 @@ class Users:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def _write(self, sql: str, args: tuple[object, ...]) -> int:
-        with transaction(self.conn):
-            return self.conn.execute(sql, args).rowcount
-
     def add(self, username: str, role: str, password: str) -> User:
         check_username(username)
         if role not in ROLES:
             raise BadRoleError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
         pw_hash = passwords.hash_password(password)
         try:
-            self._write(
-                "INSERT INTO users (username, role, pw_hash, created_utc) VALUES (?,?,?,?)",
-                (username, role, pw_hash, int(time.time())),
-            )
+            q.insert_user(self.conn, username, role, pw_hash)
         except sqlite3.IntegrityError as e:
             raise DuplicateUserError(
                 f"user {username!r} exists: use `wearlog user passwd` to change the password"
@@ -69,20 +61,13 @@ class Users:
         return User(username, role, 0)
 
     def get(self, username: str) -> User:
-        row = self.conn.execute(
-            "SELECT username, role, session_gen FROM users WHERE username=?", (username,)
-        ).fetchone()
+        row = q.user_row(self.conn, username)
         if row is None:
             raise UnknownUserError(f"no user {username!r}: add it with `wearlog user add`")
         return User(*row)
 
     def list_users(self) -> list[dict[str, object]]:
-        rows = self.conn.execute(
-            "SELECT u.username, u.role, u.created_utc, "
-            "(SELECT group_concat(patient_id, ',') FROM "
-            " (SELECT patient_id FROM assignments a WHERE a.username=u.username "
-            "  ORDER BY patient_id)) FROM users u ORDER BY u.username"
-        )
+        rows = q.user_rows(self.conn)
         return [
             {"username": r[0], "role": r[1], "created_utc": r[2],
              "patients": r[3].split(",") if r[3] else []}
@@ -91,74 +76,44 @@ class Users:
 
     def remove(self, username: str) -> None:
         self.get(username)
-        with transaction(self.conn):
-            self.conn.execute("DELETE FROM assignments WHERE username=?", (username,))
-            self.conn.execute("DELETE FROM users WHERE username=?", (username,))
+        q.delete_user(self.conn, username)
 
     def set_password(self, username: str, password: str) -> None:
         """New hash, and every existing session of the user stops working."""
         self.get(username)
         pw_hash = passwords.hash_password(password)
-        self._write(
-            "UPDATE users SET pw_hash=?, session_gen=session_gen+1 WHERE username=?",
-            (pw_hash, username),
-        )
+        q.set_password_hash(self.conn, username, pw_hash)
 
     def authenticate(self, username: str, password: str) -> User:
-        row = self.conn.execute(
-            "SELECT pw_hash FROM users WHERE username=?", (username,)
-        ).fetchone()
-        ok = passwords.verify_password(row[0] if row else None, password)
-        if not ok:
+        stored = q.password_hash(self.conn, username)
+        ok = passwords.verify_password(stored, password)
+        if not ok or stored is None:
             raise BadCredentialsError("wrong username or password")
-        if passwords.needs_rehash(row[0]):
-            self._write("UPDATE users SET pw_hash=? WHERE username=?",
-                        (passwords.hash_password(password), username))
+        if passwords.needs_rehash(stored):
+            q.set_password_hash(self.conn, username, passwords.hash_password(password),
+                                end_sessions=False)
         return self.get(username)
 
     # --- patient assignments --------------------------------------------------
     def assign(self, username: str, patient_id: str) -> None:
         self.get(username)
-        exists = self.conn.execute(
-            "SELECT 1 FROM patients WHERE patient_id=?", (patient_id,)
-        ).fetchone()
-        if exists is None:
+        if not q.patient_exists(self.conn, patient_id):
             raise NoSuchPatientError(
                 f"no patient {patient_id!r} in this database: add the patient first"
             )
-        self._write(
-            "INSERT OR IGNORE INTO assignments (username, patient_id) VALUES (?,?)",
-            (username, patient_id),
-        )
+        q.assign(self.conn, username, patient_id)
 
     def unassign(self, username: str, patient_id: str) -> bool:
         self.get(username)
-        return bool(self._write(
-            "DELETE FROM assignments WHERE username=? AND patient_id=?", (username, patient_id)
-        ))
+        return q.unassign(self.conn, username, patient_id)
 
     def patients_of(self, user: User) -> list[str]:
         """Patients the user may see: admins all, clinicians their assigned ones."""
-        args: tuple[str, ...] = ()
         if user.is_admin:
-            sql = "SELECT patient_id FROM patients ORDER BY patient_id"
-        else:
-            sql = (
-                "SELECT a.patient_id FROM assignments a JOIN patients p USING (patient_id) "
-                "WHERE a.username=? ORDER BY a.patient_id"
-            )
-            args = (user.username,)
-        return [r[0] for r in self.conn.execute(sql, args)]
+            return q.all_patient_ids(self.conn)
+        return q.assigned_patient_ids(self.conn, user.username)
 
     def can_access(self, user: User, patient_id: str) -> bool:
         if user.is_admin:
-            row = self.conn.execute(
-                "SELECT 1 FROM patients WHERE patient_id=?", (patient_id,)
-            ).fetchone()
-        else:
-            row = self.conn.execute(
-                "SELECT 1 FROM assignments a JOIN patients p USING (patient_id) "
-                "WHERE a.username=? AND a.patient_id=?",
-                (user.username, patient_id),
-            ).fetchone()
-        return row is not None
+            return q.patient_exists(self.conn, patient_id)
+        return q.is_assigned(self.conn, user.username, patient_id)
