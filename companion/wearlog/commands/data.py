@@ -288,6 +288,8 @@ def export(patient_id: str, out_path: str, db_path: str | None) -> None:
     store = _open(db_path)
     try:
         tz = ZoneInfo(store.patient(patient_id)["tz"])
+        if store.pending(patient_id):  # records not analysed yet: the refresh step first
+            _refresh_pending(store, patient_id)
         states = epoch_states(store, patient_id)  # the stored nights' methods, per epoch
     except (StoreError, AnalysisError) as e:
         raise click.ClickException(str(e)) from e
