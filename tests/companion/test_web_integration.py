@@ -14,6 +14,7 @@ import wearlog.analysis as analysis
 import wearlog.analysis.synthetic as synthetic
 import wearlog.education as education
 from wearlog.accounts import Users
+from wearlog.pipeline.refresh import rebuild_figures
 from wearlog.store import Store
 from wearlog.web import create_app
 from wlproto.const import EV_SYMPTOM
@@ -35,7 +36,8 @@ def site(tmp_path_factory):
         summary = analysis.analyse_patient(s, "P-REAL")
         findings = education.evaluate(summary.nights, summary.days, summary.rhythm,
                                       audience="clinician")
-        links = education.record_links(s.conn, "P-REAL", findings)
+        links = education.record_links(s, "P-REAL", findings)
+        rebuild_figures(s, "P-REAL")  # the stored summaries list the link history
         Users(s.conn).add("dr.r", "clinician", PW)
         Users(s.conn).assign("dr.r", "P-REAL")
     c = TestClient(create_app(db, secret="i" * 40), follow_redirects=False)
@@ -75,8 +77,8 @@ def test_linked_topics_from_education_are_shown_with_their_findings(site):
     assert len(s["topics"]["items"]) >= links  # viewing records this range's links too
     assert fired, "the scenario is built so that rules fire; none did"
     titles = {k: t.title for k, t in education.load_topics().items()}
-    item = s["topics"]["items"][0]
-    assert item["finding"] in {f.text for f in fired}
+    # the refresh step records links of its own (per range): find one of ours
+    item = next(i for i in s["topics"]["items"] if i["finding"] in {f.text for f in fired})
     assert item["title"] in titles.values()
     html = c.get("/patients/P-REAL").text
     assert f"because: {escape(item['finding'])}" in html
