@@ -150,15 +150,12 @@ def run() -> dict[str, Any]:
                 ("summary_90d", "bench.dr", "/api/patients/P-BENCH/summary?days=90"),
                 ("bare_stored_summary_90d", "bench.dr",
                  "/api/patients/P-BENCH/summary/stored?days=90"),
-                ("bare_epochs_90d", "bench.dr", "/api/patients/P-BENCH/epochs?days=90"),
                 ("actogram_90d", "bench.dr", "/api/patients/P-BENCH/actogram?days=90"),
                 ("summary_page_90d", "bench.dr", "/patients/P-BENCH?days=90"),
                 ("patient_list_api_1000", "bench.admin", "/api/patients"),
                 ("patient_list_page_1000", "bench.admin", "/"),
             ):
                 out[name] = asyncio.run(_load(url, user, path))
-            out["summary_vs_bare_p50"] = round(
-                out["summary_90d"]["p50_ms"] / out["bare_epochs_90d"]["p50_ms"], 2)
             bare = out["bare_stored_summary_90d"]["p95_ms"]
             for k in ("summary_90d", "summary_page_90d", "patient_list_api_1000",
                       "patient_list_page_1000"):
