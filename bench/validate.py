@@ -12,13 +12,15 @@ period; counted as wake in the agreement), sleep-period onset/offset error again
 (first and last PSG sleep epoch), TST, WASO and SE errors. Baselines from the same run:
 always-sleep; van Hees 2015 straight from the raw signal (5-s z-angles, no change > 5 deg
 for >= 5 min, no period step); one threshold on the calibrated ENMO chosen
-leave-one-night-out (best pooled kappa on the other nights, applied to the held-out one). Data: Borazio et al., IEEE ICHI
-2014 (see docs/analysis.md); the files are read in place and never copied.
+leave-one-night-out (best pooled kappa on the other nights, applied to the held-out one).
+Data: Borazio et al., IEEE ICHI 2014 (see docs/analysis.md); the files are read in place
+and never copied.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -38,7 +40,9 @@ from wearlog.store import Store
 from wlproto.const import FLAG_NONWEAR, FLAG_SENSOR_FAULT
 from wlproto.records import Epoch
 
-DEFAULT_PSG = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ichi14-dev"
+# beside the repository (../shared/data), or WEARLOG_PSG
+DEFAULT_PSG = Path(os.environ.get("WEARLOG_PSG") or Path(__file__).resolve().parent.parent.parent
+                   / "shared" / "data" / "ichi14-dev")
 UTC = ZoneInfo("UTC")  # the files hold the lab's local clock; read as UTC, noon is lab noon
 MODES = ("angle", "enmo")
 KIND = {"angle": "import-raw", "enmo": "import-enmo"}

@@ -24,10 +24,10 @@ def resolution_mg(samples, counts_per_g=1000):
     step = 0
     n = len(samples)
     for a in range(3):
-        vals = set()
+        seen = set()
         for i in range(a, n, 3):  # no step slices: MicroPython's arrays lack them
-            vals.add(samples[i])
-        vals = sorted(vals)
+            seen.add(samples[i])
+        vals = sorted(seen)
         for i in range(1, len(vals)):
             d = vals[i] - vals[i - 1]
             if step == 0 or d < step:
