@@ -16,8 +16,8 @@
 #
 # Stuck or still? A still but live sensor repeats itself too: an 8-bit logger
 # (31 mg per step) held all three axes bit-identical for up to 25 min of real
-# sleep (ICHI14). So "stuck" needs all three raw axes bit-identical for
-# STUCK_WINDOWS windows in a row AND one of: the sensor's step is fine enough for
+# sleep (ICHI14). So "stuck" needs all three raw axes bit-identical within each
+# of STUCK_WINDOWS windows in a row AND one of: the sensor's step is fine enough for
 # its own noise to show (lsb_mg <= STUCK_FINE_LSB_MG: a live one flickers), or the
 # repeated reading is not gravity (|a| outside 1 g +- 20 %: a still sensor
 # measures 1 g). A coarse sensor stuck on a gravity-like reading cannot be told
@@ -99,9 +99,6 @@ class Features:
         self._lx = 0  # last sample of the window just read (stuck check)
         self._ly = 0
         self._lz = 0
-        self._px = None  # the previous window's constant reading, if it had one
-        self._py = 0
-        self._pz = 0
         self._k = 0
         self._sx = 0
         self._sy = 0
@@ -239,20 +236,11 @@ class Features:
         flat = (dev == 0 and k == self.win_n and self._sx == k * lx and self._sy == k * ly
                 and self._sz == k * lz)
         if flat:
-            if lx == self._px and ly == self._py and lz == self._pz:
-                self._stuck += 1
-            else:
-                self._stuck = 1  # a new constant reading starts a new run
+            self._stuck += 1
             g = win[0] - _G
             self._stuck_bad = self._fine or g > STUCK_G_TOL_MG or g < -STUCK_G_TOL_MG
         else:
             self._stuck = 0
-        if flat:
-            self._px = lx
-            self._py = ly
-            self._pz = lz
-        else:
-            self._px = None
         if self.stuck:
             self._fault = True
         # mean z-angle of the window, 0.1 deg (window means, not per sample)

@@ -125,9 +125,9 @@ def test_a_held_reading_that_is_not_gravity_is_stuck_on_any_sensor(
 
 def test_equal_magnitudes_alone_are_not_stuck() -> None:
     """The old rule: identical |a| for a minute. A reading that turns on the sphere keeps
-    |a| but is live: alternate two orientations with the same magnitude."""
-    a = [0, 600, 800] * 125 + [600, 0, 800] * 125  # 5-s halves, |a| = 1000 both
-    flags = _flags(array("h", a * 36), lsb_mg=1)
+    |a| but is live: alternate two orientations with the same magnitude every second."""
+    a = [0, 600, 800] * 25 + [600, 0, 800] * 25  # |a| = 1000 both
+    flags = _flags(array("h", a * 180), lsb_mg=1)
     assert not any(f & FLAG_SENSOR_FAULT for f in flags)
 
 
