@@ -123,12 +123,13 @@ def test_enmo_only_night_gets_a_period_and_sleep() -> None:
     assert not scores.asleep[:i - 20].any()
 
 
-def test_counts_only_night_says_why_it_has_no_period() -> None:
+def test_counts_only_windows_give_no_night_rows() -> None:
+    """Counts alone (no angle, no ENMO) are scored per 24 h by count_sleep, not here."""
     full = quantised_day()
     tl = timeline(EVENING, np.zeros(full.n), np.zeros(full.n), np.zeros(full.n),
                   angle=False, has_enmo=False)
     scores = score_sleep(tl, UTC, np.ones(tl.n, bool), CFG, "P")
-    assert scores.nights and all("counts only" in r["reason"] for r in scores.nights)
+    assert scores.nights == [] and not scores.in_period.any()
 
 
 def test_no_still_stretch_is_a_reason() -> None:

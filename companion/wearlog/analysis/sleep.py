@@ -198,9 +198,7 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         asleep_all[i0:i1] = local_sleep
         source = "enmo"
     else:
-        row.update(source="none", reason="counts only: no arm angle or ENMO for the sleep "
-                   "period (see wearlog.imports.count_sleep)")
-        return row
+        return None  # counts only: scored per 24 h by wearlog.imports.count_sleep
     bed, up = _markers(tl, t0, t1)
     on = off = None
     if period is not None:
