@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bench.accuracy_bench import agreement
 from bench.validate_data import EPOCH_S, firmware_epochs, nights, reductions
 from wearlog.analysis import AnalysisConfig, analyse_patient
 from wearlog.analysis.nonwear import detect_nonwear
@@ -46,21 +47,6 @@ DEFAULT_PSG = Path(os.environ.get("WEARLOG_PSG") or Path(__file__).resolve().par
 UTC = ZoneInfo("UTC")  # the files hold the lab's local clock; read as UTC, noon is lab noon
 MODES = ("angle", "enmo")
 KIND = {"angle": "import-raw", "enmo": "import-enmo"}
-
-
-def agreement(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Sleep is the positive class; kappa per Cohen (1960)."""
-    p, t = pred.astype(bool), truth.astype(bool)
-    n = len(t)
-    if n == 0:
-        return {"acc": float("nan"), "sens": float("nan"), "spec": float("nan"),
-                "kappa": float("nan")}
-    tp, tn = float(np.sum(p & t)), float(np.sum(~p & ~t))
-    acc = (tp + tn) / n
-    pe = (p.mean() * t.mean()) + ((1 - p.mean()) * (1 - t.mean()))
-    kappa = (acc - pe) / (1 - pe) if pe < 1 else 0.0
-    return {"acc": acc, "sens": tp / max(t.sum(), 1), "spec": tn / max((~t).sum(), 1),
-            "kappa": float(kappa)}
 
 
 def van_hees_raw(angle5: np.ndarray, n: int) -> np.ndarray:
@@ -245,8 +231,8 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
     for name in ("Wearlog (angle)", "Wearlog (enmo)", "van Hees 2015 (raw)",
                  "ENMO threshold (LONO)", "always-sleep"):
         d = pooled[name]
-        out.append(f"| {name} | {_f(d['kappa'])} | {_f(d['acc'])} | {_f(d['sens'])} | "
-                   f"{_f(d['spec'])} | {_f(d['unscored_pct'], 1)} | "
+        out.append(f"| {name} | {_f(d['kappa'])} | {_f(d['accuracy'])} | {_f(d['sensitivity'])} | "
+                   f"{_f(d['specificity'])} | {_f(d['unscored_pct'], 1)} | "
                    f"{_f(d.get('onset_medae_min'), 0)} | {_f(d.get('offset_medae_min'), 0)} | "
                    f"{_f(d.get('tst_mae'), 0)} | {_f(d.get('waso_mae'), 0)} | "
                    f"{_f(d.get('se_mae'), 1)} |")
@@ -307,7 +293,7 @@ def bench_area(quick: bool) -> dict[str, Any]:
             figure(f"{mode}: Cohen's kappa (pooled)", d["kappa"], "", vh, "van Hees 2015 raw"),
             figure(f"{mode}: Cohen's kappa vs LONO ENMO threshold", d["kappa"], "",
                    pooled["ENMO threshold (LONO)"]["kappa"], "ENMO threshold, LONO"),
-            figure(f"{mode}: accuracy", d["acc"], "", pooled["always-sleep"]["acc"],
+            figure(f"{mode}: accuracy", d["accuracy"], "", pooled["always-sleep"]["accuracy"],
                    "always-sleep"),
             figure(f"{mode}: epochs unscored", d["unscored_pct"], "%"),
             figure(f"{mode}: TST MAE", d["tst_mae"], "min"),
