@@ -36,7 +36,8 @@ from wearlog.analysis import AnalysisConfig, analyse_patient
 from wearlog.analysis.nonwear import detect_nonwear
 from wearlog.analysis.sleep import SleepScores, score_sleep
 from wearlog.analysis.timeline import load_timeline
-from wearlog.imports.common import import_device_id, import_seq
+from wearlog.imports.common import import_seq
+from wearlog.imports.save import ParsedImport, save
 from wearlog.store import Store
 from wlproto.const import FLAG_NONWEAR, FLAG_SENSOR_FAULT
 from wlproto.records import Epoch
@@ -67,9 +68,6 @@ def _store_night(store: Store, pid: str, e: dict[str, np.ndarray], mode: str) ->
     """Ingest one night as the imports do: the firmware's features of the raw samples, or
     ENMO alone from the autocalibrated signal (what a watch or GGIR exports; an ENMO epoch
     import stores it in both the ENMO and MAD fields, no angle)."""
-    store.add_patient(pid, "UTC")
-    dev = import_device_id(pid, f"{pid}-{mode}")
-    store.add_device(dev, pid, name=f"import: {pid}", kind=KIND[mode], epoch_s=EPOCH_S)
     recs = []
     for i in range(len(e["t"])):
         t = int(e["t"][i])
@@ -80,7 +78,9 @@ def _store_night(store: Store, pid: str, e: dict[str, np.ndarray], mode: str) ->
         else:
             v = int(min(e["enmo_cal_dmg"][i], 65535))
             recs.append(Epoch(import_seq(t, EPOCH_S), t, 0, v, v, 0, 0, 0))
-    store.ingest(dev, recs)
+    # the importers' own last step (patient, import device, audit row, epochs in one go)
+    save(store, pid, ParsedImport(f"{pid}.npy", KIND[mode], EPOCH_S, recs, None,
+                                  fingerprint=f"{pid}-{mode}-{len(recs)}"), "UTC")
 
 
 def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int,

@@ -171,3 +171,16 @@ def test_report_shows_why_a_night_is_not_valid(tmp_path: Path) -> None:
                              terminal_width=250)
     assert res.exit_code == 0, res.output
     assert "no: sleep period only 1." in " ".join(res.output.split()), res.output
+
+
+def test_a_restless_recording_gets_no_period_from_its_quietest_block() -> None:
+    """The threshold adapts, so three restless hours still have a 'quietest' block; with
+    no 5 min without movement in it, it is no sleep period, and the night says so."""
+    rng = np.random.default_rng(2)
+    n = 3 * PER_H
+    z = np.where(np.arange(n) % 2 == 0, 40.0, -30.0)  # the arm turns every epoch
+    tl = timeline(EVENING, z, rng.uniform(20, 25, n), rng.uniform(50, 200, n))
+    scores = score_sleep(tl, UTC, np.ones(n, bool), CFG, "P")
+    (row,) = scores.nights
+    assert row["onset_utc"] is None and "no 5 min without movement" in row["reason"]
+    assert not scores.in_period.any()

@@ -201,6 +201,12 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         return None  # counts only: scored per 24 h by wearlog.imports.count_sleep
     bed, up = _markers(tl, t0, t1)
     on = off = None
+    no_sleep_in_block = False
+    if period is not None and not (asleep_all[i0 + period[0]:i0 + period[1]]
+                                   & night_worn[i0 + period[0]:i0 + period[1]]).any():
+        # the threshold is relative: a window without rest still has a quietest block;
+        # one without a single sustained inactivity bout in it is no sleep period
+        period, no_sleep_in_block = None, True
     if period is not None:
         on, off = i0 + period[0], i0 + period[1]
     if bed is not None:
@@ -211,6 +217,9 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
     if on is None or off is None or off <= on:
         if not night_worn[i0:i1].any():
             row["reason"] = "no sleep period: not worn between noon and noon"
+        elif no_sleep_in_block and bed is None and up is None:
+            row["reason"] = ("no sleep period: its quietest stretch holds no 5 min without "
+                             "movement")
         elif period is None and bed is None and up is None:
             row["reason"] = ("no sleep period: no still stretch of 30 min or more between "
                              "noon and noon")
