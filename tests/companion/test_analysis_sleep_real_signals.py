@@ -184,3 +184,20 @@ def test_a_restless_recording_gets_no_period_from_its_quietest_block() -> None:
     (row,) = scores.nights
     assert row["onset_utc"] is None and "no 5 min without movement" in row["reason"]
     assert not scores.in_period.any()
+
+
+def test_count_scoring_scores_the_first_and_last_minutes() -> None:
+    """Cole-Kripke and Sadeh score a recording's edges from the neighbours they have:
+    quiet edges are sleep, active edges wake (pyActigraphy's convention, all wake, is an
+    option); the interior is unchanged."""
+    from wearlog.analysis.counts import cole_kripke, sadeh
+
+    quiet = np.zeros(30)
+    for fn in (cole_kripke, sadeh):
+        assert fn(quiet).all()
+        assert not fn(quiet, edges_wake=True)[:4].any()
+        busy = np.full(30, 400.0)
+        assert not fn(busy).any()
+        mixed = np.r_[np.zeros(10), np.full(10, 400.0), np.zeros(10)]
+        assert np.array_equal(fn(mixed)[6:24], fn(mixed, edges_wake=True)[6:24])
+        assert fn(np.zeros(5)).all()  # shorter than any full window
