@@ -118,14 +118,18 @@ def run_demo(days: float = 14, seed: int = 1, workdir: Path | None = None,
     low_days = {d for d in (3, 4, 10) if d < days}
     start = _last_noon(time.time()) - int(days * 86400)
 
-    con.print(f"[bold]1/4[/] Recording {days:g} days of a virtual wearer on the firmware "
-              "(simulated clock)")
+    con.print(f"[bold]1/4[/] Recording {days:g} day{'' if days == 1 else 's'} of a virtual "
+              "wearer on the firmware (simulated clock)")
     t = time.perf_counter()
-    with _bar(con, "day {task.completed:.0f}/{task.total:g}") as bar:
-        task = bar.add_task("recording", total=days)
+    with _bar(con, "day {task.fields[day]}/{task.total:g}") as bar:
+        task = bar.add_task("recording", total=days, day=0)
+
+        def shown(sim_s: float) -> None:  # whole simulated days done, as the bar shows
+            bar.update(task, completed=min(days, sim_s / 86400), day=int(sim_s // 86400))
+
         run = run_wearer(days=days, seed=seed, log_dir=workdir / "device-flash",
                          start_utc=start, fragmented_sleep=True, low_activity_days=low_days,
-                         progress=lambda s: bar.update(task, completed=min(days, s / 86400)))
+                         progress=shown)
     timings["record_s"] = time.perf_counter() - t
     con.print(f"  {run.app.log.next_seq} records on the device's flash in "
               f"{timings['record_s']:.0f} s")
@@ -201,16 +205,15 @@ def print_next_steps(r: DemoResult, con: Console, url: str | None = None,
     """What a person would try next: their report, the dashboard, a real board, the docs."""
     wl = program_name()
     con.rule("Next steps")
-    con.print(f"  • The wearer's report in the terminal:\n"
-              f"      {wl} report --db {r.db_path} --patient {r.patient_id}")
+    con.print("  • The wearer's report in the terminal:")
+    con.print(f"      {wl} report --db {r.db_path} --patient {r.patient_id}", soft_wrap=True)
     if url:
         con.print(f"  • The clinician dashboard: [bold]{url}[/] (sign-in above)")
     else:
-        con.print(f"  • The clinician dashboard: run the demo without --no-serve "
-                  f"({wl} demo --dir {r.workdir})")
-    con.print(f"  • A real board: put the firmware on it (docs/flashing.md), then\n"
-              f"      {wl} pair --patient P-0042 --tz Europe/Berlin\n"
-              f"      {wl} sync")
+        con.print(f"  • The clinician dashboard: run `{wl} demo` without --no-serve")
+    con.print("  • A real board: put the firmware on it (docs/flashing.md), then")
+    con.print(f"      {wl} pair --patient P-0042 --tz Europe/Berlin\n      {wl} sync",
+              soft_wrap=True)
     con.print("  • More: README.md, docs/ble.md (pairing and sync), docs/analysis.md, "
               "docs/dashboard.md")
     if url is None:
@@ -268,7 +271,8 @@ def serve_demo(r: DemoResult, sock: socket.socket, open_browser: bool = True,
         conn.close()
     app = create_app(r.db_path)
     con.rule("Dashboard")
-    con.print(f"Open [bold]{url}[/] and sign in as [bold]{CLINICIAN}[/] with the "
-              f"one-time password [bold]{password}[/] (valid for this demo's database only).")
+    con.print(f"Open [bold]{url}[/] and sign in as [bold]{CLINICIAN}[/]\nwith the "
+              f"one-time password [bold]{password}[/] (valid for this demo's database only).",
+              soft_wrap=True)
     print_next_steps(r, con, url=url, removed_on_exit=removed_on_exit)
     serve_on(app, sock, on_started=(lambda: open_in_browser(url, con)) if open_browser else None)

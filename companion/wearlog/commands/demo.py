@@ -35,7 +35,7 @@ def demo(days: float, seed: int, workdir: str | None, serve: bool, port: int,
     from wearlog.demo import print_next_steps, run_demo, serve_demo
     from wearlog.web.listen import PortInUseError, claim_port
 
-    con = Console()
+    con = Console(highlight=False)  # no colouring of every number and path
     # Claim the port first: a busy port is found in a second, not after the recording,
     # and no other server can take it meanwhile.
     try:
@@ -52,6 +52,7 @@ def demo(days: float, seed: int, workdir: str | None, serve: bool, port: int,
         else:
             serve_demo(result, sock, open_browser=browser, removed_on_exit=temporary,
                        console=con)
+            con.print("\nThe dashboard has stopped.")
         finished = True
     except KeyboardInterrupt:
         con.print("\nStopped.")
