@@ -218,10 +218,10 @@ def print_next_steps(r: DemoResult, con: Console, url: str | None = None,
               "docs/dashboard.md")
     if url is None:
         con.print(f"The demo's files are in {r.workdir}; delete the folder when you are done "
-                  f"(rm -r {r.workdir}).")
+                  f"(rm -r {r.workdir}).", soft_wrap=True)
     elif removed_on_exit:
         con.print(f"Ctrl-C stops the server and deletes the demo's temporary folder "
-                  f"{r.workdir} (to keep one, run the demo with --dir FOLDER).")
+                  f"{r.workdir} (to keep one, run the demo with --dir FOLDER).", soft_wrap=True)
     else:
         con.print(f"Ctrl-C stops the server; the demo's files stay in {r.workdir}.")
 

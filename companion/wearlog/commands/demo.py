@@ -63,6 +63,6 @@ def demo(days: float, seed: int, workdir: str | None, serve: bool, port: int,
         # finish (its data is incomplete); after --no-serve it stays for the next steps.
         if temporary and (serve or not finished):
             shutil.rmtree(folder, ignore_errors=True)
-            con.print(f"Deleted the demo's temporary folder {folder}.")
+            con.print(f"Deleted the demo's temporary folder {folder}.", soft_wrap=True)
     if not finished:
         raise SystemExit(130)
