@@ -18,12 +18,7 @@ from wearlog.analysis.activity import analyse_day
 from wearlog.analysis.config import AnalysisConfig
 from wearlog.analysis.nonwear import detect_nonwear
 from wearlog.analysis.profiles import day_profile
-from wearlog.analysis.sleep import (
-    analyse_night,
-    hdcza_signal,
-    still_epochs,
-    sustained_inactivity,
-)
+from wearlog.analysis.sleep import hdcza_signal, score_sleep, still_epochs
 from wearlog.analysis.timeline import Timeline, load_timeline, local_bounds
 from wearlog.store import Store
 from wearlog.store.columns import DAY_COLS, NIGHT_COLS
@@ -105,12 +100,15 @@ def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
         # night first-1 only marks its sleep period for day `first`; it is not replaced
         night_dates, day_dates = (first - dt.timedelta(days=1), last), (first, last)
     worn = ~detect_nonwear(tl, cfg)
-    sib = sustained_inactivity(tl, worn, cfg)
     still = still_epochs(tl, cfg) & worn
     sig = hdcza_signal(tl, cfg)
-    nights, in_spt, scored = _nights(tl, tz, worn, sib, sig, cfg, patient_id, *night_dates)
-    span.nights = [n for n in nights if span.first is None or n["night"] >= span.first.isoformat()]
-    asleep = in_spt & sib & worn
+    # the sleep scores use thresholds of the whole loaded recording (wearlog.analysis.sleep)
+    scores = score_sleep(tl, tz, worn, cfg, patient_id)
+    in_spt, asleep = scores.in_period, scores.asleep & worn
+    scored = _scored_windows(tl, tz, scores.nights)
+    span.nights = [n for n in scores.nights
+                   if night_dates[0] <= dt.date.fromisoformat(n["night"]) <= night_dates[1]
+                   and (span.first is None or n["night"] >= span.first.isoformat())]
     d = day_dates[0]
     while d <= day_dates[1]:
         day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id, sig)
@@ -121,27 +119,15 @@ def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
     return span
 
 
-def _nights(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, sib: np.ndarray, sig: np.ndarray,
-            cfg: AnalysisConfig, patient_id: str, first: dt.date, last: dt.date
-            ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
-    """Nights first..last, their sleep periods, and where sleep/wake was scored (the
-    noon-to-noon windows of nights with a sleep period: the SRI is known only there)."""
-    out = []
-    in_spt = np.zeros(tl.n, dtype=bool)
+def _scored_windows(tl: Timeline, tz: ZoneInfo, nights: list[dict[str, Any]]) -> np.ndarray:
+    """The noon-to-noon windows of nights with a sleep period (the SRI is known only there)."""
     scored = np.zeros(tl.n, dtype=bool)
-    d = first
-    while d <= last:
-        night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id)
-        if night is not None:
-            out.append(night)
-            if night["onset_utc"] is not None:
-                w0 = tl.index(local_bounds(d, tz, 12))
-                w1 = tl.index(local_bounds(d + dt.timedelta(days=1), tz, 12))
-                scored[w0:w1] = True
-                a, b = tl.index(night["onset_utc"]), tl.index(night["offset_utc"])
-                in_spt[a:b] = True
-        d += dt.timedelta(days=1)
-    return out, in_spt, scored
+    for night in nights:
+        if night["onset_utc"] is not None:
+            d = dt.date.fromisoformat(night["night"])
+            scored[tl.index(local_bounds(d, tz, 12)):
+                   tl.index(local_bounds(d + dt.timedelta(days=1), tz, 12))] = True
+    return scored
 
 
 def epoch_states(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
@@ -154,22 +140,24 @@ def epoch_states(store: Store, patient_id: str, cfg: AnalysisConfig | None = Non
     if tl is None:
         return None
     worn = ~detect_nonwear(tl, cfg)
-    sib = sustained_inactivity(tl, worn, cfg)
-    sig = hdcza_signal(tl, cfg)
-    lo = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
-    hi = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
-    _n, in_spt, _scored = _nights(tl, tz, worn, sib, sig, cfg, patient_id, lo, hi)
-    sleep = np.where(in_spt & worn, sib.astype(float), np.nan)
-    return EpochStates(tl.start, tl.epoch_s, tl.present, worn, in_spt, sleep)
+    scores = score_sleep(tl, tz, worn, cfg, patient_id)
+    sleep = np.where(scores.in_period & worn, scores.asleep.astype(float), np.nan)
+    return EpochStates(tl.start, tl.epoch_s, tl.present, worn, scores.in_period, sleep)
 
 
 CHUNK_DAYS = 31
 
 
+ONE_LOAD_DAYS = 400
+
+
 def analyse_all(store: Store, patient_id: str, cfg: AnalysisConfig) -> list[Span]:
-    """The whole patient as consecutive spans of about a month (bounded memory; stretches
-    without data are skipped), which by the span property equals one full run."""
+    """The whole patient: in one timeline up to ONE_LOAD_DAYS of data (the sleep thresholds
+    are the recording's), longer spans month by month (bounded memory; stretches without
+    data skipped)."""
     first, last = store.data_span(patient_id)
+    if first is not None and last is not None and last - first <= ONE_LOAD_DAYS * 86400:
+        return [analyse_span(store, patient_id, cfg)]
     spans: list[Span] = []
     t = first
     while t is not None and last is not None and t <= last:

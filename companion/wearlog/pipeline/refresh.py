@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from wearlog.analysis import profiles
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.summary import PatientSummary, Span, analyse_all, analyse_span
+from wearlog.analysis.summary import PatientSummary, Span, analyse_all
 from wearlog.analysis.trends import rolling_trends, symptom_context
 from wearlog.pipeline import figures
 from wearlog.store import Store
@@ -81,8 +81,8 @@ def refresh_one(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
 
 def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = None,
                     full: bool = False, entry: QueueEntry | None = None) -> PatientSummary:
-    """Analyse the span the queued records touch (all of it when `full` or nothing is
-    queued), store the rows, then the rolling figures and per-range summaries."""
+    """Analyse the patient, store the rows, then the rolling figures and per-range
+    summaries; clears the queue entry it was started for (if nothing arrived since)."""
     cfg = cfg or AnalysisConfig()
     for dev in store.devices_of(patient_id):
         store.reanchor(dev)  # records placed in time now are queued as a full refresh
@@ -91,24 +91,13 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
     elif entry.gen != next((e.gen for e in store.pending(patient_id)), entry.gen):
         entry = next(iter(store.pending(patient_id)), entry)
     gen = None if entry is None else entry.gen
-    if full or entry is None or entry.full or entry.from_utc is None:
-        store.replace_span(patient_id, None, None, [], [], {})
-        spans = analyse_all(store, patient_id, cfg)
-        for span in spans[:-1]:
-            _store_rows(store, patient_id, span)
-        if not spans:
-            return _store_rolling(store, patient_id, cfg, gen)
-        return store_span(store, patient_id, spans[-1], cfg, gen)
-    # a late record far from the rest: analyse month by month too
-    hi = entry.from_utc if entry.to_utc is None else entry.to_utc
-    spans, t = [], entry.from_utc
-    while t <= hi:
-        end = min(t + 31 * 86400, hi)
-        spans.append(analyse_span(store, patient_id, cfg, t, end))
-        nxt = store.next_epoch_utc(patient_id, end + 1)
-        if nxt is None:
-            break
-        t = nxt
+    # Every refresh re-analyses the whole patient: the sleep scores use thresholds of the
+    # whole recording (wearlog.analysis.sleep), so a new day can move every night a little.
+    # The queue's span (entry.from_utc/to_utc) is kept for when they are local again.
+    store.replace_span(patient_id, None, None, [], [], {})
+    spans = analyse_all(store, patient_id, cfg)
+    if not spans:
+        return _store_rolling(store, patient_id, cfg, gen)
     for span in spans[:-1]:
         _store_rows(store, patient_id, span)
     return store_span(store, patient_id, spans[-1], cfg, gen)
