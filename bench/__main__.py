@@ -47,6 +47,7 @@ AREAS: dict[str, tuple[Callable[[bool], dict[str, Any]], bool]] = {
     "sync": (_own("bench.sync_bench"), True),
     "store": (_own("bench.store_bench"), True),
     "accuracy": (_own("bench.accuracy_bench"), True),
+    "energy": (_own("bench.energy"), True),
     "analysis": (_analysis, False),
     "dashboard": (_dashboard, False),
 }

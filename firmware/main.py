@@ -74,7 +74,10 @@ def main():
         os.mkdir(LOG_DIR)
     except OSError:
         pass
-    app = App(board, log_dir=LOG_DIR, wake_ms=1000, epoch_len=config.get("epoch_len", 30))
+    # how often to drain the IMU FIFO: config.json, else the profile's WAKE_MS (what its
+    # FIFO holds with margin, bench/energy.py for what it saves), else once a second
+    wake_ms = config.get("wake_ms", getattr(mod, "WAKE_MS", 1000))
+    app = App(board, log_dir=LOG_DIR, wake_ms=wake_ms, epoch_len=config.get("epoch_len", 30))
     if "device_id" in config:
         app.device_id = config["device_id"]  # what flash.py recorded for the companion
     app.boot()

@@ -18,7 +18,7 @@ from bench.accuracy_bench import agreement
 from bench.figures import figure
 
 ROOT = Path(__file__).resolve().parents[1]
-OWN = ("firmware", "sync", "store", "accuracy")
+OWN = ("firmware", "sync", "store", "accuracy", "energy")
 
 
 def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
