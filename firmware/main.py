@@ -49,20 +49,16 @@ def start_radio(mod, board, app):
     relies on the HMAC challenge-response alone (profile BONDING = False).
     """
     import bluetooth
-    from drivers.ble_peripheral import BlePeripheral
 
-    from wlfw.auth import SecretStore
+    from wlfw.device import assemble_radio
     from wlfw.radio_window import RadioWindow
-    from wlfw.sync_server import SyncServer
 
     def radio(on):
         board.radio_on = on  # ESP32: lightsleep would stop BLE, so none while advertising
 
-    server = SyncServer(app, SecretStore("", app.fs), os.urandom)
-    app.link = BlePeripheral(bluetooth.BLE(), server, app, "/ble_bonds.json",
-                             secure=getattr(mod, "BONDING", True),
-                             model=getattr(mod, "NAME", "Wearlog"),
-                             window=RadioWindow(), on_radio=radio)
+    app.link = assemble_radio(app, bluetooth.BLE(), "", app.fs, os.urandom,
+                              window=RadioWindow(), secure=getattr(mod, "BONDING", True),
+                              model=getattr(mod, "NAME", "Wearlog"), on_radio=radio)
     app.link.advertise()
 
 
