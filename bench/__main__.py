@@ -48,6 +48,7 @@ AREAS: dict[str, tuple[Callable[[bool], dict[str, Any]], bool]] = {
     "store": (_own("bench.store_bench"), True),
     "accuracy": (_own("bench.accuracy_bench"), True),
     "energy": (_own("bench.energy"), True),
+    "logcoding": (_own("bench.logcoding"), True),
     "analysis": (_analysis, False),
     "dashboard": (_dashboard, False),
 }
