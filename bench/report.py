@@ -17,6 +17,7 @@ TITLES = {
     "accuracy": "Accuracy against the virtual wearer's ground truth",
     "logcoding": "Denser record log, measured (bench/logcoding.py, in MicroPython)",
     "energy": "Battery model (bench/energy.py: datasheet currents x measured duty cycle)",
+    "validate": "Sleep against polysomnography (ICHI14 development nights, bench/validate.py)",
 }
 
 
@@ -80,6 +81,9 @@ def markdown(results: dict[str, Any]) -> str:
             note = f["note"] if f["value"] is not None and f["note"] else ""
             out.append(f"| {_cell(f['name'])} | {_cell(value)} | {_cell(f['unit'])} | "
                        f"{_cell(base)} | {_cell(_fmt(f['ratio']))} | {_cell(note)} |")
+        if area == "validate" and res.get("raw", {}).get("markdown"):
+            out += ["", "Data: Borazio et al., IEEE ICHI 2014 (read in place, never copied). "
+                    "κ counts epochs left unscored as wake.", "", res["raw"]["markdown"]]
         if area == "sync":
             out += ["", "Air-time model assumptions (bench/airtime.py):", ""]
             doc = (airtime.__doc__ or "").split("Assumptions (stated in RESULTS.md beside the "

@@ -15,11 +15,10 @@ from wearlog.analysis.errors import NotEnoughDataError
 from wearlog.analysis.nonwear import detect_nonwear
 from wearlog.analysis.rhythm import rhythm_metrics
 from wearlog.analysis.sleep import (
-    analyse_night,
     hdcza_signal,
+    score_sleep,
     sleep_regularity_index,
     still_epochs,
-    sustained_inactivity,
 )
 from wearlog.analysis.timeline import Timeline, load_timeline, local_bounds
 from wearlog.analysis.trends import rolling_trends, symptom_context
@@ -34,6 +33,18 @@ RHYTHM_KEYS = ("IS", "IV", "RA", "L5", "M10", "L5_onset", "M10_onset", "SRI", "n
 
 
 @dataclass
+class EpochStates:
+    """Per-epoch results on the analysis grid (for researchers' per-epoch export)."""
+
+    start: int  # UTC of index 0
+    epoch_s: int
+    present: np.ndarray  # bool: a record covers this epoch
+    worn: np.ndarray  # bool
+    in_period: np.ndarray  # bool: inside a detected sleep period
+    sleep: np.ndarray  # float: 1 sleep, 0 wake, NaN not scored (outside periods, not worn)
+
+
+@dataclass
 class PatientSummary:
     patient_id: str
     tz: str
@@ -43,6 +54,7 @@ class PatientSummary:
     trends: list[dict[str, Any]] = field(default_factory=list)
     symptoms: list[dict[str, Any]] = field(default_factory=list)
     unanchored_records: int = 0
+    epochs: EpochStates | None = None
 
 
 def _empty_rhythm(n_valid: int) -> dict[str, Any]:
@@ -104,23 +116,23 @@ def analyse_patient(store: Store, patient_id: str,
     tl = load_timeline(store, patient_id)
     if tl is not None:
         worn = ~detect_nonwear(tl, cfg)
-        sib = sustained_inactivity(tl, worn, cfg)
         still = still_epochs(tl, cfg) & worn
         sig = hdcza_signal(tl, cfg)
         first = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
         last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
-        in_spt = np.zeros(tl.n, dtype=bool)
-        state = np.where(worn, 0.0, np.nan)
-        d = first
-        while d <= last:
-            night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id)
-            if night is not None:
-                summary.nights.append(night)
-                if night["onset_utc"] is not None:
-                    a, b = tl.index(night["onset_utc"]), tl.index(night["offset_utc"])
-                    in_spt[a:b] = True
-                    state[a:b] = np.where(worn[a:b], sib[a:b].astype(float), np.nan)
-            d += dt.timedelta(days=1)
+        scores = score_sleep(tl, tz, worn, cfg, patient_id)
+        summary.nights = scores.nights
+        in_spt = scores.in_period
+        # sleep/wake state for the SRI: known only in the noon-to-noon windows of nights
+        # whose sleep was scored (no scored sleep anywhere: no SRI, not a perfect 100)
+        state = np.full(tl.n, np.nan)
+        for night in scores.nights:
+            if night["onset_utc"] is not None:
+                nd = dt.date.fromisoformat(night["night"])
+                w0 = tl.index(local_bounds(nd, tz, 12))
+                w1 = tl.index(local_bounds(nd + dt.timedelta(days=1), tz, 12))
+                state[w0:w1] = np.where(worn[w0:w1], 0.0, np.nan)
+        state = np.where(in_spt, np.where(worn, scores.asleep.astype(float), np.nan), state)
         d = first + dt.timedelta(days=1)
         while d <= last:
             day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id, sig)
@@ -136,6 +148,8 @@ def analyse_patient(store: Store, patient_id: str,
             except NotEnoughDataError:
                 pass
         summary.rhythm["SRI"] = sleep_regularity_index(state, tl.epoch_s)
+        scored = np.where(in_spt & worn, scores.asleep.astype(float), np.nan)
+        summary.epochs = EpochStates(tl.start, tl.epoch_s, tl.present, worn, in_spt, scored)
     else:
         summary.rhythm = _empty_rhythm(0)
     summary.trends = rolling_trends(summary.nights, summary.days, cfg)
