@@ -19,7 +19,7 @@ EVENT_EXPORT: tuple[str, ...] = tuple(c for c in EVENT_COLS if c != "sync_id")
 
 NIGHT_COLS: tuple[str, ...] = (
     "patient_id", "night", "onset_utc", "offset_utc", "tib_min", "tst_min", "sol_min",
-    "waso_min", "se_pct", "awakenings", "midsleep_local", "source", "valid")
+    "waso_min", "se_pct", "awakenings", "midsleep_local", "source", "valid", "reason")
 DAY_COLS: tuple[str, ...] = (
     "patient_id", "day", "steps", "sedentary_min", "light_min", "moderate_min",
     "vigorous_min", "mvpa_min", "mvpa_bout_min", "longest_active_bout_min", "nap_min",

@@ -150,7 +150,7 @@ class DerivedResults:
             c.execute("DELETE FROM day_profiles WHERE patient_id=? AND day BETWEEN ? AND ?",
                       (patient_id, lo, hi))
             c.executemany(insert_sql("nights", NIGHT_COLS),
-                          [tuple(n[k] for k in NIGHT_COLS) for n in nights])
+                          [tuple(n.get(k) for k in NIGHT_COLS) for n in nights])
             c.executemany(insert_sql("days", DAY_COLS),
                           [tuple(d[k] for k in DAY_COLS) for d in days])
             c.executemany(

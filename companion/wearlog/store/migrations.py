@@ -269,6 +269,7 @@ def _v7(conn: sqlite3.Connection) -> None:
             body BLOB NOT NULL,
             PRIMARY KEY (patient_id, range_days)
         ) WITHOUT ROWID;
+        ALTER TABLE nights ADD COLUMN reason TEXT;
         INSERT INTO refresh_queue (patient_id, full, queued_utc)
             SELECT patient_id, 1, CAST(strftime('%s', 'now') AS INTEGER) FROM patients
         """
