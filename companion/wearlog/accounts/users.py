@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from wearlog.accounts import passwords
@@ -17,6 +18,7 @@ from wearlog.accounts.errors import (
     NoSuchPatientError,
     UnknownUserError,
 )
+from wearlog.store.web_sessions import end_user_sessions
 
 ROLES = ("clinician", "admin")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -31,6 +33,13 @@ class User:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+def normalize_username(raw: str) -> str:
+    """The one spelling of a typed username, for sign-in and the login limiter alike:
+    Unicode-compatibility folded (full-width letters, no-break spaces), stripped, casefolded."""
+    folded = unicodedata.normalize("NFKC", raw).strip().casefold()
+    return unicodedata.normalize("NFKC", folded).strip()
 
 
 def check_username(username: str) -> str:
@@ -94,17 +103,22 @@ class Users:
         with transaction(self.conn):
             self.conn.execute("DELETE FROM assignments WHERE username=?", (username,))
             self.conn.execute("DELETE FROM users WHERE username=?", (username,))
+            end_user_sessions(self.conn, username)
 
     def set_password(self, username: str, password: str) -> None:
         """New hash, and every existing session of the user stops working."""
         self.get(username)
         pw_hash = passwords.hash_password(password)
-        self._write(
-            "UPDATE users SET pw_hash=?, session_gen=session_gen+1 WHERE username=?",
-            (pw_hash, username),
-        )
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE users SET pw_hash=?, session_gen=session_gen+1 WHERE username=?",
+                (pw_hash, username),
+            )
+            end_user_sessions(self.conn, username)
 
     def authenticate(self, username: str, password: str) -> User:
+        """The account for a typed username (normalised here) and its password."""
+        username = normalize_username(username)
         row = self.conn.execute(
             "SELECT pw_hash FROM users WHERE username=?", (username,)
         ).fetchone()

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wearlog.store import Store
 from wearlog.web.deps import LoginRequired
@@ -89,7 +90,13 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,
                        overrides={"/api/upload": settings.max_upload_bytes})
     app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:  # outermost: everything inside sees the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app
+
+
+# How uvicorn must run the app: forwarded headers are the app's business (Settings).
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
 
 
 def _prepare_db(path: Path) -> None:

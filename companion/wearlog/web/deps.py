@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
+from wearlog.accounts.audit import audit
 from wearlog.accounts.db import connect
 from wearlog.accounts.errors import UnknownUserError
 from wearlog.accounts.users import User, Users
@@ -42,15 +43,13 @@ Conn = Annotated[sqlite3.Connection, Depends(get_conn)]
 
 
 def session_user(request: Request, conn: sqlite3.Connection, sessions: Sessions) -> User | None:
-    s = sessions.read(request)
-    if "u" not in s:
+    name = sessions.username(conn, sessions.read(request))
+    if name is None:  # no sign-in, signed out, expired, or the account was removed
         return None
     try:
-        user = Users(conn).get(s["u"])
+        return Users(conn).get(name)
     except UnknownUserError:
         return None
-    # A password change or removal bumps session_gen: older cookies stop working.
-    return user if user.session_gen == s.get("g") else None
 
 
 def api_user(request: Request, conn: Conn,
@@ -91,7 +90,9 @@ End = Annotated[dt.date | None, Depends(range_end)]
 
 
 def check_patient(conn: sqlite3.Connection, user: User, patient_id: str) -> str:
-    """404 for patients the user may not see, exactly as for ones that do not exist."""
+    """404 for patients the user may not see, exactly as for ones that do not exist;
+    the refused attempt is audited (someone probing other clinicians' patients shows)."""
     if not Users(conn).can_access(user, patient_id):
+        audit(conn, user.username, "refused", patient_id[:64], "not among the user's patients")
         raise HTTPException(404, f"no patient {patient_id!r} among your patients")
     return patient_id
