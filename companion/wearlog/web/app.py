@@ -49,6 +49,9 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
         version="0.1.0",
         description="Read-only summaries of pseudonymous patients' wearable data, exports, "
                     "and the device upload endpoint. Informational only; not a diagnosis.",
+        # Swagger UI and ReDoc load their scripts from a CDN (which our CSP blocks, and
+        # which a clinic network may not reach): off. /openapi.json serves the schema.
+        docs_url=None, redoc_url=None,
     )
     app.state.settings = settings
     app.state.sessions = Sessions(settings.secret, settings.session_max_age_s,
