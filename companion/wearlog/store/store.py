@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -20,6 +21,7 @@ import sqlite_utils
 
 from wearlog.store import clock
 from wearlog.store.errors import (
+    BadPatientIdError,
     BadRecordError,
     StoreBusyError,
     StoreError,
@@ -38,6 +40,34 @@ EPOCH_COLS = (
 )
 EVENT_COLS = "device_id, seq, time, utc, flags, etype, value, arg, aux, sync_id"
 _INSERT_EPOCH = f"INSERT OR IGNORE INTO epochs ({EPOCH_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# Pseudonymous patient ids: ASCII letters, digits, '.', '_', '-', 1-64 characters, starting
+# with a letter or digit. Such an id is a URL path segment and a file name as it is, so
+# every route, export and download can carry it (docs/dashboard.md).
+PATIENT_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+_PATIENT_ID = re.compile(PATIENT_ID_PATTERN)
+
+
+def check_patient_id(patient_id: object) -> str:
+    """The id if it follows PATIENT_ID_PATTERN, else BadPatientIdError saying what does."""
+    if not isinstance(patient_id, str) or not _PATIENT_ID.fullmatch(patient_id):
+        raise BadPatientIdError(
+            f"patient id {patient_id!r} is not allowed: use 1-64 ASCII letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit (e.g. 'P-0042')"
+        )
+    return patient_id
+
+
+def check_timezone(tz: str) -> str:
+    """The IANA zone name if this machine knows it, else a StoreError naming an example."""
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise StoreError(
+            f"unknown time zone {tz!r}: use an IANA name like 'Europe/Berlin'"
+        ) from e
+    return tz
+
+
 _INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
 
 
@@ -94,15 +124,10 @@ class Store:
 
     # --- patients and devices -------------------------------------------------
     def add_patient(self, patient_id: str, tz: str = "UTC", clinician: str | None = None) -> None:
-        """Add or update a pseudonymous patient; tz is an IANA zone name."""
-        if not isinstance(patient_id, str) or not patient_id.strip():
-            raise StoreError("patient_id must be a non-empty pseudonymous ID such as 'P-0042'")
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise StoreError(
-                f"unknown time zone {tz!r}: use an IANA name like 'Europe/Berlin'"
-            ) from e
+        """Add or update a pseudonymous patient (the one place patients are created);
+        the id must follow PATIENT_ID_PATTERN, tz is an IANA zone name."""
+        check_patient_id(patient_id)
+        check_timezone(tz)
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO patients (patient_id, tz, clinician, created_utc) VALUES (?,?,?,?) "
@@ -116,7 +141,9 @@ class Store:
             "SELECT patient_id, tz, clinician FROM patients WHERE patient_id=?", (patient_id,)
         ).fetchone()
         if row is None:
-            raise UnknownPatientError(f"no patient {patient_id!r}: add it with add_patient first")
+            raise UnknownPatientError(
+                f"no patient {patient_id!r} in this database: check the id "
+                "(patients are created by `wearlog pair --patient` or `wearlog import --tz`)")
         return {"patient_id": row[0], "tz": row[1], "clinician": row[2]}
 
     def add_device(
@@ -145,7 +172,8 @@ class Store:
             (device_id,),
         ).fetchone()
         if row is None:
-            raise UnknownDeviceError(f"no device {device_id}: pair it or add it with add_device")
+            raise UnknownDeviceError(
+                f"no device {device_id} in this database: pair it first with `wearlog pair`")
         return dict(zip(("device_id", "patient_id", "name", "kind", "epoch_s"), row, strict=True))
 
     def devices_of(self, patient_id: str) -> list[int]:
