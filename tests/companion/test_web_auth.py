@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from html import unescape
 from types import SimpleNamespace
 
 import pytest
@@ -376,3 +377,18 @@ def test_actogram_epochs_and_refusals_are_audited(env):
     assert a.get("/patients/P-B").status_code == 404
     refused = [r for r in audit_entries(env.store.conn) if r["action"] == "refused"]
     assert [(r["actor"], r["patient_id"]) for r in refused] == [("dr.a", "P-B")] * 2
+
+
+@pytest.mark.parametrize("query", ["days=7", "days=abc", "end=2024-13-01", "end=1900-01-01"])
+def test_html_page_answers_bad_query_with_a_styled_page(env, query):
+    a = login(env.app, "dr.a")
+    r = a.get(f"/patients/P-A?{query}", headers={"accept": "text/html,*/*"})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("text/html")
+    assert '<link rel="stylesheet" href="/static/' in r.text
+    assert "Back to your patients" in r.text
+    param = query.split("=")[0]
+    assert f"'{param}'" in unescape(r.text)
+    # the JSON API keeps its machine-readable answer
+    api = a.get(f"/api/patients/P-A/summary?{query}", headers={"accept": "text/html"})
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == param

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from wearlog.commands.options import db_option
+from wearlog.commands.options import TIME_ZONE, db_option
 from wearlog.education import DISCLAIMER
 from wearlog.store import resolve_db_path
 
@@ -139,7 +139,8 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["epochs", "raw"]), default="epochs",
               show_default=True, help="epochs: timestamp + enmo/counts [+ angle]; "
               "raw: t, x, y, z in g (through the firmware's feature code).")
-@click.option("--tz", default=None, help="IANA time zone; creates the patient if new.")
+@click.option("--tz", default=None, type=TIME_ZONE,
+              help="IANA time zone; creates the patient if new.")
 @db_option
 def import_(path: str, patient_id: str, fmt: str, tz: str | None, db_path: str | None) -> None:
     """Import a researcher's CSV file for one patient; re-importing adds only new epochs.

@@ -70,17 +70,23 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
 
+    def wants_html(request: Request) -> bool:
+        return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+            "accept", "")
+
+    def error_page(request: Request, status: int, detail: str,
+                   headers: dict[str, str] | None = None) -> Response:
+        return templates.TemplateResponse(
+            request, "error.html", {"status": status, "detail": detail, "csrf": "",
+                                    "user": None},
+            status_code=status, headers=headers,
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-            "accept", ""
-        ):
+        if not wants_html(request):
             return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
-        return templates.TemplateResponse(
-            request, "error.html", {"status": exc.status_code, "detail": exc.detail,
-                                    "csrf": "", "user": None},
-            status_code=exc.status_code, headers=exc.headers,
-        )
+        return error_page(request, exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -88,6 +94,10 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
+        if wants_html(request):  # a person typed or edited the address: say what to fix
+            return error_page(request, 422, "; ".join(
+                f"'{e['loc'][-1]}': {e['msg']}" if e["loc"] else str(e["msg"])
+                for e in errors) + ". Pick a range from the page instead.")
         return JSONResponse({"detail": errors}, 422)
 
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,
