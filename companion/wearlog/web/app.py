@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
             "accept", "")
 
     def error_page(request: Request, status: int, detail: str,
-                   headers: dict[str, str] | None = None) -> Response:
+                   headers: Mapping[str, str] | None = None) -> Response:
         return templates.TemplateResponse(
             request, "error.html", {"status": status, "detail": detail, "csrf": "",
                                     "user": None},
