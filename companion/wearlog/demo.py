@@ -156,19 +156,22 @@ def serve_demo(r: DemoResult, host: str = "127.0.0.1", port: int = 8000,
     from wearlog.accounts import Users
     from wearlog.accounts.db import connect
     from wearlog.web import create_app
+    from wearlog.web.app import UVICORN_OPTIONS
 
     con = console or Console()
     password = secrets.token_urlsafe(12)
     conn = connect(str(r.db_path))
     try:
         users = Users(conn)
-        users.add(CLINICIAN, "clinician", password)
+        users.add(CLINICIAN, "clinician", password, must_change=True)
         users.assign(CLINICIAN, r.patient_id)
     finally:
         conn.close()
     app = create_app(r.db_path)
     con.rule("Dashboard")
     con.print(f"Open [bold]http://{host}:{port}/[/] and sign in as [bold]{CLINICIAN}[/] with the "
-              f"one-time password [bold]{password}[/] (valid for this demo's database only).")
+              f"one-time password [bold]{password}[/] (valid for this demo's database only). "
+              "At that first sign-in you choose your own password; the one-time one then "
+              "stops working.")
     con.print("Ctrl-C stops the server.")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", **UVICORN_OPTIONS)

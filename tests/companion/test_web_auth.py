@@ -392,3 +392,51 @@ def test_html_page_answers_bad_query_with_a_styled_page(env, query):
     # the JSON API keeps its machine-readable answer
     api = a.get(f"/api/patients/P-A/summary?{query}", headers={"accept": "text/html"})
     assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == param
+
+
+# --- issue 14 item 6: a one-time password is good for one sign-in ---------------------------
+
+def _change_password(c, current, new, confirm=None, next_="/"):
+    form = c.get(f"/password?next={next_}")
+    assert form.status_code == 200
+    return c.post("/password", data={"csrf_token": csrf_of(form.text), "current": current,
+                                     "new": new, "confirm": confirm or new, "next": next_})
+
+
+def test_one_time_password_must_be_replaced_at_first_sign_in(env):
+    env.users.add("dr.new", "clinician", "one time secret 42", must_change=True)
+    env.users.assign("dr.new", "P-A")
+    c = TestClient(env.app, follow_redirects=False)
+    csrf = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"username": "dr.new", "password": "one time secret 42",
+                               "csrf_token": csrf, "next": "/patients/P-A"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/password")
+    # nothing but the change form until the password is changed
+    assert c.get("/patients/P-A").headers["location"].startswith("/password")
+    assert c.get("/api/patients").status_code == 403
+    bad = _change_password(c, "one time secret 42", "short")
+    assert bad.status_code == 400 and "12 characters" in bad.text
+    same = _change_password(c, "one time secret 42", "one time secret 42")
+    assert same.status_code == 400
+    r = _change_password(c, "one time secret 42", "my own long passphrase", next_="/patients/P-A")
+    assert r.status_code == 303 and r.headers["location"] == "/patients/P-A"
+    assert c.get("/patients/P-A").status_code == 200
+    # the one-time password is spent
+    again = TestClient(env.app, follow_redirects=False)
+    csrf = csrf_of(again.get("/login").text)
+    r = again.post("/login", data={"username": "dr.new", "password": "one time secret 42",
+                                   "csrf_token": csrf})
+    assert r.status_code == 401
+    login(env.app, "dr.new", "my own long passphrase")
+
+
+def test_password_change_needs_the_current_password_and_csrf(env):
+    a = login(env.app, "dr.a")
+    assert _change_password(a, "not my password!", "a brand new passphrase").status_code == 400
+    form = a.get("/password")
+    r = a.post("/password", data={"csrf_token": "forged", "current": PW,
+                                  "new": "a brand new passphrase",
+                                  "confirm": "a brand new passphrase"})
+    assert r.status_code == 403
+    assert csrf_of(form.text)
+    login(env.app, "dr.a")  # unchanged

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wearlog.store import Store
-from wearlog.web.deps import LoginRequired
+from wearlog.web.deps import LoginRequired, PasswordChangeRequired
 from wearlog.web.errors import ConfigError
 from wearlog.web.ratelimit import LoginLimiter
 from wearlog.web.routers import api, auth, exports, pages, upload
@@ -70,6 +70,11 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _to_password(request: Request, exc: PasswordChangeRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/password?next={_quote(target)}", status_code=303)
 
     def wants_html(request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(

@@ -22,6 +22,10 @@ class LoginRequired(Exception):
     """Raised by page dependencies; the app turns it into a redirect to /login."""
 
 
+class PasswordChangeRequired(Exception):
+    """A signed-in user with a one-time password; the app redirects pages to /password."""
+
+
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
@@ -57,19 +61,29 @@ def api_user(request: Request, conn: Conn,
     user = session_user(request, conn, sessions)
     if user is None:
         raise HTTPException(401, "sign in at /login first", headers={"WWW-Authenticate": "Cookie"})
+    if user.must_change_pw:
+        raise HTTPException(403, "choose your own password first at /password")
     return user
 
 
-def page_user(request: Request, conn: Conn,
-              sessions: Annotated[Sessions, Depends(get_sessions)]) -> User:
+def signed_in_user(request: Request, conn: Conn,
+                   sessions: Annotated[Sessions, Depends(get_sessions)]) -> User:
+    """Any signed-in user, one-time password or not (the password form itself)."""
     user = session_user(request, conn, sessions)
     if user is None:
         raise LoginRequired
     return user
 
 
+def page_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
+    if user.must_change_pw:
+        raise PasswordChangeRequired
+    return user
+
+
 ApiUser = Annotated[User, Depends(api_user)]
 PageUser = Annotated[User, Depends(page_user)]
+SignedInUser = Annotated[User, Depends(signed_in_user)]
 
 
 FIRST_DATE = dt.date(2000, 1, 1)
