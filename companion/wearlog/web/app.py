@@ -136,7 +136,12 @@ def _quote(path: str) -> str:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory wearlog.web.app:app_from_env` (database from $WEARLOG_DB)."""
+    """Factory for `uvicorn --factory wearlog.web.app:app_from_env` (database from $WEARLOG_DB,
+    proxies from the comma-separated $WEARLOG_TRUSTED_PROXIES)."""
     from wearlog.store import resolve_db_path
 
-    return create_app(resolve_db_path())
+    proxies = tuple(p.strip() for p in os.environ.get(ENV_PROXIES, "").split(",") if p.strip())
+    return create_app(resolve_db_path(), trusted_proxies=proxies)
+
+
+ENV_PROXIES = "WEARLOG_TRUSTED_PROXIES"
