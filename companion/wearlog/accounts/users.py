@@ -40,8 +40,13 @@ class User:
 def normalize_username(raw: str) -> str:
     """The one spelling of a typed username, for sign-in and the login limiter alike:
     Unicode-compatibility folded (full-width letters, no-break spaces), stripped, casefolded."""
-    folded = unicodedata.normalize("NFKC", raw).strip().casefold()
-    return unicodedata.normalize("NFKC", folded).strip()
+    name = raw
+    for _ in range(4):  # NFKC and casefold can each undo the other's form: to a fixed point
+        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+        if folded.strip() == name:
+            break
+        name = folded.strip()
+    return name
 
 
 def check_username(username: str) -> str:
