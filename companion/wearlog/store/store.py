@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
@@ -31,6 +31,9 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.migrations import LATEST, migrate
+
+if TYPE_CHECKING:
+    from wearlog.store.imports import ImportBatch
 from wlproto.const import FLAG_CLOCK_UNSET
 from wlproto.records import Epoch, Event
 
@@ -261,6 +264,25 @@ class Store:
                 if cur.rowcount == 0:
                     raise UnknownSyncError(f"no sync {sync_id}: call begin_sync first")
         return new
+
+    def save_import(self, batch: ImportBatch) -> int:
+        """Store one researcher import (patient, device, audit row, epochs) all-or-nothing."""
+        from wearlog.store.imports import store_import
+
+        with self.transaction() as c:
+            return store_import(c, batch)
+
+    def existing_import_device(self, patient_id: str, kind: str, epoch_s: int) -> int | None:
+        """The patient's import device for this kind of data and epoch length, if any."""
+        from wearlog.store.imports import existing_import_device
+
+        return existing_import_device(self.conn, patient_id, kind, epoch_s)
+
+    def counts_series(self, patient_id: str) -> list[tuple[int, int, int]]:
+        """(utc, counts, epoch_s) of a patient's epochs that carry activity counts."""
+        from wearlog.store.imports import counts_series
+
+        return counts_series(self.conn, patient_id)
 
     def last_seq(self, device_id: int) -> int | None:
         """Highest stored sequence of this device (None if nothing yet)."""
