@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from wearlog.accounts import Users
 from wearlog.store import Store
 from wearlog.store.errors import BadPatientIdError, StoreError
-from wearlog.store.store import PATIENT_ID_PATTERN
+from wearlog.store.patients import PATIENT_ID_PATTERN
 from wearlog.web import create_app
 from wearlog.web.downloads import attachment
 
@@ -74,3 +74,18 @@ def test_export_of_a_legacy_non_latin1_id_downloads(tmp_path, monkeypatch):
     r = c.get("/api/patients/%CE%A9-1/export/fhir")
     assert r.status_code == 200
     assert "filename*=UTF-8''%CE%A9-1-fhir.json" in r.headers["content-disposition"]
+
+
+def test_an_import_cannot_create_a_patient_outside_the_pattern(tmp_path):
+    from click.testing import CliRunner
+
+    from wearlog.cli import main
+
+    f = tmp_path / "a.csv"
+    f.write_text("timestamp,enmo\n1780000020,5\n1780000050,6\n")
+    db = tmp_path / "w.db"
+    res = CliRunner().invoke(main, ["import", str(f), "--patient", "Ω-1", "--tz", "UTC",
+                                    "--db", str(db)])
+    assert res.exit_code == 1 and "letters, digits" in res.output, res.output
+    with Store(db) as s:
+        assert s.conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0] == 0

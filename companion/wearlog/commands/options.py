@@ -30,7 +30,7 @@ class _TimeZone(click.ParamType):
 
     def convert(self, value: object, param: click.Parameter | None,
                 ctx: click.Context | None) -> str:
-        from wearlog.store.store import check_timezone
+        from wearlog.store.patients import check_timezone
 
         try:
             return check_timezone(str(value))
@@ -45,7 +45,7 @@ class _NewPatientId(click.ParamType):
 
     def convert(self, value: object, param: click.Parameter | None,
                 ctx: click.Context | None) -> str:
-        from wearlog.store.store import check_patient_id
+        from wearlog.store.patients import check_patient_id
 
         try:
             return check_patient_id(str(value))

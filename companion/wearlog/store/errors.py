@@ -12,7 +12,7 @@ class UnknownPatientError(StoreError, LookupError):
 
 
 class BadPatientIdError(StoreError, ValueError):
-    """A patient id outside the documented pattern (store.PATIENT_ID_PATTERN)."""
+    """A patient id outside the documented pattern (store.patients.PATIENT_ID_PATTERN)."""
 
 
 class UnknownDeviceError(StoreError, LookupError):

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
 from wearlog.store import clock
 from wearlog.store.errors import (
-    BadPatientIdError,
     BadRecordError,
     StoreBusyError,
     StoreError,
@@ -31,6 +28,7 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.migrations import LATEST, migrate
+from wearlog.store.patients import check_patient_id, check_timezone
 
 if TYPE_CHECKING:
     from wearlog.store.imports import ImportBatch
@@ -43,34 +41,6 @@ EPOCH_COLS = (
 )
 EVENT_COLS = "device_id, seq, time, utc, flags, etype, value, arg, aux, sync_id"
 _INSERT_EPOCH = f"INSERT OR IGNORE INTO epochs ({EPOCH_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-# Pseudonymous patient ids: ASCII letters, digits, '.', '_', '-', 1-64 characters, starting
-# with a letter or digit. Such an id is a URL path segment and a file name as it is, so
-# every route, export and download can carry it (docs/dashboard.md).
-PATIENT_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-_PATIENT_ID = re.compile(PATIENT_ID_PATTERN)
-
-
-def check_patient_id(patient_id: object) -> str:
-    """The id if it follows PATIENT_ID_PATTERN, else BadPatientIdError saying what does."""
-    if not isinstance(patient_id, str) or not _PATIENT_ID.fullmatch(patient_id):
-        raise BadPatientIdError(
-            f"patient id {patient_id!r} is not allowed: use 1-64 ASCII letters, digits, "
-            "'.', '_' or '-', starting with a letter or digit (e.g. 'P-0042')"
-        )
-    return patient_id
-
-
-def check_timezone(tz: str) -> str:
-    """The IANA zone name if this machine knows it, else a StoreError naming an example."""
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise StoreError(
-            f"unknown time zone {tz!r}: use an IANA name like 'Europe/Berlin'"
-        ) from e
-    return tz
-
-
 _INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
 
 
