@@ -28,11 +28,18 @@ def _free_port() -> int:
 def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
     port = _free_port()
     log = tmp_path / "demo.log"
+    # The "default browser": a program that notes the URL it was asked to open.
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(0o755)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, COLUMNS="200", TMPDIR=str(tmp), BROWSER=f"{browser} %s")
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(WEARLOG), "demo", "--days", "3", "--port", str(port), "--dir",
-             str(tmp_path / "demo")],
-            stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, COLUMNS="200"))
+            [str(WEARLOG), "demo", "--days", "3", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         password = None
@@ -79,6 +86,17 @@ def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
             r = again.post("/login", data={"username": "demo-clinician", "password": password,
                                            "csrf_token": csrf})
             assert r.status_code == 401  # the one-time password was used once
+        # The browser was asked to open the dashboard once it answered.
+        for _ in range(100):
+            if opened.exists():
+                break
+            time.sleep(0.1)
+        assert opened.read_text().split() == [base + "/"], log.read_text()
+        text = log.read_text()
+        steps = text[text.index("Next steps"):]
+        assert f"dashboard: {base}/" in steps and "report --db" in steps
+        folders = list(tmp.iterdir())
+        assert [f.name[:13] for f in folders] == ["wearlog-demo-"]
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C stops everything cleanly
         try:
@@ -86,3 +104,6 @@ def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+    # Ctrl-C removed the temporary folder and said so.
+    assert list(tmp.iterdir()) == []
+    assert f"Deleted the demo's temporary folder {folders[0]}" in log.read_text()
