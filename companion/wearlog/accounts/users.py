@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 
 from wearlog.accounts import passwords
@@ -26,10 +27,24 @@ class User:
     username: str
     role: str
     session_gen: int
+    # A one-time password (`user add --one-time`, the demo): choose one's own first.
+    must_change_pw: bool = False
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+def normalize_username(raw: str) -> str:
+    """The one spelling of a typed username, for sign-in and the login limiter alike:
+    Unicode-compatibility folded (full-width letters, no-break spaces), stripped, casefolded."""
+    name = raw
+    for _ in range(4):  # NFKC and casefold can each undo the other's form: to a fixed point
+        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+        if folded.strip() == name:
+            break
+        name = folded.strip()
+    return name
 
 
 def check_username(username: str) -> str:
@@ -47,24 +62,25 @@ class Users:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def add(self, username: str, role: str, password: str) -> User:
+    def add(self, username: str, role: str, password: str, must_change: bool = False) -> User:
+        """A new account; must_change makes the password one-time (replaced at first sign-in)."""
         check_username(username)
         if role not in ROLES:
             raise BadRoleError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
         pw_hash = passwords.hash_password(password)
         try:
-            q.insert_user(self.conn, username, role, pw_hash)
+            q.insert_user(self.conn, username, role, pw_hash, must_change)
         except sqlite3.IntegrityError as e:
             raise DuplicateUserError(
                 f"user {username!r} exists: use `wearlog user passwd` to change the password"
             ) from e
-        return User(username, role, 0)
+        return User(username, role, 0, must_change)
 
     def get(self, username: str) -> User:
         row = q.user_row(self.conn, username)
         if row is None:
             raise UnknownUserError(f"no user {username!r}: add it with `wearlog user add`")
-        return User(*row)
+        return User(row[0], row[1], row[2], bool(row[3]))
 
     def list_users(self) -> list[dict[str, object]]:
         rows = q.user_rows(self.conn)
@@ -78,13 +94,16 @@ class Users:
         self.get(username)
         q.delete_user(self.conn, username)
 
-    def set_password(self, username: str, password: str) -> None:
-        """New hash, and every existing session of the user stops working."""
+    def set_password(self, username: str, password: str, one_time: bool = False) -> None:
+        """New hash, and every existing session of the user stops working; one_time: the
+        user must replace it at the next sign-in."""
         self.get(username)
         pw_hash = passwords.hash_password(password)
-        q.set_password_hash(self.conn, username, pw_hash)
+        q.set_password_hash(self.conn, username, pw_hash, one_time=one_time)
 
     def authenticate(self, username: str, password: str) -> User:
+        """The account for a typed username (normalised here) and its password."""
+        username = normalize_username(username)
         stored = q.password_hash(self.conn, username)
         ok = passwords.verify_password(stored, password)
         if not ok or stored is None:

@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from wearlog.store.web_sessions import end_user_sessions
+
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
@@ -29,17 +31,20 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 # --- users and assignments ------------------------------------------------------------
-def insert_user(conn: sqlite3.Connection, username: str, role: str, pw_hash: str) -> None:
+def insert_user(conn: sqlite3.Connection, username: str, role: str, pw_hash: str,
+                must_change: bool = False) -> None:
     with transaction(conn):
         conn.execute(
-            "INSERT INTO users (username, role, pw_hash, created_utc) VALUES (?,?,?,?)",
-            (username, role, pw_hash, int(time.time())))
+            "INSERT INTO users (username, role, pw_hash, created_utc, must_change_pw) "
+            "VALUES (?,?,?,?,?)",
+            (username, role, pw_hash, int(time.time()), int(must_change)))
 
 
-def user_row(conn: sqlite3.Connection, username: str) -> tuple[str, str, int] | None:
-    row = conn.execute("SELECT username, role, session_gen FROM users WHERE username=?",
-                       (username,)).fetchone()
-    return None if row is None else (row[0], row[1], row[2])
+def user_row(conn: sqlite3.Connection, username: str) -> tuple[str, str, int, bool] | None:
+    row = conn.execute(
+        "SELECT username, role, session_gen, must_change_pw FROM users WHERE username=?",
+        (username,)).fetchone()
+    return None if row is None else (row[0], row[1], row[2], bool(row[3]))
 
 
 def user_rows(conn: sqlite3.Connection) -> list[tuple[str, str, int, str | None]]:
@@ -52,18 +57,25 @@ def user_rows(conn: sqlite3.Connection) -> list[tuple[str, str, int, str | None]
 
 
 def delete_user(conn: sqlite3.Connection, username: str) -> None:
+    """The account, its assignments and every sign-in it holds, in one transaction."""
     with transaction(conn):
         conn.execute("DELETE FROM assignments WHERE username=?", (username,))
         conn.execute("DELETE FROM users WHERE username=?", (username,))
+        end_user_sessions(conn, username)
 
 
 def set_password_hash(conn: sqlite3.Connection, username: str, pw_hash: str,
-                      end_sessions: bool = True) -> None:
-    """New hash; end_sessions bumps session_gen so older cookies stop working."""
-    sql = ("UPDATE users SET pw_hash=?, session_gen=session_gen+1 WHERE username=?"
-           if end_sessions else "UPDATE users SET pw_hash=? WHERE username=?")
+                      end_sessions: bool = True, one_time: bool = False) -> None:
+    """New hash; end_sessions ends every sign-in of the user (a rehash at sign-in keeps
+    them); one_time: the user must replace it at the next sign-in."""
     with transaction(conn):
-        conn.execute(sql, (pw_hash, username))
+        if end_sessions:
+            conn.execute(
+                "UPDATE users SET pw_hash=?, session_gen=session_gen+1, must_change_pw=? "
+                "WHERE username=?", (pw_hash, int(one_time), username))
+            end_user_sessions(conn, username)
+        else:
+            conn.execute("UPDATE users SET pw_hash=? WHERE username=?", (pw_hash, username))
 
 
 def password_hash(conn: sqlite3.Connection, username: str) -> str | None:

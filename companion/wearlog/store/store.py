@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wearlog.store import clock, queue
 from wearlog.store.columns import EPOCH_COLS, EVENT_COLS, insert_sql
@@ -29,6 +28,7 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.migrations import LATEST, check_version, migrate
+from wearlog.store.patients import check_patient_id, check_timezone
 from wearlog.store.reads import Reads
 
 if TYPE_CHECKING:
@@ -120,15 +120,10 @@ class Store(DerivedResults, Reads):
 
     # --- patients and devices -------------------------------------------------
     def add_patient(self, patient_id: str, tz: str = "UTC", clinician: str | None = None) -> None:
-        """Add or update a pseudonymous patient; tz is an IANA zone name."""
-        if not isinstance(patient_id, str) or not patient_id.strip():
-            raise StoreError("patient_id must be a non-empty pseudonymous ID such as 'P-0042'")
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise StoreError(
-                f"unknown time zone {tz!r}: use an IANA name like 'Europe/Berlin'"
-            ) from e
+        """Add or update a pseudonymous patient (the one place patients are created);
+        the id must follow PATIENT_ID_PATTERN, tz is an IANA zone name."""
+        check_patient_id(patient_id)
+        check_timezone(tz)
         with self.transaction() as c:
             old = c.execute("SELECT tz FROM patients WHERE patient_id=?",
                             (patient_id,)).fetchone()
@@ -146,7 +141,9 @@ class Store(DerivedResults, Reads):
             "SELECT patient_id, tz, clinician FROM patients WHERE patient_id=?", (patient_id,)
         ).fetchone()
         if row is None:
-            raise UnknownPatientError(f"no patient {patient_id!r}: add it with add_patient first")
+            raise UnknownPatientError(
+                f"no patient {patient_id!r} in this database: check the id "
+                "(patients are created by `wearlog pair --patient` or `wearlog import --tz`)")
         return {"patient_id": row[0], "tz": row[1], "clinician": row[2]}
 
     def add_device(
@@ -180,7 +177,8 @@ class Store(DerivedResults, Reads):
             (device_id,),
         ).fetchone()
         if row is None:
-            raise UnknownDeviceError(f"no device {device_id}: pair it or add it with add_device")
+            raise UnknownDeviceError(
+                f"no device {device_id} in this database: pair it first with `wearlog pair`")
         return dict(zip(("device_id", "patient_id", "name", "kind", "epoch_s"), row, strict=True))
 
     def patient_ids(self) -> list[str]:

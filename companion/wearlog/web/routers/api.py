@@ -66,7 +66,9 @@ def get_actogram(conn: Conn, store: Reader, user: ApiUser, patient_id: str, end:
     """Per-slot activity for a double-plotted actogram (bytes, base64), from the stored
     day profiles."""
     check_patient(conn, user, patient_id)
-    return data.actogram(store, patient_id, int(days), end)
+    out = data.actogram(store, patient_id, int(days), end)
+    audit(conn, user.username, "view", patient_id, f"api actogram {int(days)} d")
+    return out
 
 
 @router.get("/patients/{patient_id}/epochs", response_model=list[list[int]])
@@ -74,4 +76,6 @@ def get_epochs(conn: Conn, store: Reader, user: ApiUser, patient_id: str, end: E
                days: RangeDays = RangeDays.two_weeks) -> list[list[int]]:
     """Bare epoch rows [utc, enmo_dmg, flags, steps] of the range, unprocessed."""
     check_patient(conn, user, patient_id)
-    return data.epoch_rows(store, patient_id, int(days), end)
+    rows = data.epoch_rows(store, patient_id, int(days), end)
+    audit(conn, user.username, "view", patient_id, f"api epochs {int(days)} d")
+    return rows
