@@ -96,9 +96,8 @@ def analyse_patient(store: Store, patient_id: str,
         store.reanchor(dev)
     summary = PatientSummary(patient_id, pinfo["tz"])
     summary.unanchored_records = store.conn.execute(
-        "SELECT (SELECT COUNT(*) FROM epochs e JOIN devices d USING(device_id) "
-        "WHERE d.patient_id=?1 AND e.utc IS NULL) + (SELECT COUNT(*) FROM events v "
-        "JOIN devices d USING(device_id) WHERE d.patient_id=?1 AND v.utc IS NULL)",
+        "SELECT (SELECT COUNT(*) FROM filed_epochs WHERE patient_id=?1 AND utc IS NULL) "
+        "+ (SELECT COUNT(*) FROM filed_events WHERE patient_id=?1 AND utc IS NULL)",
         (patient_id,),
     ).fetchone()[0]
     tl = load_timeline(store, patient_id)

@@ -49,15 +49,21 @@ class Timeline:
         return min(max(i, 0), self.n)
 
 
+_MIN_UTC, _MAX_UTC = -(1 << 62), 1 << 62  # an open end of a device assignment
+
+
 def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Timeline | None:
     chunks = []
-    for dev, dev_epoch_s, kind in store.conn.execute(
-        "SELECT device_id, epoch_s, kind FROM devices WHERE patient_id = ?", (patient_id,)
+    for dev, dev_epoch_s, kind, lo, hi in store.conn.execute(
+        "SELECT d.device_id, d.epoch_s, d.kind, a.from_utc, a.to_utc FROM device_assignments a "
+        "JOIN devices d USING (device_id) WHERE a.patient_id = ?", (patient_id,)
     ).fetchall():
-        # one device at a time, straight into numpy: no join, no sort (the grid orders)
+        # one device (and the time the patient wore it) at a time, straight into numpy:
+        # no join, no sort (the grid orders)
         rows = store.conn.execute(
             "SELECT utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags FROM epochs "
-            "WHERE device_id = ? AND utc IS NOT NULL", (dev,),
+            "WHERE device_id = ? AND utc >= ? AND utc < ?",
+            (dev, _MIN_UTC if lo is None else lo, _MAX_UTC if hi is None else hi),
         ).fetchall()
         if rows:
             part = np.empty((len(rows), 9), dtype=np.int64)
@@ -100,8 +106,8 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Time
             angle_known[idx] = (kinds[sel] & 1) == 0
             enmo_known[idx] = (kinds[sel] & 2) == 0
     ev = store.conn.execute(
-        "SELECT v.utc, v.etype, v.value FROM events v JOIN devices d ON d.device_id = v.device_id "
-        "WHERE d.patient_id = ? AND v.utc IS NOT NULL AND v.etype IN (?,?,?) ORDER BY v.utc",
+        "SELECT utc, etype, value FROM filed_events "
+        "WHERE patient_id = ? AND utc IS NOT NULL AND etype IN (?,?,?) ORDER BY utc",
         (patient_id, EV_SYMPTOM, EV_BED, EV_UP),
     ).fetchall()
     return Timeline(start, epoch_s, present, enmo, mad, z, dangle, steps, flags,

@@ -15,13 +15,13 @@ from wearlog.store import resolve_db_path
 
 
 def _open(db_path: str | None, must_exist: bool = True):
-    from wearlog.store import Store
+    from wearlog.commands.options import open_store
 
     path = resolve_db_path(db_path)
     if must_exist and not path.exists():
         raise click.ClickException(f"no database at {path}: sync or import data first, "
                                    "or pass --db / set WEARLOG_DB")
-    return Store(path)
+    return open_store(str(path))
 
 
 def _fmt(v: float | None, nd: int = 0, scale: float = 1.0) -> str:

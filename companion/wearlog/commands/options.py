@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wearlog.store import Store, resolve_db_path
+from wearlog.store import Store, StoreError, resolve_db_path
 
 db_option = click.option(
     "--db", "db_path", type=click.Path(dir_okay=False), envvar="WEARLOG_DB",
@@ -18,6 +18,9 @@ virtual_option = click.option(
 
 
 def open_store(db_path: str | None) -> Store:
+    """The store at --db; a file it cannot own (newer, foreign) is refused in one line."""
     path = resolve_db_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return Store(path)
+    try:
+        return Store(path)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from e

@@ -15,12 +15,12 @@ TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "epochs": (
         ("device_id", "seq", "time", "utc", "flags", "enmo_dmg", "mad_dmg", "zangle_deg",
          "dangle_ddeg", "steps", "temp_hc", "counts"),
-        "epochs WHERE device_id IN (SELECT device_id FROM devices WHERE patient_id=?)",
+        "filed_epochs WHERE patient_id=?",  # by who wore the device then
         "device_id, seq",
     ),
     "events": (
         ("device_id", "seq", "time", "utc", "flags", "etype", "value", "arg", "aux"),
-        "events WHERE device_id IN (SELECT device_id FROM devices WHERE patient_id=?)",
+        "filed_events WHERE patient_id=?",
         "device_id, seq",
     ),
     "nights": (

@@ -3,6 +3,7 @@
 from wearlog.store.errors import (
     BackupError,
     BadRecordError,
+    NotWearlogDatabaseError,
     SchemaTooNewError,
     StoreBusyError,
     StoreError,
@@ -19,6 +20,7 @@ __all__ = [
     "LATEST",
     "BackupError",
     "BadRecordError",
+    "NotWearlogDatabaseError",
     "SchemaTooNewError",
     "Store",
     "StoreBusyError",

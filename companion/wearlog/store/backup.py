@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wearlog.store.errors import BackupError
+from wearlog.store.errors import BackupError, NotWearlogDatabaseError
+from wearlog.store.files import create_private, stored_version
 
 if TYPE_CHECKING:
     from wearlog.store.store import Store
@@ -25,6 +26,7 @@ def backup(store: Store, dest: str | os.PathLike[str]) -> Path:
     tmp = dest.with_name(dest.name + ".part")
     if tmp.exists():
         tmp.unlink()
+    create_private(tmp)  # health data and keys: owner-only, like the live file
     target = sqlite3.connect(tmp)
     try:
         store.conn.backup(target)
@@ -47,6 +49,15 @@ def restore(store: Store, src: str | os.PathLike[str]) -> dict[str, int]:
     src = Path(src)
     if not src.is_file():
         raise BackupError(f"backup file {src} does not exist")
+    if src.stat().st_size == 0:
+        raise BackupError(f"{src} is empty, not a Wearlog backup: nothing was restored")
+    try:
+        version = stored_version(src)
+    except NotWearlogDatabaseError as e:
+        raise BackupError(f"{e}; nothing was restored") from e
+    if version is None:
+        raise BackupError(f"{src} is not a Wearlog backup (no Wearlog tables): "
+                          "nothing was restored")
     with tempfile.TemporaryDirectory() as tmpdir:
         copy = Path(tmpdir) / "restore.db"
         shutil.copyfile(src, copy)

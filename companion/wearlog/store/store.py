@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
-from wearlog.store import clock
+from wearlog.store import clock, files
 from wearlog.store.errors import (
     BadRecordError,
     StoreBusyError,
@@ -47,7 +47,8 @@ class Store:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            files.check_version(self.path, LATEST)  # before anything can change the file
+            files.create_private(self.path)
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")
         if str(path) != ":memory:":
@@ -126,18 +127,95 @@ class Store:
         name: str | None = None,
         kind: str = "wearable",
         epoch_s: int = 30,
+        from_seq: int = 0,
     ) -> None:
-        """Assign a device to a patient (re-assigning moves future analysis with it)."""
+        """Register a device for a patient; a known device given to another patient is
+        re-assigned from now on (its earlier records stay with the earlier patient).
+
+        from_seq: for a new device, the first sequence its syncs fetch (a used device
+        seen here first: the records before it were its earlier wearer's)."""
         if not isinstance(device_id, int) or isinstance(device_id, bool):
             raise StoreError(f"device_id must be an integer, got {device_id!r}")
         self.patient(patient_id)
+        row = self.conn.execute(
+            "SELECT patient_id FROM devices WHERE device_id=?", (device_id,)).fetchone()
+        if row is not None and row[0] != patient_id:
+            self.assign_device(device_id, patient_id)
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO devices (device_id, patient_id, name, added_utc, kind, epoch_s) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
-                "patient_id=excluded.patient_id, name=COALESCE(excluded.name, name)",
+                "name=COALESCE(excluded.name, name)",
                 (device_id, patient_id, name, int(time.time()), kind, epoch_s),
             )
+            if row is None:
+                c.execute("INSERT INTO device_assignments (device_id, patient_id, from_seq) "
+                          "VALUES (?,?,?)", (device_id, patient_id, int(from_seq)))
+
+    def assign_device(self, device_id: int, patient_id: str, at_utc: int | None = None,
+                      from_seq: int | None = None) -> None:
+        """Lend a known device to `patient_id` from `at_utc` (default now) on.
+
+        Closes the open assignment and opens a new one. Records already stored stay with
+        the patient they were filed under (the new one starts after the latest of them);
+        `from_seq` is the first device sequence the new wearer's syncs fetch.
+        """
+        self.patient(patient_id)
+        cur = self.open_assignment(device_id)
+        if cur["patient_id"] == patient_id:
+            return
+        at = int(time.time()) if at_utc is None else int(at_utc)
+        last_utc = self.conn.execute(
+            "SELECT MAX(m) FROM (SELECT MAX(utc) m FROM epochs WHERE device_id=?1 "
+            "UNION ALL SELECT MAX(utc) FROM events WHERE device_id=?1)", (device_id,),
+        ).fetchone()[0]
+        if last_utc is not None and last_utc >= at:
+            at = int(last_utc) + 1
+        if cur["from_utc"] is not None and at <= cur["from_utc"]:
+            raise StoreError(
+                f"device {device_id:#06x} was assigned to {cur['patient_id']} only from "
+                f"{cur['from_utc']}: a new assignment must start later")
+        last = self.last_seq(device_id)
+        seq = (0 if last is None else last + 1) if from_seq is None else int(from_seq)
+        seq = max(seq, cur["from_seq"])
+        with self.transaction() as c:
+            c.execute("UPDATE device_assignments SET to_utc=?, to_seq=? WHERE assignment_id=?",
+                      (at, seq, cur["assignment_id"]))
+            c.execute("INSERT INTO device_assignments (device_id, patient_id, from_utc, "
+                      "from_seq) VALUES (?,?,?,?)", (device_id, patient_id, at, seq))
+            c.execute("UPDATE devices SET patient_id=? WHERE device_id=?",
+                      (patient_id, device_id))
+
+    def open_assignment(self, device_id: int) -> dict[str, Any]:
+        """The device's current assignment (who wears it now)."""
+        rows = self.assignments(device_id)
+        if not rows:
+            raise UnknownDeviceError(f"no device {device_id}: pair it or add it with add_device")
+        return rows[-1]
+
+    def assignments(self, device_id: int) -> list[dict[str, Any]]:
+        """Who wore the device when, oldest first."""
+        cur = self.conn.execute(
+            "SELECT assignment_id, patient_id, from_utc, to_utc, from_seq, to_seq "
+            "FROM device_assignments WHERE device_id=? ORDER BY assignment_id", (device_id,))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def patient_at(self, device_id: int, utc: int | None, seq: int) -> str | None:
+        """The patient a record of this device is filed under (by its time, else its seq)."""
+        for a in self.assignments(device_id):
+            if utc is not None:
+                if (a["from_utc"] is None or utc >= a["from_utc"]) and \
+                        (a["to_utc"] is None or utc < a["to_utc"]):
+                    return str(a["patient_id"])
+            elif seq >= a["from_seq"] and (a["to_seq"] is None or seq < a["to_seq"]):
+                return str(a["patient_id"])
+        return None
+
+    def sync_floor(self, device_id: int) -> int:
+        """The first sequence the current wearer's syncs may fetch (earlier ones were the
+        previous wearer's, synced or discarded at pairing)."""
+        return int(self.open_assignment(device_id)["from_seq"])
 
     def device(self, device_id: int) -> dict[str, Any]:
         row = self.conn.execute(
@@ -149,10 +227,24 @@ class Store:
         return dict(zip(("device_id", "patient_id", "name", "kind", "epoch_s"), row, strict=True))
 
     def devices_of(self, patient_id: str) -> list[int]:
+        """Every device the patient wore at some time."""
         rows = self.conn.execute(
-            "SELECT device_id FROM devices WHERE patient_id=? ORDER BY device_id", (patient_id,)
+            "SELECT DISTINCT device_id FROM device_assignments WHERE patient_id=? "
+            "ORDER BY device_id", (patient_id,)
         )
         return [r[0] for r in rows]
+
+    def wear_spans(self, patient_id: str) -> list[tuple[int, int | None, int | None]]:
+        """(device, from_utc, to_utc) for each time the patient wore a device."""
+        return [(int(d), f, t) for d, f, t in self.conn.execute(
+            "SELECT device_id, from_utc, to_utc FROM device_assignments WHERE patient_id=? "
+            "ORDER BY device_id, assignment_id", (patient_id,))]
+
+    def filed_counts(self, patient_id: str) -> dict[str, int]:
+        """Epochs and events filed under the patient (through the device assignments)."""
+        return {t: int(self.conn.execute(
+            f"SELECT COUNT(*) FROM filed_{t} WHERE patient_id=?", (patient_id,)).fetchone()[0])
+            for t in ("epochs", "events")}
 
     # --- syncs ---------------------------------------------------------------
     def begin_sync(self, device_id: int, note: str | None = None) -> int:

@@ -45,7 +45,9 @@ def patient_tz(conn: sqlite3.Connection, patient_id: str) -> ZoneInfo:
 
 
 def device_ids(conn: sqlite3.Connection, patient_id: str) -> list[int]:
-    rows = conn.execute("SELECT device_id FROM devices WHERE patient_id=?", (patient_id,))
+    """Every device the patient wore at some time (records: the filed_* views)."""
+    rows = conn.execute("SELECT DISTINCT device_id FROM device_assignments WHERE patient_id=?",
+                        (patient_id,))
     return [r[0] for r in rows]
 
 
@@ -57,10 +59,6 @@ def date_range(tz: ZoneInfo, days: int, end: dt.date | None) -> list[dt.date]:
     """The `days` local dates ending with `end` (default: today in the patient's zone)."""
     last = end or dt.datetime.now(tz).date()
     return [last - dt.timedelta(days=days - 1 - i) for i in range(days)]
-
-
-def _in(ids: list[int]) -> str:
-    return ",".join("?" * len(ids)) or "NULL"
 
 
 def _finite(v: float | None) -> float | None:
@@ -84,15 +82,17 @@ def patient_list(
     week_ago = now - 7 * 86400
     ph = ",".join("?" * len(patient_ids))
     last_sync = dict(conn.execute(
-        f"SELECT d.patient_id, MAX(COALESCE(s.ended_utc, s.started_utc)) FROM syncs s "
-        f"JOIN devices d USING (device_id) WHERE d.patient_id IN ({ph}) GROUP BY d.patient_id",
+        f"SELECT a.patient_id, MAX(COALESCE(s.ended_utc, s.started_utc)) FROM syncs s "
+        f"JOIN device_assignments a ON a.device_id = s.device_id "
+        f"AND s.started_utc >= IFNULL(a.from_utc, s.started_utc) "
+        f"AND s.started_utc < IFNULL(a.to_utc, s.started_utc + 1) "
+        f"WHERE a.patient_id IN ({ph}) GROUP BY a.patient_id",
         patient_ids,
     ).fetchall())
     last_data = {
         pid: int(v) for pid, v in conn.execute(
-            f"SELECT d.patient_id, MAX((SELECT MAX(utc) FROM epochs e "
-            f"WHERE e.device_id = d.device_id)) FROM devices d WHERE d.patient_id IN ({ph}) "
-            f"GROUP BY d.patient_id", patient_ids)
+            f"SELECT patient_id, MAX(utc) FROM filed_epochs WHERE patient_id IN ({ph}) "
+            f"AND utc IS NOT NULL GROUP BY patient_id", patient_ids)
         if v is not None
     }
     # Wear time: the analysis' per-day wear minutes where it has run (its non-wear detection
@@ -103,20 +103,18 @@ def patient_list(
         f"AND wear_min IS NOT NULL GROUP BY patient_id", (*patient_ids, first_day.isoformat()),
     ).fetchall())
     worn: dict[str, float] = {}
-    for pid, dev in conn.execute(
-        f"SELECT patient_id, device_id FROM devices WHERE patient_id IN ({ph})", patient_ids
-    ):
+    for pid in patient_ids:
         if pid in wear_min:
             continue
         n = conn.execute(
-            "SELECT COUNT(*) FROM epochs WHERE device_id=? AND utc >= ? AND utc < ? "
-            "AND (flags & ?) = 0", (dev, week_ago, now, FLAG_NONWEAR),
+            "SELECT COUNT(*) FROM filed_epochs WHERE patient_id=? AND utc >= ? AND utc < ? "
+            "AND (flags & ?) = 0", (pid, week_ago, now, FLAG_NONWEAR),
         ).fetchone()[0]
         worn[pid] = worn.get(pid, 0) + int(n) * EPOCH_S / 60
     high = dict(conn.execute(
-        f"SELECT d.patient_id, COUNT(*) FROM events e JOIN devices d USING (device_id) "
-        f"WHERE d.patient_id IN ({ph}) AND e.etype=? AND e.value>=? AND e.utc>=? "
-        f"GROUP BY d.patient_id",
+        f"SELECT patient_id, COUNT(*) FROM filed_events "
+        f"WHERE patient_id IN ({ph}) AND etype=? AND value>=? AND utc>=? "
+        f"GROUP BY patient_id",
         (*patient_ids, EV_SYMPTOM, HIGH_SEVERITY, week_ago),
     ).fetchall())
     out = []
@@ -185,9 +183,9 @@ def epoch_grid(
     # Python tuple per row was most of the time for 90 days x 2,880 epochs.
     t0 = int(starts[0])
     rows = conn.execute(
-        f"SELECT ((utc - ?) << 17) | (enmo_dmg << 1) | ((flags & ?) != 0) FROM epochs "
-        f"WHERE device_id IN ({_in(devs)}) AND utc >= ? AND utc < ?",
-        (t0, FLAG_NONWEAR, *devs, t0, int(starts[-1])),
+        "SELECT ((utc - ?) << 17) | (enmo_dmg << 1) | ((flags & ?) != 0) FROM filed_epochs "
+        "WHERE patient_id=? AND utc >= ? AND utc < ?",
+        (t0, FLAG_NONWEAR, patient_id, t0, int(starts[-1])),
     ).fetchall()
     if not rows:
         return enmo, worn, present
@@ -230,12 +228,11 @@ def symptom_events(
     conn: sqlite3.Connection, patient_id: str, dates: list[dt.date]
 ) -> list[dict[str, int]]:
     tz = patient_tz(conn, patient_id)
-    devs = device_ids(conn, patient_id)
     start = local_midnight_utc(dates[0], tz)
     end = local_midnight_utc(dates[-1] + dt.timedelta(days=1), tz)
     rows = conn.execute(
-        f"SELECT utc, value FROM events WHERE device_id IN ({_in(devs)}) AND etype=? "
-        "AND utc >= ? AND utc < ? ORDER BY utc", (*devs, EV_SYMPTOM, start, end),
+        "SELECT utc, value FROM filed_events WHERE patient_id=? AND etype=? "
+        "AND utc >= ? AND utc < ? ORDER BY utc", (patient_id, EV_SYMPTOM, start, end),
     )
     return [{"utc": r[0], "severity": r[1]} for r in rows]
 
@@ -411,9 +408,8 @@ def disclaimer() -> str:
 def epoch_rows(conn: sqlite3.Connection, patient_id: str, dates: list[dt.date]) -> list[list[int]]:
     """The bare epoch rows of a range (the bench's baseline: same rows, no processing)."""
     tz = patient_tz(conn, patient_id)
-    devs = device_ids(conn, patient_id)
     start = local_midnight_utc(dates[0], tz)
     end = local_midnight_utc(dates[-1] + dt.timedelta(days=1), tz)
     return [list(r) for r in conn.execute(
-        f"SELECT utc, enmo_dmg, flags, steps FROM epochs WHERE device_id IN ({_in(devs)}) "
-        "AND utc >= ? AND utc < ?", (*devs, start, end))]
+        "SELECT utc, enmo_dmg, flags, steps FROM filed_epochs WHERE patient_id=? "
+        "AND utc >= ? AND utc < ?", (patient_id, start, end))]
