@@ -203,14 +203,26 @@ class Store:
 
     def patient_at(self, device_id: int, utc: int | None, seq: int) -> str | None:
         """The patient a record of this device is filed under (by its time, else its seq)."""
-        for a in self.assignments(device_id):
-            if utc is not None:
-                if (a["from_utc"] is None or utc >= a["from_utc"]) and \
-                        (a["to_utc"] is None or utc < a["to_utc"]):
+        return self.patients_at(device_id, [(utc, seq)])[0]
+
+    def patients_at(self, device_id: int,
+                    keys: Iterable[tuple[int | None, int]]) -> list[str | None]:
+        """patient_at for many (utc, seq) keys of one device, reading assignments once.
+
+        The same rule as the filed_epochs/filed_events views of migration v7."""
+        spans = self.assignments(device_id)
+
+        def one(utc: int | None, seq: int) -> str | None:
+            for a in spans:
+                if utc is not None:
+                    if (a["from_utc"] is None or utc >= a["from_utc"]) and \
+                            (a["to_utc"] is None or utc < a["to_utc"]):
+                        return str(a["patient_id"])
+                elif seq >= a["from_seq"] and (a["to_seq"] is None or seq < a["to_seq"]):
                     return str(a["patient_id"])
-            elif seq >= a["from_seq"] and (a["to_seq"] is None or seq < a["to_seq"]):
-                return str(a["patient_id"])
-        return None
+            return None
+
+        return [one(u, q) for u, q in keys]
 
     def sync_floor(self, device_id: int) -> int:
         """The first sequence the current wearer's syncs may fetch (earlier ones were the
