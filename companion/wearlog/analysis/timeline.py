@@ -106,7 +106,7 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Time
             angle_known[idx] = (kinds[sel] & 1) == 0
             enmo_known[idx] = (kinds[sel] & 2) == 0
     ev = store.conn.execute(
-        "SELECT utc, etype, value FROM filed_events "
+        "SELECT utc, etype, value FROM timed_events "
         "WHERE patient_id = ? AND utc IS NOT NULL AND etype IN (?,?,?) ORDER BY utc",
         (patient_id, EV_SYMPTOM, EV_BED, EV_UP),
     ).fetchall()

@@ -198,20 +198,29 @@ def backup(dest: str, db_path: str | None) -> None:
 
 @click.command()
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--with-accounts", is_flag=True,
+              help="Also restore dashboard accounts, their patient lists, upload tokens, "
+                   "pairing keys and the audit log (only from a backup you made yourself).")
 @db_option
-def restore(src: str, db_path: str | None) -> None:
+def restore(src: str, with_accounts: bool, db_path: str | None) -> None:
     """Merge a backup into the database: adds what is missing, overwrites nothing.
 
-    Example: wearlog restore ~/wearlog-backups/2026-11-24.db
+    Every row is checked first; a bad row restores nothing. Accounts and keys are
+    left out unless --with-accounts. Example: wearlog restore ~/wearlog-backups/2026-11-24.db
     """
     from wearlog.store import StoreError
+    from wearlog.store.backup import SKIPPED
 
     store = _open(db_path, must_exist=False)
     try:
-        added = store.restore(src)
+        added = store.restore(src, with_accounts=with_accounts)
     except StoreError as e:
         raise click.ClickException(str(e)) from e
     finally:
         store.close()
-    parts = ", ".join(f"{v} {k}" for k, v in added.items() if v)
+    parts = ", ".join(f"{v} {k}" for k, v in added.items() if v and not k.startswith(SKIPPED))
     click.echo(f"restored: {parts or 'nothing new'}")
+    held = ", ".join(f"{v} {k[len(SKIPPED):]}" for k, v in added.items()
+                     if v and k.startswith(SKIPPED))
+    if held:
+        click.echo(f"not restored (accounts and keys; add --with-accounts to bring them): {held}")

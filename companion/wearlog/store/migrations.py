@@ -223,7 +223,8 @@ def _v7(conn: sqlite3.Connection) -> None:
     A record belongs to the assignment whose [from_utc, to_utc) holds its UTC time
     (NULL bounds are open); a record without a UTC time yet, to the one whose
     [from_seq, to_seq) holds its sequence. Every existing device keeps its patient
-    for all of its records.
+    for all of its records. filed_* hold every record; timed_* only those with a UTC
+    time (what the analysis and the dashboard read, by time range, through the index).
     """
     conn.executescript(
         """
@@ -241,6 +242,16 @@ def _v7(conn: sqlite3.Connection) -> None:
         CREATE INDEX device_assignments_device ON device_assignments(device_id, from_utc);
         INSERT INTO device_assignments (device_id, patient_id, from_seq)
             SELECT device_id, patient_id, 0 FROM devices ORDER BY device_id;
+        CREATE VIEW timed_epochs AS
+            SELECT a.patient_id AS patient_id, a.assignment_id AS assignment_id, e.*
+            FROM device_assignments a JOIN epochs e ON e.device_id = a.device_id
+                AND e.utc >= IFNULL(a.from_utc, -4611686018427387904)
+                AND e.utc < IFNULL(a.to_utc, 4611686018427387904);
+        CREATE VIEW timed_events AS
+            SELECT a.patient_id AS patient_id, a.assignment_id AS assignment_id, e.*
+            FROM device_assignments a JOIN events e ON e.device_id = a.device_id
+                AND e.utc >= IFNULL(a.from_utc, -4611686018427387904)
+                AND e.utc < IFNULL(a.to_utc, 4611686018427387904);
         CREATE VIEW filed_epochs AS
             SELECT a.patient_id AS patient_id, a.assignment_id AS assignment_id, e.*
             FROM device_assignments a JOIN epochs e ON e.device_id = a.device_id

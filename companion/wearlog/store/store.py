@@ -96,7 +96,7 @@ class Store:
     # --- patients and devices -------------------------------------------------
     def add_patient(self, patient_id: str, tz: str = "UTC", clinician: str | None = None) -> None:
         """Add or update a pseudonymous patient; tz is an IANA zone name."""
-        if not isinstance(patient_id, str) or not patient_id.strip():
+        if not valid_patient_id(patient_id):
             raise StoreError("patient_id must be a non-empty pseudonymous ID such as 'P-0042'")
         try:
             ZoneInfo(tz)
@@ -384,11 +384,19 @@ class Store:
 
         return backup(self, dest)
 
-    def restore(self, src: str | os.PathLike[str]) -> dict[str, int]:
-        """Merge a backup back in; idempotent, never overwrites rows already here."""
+    def restore(self, src: str | os.PathLike[str], with_accounts: bool = False) -> dict[str, int]:
+        """Merge a checked backup back in; idempotent, never overwrites rows already here.
+
+        Accounts, tokens, pairing keys and the audit log only `with_accounts`."""
         from wearlog.store.backup import restore
 
-        return restore(self, src)
+        return restore(self, src, with_accounts=with_accounts)
+
+
+def valid_patient_id(patient_id: object) -> bool:
+    """A pseudonymous id a person typed: non-empty, printable, one line, not too long."""
+    return (isinstance(patient_id, str) and bool(patient_id.strip()) and len(patient_id) <= 64
+            and patient_id.isprintable())
 
 
 def _write_error(path: Any, e: sqlite3.OperationalError) -> StoreError:

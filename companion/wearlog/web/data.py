@@ -45,7 +45,7 @@ def patient_tz(conn: sqlite3.Connection, patient_id: str) -> ZoneInfo:
 
 
 def device_ids(conn: sqlite3.Connection, patient_id: str) -> list[int]:
-    """Every device the patient wore at some time (records: the filed_* views)."""
+    """Every device the patient wore at some time (records: the timed_*/filed_* views)."""
     rows = conn.execute("SELECT DISTINCT device_id FROM device_assignments WHERE patient_id=?",
                         (patient_id,))
     return [r[0] for r in rows]
@@ -91,8 +91,10 @@ def patient_list(
     ).fetchall())
     last_data = {
         pid: int(v) for pid, v in conn.execute(
-            f"SELECT patient_id, MAX(utc) FROM filed_epochs WHERE patient_id IN ({ph}) "
-            f"AND utc IS NOT NULL GROUP BY patient_id", patient_ids)
+            f"SELECT a.patient_id, MAX((SELECT MAX(utc) FROM epochs e WHERE "
+            f"e.device_id = a.device_id AND e.utc >= IFNULL(a.from_utc, -(1 << 62)) "
+            f"AND e.utc < IFNULL(a.to_utc, 1 << 62))) FROM device_assignments a "
+            f"WHERE a.patient_id IN ({ph}) GROUP BY a.patient_id", patient_ids)
         if v is not None
     }
     # Wear time: the analysis' per-day wear minutes where it has run (its non-wear detection
@@ -107,12 +109,12 @@ def patient_list(
         if pid in wear_min:
             continue
         n = conn.execute(
-            "SELECT COUNT(*) FROM filed_epochs WHERE patient_id=? AND utc >= ? AND utc < ? "
+            "SELECT COUNT(*) FROM timed_epochs WHERE patient_id=? AND utc >= ? AND utc < ? "
             "AND (flags & ?) = 0", (pid, week_ago, now, FLAG_NONWEAR),
         ).fetchone()[0]
         worn[pid] = worn.get(pid, 0) + int(n) * EPOCH_S / 60
     high = dict(conn.execute(
-        f"SELECT patient_id, COUNT(*) FROM filed_events "
+        f"SELECT patient_id, COUNT(*) FROM timed_events "
         f"WHERE patient_id IN ({ph}) AND etype=? AND value>=? AND utc>=? "
         f"GROUP BY patient_id",
         (*patient_ids, EV_SYMPTOM, HIGH_SEVERITY, week_ago),
@@ -183,7 +185,7 @@ def epoch_grid(
     # Python tuple per row was most of the time for 90 days x 2,880 epochs.
     t0 = int(starts[0])
     rows = conn.execute(
-        "SELECT ((utc - ?) << 17) | (enmo_dmg << 1) | ((flags & ?) != 0) FROM filed_epochs "
+        "SELECT ((utc - ?) << 17) | (enmo_dmg << 1) | ((flags & ?) != 0) FROM timed_epochs "
         "WHERE patient_id=? AND utc >= ? AND utc < ?",
         (t0, FLAG_NONWEAR, patient_id, t0, int(starts[-1])),
     ).fetchall()
@@ -231,7 +233,7 @@ def symptom_events(
     start = local_midnight_utc(dates[0], tz)
     end = local_midnight_utc(dates[-1] + dt.timedelta(days=1), tz)
     rows = conn.execute(
-        "SELECT utc, value FROM filed_events WHERE patient_id=? AND etype=? "
+        "SELECT utc, value FROM timed_events WHERE patient_id=? AND etype=? "
         "AND utc >= ? AND utc < ? ORDER BY utc", (patient_id, EV_SYMPTOM, start, end),
     )
     return [{"utc": r[0], "severity": r[1]} for r in rows]
@@ -411,5 +413,5 @@ def epoch_rows(conn: sqlite3.Connection, patient_id: str, dates: list[dt.date]) 
     start = local_midnight_utc(dates[0], tz)
     end = local_midnight_utc(dates[-1] + dt.timedelta(days=1), tz)
     return [list(r) for r in conn.execute(
-        "SELECT utc, enmo_dmg, flags, steps FROM filed_epochs WHERE patient_id=? "
+        "SELECT utc, enmo_dmg, flags, steps FROM timed_epochs WHERE patient_id=? "
         "AND utc >= ? AND utc < ?", (patient_id, start, end))]
