@@ -3,19 +3,54 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from typing import Any
+
+from wearlog.accounts.db import transaction
+
+# Entries that found the database busy (e.g. during a long import): written with the next
+# entry that gets through, never dropped, and never the reason a view fails.
+_pending: dict[str, list[tuple[int, str, str, str | None, str | None]]] = {}
+_pending_lock = threading.Lock()
+AUDIT_WAIT_MS = 250  # how long one entry waits for the write lock before it is deferred
 
 
 def audit(
     conn: sqlite3.Connection, actor: str, action: str,
     patient_id: str | None = None, detail: str | None = None,
 ) -> None:
-    """Record one access (autocommit: it lands even when the request only reads)."""
-    conn.execute(
-        "INSERT INTO audit_log (at_utc, actor, action, patient_id, detail) VALUES (?,?,?,?,?)",
-        (int(time.time()), actor, action, patient_id, detail),
-    )
+    """Record one access (autocommit: it lands even when the request only reads).
+
+    If the database stays locked, the entry (with its own time) is kept in memory and
+    written with the next one that can be; the request goes on.
+    """
+    db = str(conn.execute("PRAGMA database_list").fetchone()[2])  # per database file
+    with _pending_lock:
+        waiting = _pending.setdefault(db, [])
+        waiting.append((int(time.time()), actor, action, patient_id, detail))
+        rows = list(waiting)
+        try:
+            (wait_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
+            conn.execute(f"PRAGMA busy_timeout = {min(int(wait_ms), AUDIT_WAIT_MS)}")
+            try:
+                with transaction(conn):
+                    conn.executemany(
+                        "INSERT INTO audit_log (at_utc, actor, action, patient_id, detail) "
+                        "VALUES (?,?,?,?,?)", rows)
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            return  # still pending: the next audit() writes it
+        del waiting[:len(rows)]
+
+
+def pending_audit() -> int:
+    """Entries waiting for a database (0 when everything is written)."""
+    with _pending_lock:
+        return sum(len(v) for v in _pending.values())
 
 
 def audit_entries(

@@ -30,7 +30,7 @@ from wearlog.imports.common import (
     read_rows,
 )
 from wearlog.imports.errors import BadCsvError
-from wearlog.store import Store
+from wearlog.store import INGEST_BATCH_ROWS, Store
 from wlproto.records import Epoch
 
 ANGLE_NAMES = ("angle", "zangle", "anglez", "z_angle")
@@ -110,7 +110,8 @@ def import_epoch_csv(store: Store, patient_id: str, path: str | Path,
         if counts is not None:
             counts_by_seq[seq] = int(counts)
     _ensure_device(store, dev, patient_id, path.name, kind, epoch_s)
-    new = store.ingest(dev, records, counts=counts_by_seq or None)
+    new = store.ingest(dev, records, counts=counts_by_seq or None,
+                       batch_rows=INGEST_BATCH_ROWS)
     return ImportResult(dev, kind, epoch_s, len(records), new)
 
 

@@ -26,7 +26,7 @@ from wearlog.imports.common import (
 )
 from wearlog.imports.epoch_csv import ImportResult, _ensure_device
 from wearlog.imports.errors import BadCsvError, FeatureCodeMissingError
-from wearlog.store import Store
+from wearlog.store import INGEST_BATCH_ROWS, Store
 from wlproto.records import Epoch
 
 EPOCH_S = 30
@@ -97,5 +97,5 @@ def import_raw_csv(store: Store, patient_id: str, path: str | Path,
         records.append(Epoch(import_seq(t, EPOCH_S), t, flags, enmo, mad, z, dangle, steps))
     dev = device_id if device_id is not None else import_device_id(patient_id, path.name)
     _ensure_device(store, dev, patient_id, path.name, "import-raw", EPOCH_S)
-    new = store.ingest(dev, records)
+    new = store.ingest(dev, records, batch_rows=INGEST_BATCH_ROWS)
     return ImportResult(dev, "import-raw", EPOCH_S, len(records), new)

@@ -13,10 +13,11 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.paths import ENV_VAR, default_db_path, resolve_db_path
-from wearlog.store.store import LATEST, Store
+from wearlog.store.store import INGEST_BATCH_ROWS, LATEST, Store
 
 __all__ = [
     "ENV_VAR",
+    "INGEST_BATCH_ROWS",
     "LATEST",
     "BackupError",
     "BadRecordError",

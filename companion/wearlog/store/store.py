@@ -38,6 +38,10 @@ EPOCH_COLS = (
 )
 EVENT_COLS = "device_id, seq, time, utc, flags, etype, value, arg, aux, sync_id"
 _INSERT_EPOCH = f"INSERT OR IGNORE INTO epochs ({EPOCH_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# Rows per transaction for long imports: well under a second of writing on a slow machine,
+# far below the 5-s busy timeout other writers wait.
+INGEST_BATCH_ROWS = 20_000
+
 _INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
 
 
@@ -292,13 +296,23 @@ class Store:
     # --- records -------------------------------------------------------------
     def ingest(
         self, device_id: int, records: Iterable[Epoch | Event], sync_id: int | None = None,
-        counts: dict[int, int] | None = None,
+        counts: dict[int, int] | None = None, batch_rows: int | None = None,
     ) -> int:
-        """Store records in ONE transaction; returns how many were new.
+        """Store records in ONE transaction (or, with batch_rows, one per batch_rows
+        records); returns how many were new.
 
-        Already-stored (device_id, seq) keys are left untouched. `counts` (seq ->
-        activity count) carries count-based imports from other actigraphs.
+        Already-stored (device_id, seq) keys are left untouched, so a batched ingest that
+        stopped part-way is completed by running it again. `counts` (seq -> activity
+        count) carries count-based imports from other actigraphs. Long imports pass
+        batch_rows (INGEST_BATCH_ROWS) so the write lock is never held for long: the
+        dashboard's writes (audit, uploads) wait for at most one batch.
         """
+        if batch_rows is not None:
+            if batch_rows < 1:
+                raise StoreError(f"batch_rows must be at least 1, got {batch_rows}")
+            recs = list(records)
+            return sum(self.ingest(device_id, recs[i:i + batch_rows], sync_id, counts)
+                       for i in range(0, len(recs), batch_rows))
         self.device(device_id)
         ep_rows: list[tuple[Any, ...]] = []
         ev_rows: list[tuple[Any, ...]] = []

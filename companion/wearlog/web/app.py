@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wearlog.store import Store
+from wearlog.web import busy
 from wearlog.web.deps import LoginRequired
 from wearlog.web.errors import ConfigError
 from wearlog.web.ratelimit import LoginLimiter
@@ -86,6 +87,7 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
         ]
         return JSONResponse({"detail": errors}, 422)
 
+    busy.install(app)  # a locked database answers 503 + Retry-After, never 500
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,
                        overrides={"/api/upload": settings.max_upload_bytes})
     app.add_middleware(SecurityHeaders)

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from wearlog.accounts.audit import audit
 from wearlog.accounts.errors import RevokedTokenError, TokenError
 from wearlog.accounts.tokens import DeviceToken, verify_token
-from wearlog.store import Store, StoreError
+from wearlog.store import Store, StoreBusyError, StoreError
 from wearlog.web.deps import Conn
 from wearlog.web.schemas import Error, UploadIn, UploadOut
 from wlproto.const import FLAG_CLOCK_UNSET
@@ -63,6 +63,8 @@ def upload(request: Request, body: UploadIn, conn: Conn,
                                          "upload it with that patient's token")
         try:
             new = store.ingest(token.device_id, records)  # one transaction
+        except StoreBusyError:
+            raise  # 503 + Retry-After (web.busy): the client sends it again later
         except StoreError as e:
             raise HTTPException(422, str(e)) from e
         if new:
