@@ -144,3 +144,17 @@ def test_restoring_an_empty_or_foreign_file_fails(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["restore", str(empty), "--db", str(tmp_path / "live.db")])
     assert res.exit_code == 1 and "empty" in res.output
     assert not res.output.startswith("restored")
+
+
+@pytest.mark.parametrize("argv", [
+    ["user", "list"], ["serve"], ["backup", "x.db"], ["sync"],
+])
+def test_every_command_refuses_a_newer_database_in_one_line(tmp_path: Path,
+                                                            argv: list[str]) -> None:
+    p = tmp_path / "future.db"
+    _future(p)
+    before = digest(p)
+    res = CliRunner().invoke(main, [*argv, "--db", str(p)])
+    assert res.exit_code != 0 and isinstance(res.exception, SystemExit)
+    assert "upgrade Wearlog" in res.output and "Traceback" not in res.output
+    assert digest(p) == before

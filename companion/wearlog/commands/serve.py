@@ -25,10 +25,14 @@ def serve(db_path: str | None, host: str, port: int, forwarded_allow_ips: str) -
 
     from wearlog.accounts import Users
     from wearlog.accounts.db import connect
+    from wearlog.store import StoreError
     from wearlog.web import create_app
 
     path = resolve_db_path(db_path)
-    app = create_app(path)
+    try:
+        app = create_app(path)
+    except StoreError as e:  # a newer or foreign database: one line, file untouched
+        raise click.ClickException(str(e)) from e
     conn = connect(str(path))
     try:
         if not Users(conn).list_users():
