@@ -178,3 +178,40 @@ async def test_used_device_on_a_new_computer_brings_no_earlier_wearers_records(
         got = set(stored_records(home.store, dev))
         assert got and min(got) >= home.store.assignments(dev)[0]["from_seq"] > 0
         assert all_filed(home.store, "P-2") == got
+
+
+def test_every_reader_follows_the_assignment(tmp_path: Path) -> None:
+    """Analysis, dashboard rows and exports: each patient sees only their own time."""
+    import datetime as dt
+
+    from wearlog.analysis.timeline import load_timeline
+    from wearlog.web import data
+    from wlproto.const import EV_SYMPTOM
+    from wlproto.records import Epoch, Event
+
+    t0 = 1_790_000_040
+    s = Store(tmp_path / "w.db")
+    s.add_patient("P-1")
+    s.add_patient("P-2")
+    s.add_device(1, "P-1")
+    s.ingest(1, [Epoch(q, t0 + 30 * q, enmo_dmg=10) for q in range(50)]
+             + [Event(50, t0 + 30 * 49 + 5, EV_SYMPTOM, 4)])
+    s.assign_device(1, "P-2", at_utc=t0 + 30 * 50, from_seq=51)
+    s.ingest(1, [Epoch(q, t0 + 30 * (q - 1), enmo_dmg=20) for q in range(51, 101)]
+             + [Event(101, t0 + 30 * 99 + 5, EV_SYMPTOM, 2)])
+    for pid, enmo in (("P-1", 1.0), ("P-2", 2.0)):
+        tl = load_timeline(s, pid)
+        assert tl is not None and int(tl.present.sum()) == 50
+        assert set(tl.enmo[tl.present]) == {enmo}
+        assert [e[2] for e in tl.events] == [4 if pid == "P-1" else 2]
+        day = dt.datetime.fromtimestamp(t0, dt.UTC).date()
+        rows = data.epoch_rows(s.conn, pid, [day])
+        assert len(rows) == 50 and {r[1] for r in rows} == {int(enmo * 10)}
+        assert [e["severity"] for e in data.symptom_events(s.conn, pid, [day])] == \
+            [4 if pid == "P-1" else 2]
+    listed = {r["patient_id"]: r for r in data.patient_list(s.conn, ["P-1", "P-2"],
+                                                            now=t0 + 86400)}
+    assert listed["P-1"]["last_data_utc"] == t0 + 30 * 49
+    assert listed["P-2"]["last_data_utc"] == t0 + 30 * 99
+    assert filed(s, "P-1") == set(range(50)) and filed(s, "P-2") == set(range(51, 101))
+    s.close()

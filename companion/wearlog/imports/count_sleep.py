@@ -27,8 +27,8 @@ def count_sleep(store: Store, patient_id: str, method: str = "cole-kripke") -> l
         raise AnalysisError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     tz = ZoneInfo(store.patient(patient_id)["tz"])
     rows = store.conn.execute(
-        "SELECT e.utc, e.counts, d.epoch_s FROM epochs e JOIN devices d USING(device_id) "
-        "WHERE d.patient_id=? AND e.counts IS NOT NULL AND e.utc IS NOT NULL ORDER BY e.utc",
+        "SELECT e.utc, e.counts, d.epoch_s FROM timed_epochs e JOIN devices d USING(device_id) "
+        "WHERE e.patient_id=? AND e.counts IS NOT NULL ORDER BY e.utc",
         (patient_id,),
     ).fetchall()
     if not rows:
