@@ -241,19 +241,20 @@ def _first_seq_for(store: Store, device_id: int, patient_id: str, st: Status,
                    discard: bool) -> int:
     """First record the new wearer's syncs fetch; refuses over a previous wearer's records."""
     if _known(store, device_id):
-        if store.open_assignment(device_id)["patient_id"] == patient_id:
-            return store.sync_floor(device_id)  # the same wearer, paired again
         previous = store.open_assignment(device_id)["patient_id"]
+        if previous == patient_id:
+            return store.sync_floor(device_id)  # the same wearer, paired again
+        how = f"pair it again with --patient {previous} and run `wearlog sync`"
     elif st.acked_seq == 0:
         return 0  # a new device: what it recorded is the new wearer's
     else:
         previous = "its previous wearer"
+        how = "sync them on the computer it was paired with"
     waiting = _unsynced(store, device_id, st)
     if waiting and not discard:
         raise UnsyncedRecordsError(
             f"{device_id:#06x} still holds {waiting} records of {previous} that were never "
-            f"synced: pair it again for {previous} and run `wearlog sync`, or pass "
-            "--discard-unsynced to drop them; nothing was changed")
+            f"synced: {how}, or pass --discard-unsynced to drop them; nothing was changed")
     return int(st.next_seq)
 
 
