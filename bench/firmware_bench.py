@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.figures import figure
 from bench.recording import DAYS, QUICK_DAYS, recording
+from tests.firmware.board_limits import BLOCK_SIZE, FREE_HEAP, FS_BLOCKS
 from tests.vm.harness import ROOT, run_module
 
 VM_DIR = Path(__file__).with_name("vm")
@@ -82,6 +83,60 @@ def _heap(module: Path, test: str, extra: dict[str, Path] | None = None) -> int:
     return res.peak_heap
 
 
+BOARD_LOOP = ROOT / "tests" / "firmware" / "mp_board_loop.py"
+LFS_LOG = ROOT / "tests" / "firmware" / "mp_lfs_log.py"
+
+
+def _marks(output: str, tag: str) -> list[int]:
+    for line in output.splitlines():
+        if line.startswith(f"@@{tag} "):
+            return [int(v) for v in line.split()[1:]]
+    raise BenchError(f"the native port printed no @@{tag} line:\n{output[-2000:]}")
+
+
+def _native_rows(quick: bool) -> list[dict[str, Any]]:
+    """Native unix port: the device loop under each board's free heap, littlefs wear."""
+    rows = []
+    days = 1 if quick else 3
+    boards = [min(FREE_HEAP, key=FREE_HEAP.__getitem__)] if quick else sorted(FREE_HEAP)
+    with tempfile.TemporaryDirectory() as d:
+        cfg = Path(d) / "params.json"
+        cfg.write_text(json.dumps({"days": days}))
+        for board in boards:
+            heap = FREE_HEAP[board]
+            run = run_module(BOARD_LOOP, extra={"/t/vm_pipeline_heap.py": PIPELINE_HEAP,
+                                                "/t/params.json": cfg},
+                             heapsize=heap, target="unix", mpy=True, timeout=900)
+            res = run.results.get("test_board_loop")
+            if res is None or not res.ok:
+                raise BenchError(f"the board loop failed under {board}'s heap: "
+                                 f"{res.error if res else run.output[-2000:]}")
+            peak, least_free, received, syncs, _ = _marks(run.output, "BOARD")
+            note = (f"native unix port (64-bit: objects larger than on the 32-bit board), "
+                    f".mpy modules, {days} simulated days, {syncs} syncs at MTU 247, "
+                    f"{received} records")
+            rows += [
+                figure(f"native port, {board}: peak gc.mem_alloc (whole loop + sync)", peak,
+                       "bytes", heap, f"-X heapsize ({board} free heap, estimate)", note=note),
+                figure(f"native port, {board}: least largest free block at a sync", least_free,
+                       "bytes", heap, "-X heapsize"),
+            ]
+        bs = BLOCK_SIZE["pico_w"]
+        cfg.write_text(json.dumps({"block_size": bs, "blocks": 64,
+                                   "wear_blocks": FS_BLOCKS["pico_w"]}))
+        run = run_module(LFS_LOG, extra={"/t/params.json": cfg}, heapsize=8 * 1024 * 1024,
+                         target="unix", timeout=900)
+    erases, worst, blocks = _marks(run.output, "WEAR")
+    rows += [
+        figure("littlefs (VfsLfs2, native port): block erases per day", erases, "erases/day",
+               blocks, "blocks in the filesystem (Pico W, 848 KiB)",
+               note=f"{bs}-byte blocks; one day of the record log from a fresh filesystem"),
+        figure("littlefs: erases per day of the most-erased block", worst, "erases/day/block",
+               100000, "NOR flash endurance (cycles)"),
+    ]
+    return rows
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     epochs, repeats = (4, 2) if quick else (40, 5)
     vm = _vm_costs(epochs, repeats)
@@ -103,6 +158,8 @@ def run(quick: bool = False) -> dict[str, Any]:
                "test budget (40 KiB)"),
         figure("peak heap: sync engine alone (with its test module)", sync_alone, "bytes"),
     ]
+
+    rows += _native_rows(quick)
 
     rec = recording(QUICK_DAYS if quick else DAYS)
     log = rec.run.app.log

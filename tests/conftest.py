@@ -1,8 +1,10 @@
 """Test-suite wiring: MicroPython-side modules (mp_test_*.py) become pytest items.
 
-Each ``test_*`` function in an ``mp_test_*.py`` file runs inside the MicroPython
-WebAssembly VM (tests/vm/harness.py) and is reported as its own pytest item,
-with its peak heap shown in the terminal summary.
+Each ``test_*`` function in an ``mp_test_*.py`` file runs on both MicroPython
+targets (tests/vm/harness.py): the WebAssembly VM (``test_x[wasm]``) and the
+native unix port with a fixed heap (``test_x[unix]``). Each is its own pytest
+item; a target that is missing or fails makes its items fail, never skip. Peak
+heaps are shown in the terminal summary.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.vm.harness import VmRun, run_module
+from tests.vm.harness import TARGETS, VmRun, run_module
 
 _HEAP: list[tuple[str, int]] = []
 
@@ -26,35 +28,41 @@ class VmModule(pytest.File):
         tree = ast.parse(self.path.read_text())
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                item = VmItem.from_parent(self, name=node.name)
-                item.add_marker(pytest.mark.vm)
-                yield item
+                for target in TARGETS:
+                    item = VmItem.from_parent(self, name=f"{node.name}[{target}]")
+                    item.test, item.target = node.name, target
+                    item.add_marker(pytest.mark.vm)
+                    yield item
 
-    def vm_run(self) -> VmRun:
-        if not hasattr(self, "_run"):
-            self._run = run_module(self.path)
-        return self._run
+    def vm_run(self, target: str) -> VmRun:
+        runs = self.__dict__.setdefault("_runs", {})
+        if target not in runs:
+            runs[target] = run_module(self.path, target=target)
+        return runs[target]
 
 
 class VmItem(pytest.Item):
+    test = ""
+    target = "wasm"
+
     def runtest(self) -> None:
-        run = self.parent.vm_run()
-        res = run.results.get(self.name)
+        run = self.parent.vm_run(self.target)
+        res = run.results.get(self.test)
         if res is None:
             imp = run.results.get("<import>") or run.results.get("<vm>")
             detail = imp.error if imp else run.output[-3000:]
-            raise VmTestFailure(f"did not run in the MicroPython VM:\n{detail}")
+            raise VmTestFailure(f"did not run on MicroPython ({self.target}):\n{detail}")
         self.user_properties.append(("peak_heap", res.peak_heap))
         if not res.ok:
             raise VmTestFailure(res.error or "failed")
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, VmTestFailure):
-            return f"[MicroPython VM] {excinfo.value}"
+            return f"[MicroPython {self.target}] {excinfo.value}"
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, 0, f"vm::{self.name}"
+        return self.path, 0, f"{self.target}::{self.test}"
 
 
 def pytest_collect_file(parent, file_path: Path):
@@ -74,7 +82,7 @@ def pytest_runtest_logreport(report):
 def pytest_terminal_summary(terminalreporter):
     if not _HEAP:
         return
-    terminalreporter.section("MicroPython VM peak heap (bytes in use above the VM's baseline)")
+    terminalreporter.section("MicroPython peak heap (bytes in use above the target's baseline)")
     for nodeid, peak in _HEAP:
         terminalreporter.write_line(f"{peak:>8}  {nodeid}")
 

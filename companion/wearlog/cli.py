@@ -16,7 +16,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "demo": ("demo",),
     "users": ("user", "token"),
     "serve": ("serve",),
-    "data": ("report", "import", "backup", "restore"),
+    "data": ("report", "import", "export", "backup", "restore"),
 }
 
 

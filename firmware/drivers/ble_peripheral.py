@@ -12,6 +12,7 @@ import bluetooth
 from micropython import const
 
 from wlfw import cts
+from wlfw.fsio import open_private
 from wlfw.sync_server import CONTROL
 from wlproto import advert
 from wlproto.const import (
@@ -49,6 +50,7 @@ _ADV_INTERVAL_US = const(1000000)  # slow advertising: 1 s (power)
 _BURST = const(6)  # notifications per service() call: below NimBLE's buffer count
 _MAX_CONNS = const(2)
 _CONNECTED_WAKE_MS = const(5)
+_REFRESH_MS = const(1000)  # Current Time / Battery Level kept this fresh while connected
 _BUF = const(256)
 
 
@@ -68,6 +70,7 @@ class BlePeripheral:
         self.conns = {}  # conn -> encrypted?
         self._bonds = self._load_bonds()
         self._adv_unsynced = -1
+        self._refreshed_ms = 0
         ble.active(True)
         if secure:
             ble.config(bond=True, le_secure=True, mitm=False, io=_IO_NO_INPUT_OUTPUT)
@@ -113,8 +116,11 @@ class BlePeripheral:
 
     def _save_bonds(self):
         tmp = self.bonds_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self._bonds, f)
+        f = open_private(tmp)  # link keys: 0600 where files have modes
+        try:
+            f.write(json.dumps(self._bonds).encode())
+        finally:
+            f.close()
         os.rename(tmp, self.bonds_path)
 
     def _get_secret(self, sec_type, index, key):
@@ -145,6 +151,7 @@ class BlePeripheral:
             conn = data[0]
             self.conns[conn] = False
             self.server.connected(conn)
+            self.refresh()  # what a generic tool reads first: today's time and battery
             if len(self.conns) < _MAX_CONNS:
                 self.advertise()
         elif event == _IRQ_CENTRAL_DISCONNECT:
@@ -158,6 +165,7 @@ class BlePeripheral:
                 self.server.command(conn, self.ble.gatts_read(handle))
             elif handle == self.h_time:
                 self._write_time(conn, self.ble.gatts_read(handle))
+            self.refresh()  # a clock set, an ACK: the standard values follow at once
         elif event == _IRQ_MTU_EXCHANGED:
             self.server.mtu_changed(data[0], data[1])
         elif event == _IRQ_ENCRYPTION_UPDATE:
@@ -182,6 +190,7 @@ class BlePeripheral:
         if self.window is not None and not self.conns and not self._in_window():
             return
         self._set_advertising(True)
+        self.refresh()  # each radio window starts with fresh values
         self.ble.gap_advertise(
             self.adv_interval_us,
             advert.advertising_data(self.app.device_id, self.app.battery_pct(),
@@ -203,10 +212,19 @@ class BlePeripheral:
                                   getattr(self.app, "button_events", 0))
 
     def refresh(self):
-        """Values generic tools read: battery, time, limited status."""
+        """Values generic tools read: battery, time, limited status.
+
+        Called at boot, at each radio window, on connect and after every write
+        (so a Current Time read after a sync shows the time the companion set);
+        time and battery also once a second while connected (service()).
+        """
+        self._refresh_clock(self._refreshed_ms)
+        self.ble.gatts_write(self.h_status, self.server.status(False))  # statvfs: not per second
+
+    def _refresh_clock(self, now_ms):
+        self._refreshed_ms = now_ms
         self.ble.gatts_write(self.h_batt, bytes((self.app.battery_pct(),)))
         self.ble.gatts_write(self.h_time, cts.encode(self.app.device_time()))
-        self.ble.gatts_write(self.h_status, self.server.status(False))
 
     def service(self, now_ms=0):
         """Send what the engine has, a burst per connection; ENOMEM means later.
@@ -232,6 +250,9 @@ class BlePeripheral:
                 self.advertise()
             elif not want and self.advertising:
                 self.stop()  # the board may light-sleep again
+        # ticks wrap at 2^30 on the boards (a multiple of it on 64-bit ports): mask the gap
+        if self.conns and (now_ms - self._refreshed_ms) & 0x3FFFFFFF >= _REFRESH_MS:
+            self._refresh_clock(now_ms)
         unsynced = self.server.unsynced()
         if unsynced != self._adv_unsynced and not self.conns and self.advertising:
             self._adv_unsynced = unsynced

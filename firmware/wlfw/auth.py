@@ -67,7 +67,8 @@ class SecretStore:
 
     def set(self, secret):
         tmp = self.path + ".tmp"
-        f = self.fs.open(tmp, "wb")
+        private = getattr(self.fs, "open_private", None)  # 0600 where files have modes
+        f = private(tmp) if private is not None else self.fs.open(tmp, "wb")
         try:
             f.write(secret)
         finally:

@@ -64,6 +64,7 @@ class _Out:
         self.msg = None
         self.off = 0
         self.counter = 0
+        self.end = 0  # a data message: the sequence after its records
 
 
 class Session:
@@ -82,6 +83,10 @@ class Session:
         self.ack_point = 0
         self.window = 0
         self.end_due = False
+        # The highest sequence an ACK may name in this session: the READ's from_seq
+        # (what the central says it stores) or the end of the last frame whose
+        # last segment went out. Records never delivered are never counted as stored.
+        self.sent_to = 0
 
 
 class SyncServer:
@@ -223,6 +228,8 @@ class SyncServer:
             from_seq = log.oldest_seq
         s.cursor = from_seq
         s.ack_point = from_seq
+        if from_seq > s.sent_to:
+            s.sent_to = from_seq
         s.window = window if window > 0 else 1
         s.streaming = True
         s.end_due = False
@@ -234,8 +241,8 @@ class SyncServer:
     def _ack(self, s, payload):
         seq = frames.parse_u32(payload)
         log = self.device.log
-        if seq > log.next_seq:
-            self._reply(s, OP_ACK, ST_OUT_OF_RANGE)
+        if seq > log.next_seq or (seq > s.sent_to and seq > log.acked_seq):
+            self._reply(s, OP_ACK, ST_OUT_OF_RANGE)  # not sent in this session
             return
         log.ack(seq)
         if seq > s.ack_point:
@@ -263,6 +270,7 @@ class SyncServer:
         if n <= 0:
             if s.cursor >= log.next_seq and not s.end_due:
                 s.end_due = True
+                s.out[DATA].end = s.cursor
                 return frames.encode_raw_frame(FT_END, log.next_seq,
                                                self.device.device_time() & 0xFFFFFFFF, b"", 0)
             return None
@@ -273,6 +281,7 @@ class SyncServer:
         if count == 0:
             return None
         s.cursor = first + count
+        s.out[DATA].end = s.cursor  # acked only once the frame's last segment is out
         self.frames_sent += 1
         return frames.encode_raw_frame(FT_RECORDS, first, base,
                                        memoryview(self._recs)[: count * RECORD_SIZE], count)
@@ -322,6 +331,8 @@ class SyncServer:
         o.counter = (o.counter + 1) & SEG_COUNTER_MASK
         self.notifications_sent += 1
         if o.off >= len(o.msg):
+            if which == DATA and o.end > s.sent_to:
+                s.sent_to = o.end  # the whole frame is out: its records may be acked
             o.msg = None
             o.off = 0
 

@@ -22,3 +22,12 @@ def reboot_copy(run: HostRun, dest: Path):
     shutil.copytree(run.log_dir, dest)
     app, _board, _clock = build_device(Wearer(days=0.01, seed=1), dest)
     return app
+
+
+@pytest.fixture(scope="session")
+def pyact_awd(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """pyActigraphy's five example AWD recordings, from its PyPI wheel (see reference/)."""
+    from tests.companion.reference import pyactigraphy_data as pad
+
+    d = tmp_path_factory.mktemp("pyact")
+    return {name: pad.awd_file(name, d) for name in pad.NAMES}

@@ -1,14 +1,14 @@
 """Our rhythm metrics and count-based scoring against pyActigraphy on real Actiwatch data.
 
 The reference numbers came from pyActigraphy 1.2.2 (reference/make_reference.py, run in a
-separate venv). Tolerances: 1e-9 relative for IS/IV/L5/M10/RA (same arithmetic, float
-order differs), exact for onsets and for every epoch of Cole-Kripke and Sadeh.
+separate venv); the recordings are read from pyActigraphy's wheel at test time
+(reference/pyactigraphy_data.py: GPL-3 data is not kept in this repository).
+Tolerances: 1e-9 relative for IS/IV/L5/M10/RA (same arithmetic, float order differs),
+exact for onsets and for every epoch of Cole-Kripke and Sadeh.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -17,21 +17,24 @@ import pytest
 
 from wearlog.analysis.counts import cole_kripke, sadeh
 from wearlog.analysis.rhythm import interdaily_stability, intradaily_variability, rhythm_metrics
+from wearlog.imports import read_awd
 
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "pyactigraphy_reference.json").read_text())["recordings"]
 NAMES = sorted(REF)
 
 
-def load(name: str) -> tuple[np.ndarray, int]:
-    with open(REF_DIR / f"{name}.csv") as f:
-        rows = list(csv.reader(f))[1:]
-    t0 = dt.datetime.fromisoformat(rows[0][0])
-    x = np.array([float(v) if v else np.nan for _, v in rows])
-    return x, t0.hour * 3600 + t0.minute * 60 + t0.second
+@pytest.fixture(scope="module")
+def load(pyact_awd: dict[str, Path]):
+    def _load(name: str) -> tuple[np.ndarray, int]:
+        start, epoch_s, counts = read_awd(pyact_awd[name])
+        assert epoch_s == REF[name]["freq_s"]
+        x = np.array([float(c) for _, c in counts])
+        return x, start.hour * 3600 + start.minute * 60 + start.second
+    return _load
 
 
-def test_reference_recordings_are_present_and_long() -> None:
+def test_reference_recordings_are_present_and_long(load) -> None:
     assert len(NAMES) == 5
     for name in NAMES:
         x, _ = load(name)
@@ -39,7 +42,7 @@ def test_reference_recordings_are_present_and_long() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_rhythm_metrics_match_pyactigraphy(name: str) -> None:
+def test_rhythm_metrics_match_pyactigraphy(name: str, load) -> None:
     x, s0 = load(name)
     r = REF[name]
     m = rhythm_metrics(x, s0, 60)
@@ -50,7 +53,7 @@ def test_rhythm_metrics_match_pyactigraphy(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_binarised_is_iv_match_pyactigraphy(name: str) -> None:
+def test_binarised_is_iv_match_pyactigraphy(name: str, load) -> None:
     x, s0 = load(name)
     xb = np.where(np.isnan(x), np.nan, (x > 4).astype(float))
     assert interdaily_stability(xb, s0, 60) == pytest.approx(REF[name]["IS_bin4"], rel=1e-9)
@@ -58,7 +61,7 @@ def test_binarised_is_iv_match_pyactigraphy(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_cole_kripke_matches_pyactigraphy_every_epoch(name: str) -> None:
+def test_cole_kripke_matches_pyactigraphy_every_epoch(name: str, load) -> None:
     x, _ = load(name)
     ref = np.frombuffer(REF[name]["CK_mean"].encode(), dtype=np.uint8) - ord("0")
     # pyActigraphy's 'mean' setting resamples with sum(), which turns gaps into 0 counts.
@@ -69,7 +72,7 @@ def test_cole_kripke_matches_pyactigraphy_every_epoch(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_sadeh_matches_pyactigraphy_every_epoch_in_its_conventions(name: str) -> None:
+def test_sadeh_matches_pyactigraphy_every_epoch_in_its_conventions(name: str, load) -> None:
     x, _ = load(name)
     ref = np.frombuffer(REF[name]["Sadeh"].encode(), dtype=np.uint8) - ord("0")
     ours = sadeh(x, nat_inclusive_low=False, log_next_epoch=True)
@@ -80,3 +83,13 @@ def test_sadeh_matches_pyactigraphy_every_epoch_in_its_conventions(name: str) ->
     paper = sadeh(x)
     agree = float(np.mean(paper == ref))
     assert 0.97 < agree < 1.0
+
+
+def test_no_gpl_recording_is_kept_in_the_repository() -> None:
+    """Issue 20: the GPL-3 example recordings are fetched at test time, never committed."""
+    tests = REF_DIR.parent.parent
+    kept = sorted(str(p.relative_to(tests)) for p in tests.rglob("*")
+                  if p.suffix.lower() == ".awd" or p.name.startswith("example0"))
+    assert kept == []
+    readme = (REF_DIR / "README.md").read_text()
+    assert "GPL-3" in readme and "fetch" in readme

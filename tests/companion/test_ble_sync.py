@@ -273,45 +273,68 @@ async def test_never_acking_central_holds_only_a_window_and_blocks_nothing_forev
     await other.radio.close()  # type: ignore[union-attr]
 
 
-def test_generic_gatt_client_reads_standard_services(
-    short_recording: HostRun, tmp_path: Path
-) -> None:
-    """bumble's own GATT client, none of our code on the central side."""
-    import datetime as dt
-
+async def generic_read(rig: Rig, *u16s: int) -> list[bytes]:
+    """Read standard characteristics with bumble's own GATT client (none of our code)."""
     from bumble.core import UUID
     from bumble.device import Peer
     from bumble.hci import Address
 
+    device = await rig.central.open()
+    conn = await device.connect(Address(rig.wearable.address))
+    peer = Peer(conn)
+    await peer.discover_services()
+    chars = []
+    for s in peer.services:
+        await s.discover_characteristics()
+        chars += s.characteristics
+    out = []
+    for u16 in u16s:
+        c = next(c for c in chars if c.uuid == UUID.from_16_bits(u16))
+        out.append(bytes(await peer.read_value(c)))
+    await conn.disconnect()
+    return out
+
+
+def cts_utc(value: bytes) -> int:
+    import datetime as dt
+
+    y, mo, d, h, mi, s = struct.unpack("<HBBBBB", value[:7])
+    return int(dt.datetime(y, mo, d, h, mi, s, tzinfo=dt.UTC).timestamp())
+
+
+def test_generic_gatt_client_reads_standard_services(
+    short_recording: HostRun, tmp_path: Path
+) -> None:
+    """bumble's own GATT client, none of our code on the central side."""
     app = reboot_copy(short_recording, tmp_path / "log")
     app.set_time(1_780_000_000)
 
     async def go() -> None:
         async with Rig(app, tmp_path) as rig:
-            device = await rig.central.open()
-            conn = await device.connect(Address(rig.wearable.address))
-            peer = Peer(conn)
-            await peer.discover_services()
-            chars = []
-            for s in peer.services:
-                await s.discover_characteristics()
-                chars += s.characteristics
-
-            async def read(u16: int) -> bytes:
-                c = next(c for c in chars if c.uuid == UUID.from_16_bits(u16))
-                return bytes(await peer.read_value(c))
-
-            assert await read(0x2A29) == b"Wearlog project"
-            assert await read(0x2A25) == f"{app.device_id:08X}".encode()
-            assert (await read(0x2A26)).decode().count(".") == 2
-            assert (await read(0x2A19))[0] == app.battery_pct()
-            y, mo, d, h, mi, s = struct.unpack("<HBBBBB", (await read(0x2A2B))[:7])
-            want = dt.datetime.fromtimestamp(app.device_time(), dt.UTC)
-            got = dt.datetime(y, mo, d, h, mi, s, tzinfo=dt.UTC)
-            assert abs((got - want).total_seconds()) <= 2
-            await conn.disconnect()
+            mfr, serial, fw, batt, now = await generic_read(
+                rig, 0x2A29, 0x2A25, 0x2A26, 0x2A19, 0x2A2B)
+            assert mfr == b"Wearlog project"
+            assert serial == f"{app.device_id:08X}".encode()
+            assert fw.decode().count(".") == 2
+            assert batt[0] == app.battery_pct()
+            assert abs(cts_utc(now) - app.device_time()) <= 2
 
     run(go())
+
+
+async def test_current_time_and_battery_follow_a_sync(app: Any, rig: Rig) -> None:
+    """Issue 14.15: the standard values were written once at boot and never again."""
+    import time
+
+    boot_value = rig.wearable.ble.gatts_read(rig.wearable.periph.h_time)
+    assert abs(cts_utc(boot_value) - time.time()) > 86400  # the clock was not set at boot
+    dev = await rig.pair()
+    await rig.bt.sync(rig.store, dev)  # sets the device clock to the computer's
+    assert app.clock_set
+    batt, now = await generic_read(rig, 0x2A19, 0x2A2B)
+    assert abs(cts_utc(now) - app.device_time()) <= 2
+    assert abs(cts_utc(now) - time.time()) <= 60
+    assert batt[0] == app.battery_pct()
 
 
 async def test_locked_database_stops_the_sync_with_a_clear_error_and_no_ack(

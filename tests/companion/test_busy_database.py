@@ -25,9 +25,9 @@ T0 = 1_780_000_000
 
 def test_long_import_commits_in_bounded_transactions(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import wearlog.imports.epoch_csv as epoch_csv
+    import wearlog.store.store as store_module
 
-    monkeypatch.setattr(epoch_csv, "INGEST_BATCH_ROWS", 1000)
+    monkeypatch.setattr(store_module, "INGEST_BATCH_ROWS", 1000)
     csv = tmp_path / "long.csv"
     csv.write_text("timestamp,enmo\n" + "".join(f"{T0 + 30 * i},{i % 90}\n"
                                                  for i in range(2501)))
@@ -52,6 +52,43 @@ def test_long_import_commits_in_bounded_transactions(tmp_path: Path,
     assert res.new == 2501 and store.counts()["epochs"] == 2501
     writing = [n for n in txns if n]
     assert len(writing) == 3  # 1000 + 1000 + 501: the lock is let go between batches
+    # and the import is still one import: the same file again adds nothing
+    assert import_epoch_csv(store, "P-1", csv).new == 0
+
+
+def test_import_stopped_between_batches_is_completed_by_running_it_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wearlog.store.store as store_module
+    from wearlog.store.imports import PartialImportError
+
+    monkeypatch.setattr(store_module, "INGEST_BATCH_ROWS", 1000)
+    csv = tmp_path / "long.csv"
+    csv.write_text("timestamp,enmo\n" + "".join(f"{T0 + 30 * i},{i % 90}\n"
+                                                 for i in range(2501)))
+    db = tmp_path / "w.db"
+    store = Store(db)
+    store.add_patient("P-1")
+    store.conn.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(db, isolation_level=None)
+    begins = []
+
+    def trace(sql: str) -> None:  # another program takes the lock before the 2nd batch
+        if sql.strip().upper().startswith("BEGIN"):
+            begins.append(sql)
+            if len(begins) == 2:
+                other.execute("BEGIN IMMEDIATE")
+
+    store.conn.set_trace_callback(trace)
+    with pytest.raises(PartialImportError, match="1000 of 2501 epochs.*again"):
+        import_epoch_csv(store, "P-1", csv)
+    store.conn.set_trace_callback(None)
+    other.execute("ROLLBACK")
+    other.close()
+    assert store.counts()["epochs"] == 1000  # the first batch, with its device and audit row
+    res = import_epoch_csv(store, "P-1", csv)
+    assert res.new == 1501 and store.counts()["epochs"] == 2501  # nothing lost, none twice
+    assert store.filed_counts("P-1")["epochs"] == 2501
+    store.close()
 
 
 @pytest.fixture

@@ -33,41 +33,29 @@ def test_import_then_reimport_then_bad_file(tmp_path: Path) -> None:
     s.close()
 
 
-def test_report_shows_count_based_sleep_for_imported_counts(tmp_path: Path) -> None:
-    import csv
-
-    ref = Path(__file__).parent / "reference" / "example02.csv"
-    with ref.open() as f:
-        rows = list(csv.reader(f))[: 1 + 2 * 1440]
-    p = tmp_path / "counts.csv"
-    with p.open("w", newline="") as f:
-        csv.writer(f).writerows(rows)
+def test_report_shows_count_based_sleep_and_rhythm_for_imported_counts(
+        tmp_path: Path, pyact_awd: dict[str, Path]) -> None:
     db = str(tmp_path / "c.db")
     r = CliRunner()
-    res = r.invoke(main, ["import", str(p), "--patient", "A-2", "--tz", "UTC", "--db", db])
-    assert res.exit_code == 0 and "import-counts" in res.output
+    res = r.invoke(main, ["import", str(pyact_awd["example02"]), "--format", "awd",
+                          "--patient", "A-2", "--tz", "UTC", "--db", db])
+    assert res.exit_code == 0 and "import-counts" in res.output, res.output
     res = r.invoke(main, ["report", "--patient", "A-2", "--db", db])
     assert res.exit_code == 0, res.output
     assert "Count-based sleep" in res.output
-    assert "Rhythm: needs 7 valid days" in res.output  # counts carry no ENMO for the rhythm
+    assert "Rhythm of imported counts" in res.output and "IS 0." in res.output
+    assert "(whole days)" in res.output
+    res = r.invoke(main, ["report", "--patient", "A-2", "--rhythm-partial-days", "--db", db])
+    assert res.exit_code == 0 and "(whole recording)" in res.output, res.output
 
 
-def test_a_fortnight_of_counts_is_shown_but_not_averaged(tmp_path: Path) -> None:
-    import csv
-
+def test_a_fortnight_of_counts_is_shown_but_not_averaged(
+        tmp_path: Path, pyact_awd: dict[str, Path]) -> None:
     from wearlog.analysis import analyse_patient
+    from wearlog.imports import import_awd
 
-    ref = Path(__file__).parent / "reference" / "example03.csv"
-    with ref.open() as f:
-        rows = list(csv.reader(f))
-    p = tmp_path / "counts.csv"
-    with p.open("w", newline="") as f:
-        csv.writer(f).writerows(rows)
     s = Store(tmp_path / "f.db")
-    s.add_patient("A-3")
-    from wearlog.imports import import_epoch_csv
-
-    import_epoch_csv(s, "A-3", p)
+    import_awd(s, "A-3", pyact_awd["example03"], tz="UTC")
     out = analyse_patient(s, "A-3")
     assert len(out.days) >= 14 and not any(d["valid"] for d in out.days)
     assert out.rhythm["IS"] is None and out.nights == []

@@ -14,10 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wearlog.analysis.counts import cole_kripke
-from wearlog.imports import BadCsvError, count_sleep, import_epoch_csv, import_raw_csv
+from wearlog.imports import (
+    BadCsvError,
+    count_sleep,
+    import_epoch_csv,
+    import_raw_csv,
+    read_awd,
+)
 from wearlog.store import Store
 
-REF = Path(__file__).parent / "reference"
 T0 = 1_780_000_020  # a whole minute (and 30 s) of UTC
 
 
@@ -123,10 +128,11 @@ def test_any_corrupted_cell_is_reported_at_its_line_with_nothing_stored(
     s.close()
 
 
-def test_counts_import_and_cole_kripke_on_a_real_recording(store: Store, tmp_path: Path) -> None:
+def test_counts_import_and_cole_kripke_on_a_real_recording(
+        store: Store, tmp_path: Path, pyact_awd: dict[str, Path]) -> None:
     """pyActigraphy's example01 (real Actiwatch counts) through import and nightly scoring."""
-    with (REF / "example01.csv").open() as f:
-        rows = list(csv.reader(f))[1:]
+    start, _, counts = read_awd(pyact_awd["example01"])
+    rows = [[(start + dt.timedelta(minutes=i)).isoformat(), c] for i, (_, c) in enumerate(counts)]
     p = write(tmp_path / "example01.csv", ["timestamp", "counts"], rows[: 3 * 1440])
     r = import_epoch_csv(store, "R-01", p)
     assert r.kind == "import-counts" and r.epoch_s == 60 and r.new == 3 * 1440

@@ -244,3 +244,45 @@ def test_sync_engine_heap():
     assert nxt is not None and nxt[0] == CONTROL
     yield
     assert struct.calcsize("<I") == 4 and DATA == 1
+
+
+def _ack_now(c, seq):
+    """ACK and take its reply without letting any more data go out (replies go first)."""
+    c.server.command(c.conn, frames.encode_command(C.OP_ACK, frames.u32_payload(seq)))
+    while not c.replies:
+        assert c.pump(limit=1) == 1
+    return c.replies.pop(0)
+
+
+def test_ack_only_up_to_what_was_sent_in_this_session():
+    # Issue 14.13: a central that got 7 notifications must not acknowledge all 583 records.
+    dev, secrets, server = _setup(583, 0)
+    secrets.set(SECRET)
+    c = Central(server, mtu=247)
+    c.authenticate()
+    assert _ack_now(c, 1).status == C.ST_OUT_OF_RANGE  # no READ yet
+    assert c.call(C.OP_READ, frames.read_payload(0, 583)).status == C.ST_OK
+    assert c.pump(limit=7) == 7
+    got = sum(len(f.records) for f in c.frames)
+    assert 0 < got < 200, got
+    total = dev.log.next_seq
+    assert _ack_now(c, total).status == C.ST_OUT_OF_RANGE
+    assert dev.log.acked_seq == 0
+    # the frame whose first segments went out is not delivered until its last one is
+    assert _ack_now(c, got + 1).status == C.ST_OUT_OF_RANGE
+    assert _ack_now(c, got).status == C.ST_OK
+    assert dev.log.acked_seq == got
+    # a new session starts from nothing sent: only its READ's start may be acked
+    server.disconnected(1)
+    d = Central(server, conn=2, mtu=247)
+    d.authenticate()
+    assert _ack_now(d, got + 20).status == C.ST_OUT_OF_RANGE
+    assert _ack_now(d, got).status == C.ST_OK  # already stored
+    # a companion whose last ACK was lost reads from what it stores and acks that
+    assert d.call(C.OP_READ, frames.read_payload(got + 20, 10)).status == C.ST_OK
+    assert _ack_now(d, got + 20).status == C.ST_OK
+    assert dev.log.acked_seq == got + 20
+    d.pump()
+    assert _ack_now(d, got + 31).status == C.ST_OUT_OF_RANGE
+    assert _ack_now(d, got + 30).status == C.ST_OK
+    assert dev.log.acked_seq == got + 30

@@ -59,3 +59,23 @@ def test_peak_heap_tracks_live_allocation(tmp_path: Path) -> None:
     small, big = run.results["test_small"].peak_heap, run.results["test_big"].peak_heap
     assert big - small >= 50000, (small, big)
     assert small < 50000
+
+
+def test_cpython_only_snippet_fails_on_the_native_port_too() -> None:
+    run = run_module(
+        FIX / "mp_probe_cpython_only.py", extra={"/t/cpython_only.py": FIX / "cpython_only.py"},
+        target="unix",
+    )
+    failure = run.results["<import>"]
+    assert not failure.ok and "dataclasses" in (failure.error or "")
+
+
+def test_native_port_heap_is_a_limit_the_vm_heap_is_not(tmp_path: Path) -> None:
+    # Why the second target exists: past -X heapsize a board (and the native port)
+    # raises MemoryError, while the WebAssembly VM grows its heap and carries on.
+    mod = tmp_path / "mp_probe_limit.py"
+    mod.write_text("def test_big():\n    b = bytearray(300000)\n    assert len(b) == 300000\n")
+    native = run_module(mod, heapsize=128 * 1024, target="unix").results["test_big"]
+    assert not native.ok and "MemoryError" in (native.error or "")
+    vm = run_module(mod, heapsize=128 * 1024, target="wasm").results["test_big"]
+    assert vm.ok, vm.error

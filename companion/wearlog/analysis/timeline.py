@@ -90,21 +90,28 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S) -> Time
     enmo_known = np.zeros(n, dtype=bool)
     # Records longer than the grid epoch (e.g. 60-s imports) fill several cells:
     # means (ENMO, MAD, angle) repeat, sums (angle change, steps) are shared out.
+    # Where several sources cover one cell (an ENMO import and a counts import), a source
+    # never overwrites a measurement with one it does not have: ENMO comes from sources
+    # that measured it, the angle from sources that measured it.
     for k in np.unique(dev_epoch):
         sel = dev_epoch == k
         parts = max(int(k) // epoch_s, 1)
         base = (utc[sel] - start) // epoch_s
+        has_angle = (kinds[sel] & 1) == 0
+        has_enmo = (kinds[sel] & 2) == 0
         for p in range(parts):
             idx = base + p
             present[idx] = True
-            enmo[idx] = a[sel, 1] / 10.0
-            mad[idx] = a[sel, 2] / 10.0
-            z[idx] = a[sel, 3]
-            dangle[idx] = a[sel, 4] / 10.0 / parts
-            steps[idx] = a[sel, 5] // parts + (a[sel, 5] % parts > p)
-            flags[idx] = a[sel, 6]
-            angle_known[idx] = (kinds[sel] & 1) == 0
-            enmo_known[idx] = (kinds[sel] & 2) == 0
+            ie, ia = idx[has_enmo], idx[has_angle]
+            enmo[ie] = a[sel, 1][has_enmo] / 10.0
+            mad[ie] = a[sel, 2][has_enmo] / 10.0
+            z[ia] = a[sel, 3][has_angle]
+            dangle[ia] = a[sel, 4][has_angle] / 10.0 / parts
+            st = a[sel, 5] // parts + (a[sel, 5] % parts > p)
+            steps[idx] = np.maximum(steps[idx], st)
+            flags[idx] |= a[sel, 6]
+            angle_known[ia] = True
+            enmo_known[ie] = True
     ev = store.conn.execute(
         "SELECT utc, etype, value FROM timed_events "
         "WHERE patient_id = ? AND utc IS NOT NULL AND etype IN (?,?,?) ORDER BY utc",

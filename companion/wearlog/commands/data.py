@@ -1,4 +1,4 @@
-"""`wearlog report`, `import`, `backup`, `restore`: the store and analysis from the shell."""
+"""`wearlog report`, `import`, `export`, `backup`, `restore`: store and analysis in a shell."""
 
 from __future__ import annotations
 
@@ -45,8 +45,11 @@ def _hhmm(minutes: float | None) -> str:
 @click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
 @click.option("--nights", default=14, show_default=True, type=click.IntRange(1, 366),
               help="How many of the latest nights and days to show.")
+@click.option("--rhythm-partial-days", is_flag=True,
+              help="Rhythm of imported counts over the whole recording, partial first and "
+              "last days included (pyActigraphy's convention); default: whole days only.")
 @db_option
-def report(patient_id: str, nights: int, db_path: str | None) -> None:
+def report(patient_id: str, nights: int, rhythm_partial_days: bool, db_path: str | None) -> None:
     """Nightly and daily summary of one patient (recomputed from the stored epochs).
 
     Example: wearlog report --patient P-0042 --nights 14
@@ -55,17 +58,23 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
     from rich.table import Table
 
     from wearlog.analysis import analyse_patient
+    from wearlog.analysis.errors import AnalysisError
     from wearlog.education import INSUFFICIENT, evaluate, linked_topics, record_links
-    from wearlog.imports import count_sleep
+    from wearlog.imports import count_rhythm, count_sleep
     from wearlog.store import StoreError
 
     store = _open(db_path)
+    counted_note = ""
     try:
         try:
             s = analyse_patient(store, patient_id)
-        except StoreError as e:
+        except (StoreError, AnalysisError) as e:
             raise click.ClickException(str(e)) from e
-        counted = count_sleep(store, patient_id)
+        try:
+            counted = count_sleep(store, patient_id)
+        except AnalysisError as e:  # counts we cannot score: say why, show the rest
+            counted, counted_note = [], str(e)
+        crhythm = count_rhythm(store, patient_id, partial_days=rhythm_partial_days)
         findings = evaluate(s.nights, s.days, s.rhythm, audience="wearer")
         record_links(store.db, patient_id, findings)
     finally:
@@ -107,6 +116,16 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
         con.print(f"Rhythm: needs 7 valid days, has {r.get('n_valid_days', 0)}.")
     if r.get("SRI") is not None:
         con.print(f"Sleep Regularity Index: {r['SRI']:.0f}")
+    if crhythm.get("IS") is not None:
+        span = "whole recording" if crhythm["partial_days"] else "whole days"
+        con.print(f"Rhythm of imported counts over {crhythm['n_days']:.1f} days ({span}): "
+                  f"IS {crhythm['IS']:.2f}  IV {crhythm['IV']:.2f}  RA {crhythm['RA']:.2f}  "
+                  f"L5 {crhythm['L5']:.1f} from {_hhmm(crhythm['L5_onset'])}  "
+                  f"M10 {crhythm['M10']:.1f} from {_hhmm(crhythm['M10_onset'])} (counts/epoch)")
+    elif crhythm.get("n_days"):
+        con.print(f"Rhythm of imported counts: {crhythm['reason']}.")
+    if counted_note:
+        con.print(f"Count-based sleep: not scored ({counted_note}).")
     if counted:
         ct = Table(title="Count-based sleep (Cole-Kripke, imported counts)", title_justify="left")
         ct.add_column("Night of")
@@ -136,39 +155,111 @@ def report(patient_id: str, nights: int, db_path: str | None) -> None:
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
-@click.option("--format", "fmt", type=click.Choice(["epochs", "raw"]), default="epochs",
-              show_default=True, help="epochs: timestamp + enmo/counts [+ angle]; "
-              "raw: t, x, y, z in g (through the firmware's feature code).")
-@click.option("--tz", default=None, help="IANA time zone; creates the patient if new.")
+@click.option("--format", "fmt", type=click.Choice(["epochs", "raw", "awd", "device"]),
+              default="epochs", show_default=True,
+              help="epochs: timestamp + enmo/counts [+ angle]; "
+              "raw: t, x, y, z in g (through the firmware's feature code); "
+              "awd: an Actiwatch .AWD file (activity counts); "
+              "device: Axivity .cwa, GENEActiv .bin, ActiGraph .gt3x through actipy "
+              "(installed separately) and the firmware's feature code.")
+@click.option("--tz", default=None,
+              help="IANA time zone; creates the patient if new (after the file was read).")
+@click.option("--time-format", default=None, metavar="STRPTIME",
+              help="Layout of the time column when it is not ISO 8601 or Unix seconds, "
+              "e.g. '%d/%m/%Y %H:%M:%S' for day-first dates.")
+@click.option("--enmo-unit", type=click.Choice(["mg", "g"]), default="mg", show_default=True,
+              help="Unit of the enmo column.")
+@click.option("--no-unit-check", is_flag=True,
+              help="Accept ENMO values that look like the other unit (see docs).")
 @db_option
-def import_(path: str, patient_id: str, fmt: str, tz: str | None, db_path: str | None) -> None:
-    """Import a researcher's CSV file for one patient; re-importing adds only new epochs.
+def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: str | None,
+            enmo_unit: str, no_unit_check: bool, db_path: str | None) -> None:
+    """Import a researcher's file for one patient; re-importing adds only new epochs.
+
+    The whole file is read and checked first; nothing changes (not even the patient or
+    its time zone) unless it all imports. The same data under another file name is
+    stored once.
 
     Example: wearlog import study/P-0042.csv --patient P-0042 --tz Europe/Berlin
     """
-    from wearlog.imports import ImportDataError, import_epoch_csv, import_raw_csv
-    from wearlog.store import StoreError, UnknownPatientError
+    from wearlog.imports import (
+        EpochOptions,
+        ImportDataError,
+        import_awd,
+        import_epoch_csv,
+        import_raw_csv,
+    )
+    from wearlog.store import StoreError
+    from wearlog.store.imports import PartialImportError
 
+    if time_format is not None and fmt in ("awd", "device"):
+        raise click.ClickException("--time-format applies to CSV files only")
     store = _open(db_path, must_exist=False)
     try:
-        try:
-            store.patient(patient_id)
-            if tz:
-                store.add_patient(patient_id, tz)
-        except UnknownPatientError:
-            if not tz:
-                raise click.ClickException(
-                    f"no patient {patient_id!r}: pass --tz ZONE to create it") from None
-            store.add_patient(patient_id, tz)
-        fn = import_epoch_csv if fmt == "epochs" else import_raw_csv
-        try:
-            res = fn(store, patient_id, Path(path))
-        except (ImportDataError, StoreError) as e:
-            raise click.ClickException(f"{e} (nothing was imported)") from e
+        if fmt == "epochs":
+            opts = EpochOptions(time_format, enmo_unit, not no_unit_check)
+            res = import_epoch_csv(store, patient_id, Path(path), tz=tz, options=opts)
+        elif fmt == "raw":
+            res = import_raw_csv(store, patient_id, Path(path), tz=tz, time_format=time_format)
+        elif fmt == "awd":
+            res = import_awd(store, patient_id, Path(path), tz=tz)
+        else:
+            from wearlog.imports.device_raw import import_device_file
+
+            res = import_device_file(store, patient_id, Path(path), tz=tz)
+    except PartialImportError as e:  # a long import stopped between its transactions
+        raise click.ClickException(str(e)) from e
+    except (ImportDataError, StoreError) as e:
+        raise click.ClickException(f"{e} (nothing was imported)") from e
     finally:
         store.close()
-    click.echo(f"{res.new} new of {res.rows} epochs ({res.kind}, {res.epoch_s} s) "
+    agg = ""
+    if res.source_epoch_s and res.source_epoch_s != res.epoch_s:
+        agg = f", aggregated from {res.source_epoch_s}-s epochs"
+        if res.incomplete:
+            agg += f"; {res.incomplete} of them at gaps or the file's edges are partial"
+    click.echo(f"{res.new} new of {res.rows} epochs ({res.kind}, {res.epoch_s} s{agg}) "
                f"into device {res.device_id} for {patient_id}")
+
+
+@click.command()
+@click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV file to write ('-' for standard output).")
+@db_option
+def export(patient_id: str, out_path: str, db_path: str | None) -> None:
+    """Per-epoch sleep/wake, wear and sleep-period membership as CSV (for researchers).
+
+    Columns: utc, local_time, worn (0/1), in_sleep_period (0/1), sleep (1 asleep,
+    0 awake, empty where not scored). Scored as `wearlog report` scores.
+
+    Example: wearlog export --patient P-0042 --out P-0042-epochs.csv
+    """
+    from wearlog.analysis import analyse_patient
+    from wearlog.analysis.errors import AnalysisError
+    from wearlog.export.epoch_states import write_epoch_states
+    from wearlog.store import StoreError
+
+    store = _open(db_path)
+    try:
+        s = analyse_patient(store, patient_id)
+    except (StoreError, AnalysisError) as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        store.close()
+    if s.epochs is None:
+        raise click.ClickException(f"{patient_id} has no epochs placed in time yet: nothing "
+                                   "to export")
+    tz = ZoneInfo(s.tz)
+    if out_path == "-":
+        n = write_epoch_states(sys.stdout, s.epochs, tz)
+    else:
+        try:
+            with open(out_path, "w", newline="", encoding="utf-8") as f:
+                n = write_epoch_states(f, s.epochs, tz)
+        except OSError as e:
+            raise click.ClickException(f"cannot write {out_path}: {e.strerror}") from e
+        click.echo(f"wrote {n} epochs of {patient_id} to {out_path}")
 
 
 # the command is named `import`, which Python reserves: register it under that name too

@@ -11,6 +11,7 @@ before anything is stored, then stored in one transaction.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,15 +19,14 @@ from wearlog.imports.common import (
     TIME_NAMES,
     cell,
     find_column,
-    import_device_id,
     import_seq,
     parse_float,
     parse_time,
     read_rows,
 )
-from wearlog.imports.epoch_csv import ImportResult, _ensure_device
 from wearlog.imports.errors import BadCsvError, FeatureCodeMissingError
-from wearlog.store import INGEST_BATCH_ROWS, Store
+from wearlog.imports.save import ImportResult, ParsedImport, fingerprint, save, zone_for
+from wearlog.store import Store
 from wlproto.records import Epoch
 
 EPOCH_S = 30
@@ -45,10 +45,18 @@ def _feature_code():
 
 
 def import_raw_csv(store: Store, patient_id: str, path: str | Path,
-                   device_id: int | None = None) -> ImportResult:
+                   device_id: int | None = None, *, tz: str | None = None,
+                   time_format: str | None = None) -> ImportResult:
+    """Parse through the firmware features, then store all-or-nothing."""
+    parsed = parse_raw_csv(path, zone_for(store, patient_id, tz), time_format)
+    return save(store, patient_id, parsed, tz, device_id)
+
+
+def parse_raw_csv(path: str | Path, tz: ZoneInfo, time_format: str | None = None
+                  ) -> ParsedImport:
+    """Read and check the whole file and compute its epochs; touches no database."""
     path = Path(path)
-    epochs_from_samples = _feature_code()
-    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    _feature_code()
     header, rows = read_rows(path)
     ti = find_column(path, header, TIME_NAMES)
     xi = find_column(path, header, ("x",))
@@ -59,7 +67,8 @@ def import_raw_csv(store: Store, patient_id: str, path: str | Path,
     samples = array("h")
     lines: list[int] = []
     for line, cells in rows:
-        t = parse_time(path, line, tname, cell(path, line, cells, ti, tname), tz)
+        t = parse_time(path, line, tname, cell(path, line, cells, ti, tname), tz,
+                       time_format, times[-1] if times else None)
         for idx, name in ((xi, "x"), (yi, "y"), (zi, "z")):
             g = parse_float(path, line, name, cell(path, line, cells, idx, name), -MAX_G, MAX_G)
             samples.append(round(g * 1000))
@@ -67,21 +76,38 @@ def import_raw_csv(store: Store, patient_id: str, path: str | Path,
         lines.append(line)
     if len(times) < 2:
         raise BadCsvError(str(path), 2, None, "need samples covering at least one 30-s epoch")
+
+    def err(k: int, col: str | None, msg: str) -> Exception:
+        return BadCsvError(str(path), lines[k], col, msg)
+
+    records = samples_to_epochs(times, samples, err, tname)
+    return ParsedImport(path.name, "import-raw", EPOCH_S, records, None,
+                        fingerprint(path, "import-raw"))
+
+
+ErrorAt = Callable[[int, "str | None", str], Exception]
+
+
+def samples_to_epochs(times: list[float], samples: array, err: ErrorAt,
+                      tname: str = "time") -> list[Epoch]:
+    """Regular samples (x, y, z in mg, interleaved) through the firmware's feature code.
+
+    err(k, column, message) builds the error for sample k (a file line, or a position).
+    """
+    epochs_from_samples = _feature_code()
     dts = sorted(b - a for a, b in zip(times, times[1:], strict=False))
     median = dts[len(dts) // 2]
     if median <= 0:
-        raise BadCsvError(str(path), lines[1], tname, "times must increase from row to row")
+        raise err(1, tname, "times must increase from row to row")
     rate = round(1 / median)
     if rate < 1 or abs(1 / median - rate) > 0.02 * rate:
-        raise BadCsvError(str(path), lines[1], tname,
-                          f"sampling every {median:.4f} s is not a whole number of Hz")
+        raise err(1, tname, f"sampling every {median:.4f} s is not a whole number of Hz")
     period = 1 / rate
     for k in range(1, len(times)):
         d = times[k] - times[k - 1]
         if not (0.5 * period < d < 1.5 * period):
-            raise BadCsvError(str(path), lines[k], tname,
-                              f"sample {d:.3f} s after the previous one, expected {period:.3f} s: "
-                              "a gap or irregular sampling; split the file at the gap")
+            raise err(k, tname, f"sample {d:.3f} s after the previous one, expected "
+                      f"{period:.3f} s: a gap or irregular sampling; split the file at the gap")
     # start on the first whole 30 s of UTC so epochs line up with synced ones
     first = times[0]
     t_start = int(-(-first // EPOCH_S) * EPOCH_S)
@@ -89,13 +115,8 @@ def import_raw_csv(store: Store, patient_id: str, path: str | Path,
     usable = samples[3 * skip:]
     per = rate * EPOCH_S
     if len(usable) // 3 < per:
-        raise BadCsvError(str(path), lines[-1], None,
-                          f"fewer than {per} samples after {t_start}: no complete 30-s epoch")
-    records = []
-    for t, flags, enmo, mad, z, dangle, steps in epochs_from_samples(usable, rate, EPOCH_S, 1000,
-                                                                     t_start):
-        records.append(Epoch(import_seq(t, EPOCH_S), t, flags, enmo, mad, z, dangle, steps))
-    dev = device_id if device_id is not None else import_device_id(patient_id, path.name)
-    _ensure_device(store, dev, patient_id, path.name, "import-raw", EPOCH_S)
-    new = store.ingest(dev, records, batch_rows=INGEST_BATCH_ROWS)
-    return ImportResult(dev, "import-raw", EPOCH_S, len(records), new)
+        raise err(len(times) - 1, None,
+                  f"fewer than {per} samples after {t_start}: no complete 30-s epoch")
+    return [Epoch(import_seq(t, EPOCH_S), t, flags, enmo, mad, z, dangle, steps)
+            for t, flags, enmo, mad, z, dangle, steps
+            in epochs_from_samples(usable, rate, EPOCH_S, 1000, t_start)]

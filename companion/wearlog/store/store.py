@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
@@ -29,6 +29,9 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.migrations import LATEST, migrate
+
+if TYPE_CHECKING:
+    from wearlog.store.imports import ImportBatch
 from wlproto.const import FLAG_CLOCK_UNSET
 from wlproto.records import Epoch, Event
 
@@ -296,23 +299,14 @@ class Store:
     # --- records -------------------------------------------------------------
     def ingest(
         self, device_id: int, records: Iterable[Epoch | Event], sync_id: int | None = None,
-        counts: dict[int, int] | None = None, batch_rows: int | None = None,
+        counts: dict[int, int] | None = None,
     ) -> int:
-        """Store records in ONE transaction (or, with batch_rows, one per batch_rows
-        records); returns how many were new.
+        """Store records in ONE transaction; returns how many were new.
 
-        Already-stored (device_id, seq) keys are left untouched, so a batched ingest that
-        stopped part-way is completed by running it again. `counts` (seq -> activity
-        count) carries count-based imports from other actigraphs. Long imports pass
-        batch_rows (INGEST_BATCH_ROWS) so the write lock is never held for long: the
-        dashboard's writes (audit, uploads) wait for at most one batch.
+        Already-stored (device_id, seq) keys are left untouched. `counts` (seq ->
+        activity count) carries count-based imports from other actigraphs. (Long
+        researcher imports go through save_import, in bounded transactions.)
         """
-        if batch_rows is not None:
-            if batch_rows < 1:
-                raise StoreError(f"batch_rows must be at least 1, got {batch_rows}")
-            recs = list(records)
-            return sum(self.ingest(device_id, recs[i:i + batch_rows], sync_id, counts)
-                       for i in range(0, len(recs), batch_rows))
         self.device(device_id)
         ep_rows: list[tuple[Any, ...]] = []
         ev_rows: list[tuple[Any, ...]] = []
@@ -351,6 +345,49 @@ class Store:
                 if cur.rowcount == 0:
                     raise UnknownSyncError(f"no sync {sync_id}: call begin_sync first")
         return new
+
+    def save_import(self, batch: ImportBatch, batch_rows: int | None = None) -> int:
+        """Store one researcher import (patient, device, audit row, epochs).
+
+        At most `batch_rows` (default INGEST_BATCH_ROWS) epochs per transaction; the first
+        also holds patient, device and audit row, so a short import is all-or-nothing."""
+        from wearlog.store.imports import (
+            PartialImportError,
+            begin_import,
+            finish_import,
+            insert_epochs,
+        )
+
+        step = INGEST_BATCH_ROWS if batch_rows is None else batch_rows
+        if step < 1:
+            raise StoreError(f"batch_rows must be at least 1, got {step}")
+        recs = batch.records
+        with self.transaction() as c:
+            sync_id = begin_import(c, batch)
+            new = insert_epochs(c, batch, recs[:step], sync_id)
+            finish_import(c, sync_id, new)
+        for i in range(step, len(recs), step):
+            try:
+                with self.transaction() as c:
+                    new += insert_epochs(c, batch, recs[i:i + step], sync_id)
+                    finish_import(c, sync_id, new)
+            except StoreError as e:
+                raise PartialImportError(
+                    f"{e}: {i} of {len(recs)} epochs were stored before that; run the same "
+                    "import again to add the rest (nothing is stored twice)") from e
+        return new
+
+    def existing_import_device(self, patient_id: str, kind: str, epoch_s: int) -> int | None:
+        """The patient's import device for this kind of data and epoch length, if any."""
+        from wearlog.store.imports import existing_import_device
+
+        return existing_import_device(self.conn, patient_id, kind, epoch_s)
+
+    def counts_series(self, patient_id: str) -> list[tuple[int, int, int]]:
+        """(utc, counts, epoch_s) of a patient's epochs that carry activity counts."""
+        from wearlog.store.imports import counts_series
+
+        return counts_series(self.conn, patient_id)
 
     def last_seq(self, device_id: int) -> int | None:
         """Highest stored sequence of this device (None if nothing yet)."""

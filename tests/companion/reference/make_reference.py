@@ -5,15 +5,14 @@ Run in a throwaway venv, never in the project's .venv:
     /tmp/pyact/bin/pip install "pandas<2.2" "numpy<2" scipy statsmodels lmfit joblib numba \
         pyexcel pyexcel-ods3 pyexcel-xlsx spm1d stochastic plotly tqdm imbalanced-learn scikit-learn
     /tmp/pyact/bin/python tests/companion/reference/make_reference.py
-Writes exampleNN.csv (timestamp, counts: the recordings as pyActigraphy reads them)
-and pyactigraphy_reference.json next to this file.
+Writes pyactigraphy_reference.json next to this file. The recordings themselves stay in
+pyActigraphy's wheel (GPL-3); the tests read them from there (pyactigraphy_data.py).
 """
 
 import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pyActigraphy
 
 HERE = Path(__file__).parent
@@ -26,11 +25,6 @@ def main():
         raw = pyActigraphy.io.read_raw_awd(str(DATA / f"example_{n:02d}.AWD"))
         data = raw.data
         name = f"example{n:02d}"
-        with open(HERE / (name + ".csv"), "w") as f:
-            f.write("timestamp,counts\n")
-            for t, v in data.items():
-                count = "" if np.isnan(v) else int(v)
-                f.write(f"{t.strftime('%Y-%m-%dT%H:%M:%S')},{count}\n")
         l5_t, _ = pyActigraphy.metrics.metrics._lmx(data, "5h", lowest=True)
         m10_t, _ = pyActigraphy.metrics.metrics._lmx(data, "10h", lowest=False)
         out["recordings"][name] = {
