@@ -1,7 +1,10 @@
-# Two commands matter: `make demo` and `make test`. Both set everything up first.
+# Two commands matter: `make demo` and `make test`. Each sets up what it needs first:
+# the demo only the package and its runtime dependencies, the tests everything else too
+# (dev tools, the MicroPython VM, the MicroPython stubs, Debian's chromium).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 BROWSER_STAMP := $(VENV)/.chromium
@@ -16,9 +19,14 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# What `wearlog demo` needs: the package and its runtime dependencies, nothing more.
+$(RUNTIME_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $@
+	touch $(RUNTIME_STAMP) $@
 
 # The MicroPython VM for firmware tests, pinned by package-lock.json.
 $(NODE_STAMP): package.json package-lock.json
@@ -54,8 +62,8 @@ typecheck: setup
 test: setup lint typecheck
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
-demo: setup
-	$(VENV)/bin/wearlog demo
+demo: $(RUNTIME_STAMP)
+	$(VENV)/bin/wearlog demo $(DEMO_ARGS)
 
 bench: setup
 	$(PY) -m bench

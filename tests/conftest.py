@@ -1,4 +1,4 @@
-"""Test-suite wiring: MicroPython-side modules (mp_test_*.py) become pytest items.
+"""Test-suite wiring: the Hypothesis profile, and MicroPython-side modules as pytest items.
 
 Each ``test_*`` function in an ``mp_test_*.py`` file runs on both MicroPython
 targets (tests/vm/harness.py): the WebAssembly VM (``test_x[wasm]``) and the
@@ -10,11 +10,30 @@ heaps are shown in the terminal summary.
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.vm.harness import TARGETS, VmRun, run_module
+
+# One Hypothesis profile for the whole suite, loaded before any test module is imported
+# (so every @settings inherits it). On a busy machine generating an input is merely
+# slower, not wrong: no deadline and no "too slow" health check. The other health
+# checks stay on (they flag strategies that test less than they claim). The number of
+# examples is fixed; a test that sets max_examples keeps its own. Under CI (CI=true)
+# the examples are derived from each test's name (derandomize), so a run is
+# reproducible and never depends on a local example database.
+_PROFILE = {"deadline": None, "max_examples": 100, "print_blob": True,
+            "suppress_health_check": [HealthCheck.too_slow]}
+# Parent "default", not the current default: Hypothesis switches to its own "ci" profile
+# whenever a CI variable exists at all, even CI=false.
+_BASE = settings.get_profile("default")
+settings.register_profile("wearlog", _BASE, **_PROFILE)
+settings.register_profile("wearlog-ci", _BASE, derandomize=True, database=None, **_PROFILE)
+_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("wearlog-ci" if _CI else "wearlog"))
 
 _HEAP: list[tuple[str, int]] = []
 

@@ -12,15 +12,27 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import shutil
+import socket
 import statistics
+import sys
 import tempfile
 import time
+import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from wearlog.analysis import analyse_patient
 from wearlog.ble.ops import Bluetooth
@@ -53,6 +65,17 @@ def _last_noon(now: float) -> int:
     return noon if noon <= now else noon - 86400
 
 
+def _bar(con: Console, counter: str) -> Progress:
+    """A progress line that stays on screen when done; `counter` formats the count."""
+    return Progress(TextColumn("  {task.description}"), BarColumn(bar_width=30),
+                    TextColumn(counter), TimeElapsedColumn(), console=con)
+
+
+def _spinner(con: Console) -> Progress:
+    return Progress(TextColumn("  {task.description}"), SpinnerColumn(finished_text="done"),
+                    TimeElapsedColumn(), console=con)
+
+
 async def _pair_and_sync(app: Any, workdir: Path, store: Store,
                          console: Console) -> tuple[int, int]:
     air = Air()
@@ -66,7 +89,14 @@ async def _pair_and_sync(app: Any, workdir: Path, store: Store,
                       f"{found.unsynced} records waiting)")
         device_id = await bt.pair(store, found, PATIENT)
         console.print(f"  paired {device_id:#06x} with patient {PATIENT}")
-        res = await bt.sync(store, device_id)
+        with _bar(console, "{task.completed:.0f}/{task.total:.0f} records") as bar:
+            task = bar.add_task("syncing", total=found.unsynced or None)
+
+            def shown(received: int, total: int, _bytes: int) -> None:
+                bar.update(task, completed=received, total=total)
+
+            res = await bt.sync(store, device_id, progress=shown)
+            bar.update(task, completed=res.received, total=res.received)
         console.print(f"  synced {res.received} records ({res.bytes_in / 1000:.0f} kB) in "
                       f"{res.seconds:.1f} s; the device may now drop them when it needs space")
         return device_id, res.received
@@ -80,33 +110,46 @@ def run_demo(days: float = 14, seed: int = 1, workdir: Path | None = None,
     con = console or Console()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="wearlog-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    con.print("[bold]Wearlog demo[/]: the unchanged firmware on a virtual wearer, a virtual "
+              "Bluetooth link, no hardware.")
+    con.print(f"Working folder: {workdir}")
     db_path = workdir / "wearlog.db"
     timings: dict[str, float] = {}
     low_days = {d for d in (3, 4, 10) if d < days}
     start = _last_noon(time.time()) - int(days * 86400)
 
-    con.print(f"[bold]1/4[/] Recording {days:g} days of a virtual wearer on the firmware "
-              "(simulated clock)…")
+    con.print(f"[bold]1/4[/] Recording {days:g} day{'' if days == 1 else 's'} of a virtual "
+              "wearer on the firmware (simulated clock)")
     t = time.perf_counter()
-    run = run_wearer(days=days, seed=seed, log_dir=workdir / "device-flash", start_utc=start,
-                     fragmented_sleep=True, low_activity_days=low_days)
+    with _bar(con, "day {task.fields[day]}/{task.total:g}") as bar:
+        task = bar.add_task("recording", total=days, day=0)
+
+        def shown(sim_s: float) -> None:  # whole simulated days done, as the bar shows
+            bar.update(task, completed=min(days, sim_s / 86400), day=int(sim_s // 86400))
+
+        run = run_wearer(days=days, seed=seed, log_dir=workdir / "device-flash",
+                         start_utc=start, fragmented_sleep=True, low_activity_days=low_days,
+                         progress=shown)
     timings["record_s"] = time.perf_counter() - t
     con.print(f"  {run.app.log.next_seq} records on the device's flash in "
               f"{timings['record_s']:.0f} s")
 
-    con.print("[bold]2/4[/] Pairing and syncing over the virtual BLE link…")
+    con.print("[bold]2/4[/] Pairing and syncing over the virtual BLE link")
     store = Store(db_path)
     try:
         t = time.perf_counter()
         device_id, synced = asyncio.run(_pair_and_sync(run.app, workdir, store, con))
         timings["sync_s"] = time.perf_counter() - t
 
-        con.print("[bold]3/4[/] Analysing sleep, activity and rhythm…")
+        con.print("[bold]3/4[/] Analysing sleep, activity and rhythm")
         t = time.perf_counter()
-        summary = analyse_patient(store, PATIENT)
+        with _spinner(con) as spin:
+            task = spin.add_task("nights, days and rhythm", total=1)
+            summary = analyse_patient(store, PATIENT)
+            spin.update(task, completed=1)
         timings["analyse_s"] = time.perf_counter() - t
 
-        con.print("[bold]4/4[/] Linking findings to the educational topics…")
+        con.print("[bold]4/4[/] Linking findings to the educational topics")
         findings = evaluate(summary.nights, summary.days, summary.rhythm, audience="wearer")
         record_links(store.db, PATIENT, findings)
         topics = [(lt.topic.id, lt.topic.title, [f.text for f in lt.findings])
@@ -148,16 +191,76 @@ def print_summary(r: DemoResult, con: Console) -> None:
     con.print(f"Database: {r.db_path}")
 
 
-def serve_demo(r: DemoResult, host: str = "127.0.0.1", port: int = 8000,
-               console: Console | None = None) -> None:
-    """Create a demo clinician with a one-time password and serve until Ctrl-C."""
-    import uvicorn
+def program_name() -> str:
+    """How the person reaches `wearlog`: the bare name when it is on PATH, else the path used."""
+    used = Path(sys.argv[0])
+    on_path = shutil.which("wearlog")
+    if used.name == "wearlog" and (on_path is None or Path(on_path).resolve() != used.resolve()):
+        return str(used)
+    return "wearlog"
 
+
+def print_next_steps(r: DemoResult, con: Console, url: str | None = None,
+                     removed_on_exit: bool = False) -> None:
+    """What a person would try next: their report, the dashboard, a real board, the docs."""
+    wl = program_name()
+    con.rule("Next steps")
+    con.print("  • The wearer's report in the terminal:")
+    con.print(f"      {wl} report --db {r.db_path} --patient {r.patient_id}", soft_wrap=True)
+    if url:
+        con.print(f"  • The clinician dashboard: [bold]{url}[/] (sign-in above)")
+    else:
+        con.print(f"  • The clinician dashboard: run `{wl} demo` without --no-serve")
+    con.print("  • A real board: put the firmware on it (docs/flashing.md), then")
+    con.print(f"      {wl} pair --patient P-0042 --tz Europe/Berlin\n      {wl} sync",
+              soft_wrap=True)
+    con.print("  • More: README.md, docs/ble.md (pairing and sync), docs/analysis.md, "
+              "docs/dashboard.md")
+    if url is None:
+        con.print(f"The demo's files are in {r.workdir}; delete the folder when you are done "
+                  f"(rm -r {r.workdir}).", soft_wrap=True)
+    elif removed_on_exit:
+        con.print(f"Ctrl-C stops the server and deletes the demo's temporary folder "
+                  f"{r.workdir} (to keep one, run the demo with --dir FOLDER).", soft_wrap=True)
+    else:
+        con.print(f"Ctrl-C stops the server; the demo's files stay in {r.workdir}.")
+
+
+def open_in_browser(url: str, con: Console) -> None:
+    """Open url in the default graphical browser if there is one; never fail without one.
+
+    A text-mode browser would take over this terminal, so without a display (and no
+    $BROWSER chosen) nothing is opened.
+    """
+    headless = (sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
+                and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+    opened = False
+    if os.environ.get("BROWSER") or not headless:
+        try:
+            opened = webbrowser.open(url)
+        except webbrowser.Error:
+            opened = False
+    if opened:
+        con.print(f"Opened {url} in your browser.")
+    else:
+        con.print(f"No browser to open here: go to {url} yourself.")
+
+
+def serve_demo(r: DemoResult, sock: socket.socket, open_browser: bool = True,
+               removed_on_exit: bool = False, console: Console | None = None) -> None:
+    """Create a demo clinician with a one-time password and serve on `sock` until Ctrl-C.
+
+    `sock` is the port claimed before the demo recorded anything, so the URL printed
+    is ours (never another server's).
+    """
     from wearlog.accounts import Users
     from wearlog.accounts.db import connect
     from wearlog.web import create_app
+    from wearlog.web.listen import serve_on
 
     con = console or Console()
+    host, port = sock.getsockname()[:2]
+    url = f"http://{host}:{port}/"
     password = secrets.token_urlsafe(12)
     conn = connect(str(r.db_path))
     try:
@@ -168,7 +271,8 @@ def serve_demo(r: DemoResult, host: str = "127.0.0.1", port: int = 8000,
         conn.close()
     app = create_app(r.db_path)
     con.rule("Dashboard")
-    con.print(f"Open [bold]http://{host}:{port}/[/] and sign in as [bold]{CLINICIAN}[/] with the "
-              f"one-time password [bold]{password}[/] (valid for this demo's database only).")
-    con.print("Ctrl-C stops the server.")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    con.print(f"Open [bold]{url}[/] and sign in as [bold]{CLINICIAN}[/]\nwith the "
+              f"one-time password [bold]{password}[/] (valid for this demo's database only).",
+              soft_wrap=True)
+    print_next_steps(r, con, url=url, removed_on_exit=removed_on_exit)
+    serve_on(app, sock, on_started=(lambda: open_in_browser(url, con)) if open_browser else None)

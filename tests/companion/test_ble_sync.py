@@ -91,7 +91,7 @@ class Rig:
         self.store.close()
 
     async def pair(self, patient: str = "P-001") -> int:
-        found = await self.bt.find(None, timeout=1.0)
+        found = await self.bt.find(None, timeout=10.0)
         return await self.bt.pair(self.store, found, patient)
 
 
@@ -135,7 +135,7 @@ async def test_pair_then_sync_stores_exactly_the_device_records(app: Any, rig: R
 
 
 @settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(cut=st.integers(min_value=1, max_value=400), mtu=st.sampled_from([23, 64, 247]),
        window=st.sampled_from([16, 128, 512]))
 def test_disconnect_anywhere_then_resync_loses_and_doubles_nothing(
@@ -152,7 +152,7 @@ def test_disconnect_anywhere_then_resync_loses_and_doubles_nothing(
                 secret, _a, _t = load_pairing(rig.store, dev)
                 rig.wearable.radio.notified = 0
                 rig.wearable.radio.drop_after = cut
-                found = await rig.bt.find(None, timeout=1.0)
+                found = await rig.bt.find(None, timeout=10.0)
                 try:
                     async with rig.bt.connect(found.device) as link:
                         from wearlog.ble.sync import sync_device
@@ -252,17 +252,27 @@ async def test_never_acking_central_holds_only_a_window_and_blocks_nothing_forev
 ) -> None:
     dev = await rig.pair()
     secret, _a, _t = load_pairing(rig.store, dev)
-    found = await rig.bt.find(None, timeout=1.0)
+    found = await rig.bt.find(None, timeout=10.0)
     other = Bluetooth(CentralRadio(link=rig.air.link))
     async with rig.bt.connect(found.device) as greedy:
         await greedy.authenticate(secret)
         r = await greedy.read(0, 40)
         assert r.status == C.ST_OK
-        await asyncio.sleep(0.3)
         got = 0
-        while not greedy.frames.empty():
-            f = greedy.frames.get_nowait()
-            got += len(getattr(f, "records", []))
+
+        async def drain() -> None:
+            nonlocal got
+            while not greedy.frames.empty():
+                got += len(getattr(greedy.frames.get_nowait(), "records", []))
+
+        # Wait for the window however busy the machine is, then give more a chance to come.
+        for _ in range(600):
+            await drain()
+            if got >= 40:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        await drain()
         assert got == 40  # the window, and no more without an ack
         assert app.log.acked_seq == 0  # nothing deletable
         with pytest.raises(DeviceBusyError):

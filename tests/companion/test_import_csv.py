@@ -105,7 +105,7 @@ def test_empty_file(store: Store, tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(row=st.integers(0, 39), col=st.integers(0, 2),
        junk=st.sampled_from(["", "x", "nan", "1e999", "-5", "95", "  ", "1,2"]))
 def test_any_corrupted_cell_is_reported_at_its_line_with_nothing_stored(

@@ -69,7 +69,7 @@ def test_sub_30_s_epochs_off_the_half_minute_give_partial_edge_epochs(store: Sto
 
 
 @settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(epoch=st.sampled_from([1, 2, 3, 5, 6, 10, 15]),
        counts=st.lists(st.integers(0, 5000), min_size=2, max_size=120),
        drop=st.sets(st.integers(1, 119), max_size=30))
@@ -358,7 +358,7 @@ def test_a_database_with_a_per_file_import_device_is_reused_not_duplicated(
 
 
 @settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(n=st.integers(4, 200), shift=st.integers(-100, 100), counts_first=st.booleans(),
        seed=st.integers(0, 1000), pid=st.from_regex(r"[A-Z]-[0-9]{1,4}", fullmatch=True))
 def test_overlapping_enmo_and_counts_imports_never_overwrite_each_other(

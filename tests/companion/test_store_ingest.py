@@ -134,7 +134,7 @@ batches = st.lists(st.lists(st.integers(0, 300), max_size=80), min_size=1, max_s
 
 
 @settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(batches=batches)
 def test_any_order_of_overlapping_batches_stores_each_record_once(
     tmp_path_factory: pytest.TempPathFactory, batches: list[list[int]]

@@ -261,7 +261,7 @@ _epoch = st.builds(
 
 
 @settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(batches=st.lists(st.lists(_epoch, max_size=30), min_size=1, max_size=4))
 def test_any_valid_batches_store_each_seq_exactly_once(server_db, batches):
     db, token = server_db

@@ -83,8 +83,8 @@ def test_sign_in_open_patient_and_charts_render(page, site):
     rows = page.locator("table.patients tbody tr")
     assert rows.count() == 1  # P-0099 belongs to nobody here
     page.get_by_role("link", name="P-0042").click()
-    page.wait_for_selector("#summary[data-charts-ready='1']", timeout=15_000)
-    page.wait_for_selector("#summary[data-actogram-ready]", timeout=15_000)
+    page.wait_for_selector("#summary[data-charts-ready='1']", timeout=60_000)
+    page.wait_for_selector("#summary[data-actogram-ready]", timeout=60_000)
     rendered = page.evaluate("window.wearlogRendered")
     n_nights = int(page.evaluate(
         "fetch('/api/patients/P-0042/summary?days=14').then(r => r.json())"
@@ -107,7 +107,7 @@ def test_sign_in_open_patient_and_charts_render(page, site):
 def test_ninety_day_actogram_draws_quickly(page, site):
     sign_in(page, site)
     page.goto(site + "/patients/P-0042?days=90")
-    page.wait_for_selector("#summary[data-actogram-ready]", timeout=20_000)
+    page.wait_for_selector("#summary[data-actogram-ready]", timeout=60_000)
     assert page.get_attribute("#actogram", "data-rows") == "90"
     ms = int(page.get_attribute("#actogram", "data-draw-ms"))
     assert ms < 1000, f"90-day actogram took {ms} ms to draw"
@@ -141,7 +141,7 @@ def test_other_clinicians_patient_is_not_shown(page, site):
 def test_print_layout_is_one_page(page, site, tmp_path):
     sign_in(page, site)
     page.goto(site + "/patients/P-0042?days=14")
-    page.wait_for_selector("#summary[data-actogram-ready]", timeout=15_000)
+    page.wait_for_selector("#summary[data-actogram-ready]", timeout=60_000)
     page.emulate_media(media="print")
     assert page.locator("nav.exports").is_hidden()
     pdf = tmp_path / "summary.pdf"

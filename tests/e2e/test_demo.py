@@ -4,6 +4,7 @@ analysis -> education, checked from the outside (its output and its database).""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -13,15 +14,25 @@ WEARLOG = Path(sys.executable).with_name("wearlog")
 
 
 def test_demo_no_serve(tmp_path: Path) -> None:
-    env = dict(os.environ, COLUMNS="200")
-    r = subprocess.run([str(WEARLOG), "demo", "--no-serve", "--days", "8", "--dir",
-                        str(tmp_path)], capture_output=True, text=True, timeout=600, env=env)
+    env = dict(os.environ, COLUMNS="200", TMPDIR=str(tmp_path))
+    r = subprocess.run([str(WEARLOG), "demo", "--no-serve", "--days", "8"],
+                       capture_output=True, text=True, timeout=600, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout
     assert "Educational topics linked to these findings:" in out
     assert "because: " in out
     assert "not medical advice" in out
-    db = sqlite3.connect(tmp_path / "wearlog.db")
+    # Progress with the simulated day count, then the next steps, last.
+    assert "day 8/8" in out
+    folder = Path(re.search(r"Working folder: (\S+)", out).group(1))
+    assert folder.parent == tmp_path and folder.name.startswith("wearlog-demo-")
+    steps = out[out.index("Next steps"):]
+    assert f"report --db {folder / 'wearlog.db'} --patient P-DEMO-01" in steps
+    assert "pair --patient" in steps and "docs/flashing.md" in steps
+    # The temporary folder stays (the report needs it) and the output says it may go.
+    assert f"delete the folder when you are done (rm -r {folder})" in " ".join(steps.split())
+    assert "Traceback" not in r.stderr
+    db = sqlite3.connect(folder / "wearlog.db")
     nights = db.execute(
         "SELECT tst_min, se_pct, waso_min, tib_min FROM nights WHERE valid=1").fetchall()
     assert len(nights) >= 6, nights

@@ -27,11 +27,18 @@ def _free_port() -> int:
 def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
     port = _free_port()
     log = tmp_path / "demo.log"
+    # The "default browser": a program that notes the URL it was asked to open.
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(0o755)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, COLUMNS="200", TMPDIR=str(tmp), BROWSER=f"{browser} %s")
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(WEARLOG), "demo", "--days", "3", "--port", str(port), "--dir",
-             str(tmp_path / "demo")],
-            stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, COLUMNS="200"))
+            [str(WEARLOG), "demo", "--days", "3", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         password = None
@@ -64,6 +71,17 @@ def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
             assert summary and "tst_min" in text  # nightly sleep figures from the synced data
             nights = [n for n in summary.get("nights", []) if n.get("tst_min")]
             assert len(nights) >= 2, text[:500]
+        # The browser was asked to open the dashboard once it answered.
+        for _ in range(100):
+            if opened.exists():
+                break
+            time.sleep(0.1)
+        assert opened.read_text().split() == [base + "/"], log.read_text()
+        text = log.read_text()
+        steps = text[text.index("Next steps"):]
+        assert f"dashboard: {base}/" in steps and "report --db" in steps
+        folders = list(tmp.iterdir())
+        assert [f.name[:13] for f in folders] == ["wearlog-demo-"]
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C stops everything cleanly
         try:
@@ -71,3 +89,6 @@ def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+    # Ctrl-C removed the temporary folder and said so.
+    assert list(tmp.iterdir()) == []
+    assert f"Deleted the demo's temporary folder {folders[0]}" in log.read_text()

@@ -165,7 +165,7 @@ def test_power_cut_mid_chunk_is_truncated_on_boot(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     ops=st.lists(st.sampled_from(["rec", "rec", "rec", "flush", "ack"]), min_size=1,
                  max_size=120),

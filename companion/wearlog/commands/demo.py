@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import click
+
+DEMO_HOST = "127.0.0.1"
 
 
 @click.command()
@@ -13,17 +17,52 @@ import click
 @click.option("--seed", default=1, show_default=True, help="Scenario seed.")
 @click.option("--dir", "workdir", type=click.Path(file_okay=False),
               help="Where to keep the demo's device flash and database (default: a new "
-                   "temporary folder).")
+                   "temporary folder, deleted when the served demo stops).")
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="Serve the dashboard afterwards (until Ctrl-C).")
-@click.option("--port", default=8000, show_default=True, help="Dashboard port.")
-def demo(days: float, seed: int, workdir: str | None, serve: bool, port: int) -> None:
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Dashboard port (checked before anything is recorded).")
+@click.option("--browser/--no-browser", default=True, show_default=True,
+              help="Open the dashboard in the default browser, if there is one.")
+def demo(days: float, seed: int, workdir: str | None, serve: bool, port: int,
+         browser: bool) -> None:
     """Record, pair, sync, analyse and show a virtual wearer's data.
 
     Example: wearlog demo --days 14 --no-serve
     """
-    from wearlog.demo import run_demo, serve_demo
+    from rich.console import Console
 
-    result = run_demo(days=days, seed=seed, workdir=Path(workdir) if workdir else None)
-    if serve:
-        serve_demo(result, port=port)
+    from wearlog.demo import print_next_steps, run_demo, serve_demo
+    from wearlog.web.listen import PortInUseError, claim_port
+
+    con = Console(highlight=False)  # no colouring of every number and path
+    # Claim the port first: a busy port is found in a second, not after the recording,
+    # and no other server can take it meanwhile.
+    try:
+        sock = claim_port(DEMO_HOST, port) if serve else None
+    except PortInUseError as e:
+        raise click.ClickException(str(e)) from None
+    temporary = workdir is None
+    folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="wearlog-demo-"))
+    finished = False
+    try:
+        result = run_demo(days=days, seed=seed, workdir=folder, console=con)
+        if sock is None:
+            print_next_steps(result, con)
+        else:
+            serve_demo(result, sock, open_browser=browser, removed_on_exit=temporary,
+                       console=con)
+            con.print("\nThe dashboard has stopped.")
+        finished = True
+    except KeyboardInterrupt:
+        con.print("\nStopped.")
+    finally:
+        if sock is not None:
+            sock.close()
+        # A temporary folder goes once the served demo stops, or when the demo did not
+        # finish (its data is incomplete); after --no-serve it stays for the next steps.
+        if temporary and (serve or not finished):
+            shutil.rmtree(folder, ignore_errors=True)
+            con.print(f"Deleted the demo's temporary folder {folder}.", soft_wrap=True)
+    if not finished:
+        raise SystemExit(130)

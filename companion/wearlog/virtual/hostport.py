@@ -12,6 +12,7 @@ import csv
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,9 +142,10 @@ def build_device(source: Any, log_dir: str | Path | None = None, *, wake_ms: int
 
 def run_device(source: Any, seconds: float, log_dir: str | Path | None = None, *,
                start_utc: int | None = 1_772_366_400, set_clock_at_s: float | None = 0.0,
-               **kw: Any) -> HostRun:
+               progress: Callable[[float], None] | None = None, **kw: Any) -> HostRun:
     """Run the firmware over `seconds` of the source; the companion sets the clock at
-    set_clock_at_s (None: never, records stay uptime-relative)."""
+    set_clock_at_s (None: never, records stay uptime-relative). `progress` hears the
+    simulated seconds done after each simulated hour (for a progress bar)."""
     if seconds <= 0:
         raise HostPortError(f"seconds must be positive, got {seconds}")
     t0 = time.perf_counter()
@@ -154,7 +156,12 @@ def run_device(source: Any, seconds: float, log_dir: str | Path | None = None, *
         if at > 0:
             app.run_for(at)
         app.set_time(start_utc + clock.now_ms // 1000)
-    app.run_for(total_ms - clock.now_ms)
+    if progress is None:
+        app.run_for(total_ms - clock.now_ms)
+    else:
+        while clock.now_ms < total_ms:
+            app.run_for(min(3_600_000, total_ms - clock.now_ms))
+            progress(clock.now_ms / 1000)
     app.log.flush()
     return HostRun(app, board, clock, getattr(source, "truth", None), Path(app.log_dir),
                    time.perf_counter() - t0, clock.now_ms / 1000)
@@ -162,8 +169,10 @@ def run_device(source: Any, seconds: float, log_dir: str | Path | None = None, *
 
 def run_wearer(days: float = 14, seed: int = 0, log_dir: str | Path | None = None, *,
                set_clock_at_s: float | None = 0.0, wake_ms: int = 5000,
-               faults: list[tuple[int, int, str]] | None = None, **wearer_kw: Any) -> HostRun:
+               faults: list[tuple[int, int, str]] | None = None,
+               progress: Callable[[float], None] | None = None, **wearer_kw: Any) -> HostRun:
     """N simulated days of a virtual wearer on the unchanged firmware."""
     w = Wearer(days=days, seed=seed, **wearer_kw)
     return run_device(w, w.duration, log_dir, start_utc=w.start_utc,
-                      set_clock_at_s=set_clock_at_s, wake_ms=wake_ms, faults=faults)
+                      set_clock_at_s=set_clock_at_s, wake_ms=wake_ms, faults=faults,
+                      progress=progress)
