@@ -41,6 +41,10 @@ def _dashboard(quick: bool) -> dict[str, Any]:
     return {"figures": external.dashboard_rows(d), "raw": d}
 
 
+def _validate(quick: bool) -> dict[str, Any]:
+    return importlib.import_module("bench.validate").bench_area(quick)  # type: ignore[no-any-return]
+
+
 # area -> (runner, runs in --quick)
 AREAS: dict[str, tuple[Callable[[bool], dict[str, Any]], bool]] = {
     "firmware": (_own("bench.firmware_bench"), True),
@@ -49,6 +53,7 @@ AREAS: dict[str, tuple[Callable[[bool], dict[str, Any]], bool]] = {
     "accuracy": (_own("bench.accuracy_bench"), True),
     "analysis": (_analysis, False),
     "dashboard": (_dashboard, False),
+    "validate": (_validate, False),
 }
 
 

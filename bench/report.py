@@ -15,6 +15,7 @@ TITLES = {
     "analysis": "Analysis (bench/analysis_bench.py)",
     "dashboard": "Dashboard (bench/dashboard_bench.py)",
     "accuracy": "Accuracy against the virtual wearer's ground truth",
+    "validate": "Sleep against polysomnography (ICHI14 development nights, bench/validate.py)",
 }
 
 
@@ -78,6 +79,9 @@ def markdown(results: dict[str, Any]) -> str:
             note = f["note"] if f["value"] is not None and f["note"] else ""
             out.append(f"| {_cell(f['name'])} | {_cell(value)} | {_cell(f['unit'])} | "
                        f"{_cell(base)} | {_cell(_fmt(f['ratio']))} | {_cell(note)} |")
+        if area == "validate" and res.get("raw", {}).get("markdown"):
+            out += ["", "Data: Borazio et al., IEEE ICHI 2014 (read in place, never copied). "
+                    "κ counts epochs left unscored as wake.", "", res["raw"]["markdown"]]
         if area == "sync":
             out += ["", "Air-time model assumptions (bench/airtime.py):", ""]
             doc = (airtime.__doc__ or "").split("Assumptions (stated in RESULTS.md beside the "

@@ -10,8 +10,18 @@
 #   zangle mean of the 5-s mean z-angles                  degrees
 #   dangle sum of |change| of consecutive 5-s z-angles    0.1 deg (sat. 255)
 #   steps wrist step detector with cadence limits and a minimum run
-#   flags FLAG_NONWEAR after a long low-variance run, FLAG_SENSOR_FAULT when
-#         the signal is stuck (identical magnitudes), FLAG_PARTIAL when short
+#   flags FLAG_NONWEAR after a long low-variance run (sensors that resolve
+#         their own noise only), FLAG_SENSOR_FAULT when
+#         the signal is stuck (see below), FLAG_PARTIAL when short
+#
+# Stuck or still? A still but live sensor repeats itself too: an 8-bit logger
+# (31 mg per step) held all three axes bit-identical for up to 25 min of real
+# sleep (ICHI14). So "stuck" needs all three raw axes bit-identical within each
+# of STUCK_WINDOWS windows in a row AND one of: the sensor's step is fine enough for
+# its own noise to show (lsb_mg <= STUCK_FINE_LSB_MG: a live one flickers), or the
+# repeated reading is not gravity (|a| outside 1 g +- 20 %: a still sensor
+# measures 1 g). A coarse sensor stuck on a gravity-like reading cannot be told
+# from a still one; non-wear detection deals with that case.
 import math
 from array import array
 
@@ -39,7 +49,11 @@ STEP_MIN_RUN = const(6)  # steps are counted only once a run reaches this
 NONWEAR_MAD_DMG = const(20)  # 2.0 mg (sensor noise alone is about 1.3 mg)
 NONWEAR_DANGLE_DDEG = const(20)  # 2 degrees: noise near vertical reaches 1
 NONWEAR_RUN_EPOCHS = const(20)  # 10 min of still epochs
-STUCK_WINDOWS = const(12)  # 1 min of identical magnitudes = stuck sensor
+STUCK_WINDOWS = const(12)  # 1 min of bit-identical x, y, z (and see above)
+# A live sensor's noise (~1.3 mg rms) crosses a step of 8 mg or less several times a
+# minute; an 8-bit logger's 31-mg steps it never crosses when still.
+STUCK_FINE_LSB_MG = const(8)
+STUCK_G_TOL_MG = const(200)  # |a| this far from 1 g is no still sensor
 
 
 def isqrt(n):
@@ -58,7 +72,7 @@ class Features:
     """Streaming feature engine: feed() samples, end_epoch() per epoch."""
 
     def __init__(self, rate_hz=25, win_s=5, step_threshold_mg=STEP_THRESHOLD_MG,
-                 nonwear_run=NONWEAR_RUN_EPOCHS):
+                 nonwear_run=NONWEAR_RUN_EPOCHS, lsb_mg=1):
         if not (4 <= rate_hz <= 200):
             raise ConfigError("sample rate %r Hz outside 4..200" % (rate_hz,))
         if not (1 <= win_s <= 60):
@@ -70,6 +84,7 @@ class Features:
         self._smin = (STEP_MIN_INTERVAL_MS * rate_hz + 999) // 1000
         self._smax = STEP_MAX_INTERVAL_MS * rate_hz // 1000
         self.nonwear_run = nonwear_run
+        self._fine = lsb_mg <= STUCK_FINE_LSB_MG
         # state carried across epochs
         self._m = _G
         self._lp = _G
@@ -80,6 +95,10 @@ class Features:
         self._prev_ang = None  # last window's z-angle, 0.1 deg
         self._still = 0
         self._stuck = 0
+        self._stuck_bad = False  # the repeated reading rules out a still live sensor
+        self._lx = 0  # last sample of the window just read (stuck check)
+        self._ly = 0
+        self._lz = 0
         self._k = 0
         self._sx = 0
         self._sy = 0
@@ -124,6 +143,7 @@ class Features:
             kend = k + (end - i) // 3
             if kend > wn:
                 kend = wn
+            x = y = z = 0
             for j in range(k, kend):
                 x = buf[i]
                 y = buf[i + 1]
@@ -160,6 +180,10 @@ class Features:
                             steps += STEP_MIN_RUN
                 elif lp < bl:
                     armed = True
+            if kend > k:
+                self._lx = x
+                self._ly = y
+                self._lz = z
             k = kend
             if k == wn:
                 self._sx = sx
@@ -205,11 +229,19 @@ class Features:
                 dev += v if v > 0 else -v
         self._dev += dev
         self._devn += k
-        if dev == 0 and k == self.win_n:
+        lx = self._lx
+        ly = self._ly
+        lz = self._lz
+        # one reading on all three axes all window long (equal sums and magnitudes)
+        flat = (dev == 0 and k == self.win_n and self._sx == k * lx and self._sy == k * ly
+                and self._sz == k * lz)
+        if flat:
             self._stuck += 1
+            g = win[0] - _G
+            self._stuck_bad = self._fine or g > STUCK_G_TOL_MG or g < -STUCK_G_TOL_MG
         else:
             self._stuck = 0
-        if self._stuck >= STUCK_WINDOWS:
+        if self.stuck:
             self._fault = True
         # mean z-angle of the window, 0.1 deg (window means, not per sample)
         mx = self._sx / k
@@ -263,7 +295,10 @@ class Features:
         steps = self._steps if self._steps < 255 else 255
         if self._fault:
             flags |= FLAG_SENSOR_FAULT
-        if n and mad < NONWEAR_MAD_DMG and dang < NONWEAR_DANGLE_DDEG and not self._fault:
+        # the still limits sit just above a fine sensor's own noise; a coarse one (8-bit,
+        # 31 mg a step) reads a sleeping wrist as exactly still, so it gives no hint
+        if (n and self._fine and mad < NONWEAR_MAD_DMG and dang < NONWEAR_DANGLE_DDEG
+                and not self._fault):
             self._still += 1
         else:
             self._still = 0
@@ -276,4 +311,4 @@ class Features:
 
     @property
     def stuck(self):
-        return self._stuck >= STUCK_WINDOWS
+        return self._stuck >= STUCK_WINDOWS and self._stuck_bad

@@ -18,12 +18,34 @@ def to_mg(samples, counts_per_g):
     return samples
 
 
-def epochs_from_samples(samples, rate_hz=25, epoch_s=30, counts_per_g=1000, start=0):
+def resolution_mg(samples, counts_per_g=1000):
+    """The sensor's step in milli-g as the file shows it: the smallest gap between two
+    distinct values of one axis (1 when no axis ever changes: nothing to tell)."""
+    step = 0
+    n = len(samples)
+    for a in range(3):
+        seen = set()
+        for i in range(a, n, 3):  # no step slices: MicroPython's arrays lack them
+            seen.add(samples[i])
+        vals = sorted(seen)
+        for i in range(1, len(vals)):
+            d = vals[i] - vals[i - 1]
+            if step == 0 or d < step:
+                step = d
+    if step == 0:
+        return 1
+    return max(1, step * _G // counts_per_g)
+
+
+def epochs_from_samples(samples, rate_hz=25, epoch_s=30, counts_per_g=1000, start=0,
+                        lsb_mg=None):
     """Yield (time, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps) per epoch.
 
     samples: a flat sequence of x, y, z (milli-g, or raw counts with
     counts_per_g) at rate_hz; time is start + epoch index * epoch_s. The last
-    epoch is yielded only if complete. Usable from CPython on raw files.
+    epoch is yielded only if complete. lsb_mg: the sensor's resolution (for the
+    stuck-sensor check); None = read it off the samples. Usable from CPython on
+    raw files.
     """
     if counts_per_g <= 0:
         raise ConfigError("counts_per_g must be positive (1000 for milli-g), got %r"
@@ -34,7 +56,9 @@ def epochs_from_samples(samples, rate_hz=25, epoch_s=30, counts_per_g=1000, star
         raise ConfigError("samples must be whole x, y, z triples: got %d values"
                           % len(samples))
     per = rate_hz * epoch_s
-    fe = Features(rate_hz)
+    if lsb_mg is None:
+        lsb_mg = resolution_mg(samples, counts_per_g)
+    fe = Features(rate_hz, lsb_mg=lsb_mg)
     buf = array("h", bytes(6 * per))
     total = len(samples) // 3
     t = start

@@ -45,12 +45,13 @@ def test_summary_invariants(tmp_path_factory: pytest.TempPathFactory, days: int,
         assert d["valid"] == int(d["wear_min"] >= 16 * 60)
     for n in out.nights:
         if n["tib_min"] is None:
-            assert not n["valid"]
+            assert not n["valid"] and n["reason"]
             continue
         assert n["tst_min"] + n["sol_min"] + n["waso_min"] <= n["tib_min"] + 1e-9
         assert 0 <= n["se_pct"] <= 100
         assert n["offset_utc"] > n["onset_utc"]
-        assert n["source"] in ("markers", "hdcza")
+        assert n["source"] in ("markers", "hdcza", "sib")  # sib: the documented fallback
+        assert n["valid"] or n["reason"]  # a night that is not valid says why
     # stored rows are exactly the summary, and a second run changes nothing
     rows = s.conn.execute(f"SELECT {', '.join(NIGHT_KEYS)} FROM nights ORDER BY night").fetchall()
     assert rows == [tuple(n[k] for k in NIGHT_KEYS) for n in out.nights]

@@ -13,6 +13,7 @@ from wlproto.const import (
     FLAG_BUTTON,
     FLAG_CLOCK_UNSET,
     FLAG_NONWEAR,
+    FLAG_SENSOR_FAULT,
     RECORD_SIZE,
 )
 from wlproto.records import Epoch, Event, unpack_record
@@ -87,6 +88,24 @@ def test_epochs_from_samples_generator():
         raw[i] = buf[i] * 4096 // 1000
     out2 = list(epochs_from_samples(raw, 25, 30, counts_per_g=4096, start=T0))
     assert abs(out2[0][2] - out[0][2]) <= 20  # enmo within 2 mg after rounding
+
+
+def test_stuck_needs_more_than_equal_magnitudes():
+    from wlfw.features import Features
+    from wlfw.rawfeatures import resolution_mg
+
+    # still 8-bit reading at 1 g: live; same on a 1-mg sensor, or 0 g anywhere: stuck
+    for lsb, xyz, want in ((31, (0, 31, 992), False), (1, (0, 31, 992), True),
+                           (31, (0, 0, 0), True)):
+        fe = Features(25, lsb_mg=lsb)
+        buf = array("h", list(xyz) * 750)
+        faults = 0
+        for _ in range(4):
+            fe.feed(buf, 750)
+            if fe.end_epoch(750)[0] & FLAG_SENSOR_FAULT:
+                faults += 1
+        assert (faults > 0) == want, (lsb, xyz, faults)
+    assert resolution_mg(array("h", [0, 31, 992, 0, 62, 992])) == 31
 
 
 def test_button_patterns():

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from wlfw.errors import ConfigError, FirmwareError
 from wlfw.features import Features
-from wlfw.rawfeatures import epochs_from_samples
+from wlfw.rawfeatures import epochs_from_samples, resolution_mg
+from wlproto.const import FLAG_NONWEAR, FLAG_SENSOR_FAULT
 
 
 def still(pitch: float, roll: float, n: int, dither: int = 0) -> array:
@@ -88,3 +89,59 @@ def test_bad_configuration_is_refused() -> None:
         list(epochs_from_samples(array("h", [0, 0])))
     with pytest.raises(FirmwareError):  # the firmware's one exception root
         Features(rate_hz=1000)
+
+
+def _held(xyz: tuple[int, int, int], seconds: int, rate: int = 25) -> array:
+    """One reading on all three axes, bit-identical throughout."""
+    return array("h", list(xyz) * (seconds * rate))
+
+
+def _flags(samples: array, lsb_mg: int) -> list[int]:
+    return [e[1] for e in epochs_from_samples(samples, 25, 30, lsb_mg=lsb_mg)]
+
+
+def test_still_quantised_live_sensor_is_not_stuck() -> None:
+    """An 8-bit logger (31 mg a step) lying still repeats one reading for minutes on end
+    (up to 25 min in real sleep); at 1 g that is no fault and no non-wear hint."""
+    flags = _flags(_held((0, 31, 992), 300), lsb_mg=31)
+    assert len(flags) == 10
+    assert not any(f & (FLAG_SENSOR_FAULT | FLAG_NONWEAR) for f in flags)
+
+
+def test_identical_reading_on_a_fine_sensor_is_stuck() -> None:
+    """A 1-mg sensor's own noise changes some axis within a minute: the same reading on
+    all three axes for a minute is a stuck sensor."""
+    flags = _flags(_held((0, 31, 992), 300), lsb_mg=1)
+    assert not flags[0] & FLAG_SENSOR_FAULT  # needs a minute first
+    assert all(f & FLAG_SENSOR_FAULT for f in flags[2:])
+
+
+@pytest.mark.parametrize("xyz", [(0, 0, 0), (3968, 3968, 3968), (0, 0, 600)])
+def test_a_held_reading_that_is_not_gravity_is_stuck_on_any_sensor(
+        xyz: tuple[int, int, int]) -> None:
+    flags = _flags(_held(xyz, 180), lsb_mg=31)
+    assert all(f & FLAG_SENSOR_FAULT for f in flags[2:])
+
+
+def test_equal_magnitudes_alone_are_not_stuck() -> None:
+    """The old rule: identical |a| for a minute. A reading that turns on the sphere keeps
+    |a| but is live: alternate two orientations with the same magnitude every second."""
+    a = [0, 600, 800] * 25 + [600, 0, 800] * 25  # |a| = 1000 both
+    flags = _flags(array("h", a * 180), lsb_mg=1)
+    assert not any(f & FLAG_SENSOR_FAULT for f in flags)
+
+
+def test_still_fine_sensor_with_noise_is_neither_stuck_nor_unflagged() -> None:
+    """A fine sensor lying still (noise of 1 mg) is not stuck, and after 10 min gets the
+    non-wear hint as before."""
+    flags = [e[1] for e in epochs_from_samples(still(10, 20, 25 * 60 * 12, 1), 25, 30)]
+    assert not any(f & FLAG_SENSOR_FAULT for f in flags)
+    assert flags[-1] & FLAG_NONWEAR
+
+
+def test_resolution_is_read_off_the_samples() -> None:
+    eight_bit = array("h", [round((v - 128) / 32 * 1000) for v in (120, 121, 160, 128, 129,
+                                                                   161, 127, 128, 159)])
+    assert resolution_mg(eight_bit) == 31
+    assert resolution_mg(array("h", [5, 5, 1000] * 10)) == 1  # nothing changes: unknown
+    assert resolution_mg(array("h", [0, 0, 4096, 1, 0, 4095]), counts_per_g=4096) == 1

@@ -24,13 +24,14 @@ class AnalysisConfig:
     # Sleep: van Hees 2015 sustained inactivity: no arm-angle change > 5 deg for >= 5 min.
     still_angle_deg: float = 5.0
     sib_min: float = 5.0
-    # HDCZA (van Hees 2018): 5-min rolling median of angle change, threshold = P10 x 15,
-    # limited to GGIR's 0.13..0.50 deg per 5 s, i.e. x5 per 30-s epoch (5 diffs per epoch).
+    # HDCZA (van Hees 2018): 5-min rolling median of angle change, threshold = P10 x 15 of it
+    # over the noon-to-noon window, as published: no clamp (GGIR's optional 0.13..0.50 deg
+    # range, constrain2range, is off by default; a quantised sensor pinned it on real nights).
+    # Our one addition: low movement is median <= threshold (published: <), so a threshold
+    # of 0 (a still, quantised sensor whose median change is exactly 0) still finds stillness.
     hdcza_median_min: float = 5.0
     hdcza_percentile: float = 10.0
     hdcza_multiplier: float = 15.0
-    hdcza_min_deg: float = 0.65
-    hdcza_max_deg: float = 2.5
     hdcza_block_min: float = 30.0
     hdcza_gap_min: float = 60.0
     # Our one change to HDCZA: when measuring a gap between kept blocks, low-movement
@@ -38,6 +39,12 @@ class AnalysisConfig:
     # (drop < 30 min, then merge < 60 min) splits nights broken by awakenings close
     # together, which fragmented sleep (common in fibromyalgia) produces; False = as published.
     hdcza_bridge_short_blocks: bool = True
+    # Fallback when HDCZA finds no block: the same block steps (>= 30 min, gaps < 60 min
+    # merged, longest) on the sustained inactivity bouts, as GGIR's HLRB guider does for data
+    # HDCZA cannot use.
+    # Without an arm angle (ENMO-only epochs): the same HDCZA steps (5-min rolling median,
+    # P10 x 15, blocks) on ENMO in place of the angle change; sleep within the period where
+    # ENMO stays at or under that threshold for >= sib_min minutes.
     # Night metrics.
     awakening_min: float = 5.0  # a wake run inside sleep counts as an awakening from this long
     min_tib_h: float = 2.0

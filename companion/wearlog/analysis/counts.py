@@ -1,7 +1,11 @@
 """Count-based sleep/wake scoring for data from other actigraphs (1-min activity counts).
 
-Cole-Kripke 1992 (1-min 'mean' mode) and Sadeh 1994. Both return 1 = sleep, 0 = wake;
-epochs without a full window (the first/last few) are scored wake, as pyActigraphy does.
+Cole-Kripke 1992 (1-min 'mean' mode) and Sadeh 1994. Both return 1 = sleep, 0 = wake.
+The first and last few epochs, whose window runs past the recording, are scored like any
+other from the neighbours they have (Cole-Kripke: the weighted sum over the available
+epochs, scaled up by all weights / available weights; Sadeh: mean, NAT (scaled to 11) and
+SD over the available epochs). edges_wake=True scores them wake instead, as pyActigraphy
+does.
 Checked epoch-by-epoch against pyActigraphy in tests/companion/test_analysis_reference.py.
 """
 
@@ -17,11 +21,21 @@ CK_DIVISOR = 30  # counts per minute -> mean per 2-s, as the weights were derive
 
 
 def cole_kripke(counts: np.ndarray, threshold: float = 1.0, weights: tuple[int, ...] = CK_WEIGHTS,
-                scale: float = CK_SCALE, divisor: float = CK_DIVISOR) -> np.ndarray:
+                scale: float = CK_SCALE, divisor: float = CK_DIVISOR,
+                edges_wake: bool = False) -> np.ndarray:
     """D = scale * sum(w_i * A_i / divisor) over A-4..A+2; sleep where D < threshold."""
     a = np.asarray(counts, dtype=float) / divisor
     n = len(a)
     out = np.zeros(n, dtype=np.int8)
+    w = np.asarray(weights, dtype=float)
+    if not edges_wake:
+        # pyActigraphy's full window is A-4..A+4 (two trailing zero weights): the epochs
+        # outside it here, all of them when the recording is shorter than 9
+        for i in [*range(min(4, n)), *range(max(n - 4, 4), n)]:
+            lo, hi = max(i - 4, 0), min(i + 3, n)
+            wa = w[lo - (i - 4): hi - (i - 4)]
+            d = scale * float(a[lo:hi] @ wa) * w.sum() / wa.sum()
+            out[i] = int(not np.isnan(d) and d < threshold)
     # pyActigraphy centres a 9-wide window (two trailing zero weights): A-4..A+4 must exist.
     if n < 9:
         return out
@@ -35,7 +49,8 @@ def cole_kripke(counts: np.ndarray, threshold: float = 1.0, weights: tuple[int, 
 
 
 def sadeh(counts: np.ndarray, threshold: float = 0.0, nat_low: float = 50, nat_high: float = 100,
-          nat_inclusive_low: bool = True, log_next_epoch: bool = False) -> np.ndarray:
+          nat_inclusive_low: bool = True, log_next_epoch: bool = False,
+          edges_wake: bool = False) -> np.ndarray:
     """Sadeh et al. 1994, Sleep 17(3):201-207: PS = 7.601 - 0.065 MEAN - 1.08 NAT
     - 0.056 SD - 0.703 LG; sleep where PS > threshold.
 
@@ -47,12 +62,25 @@ def sadeh(counts: np.ndarray, threshold: float = 0.0, nat_low: float = 50, nat_h
     x = np.asarray(counts, dtype=float)
     n = len(x)
     out = np.zeros(n, dtype=np.int8)
+
+    def nat_of(v: np.ndarray) -> np.ndarray:
+        lo_ok = (v >= nat_low) if nat_inclusive_low else (v > nat_low)
+        return lo_ok & (v < nat_high)
+
+    if not edges_wake:
+        for i in [*range(min(5, n)), *range(max(n - 5, 5), n)]:
+            win = x[max(i - 5, 0): i + 6]
+            prev = x[max(i - 5, 0): i + 1]
+            sd = float(np.std(prev, ddof=1)) if len(prev) > 1 else 0.0
+            lg = x[i + 1] if log_next_epoch and i + 1 < n else x[i]
+            ps = (7.601 - 0.065 * win.mean() - 1.08 * nat_of(win).sum() * 11 / len(win)
+                  - 0.056 * sd - 0.703 * np.log1p(lg))
+            out[i] = int(not np.isnan(ps) and ps > threshold)
     if n < 11:
         return out
     w11 = sliding_window_view(x, 11)  # centred at i+5
     mean_w = w11.mean(axis=1)
-    lo_ok = (w11 >= nat_low) if nat_inclusive_low else (w11 > nat_low)
-    nat = (lo_ok & (w11 < nat_high)).sum(axis=1)
+    nat = nat_of(w11).sum(axis=1)
     sd6 = sliding_window_view(x, 6).std(axis=1, ddof=1)  # ends at i+5
     centre = np.arange(5, n - 5)
     sd = sd6[centre - 5]

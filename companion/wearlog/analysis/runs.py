@@ -39,3 +39,4 @@ def close_gaps(mask: np.ndarray, max_gap: int) -> np.ndarray:
         if a2 - b <= max_gap:
             out[b:a2] = True
     return out
+

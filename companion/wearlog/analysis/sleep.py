@@ -1,20 +1,29 @@
-"""Sleep period (HDCZA), sleep/wake within it (sustained inactivity), nightly metrics, SRI.
+"""Sleep period, sleep/wake within it, nightly metrics, SRI.
+
+Period (noon to noon, local): van Hees 2018 HDCZA on the arm angle, as published (threshold
+= 10th percentile x 15 of the 5-min rolling median angle change, no clamp); when it finds
+no block, the same block steps on the sustained inactivity bouts (GGIR's HLRB idea). Data
+without an arm angle (ENMO-only epochs) get the same HDCZA steps on the 5-min rolling median
+of ENMO in place of the angle change, and sleep where ENMO stays at or under that threshold
+for >= 5 min (sustained inactivity on ENMO).
+A night that is not valid says why (`reason`).
 
 How our 30-s epoch features stand in for the 5-s angles of the published methods
 (docs/analysis.md has the full story):
 - van Hees 2015 calls a period sleep when the arm angle (z-angle) does not change by
-  more than 5 deg for >= 5 min. An epoch here is 'still' when the sum of |changes| of
-  its 5-s mean z-angles (dangle) is <= 5 deg AND its mean z-angle differs from the
-  previous epoch's by <= 5 deg. A sum <= 5 deg implies no single change > 5 deg, so the
-  rule is at least as strict as the original; >= 10 consecutive still epochs are sleep.
-- van Hees 2018 HDCZA uses the 5-min rolling median of the absolute 5-s angle change.
-  Here: the 5-min (10-epoch) rolling median of dangle, i.e. ~5 changes per epoch, so
-  GGIR's 0.13..0.50 deg bounds on the threshold become 0.65..2.5 deg per epoch.
+  more than 5 deg for >= 5 min, on 5-s epochs by default; GGIR runs the same rule on
+  whatever epoch length it is given. Here it runs on our 30-s epochs: an epoch is 'still'
+  when its mean z-angle differs from the previous epoch's by <= 5 deg; >= 10 consecutive
+  still epochs are sleep. (Until Dec 2026 an epoch also needed its summed 5-s changes,
+  dangle, <= 5 deg: on a real 8-bit logger the quantisation noise alone broke that.)
+- HDCZA's signal here is the 5-min (10-epoch) rolling median of dangle (the summed 5-s
+  angle changes of an epoch); the threshold adapts to it, so its scale does not matter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,8 +39,7 @@ def still_epochs(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
     dz = np.abs(np.diff(tl.z, prepend=tl.z[:1]))
     prev_present = np.concatenate([[False], tl.present[:-1]])
     dz = np.where(prev_present, dz, 0.0)
-    return (tl.present & tl.angle_known & (tl.dangle <= cfg.still_angle_deg)
-            & (dz <= cfg.still_angle_deg))
+    return tl.present & tl.angle_known & (dz <= cfg.still_angle_deg)
 
 
 def sustained_inactivity(tl: Timeline, worn: np.ndarray, cfg: AnalysisConfig) -> np.ndarray:
@@ -44,19 +52,14 @@ def hdcza_signal(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
     return rolling_median(tl.dangle, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
 
 
-def hdcza_period(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig,
-                 epoch_s: int) -> tuple[int, int] | None:
-    """Longest merged low-movement block in one noon-to-noon window (indices local to it)."""
-    if not worn.any():
-        return None
-    thr = np.percentile(sig[worn], cfg.hdcza_percentile) * cfg.hdcza_multiplier
-    thr = min(max(thr, cfg.hdcza_min_deg), cfg.hdcza_max_deg)
-    cand = runs((sig < thr) & worn)
+def longest_block(cand: np.ndarray, cfg: AnalysisConfig, epoch_s: int) -> tuple[int, int] | None:
+    """HDCZA steps 7-10: keep candidate runs >= 30 min, merge those < 60 min apart, longest."""
+    cand_runs = runs(cand)
     min_len = cfg.hdcza_block_min * 60 / epoch_s
-    blocks = [(a, b) for a, b in cand if b - a >= min_len]
+    blocks = [(a, b) for a, b in cand_runs if b - a >= min_len]
     if not blocks:
         return None
-    short = [(a, b) for a, b in cand if b - a < min_len]
+    short = [(a, b) for a, b in cand_runs if b - a < min_len]
     merged = [blocks[0]]
     for a, b in blocks[1:]:
         gap = a - merged[-1][1]
@@ -70,6 +73,57 @@ def hdcza_period(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig,
     return max(merged, key=lambda ab: ab[1] - ab[0])
 
 
+def hdcza_threshold(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig) -> float:
+    """P10 x 15 of the rolling median angle change over the worn epochs (no clamp); when
+    P10 is exactly 0 (a quantised sensor), P10 of the non-zero values."""
+    v = sig[worn]
+    p = float(np.percentile(v, cfg.hdcza_percentile))
+    if p == 0 and (v > 0).any():
+        # a quantised sensor holds one reading through much of the rest: the median change
+        # is exactly 0 there, below what it resolves; take P10 of what it did resolve
+        p = float(np.percentile(v[v > 0], cfg.hdcza_percentile))
+    return p * cfg.hdcza_multiplier
+
+
+def hdcza_period(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig, epoch_s: int,
+                 thr: float | None = None) -> tuple[int, int] | None:
+    """Longest merged low-movement block in one noon-to-noon window (indices local to it);
+    thr: the recording's threshold (default: this window's own)."""
+    if not worn.any():
+        return None
+    if thr is None:
+        thr = hdcza_threshold(sig, worn, cfg)
+    return longest_block((sig <= thr) & worn, cfg, epoch_s)
+
+
+@dataclass
+class _Thresholds:
+    """HDCZA thresholds of the whole recording: a window holding only wake (the afternoon
+    of a recording's last day, a night awake) must not find 'rest' by its own measure."""
+    angle: float | None
+    enmo_median: np.ndarray
+    enmo: float | None
+
+
+def _thresholds(tl: Timeline, worn: np.ndarray, sig: np.ndarray,
+                cfg: AnalysisConfig) -> _Thresholds:
+    aw = worn & tl.present & tl.angle_known
+    rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
+    ew = worn & tl.present & tl.enmo_known & ~tl.angle_known
+    return _Thresholds(hdcza_threshold(sig, aw, cfg) if aw.any() else None, rm,
+                       hdcza_threshold(rm, ew, cfg) if ew.any() else None)
+
+
+def enmo_sleep(tl: Timeline, i0: int, i1: int, worn: np.ndarray, cfg: AnalysisConfig,
+               rm: np.ndarray, thr: float) -> tuple[tuple[int, int] | None, np.ndarray]:
+    """Period and sustained-inactivity sleep from ENMO alone, for one window (local indices):
+    rm is the 5-min rolling median of ENMO, thr the recording's HDCZA threshold on it."""
+    w = worn[i0:i1]
+    min_len = int(cfg.sib_min * 60 // tl.epoch_s)
+    asleep = keep_runs_at_least((tl.enmo[i0:i1] <= thr) & w, min_len)
+    return longest_block((rm[i0:i1] <= thr) & w, cfg, tl.epoch_s), asleep
+
+
 def _markers(tl: Timeline, t0: int, t1: int) -> tuple[int | None, int | None]:
     """First EV_BED in the window and the last EV_UP after it (a night with toilet trips)."""
     beds = [t for t, e, _ in tl.events if e == EV_BED and t0 <= t < t1]
@@ -78,34 +132,107 @@ def _markers(tl: Timeline, t0: int, t1: int) -> tuple[int | None, int | None]:
     return bed, (ups[-1] if ups else None)
 
 
+@dataclass
+class SleepScores:
+    """Per night rows and per epoch: inside a sleep period, and asleep (within one)."""
+    nights: list[dict[str, Any]] = field(default_factory=list)
+    in_period: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    asleep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+def score_sleep(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, cfg: AnalysisConfig,
+                patient_id: str) -> SleepScores:
+    """Every night of the timeline: period, sleep/wake in it, metrics."""
+    sib = sustained_inactivity(tl, worn, cfg)
+    sig = hdcza_signal(tl, cfg)
+    out = SleepScores(in_period=np.zeros(tl.n, dtype=bool), asleep=np.zeros(tl.n, dtype=bool))
+    thr = _thresholds(tl, worn, sig, cfg)
+    d = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
+    last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
+    while d <= last:
+        night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id, out, thr)
+        if night is not None:
+            out.nights.append(night)
+        d += dt.timedelta(days=1)
+    return out
+
+
 def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
                   sib: np.ndarray, sig: np.ndarray, cfg: AnalysisConfig,
-                  patient_id: str) -> dict | None:
-    """Metrics of the night starting on the evening of `night` (noon to noon, local)."""
+                  patient_id: str, scores: SleepScores | None = None,
+                  thr: _Thresholds | None = None) -> dict | None:
+    """Metrics of the night starting on the evening of `night` (noon to noon, local).
+
+    Fills scores.in_period / scores.asleep for the night's period when given; thr: the
+    recording's thresholds (default: the window's own).
+    """
+    if thr is None:
+        thr = _thresholds(tl, worn, sig, cfg)
     t0 = local_bounds(night, tz, 12)
     t1 = local_bounds(night + dt.timedelta(days=1), tz, 12)
     i0, i1 = tl.index(t0), tl.index(t1)
-    if i1 <= i0 or not (tl.present[i0:i1] & tl.angle_known[i0:i1]).any():
-        return None  # no data, or only data without arm angle: no sleep analysis
-    worn = worn & tl.angle_known
+    if i1 <= i0 or not tl.present[i0:i1].any():
+        return None
+    metrics = ("onset_utc", "offset_utc", "tib_min", "tst_min", "sol_min", "waso_min", "se_pct",
+               "awakenings", "midsleep_local")
+    row: dict[str, Any] = {k: None for k in metrics}
+    row.update(patient_id=patient_id, night=night.isoformat(), valid=0, reason=None)
+    pres = tl.present[i0:i1]
+    angled = pres & tl.angle_known[i0:i1]
+    by_angle = angled.sum() * 2 >= pres.sum()
+    period: tuple[int, int] | None = None
+    if by_angle:
+        night_worn = worn & tl.angle_known
+        asleep_all = sib
+        w = night_worn[i0:i1]
+        period = hdcza_period(sig[i0:i1], w, cfg, tl.epoch_s, thr.angle)
+        source = "hdcza"
+        if period is None:
+            period = longest_block(sib[i0:i1], cfg, tl.epoch_s)
+            source = "sib"
+    elif (pres & tl.enmo_known[i0:i1]).any():
+        night_worn = worn & tl.enmo_known
+        period, local_sleep = enmo_sleep(tl, i0, i1, night_worn, cfg, thr.enmo_median,
+                                         thr.enmo if thr.enmo is not None else 0.0)
+        asleep_all = np.zeros(tl.n, dtype=bool)
+        asleep_all[i0:i1] = local_sleep
+        source = "enmo"
+    else:
+        return None  # counts only: scored per 24 h by wearlog.imports.count_sleep
     bed, up = _markers(tl, t0, t1)
-    period = hdcza_period(sig[i0:i1], worn[i0:i1], cfg, tl.epoch_s)
     on = off = None
+    no_sleep_in_block = False
+    if period is not None and not (asleep_all[i0 + period[0]:i0 + period[1]]
+                                   & night_worn[i0 + period[0]:i0 + period[1]]).any():
+        # the threshold is relative: a window without rest still has a quietest block;
+        # one without a single sustained inactivity bout in it is no sleep period
+        period, no_sleep_in_block = None, True
     if period is not None:
         on, off = i0 + period[0], i0 + period[1]
     if bed is not None:
         on = tl.index(bed)
     if up is not None:
         off = tl.index(up)
-    source = "markers" if (bed is not None or up is not None) else "hdcza"
-    metrics = ("onset_utc", "offset_utc", "tib_min", "tst_min", "sol_min", "waso_min", "se_pct",
-               "awakenings", "midsleep_local")
-    row: dict[str, Any] = {k: None for k in metrics}
-    row.update(patient_id=patient_id, night=night.isoformat(), source=source, valid=0)
+    row["source"] = "markers" if (bed is not None or up is not None) else source
     if on is None or off is None or off <= on:
+        if not night_worn[i0:i1].any():
+            row["reason"] = "no sleep period: not worn between noon and noon"
+        elif no_sleep_in_block and bed is None and up is None:
+            row["reason"] = ("no sleep period: its quietest stretch holds no 5 min without "
+                             "movement")
+        elif period is None and bed is None and up is None:
+            row["reason"] = ("no sleep period: no still stretch of 30 min or more between "
+                             "noon and noon")
+        elif period is None:
+            row["reason"] = "only one of the bed/up markers, and no sleep period to complete it"
+        else:
+            row["reason"] = "the up marker comes before the bed marker"
         return row
     ep_min = tl.epoch_s / 60
-    asleep = sib[on:off]
+    asleep = asleep_all[on:off] & night_worn[on:off]
+    if scores is not None:
+        scores.in_period[on:off] = True
+        scores.asleep[on:off] = asleep
     onset_utc = tl.start + on * tl.epoch_s
     offset_utc = tl.start + off * tl.epoch_s
     tib = (offset_utc - onset_utc) / 60
@@ -120,15 +247,25 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
     else:
         waso, awakenings, sol = 0.0, 0, tib
     tst = float(asleep.sum() * ep_min)
-    worn_frac = float(worn[on:off].mean())
+    worn_frac = float(night_worn[on:off].mean())
     # a period that runs into a gap in the recording is cut short: not a valid night
-    truncated = on == 0 or not tl.present[on - 1] or off >= tl.n or not tl.present[off]
+    cut_start = on == 0 or not tl.present[on - 1]
+    cut_end = off >= tl.n or not tl.present[off]
+    reasons = []
+    if tib < cfg.min_tib_h * 60:
+        reasons.append(f"sleep period only {tib / 60:.1f} h (needs {cfg.min_tib_h:g} h)")
+    if worn_frac < cfg.night_min_worn_frac:
+        reasons.append(f"worn {100 * worn_frac:.0f} % of the period (needs "
+                       f"{100 * cfg.night_min_worn_frac:.0f} %)")
+    if cut_start or cut_end:
+        reasons.append("the period runs into the " + (
+            "start and end" if cut_start and cut_end else "start" if cut_start else "end")
+            + " of the recorded data: part of the night may be missing")
     row.update(
         onset_utc=onset_utc, offset_utc=offset_utc, tib_min=tib, tst_min=tst, sol_min=sol,
         waso_min=waso, se_pct=100.0 * tst / tib, awakenings=awakenings,
         midsleep_local=minutes_after_local_midnight((onset_utc + offset_utc) / 2, night, tz),
-        valid=int(tib >= cfg.min_tib_h * 60 and worn_frac >= cfg.night_min_worn_frac
-                  and not truncated),
+        valid=int(not reasons), reason="; ".join(reasons) or None,
     )
     return row
 

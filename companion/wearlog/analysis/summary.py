@@ -15,11 +15,10 @@ from wearlog.analysis.errors import NotEnoughDataError
 from wearlog.analysis.nonwear import detect_nonwear
 from wearlog.analysis.rhythm import rhythm_metrics
 from wearlog.analysis.sleep import (
-    analyse_night,
     hdcza_signal,
+    score_sleep,
     sleep_regularity_index,
     still_epochs,
-    sustained_inactivity,
 )
 from wearlog.analysis.timeline import Timeline, load_timeline, local_bounds
 from wearlog.analysis.trends import rolling_trends, symptom_context
@@ -116,28 +115,23 @@ def analyse_patient(store: Store, patient_id: str,
     tl = load_timeline(store, patient_id)
     if tl is not None:
         worn = ~detect_nonwear(tl, cfg)
-        sib = sustained_inactivity(tl, worn, cfg)
         still = still_epochs(tl, cfg) & worn
         sig = hdcza_signal(tl, cfg)
         first = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
         last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
-        in_spt = np.zeros(tl.n, dtype=bool)
+        scores = score_sleep(tl, tz, worn, cfg, patient_id)
+        summary.nights = scores.nights
+        in_spt = scores.in_period
         # sleep/wake state for the SRI: known only in the noon-to-noon windows of nights
         # whose sleep was scored (no scored sleep anywhere: no SRI, not a perfect 100)
         state = np.full(tl.n, np.nan)
-        d = first
-        while d <= last:
-            night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id)
-            if night is not None:
-                summary.nights.append(night)
-                if night["onset_utc"] is not None:
-                    w0 = tl.index(local_bounds(d, tz, 12))
-                    w1 = tl.index(local_bounds(d + dt.timedelta(days=1), tz, 12))
-                    state[w0:w1] = np.where(worn[w0:w1], 0.0, np.nan)
-                    a, b = tl.index(night["onset_utc"]), tl.index(night["offset_utc"])
-                    in_spt[a:b] = True
-                    state[a:b] = np.where(worn[a:b], sib[a:b].astype(float), np.nan)
-            d += dt.timedelta(days=1)
+        for night in scores.nights:
+            if night["onset_utc"] is not None:
+                nd = dt.date.fromisoformat(night["night"])
+                w0 = tl.index(local_bounds(nd, tz, 12))
+                w1 = tl.index(local_bounds(nd + dt.timedelta(days=1), tz, 12))
+                state[w0:w1] = np.where(worn[w0:w1], 0.0, np.nan)
+        state = np.where(in_spt, np.where(worn, scores.asleep.astype(float), np.nan), state)
         d = first + dt.timedelta(days=1)
         while d <= last:
             day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id, sig)
@@ -153,7 +147,7 @@ def analyse_patient(store: Store, patient_id: str,
             except NotEnoughDataError:
                 pass
         summary.rhythm["SRI"] = sleep_regularity_index(state, tl.epoch_s)
-        scored = np.where(in_spt & worn, sib.astype(float), np.nan)
+        scored = np.where(in_spt & worn, scores.asleep.astype(float), np.nan)
         summary.epochs = EpochStates(tl.start, tl.epoch_s, tl.present, worn, in_spt, scored)
     else:
         summary.rhythm = _empty_rhythm(0)

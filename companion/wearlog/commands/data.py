@@ -92,7 +92,8 @@ def report(patient_id: str, nights: int, rhythm_partial_days: bool, db_path: str
                    _fmt(n["tib_min"], 1, 60), _fmt(n["tst_min"], 1, 60), _fmt(n["sol_min"]),
                    _fmt(n["waso_min"]), _fmt(n["se_pct"]),
                    "–" if n["awakenings"] is None else str(n["awakenings"]),
-                   _hhmm(n["midsleep_local"]), "yes" if n["valid"] else "no")
+                   _hhmm(n["midsleep_local"]),
+                   "yes" if n["valid"] else f"no: {n['reason']}" if n.get("reason") else "no")
     con.print(nt)
     day_t = Table(title=f"Days (last {nights})", title_justify="left")
     for col in ("Day", "Steps", "Sedentary", "Light", "MVPA", "MVPA in bouts", "Longest active",

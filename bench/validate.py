@@ -1,0 +1,342 @@
+"""`python -m bench.validate --psg DIR`: Wearlog's sleep analysis against polysomnography.
+
+The full path on every night of DIR (ICHI14 layout, see bench/validate_data.py): raw
+samples -> the firmware's own feature code (as `wearlog import --format raw`) -> a real
+SQLite store -> the default analysis (non-wear, sleep period, sleep/wake). The same nights
+again with the arm angle withheld: ENMO-only 30-s epochs from the autocalibrated raw signal
+(van Hees 2014, as a watch or GGIR would export them), stored as an ENMO epoch import.
+
+Per night and pooled over all PSG-scored 30-s epochs: accuracy, sensitivity (sleep found),
+specificity (wake found), Cohen's kappa, epochs left unscored (no call: non-wear or no
+period; counted as wake in the agreement), sleep-period onset/offset error against PSG
+(first and last PSG sleep epoch), TST, WASO and SE errors. Baselines from the same run:
+always-sleep; van Hees 2015 straight from the raw signal (5-s z-angles, no change > 5 deg
+for >= 5 min, no period step); one threshold on the calibrated ENMO chosen
+leave-one-night-out (best pooled kappa on the other nights, applied to the held-out one).
+Data: Borazio et al., IEEE ICHI 2014 (see docs/analysis.md); the files are read in place
+and never copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from bench.accuracy_bench import agreement
+from bench.validate_data import EPOCH_S, firmware_epochs, nights, reductions
+from wearlog.analysis import AnalysisConfig, analyse_patient
+from wearlog.analysis.nonwear import detect_nonwear
+from wearlog.analysis.sleep import SleepScores, score_sleep
+from wearlog.analysis.timeline import load_timeline
+from wearlog.imports.common import import_seq
+from wearlog.imports.save import ParsedImport, save
+from wearlog.store import Store
+from wlproto.const import FLAG_NONWEAR, FLAG_SENSOR_FAULT
+from wlproto.records import Epoch
+
+# beside the repository (../shared/data), or WEARLOG_PSG
+DEFAULT_PSG = Path(os.environ.get("WEARLOG_PSG") or Path(__file__).resolve().parent.parent.parent
+                   / "shared" / "data" / "ichi14-dev")
+UTC = ZoneInfo("UTC")  # the files hold the lab's local clock; read as UTC, noon is lab noon
+MODES = ("angle", "enmo")
+KIND = {"angle": "import-raw", "enmo": "import-enmo"}
+
+
+def van_hees_raw(angle5: np.ndarray, n: int) -> np.ndarray:
+    """van Hees et al. 2015 on 5-s z-angles: sleep in stretches of >= 5 min without an
+    angle change > 5 deg; a 30-s epoch is sleep when most of its 5-s epochs are."""
+    change = np.abs(np.diff(angle5, prepend=angle5[:1])) > 5.0
+    sib = np.zeros(len(angle5), dtype=bool)
+    idx = np.flatnonzero(change)
+    bounds = np.concatenate([[0], idx, [len(angle5)]])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if (b - a) * 5 >= 300:
+            sib[a:b] = True
+    per = EPOCH_S // 5
+    return sib[: n * per].reshape(n, per).sum(axis=1) * 2 > per
+
+
+def _store_night(store: Store, pid: str, e: dict[str, np.ndarray], mode: str) -> None:
+    """Ingest one night as the imports do: the firmware's features of the raw samples, or
+    ENMO alone from the autocalibrated signal (what a watch or GGIR exports; an ENMO epoch
+    import stores it in both the ENMO and MAD fields, no angle)."""
+    recs = []
+    for i in range(len(e["t"])):
+        t = int(e["t"][i])
+        if mode == "angle":
+            recs.append(Epoch(import_seq(t, EPOCH_S), t, int(e["flags"][i]), int(e["enmo"][i]),
+                              int(e["mad"][i]), int(e["z"][i]), int(e["dangle"][i]),
+                              int(e["steps"][i])))
+        else:
+            v = int(min(e["enmo_cal_dmg"][i], 65535))
+            recs.append(Epoch(import_seq(t, EPOCH_S), t, 0, v, v, 0, 0, 0))
+    # the importers' own last step (patient, import device, audit row, epochs in one go)
+    save(store, pid, ParsedImport(f"{pid}.npy", KIND[mode], EPOCH_S, recs, None,
+                                  fingerprint=f"{pid}-{mode}-{len(recs)}"), "UTC")
+
+
+def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int,
+            t0: int) -> tuple[SleepScores, np.ndarray, list[dict[str, Any]]]:
+    """The stored analysis (analyse_patient) plus its per-epoch sleep scores, aligned to
+    the night's epochs."""
+    summary = analyse_patient(store, pid, cfg)
+    tl = load_timeline(store, pid)
+    assert tl is not None
+    worn = ~detect_nonwear(tl, cfg)
+    scores = score_sleep(tl, UTC, worn, cfg, pid)
+    off = (t0 - tl.start) // EPOCH_S
+    sl = slice(off, off + n)
+    return (SleepScores(scores.nights, scores.in_period[sl], scores.asleep[sl]), worn[sl],
+            summary.nights)
+
+
+def psg_period(psg: np.ndarray) -> tuple[int, int] | None:
+    s = np.flatnonzero(psg == 1)
+    return (int(s[0]), int(s[-1]) + 1) if len(s) else None
+
+
+def night_truth(psg: np.ndarray) -> dict[str, float]:
+    per = psg_period(psg)
+    tst = float((psg == 1).sum() * EPOCH_S / 60)
+    if per is None:
+        return {"tst": tst, "waso": 0.0, "se": 0.0}
+    a, b = per
+    waso = float((psg[a:b] == 0).sum() * EPOCH_S / 60)
+    return {"tst": tst, "waso": waso, "se": 100 * tst / ((b - a) * EPOCH_S / 60)}
+
+
+def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
+    e = firmware_epochs(path)
+    psg = e["psg"]
+    n = len(psg)
+    red = reductions(path, n)
+    e = {**e, "enmo_cal_dmg": np.round(red["enmo_cal"] * 10).astype(np.int64)}
+    scored = psg >= 0
+    truth = psg[scored] == 1
+    out: dict[str, Any] = {"night": path.stem, "epochs": int(scored.sum()),
+                           "psg_sleep_h": float(truth.sum() * EPOCH_S / 3600),
+                           "truth": night_truth(psg), "truth_sleep": truth}
+    flags = e["flags"]
+    out["fw_fault_pct"] = float(100 * np.mean((flags & FLAG_SENSOR_FAULT) != 0))
+    out["fw_nonwear_on_psg_sleep"] = int(np.sum(((flags & FLAG_NONWEAR) != 0) & (psg == 1)))
+    per = psg_period(psg)
+    for mode in MODES:
+        with Store(workdir / f"{path.stem}-{mode}.db") as store:
+            pid = f"ichi-{path.stem}"
+            _store_night(store, pid, e, mode)
+            scores, worn, rows = analyse(store, pid, cfg, n, int(e["t"][0]))
+        pred = scores.asleep
+        has_period = scores.in_period.any()
+        unscored = ~worn | (not has_period)
+        r: dict[str, Any] = agreement(pred[scored], truth)
+        r["pred"] = pred[scored]
+        r["in_period"] = scores.in_period[scored]
+        r["unscored_pct"] = float(100 * unscored[scored].mean())
+        r["nonwear_on_psg_sleep"] = int(np.sum(~worn & (psg == 1)))
+        with_period = [x for x in rows if x["onset_utc"] is not None]
+        r["valid"] = sum(1 for x in rows if x["valid"])
+        r["reasons"] = [x["reason"] for x in rows if x.get("reason")]
+        if with_period and per is not None:
+            night = max(with_period, key=lambda x: x["tib_min"])
+            on = (night["onset_utc"] - int(e["t"][0])) / 60 - per[0] * EPOCH_S / 60
+            offe = (night["offset_utc"] - int(e["t"][0])) / 60 - per[1] * EPOCH_S / 60
+            t = out["truth"]
+            r.update(onset_err=on, offset_err=offe, tst_err=night["tst_min"] - t["tst"],
+                     waso_err=night["waso_min"] - t["waso"], se_err=night["se_pct"] - t["se"],
+                     source=night["source"])
+        else:
+            r.update(onset_err=None, offset_err=None, tst_err=None, waso_err=None, se_err=None,
+                     source="none")
+        out[mode] = r
+    out["vanhees_raw"] = van_hees_raw(e["raw_angle5"], n)[scored]
+    out["enmo_mg"] = red["enmo_cal"][scored]
+    out["calibrated"] = bool(red["cal"][-1])
+    return out
+
+
+def lono_enmo(results: list[dict[str, Any]]) -> list[np.ndarray]:
+    """Per night: ENMO <= threshold is sleep, the threshold chosen on the other nights
+    (best pooled kappa over a grid of 0..100 mg in 0.5-mg steps)."""
+    grid = np.arange(0.0, 100.5, 0.5)
+    preds = []
+    for k in range(len(results)):
+        x = np.concatenate([r["enmo_mg"] for j, r in enumerate(results) if j != k])
+        t = np.concatenate([r["truth_sleep"] for j, r in enumerate(results) if j != k])
+        best = max(grid, key=lambda g: agreement(x <= g, t)["kappa"])
+        results[k]["lono_enmo_thr"] = float(best)
+        preds.append(results[k]["enmo_mg"] <= best)
+    return preds
+
+
+def _abs(xs: list[float | None]) -> np.ndarray:
+    return np.abs(np.array([x for x in xs if x is not None], dtype=float))
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
+    truth = np.concatenate([r["truth_sleep"] for r in results])
+    lono = lono_enmo(results)
+    pooled: dict[str, Any] = {"nights": len(results), "epochs": int(len(truth))}
+    methods: dict[str, Callable[[dict[str, Any], int], np.ndarray]] = {
+        "always-sleep": lambda r, k: np.ones(len(r["truth_sleep"]), dtype=bool),
+        "van Hees 2015 (raw)": lambda r, k: r["vanhees_raw"],
+        "ENMO threshold (LONO)": lambda r, k: lono[k],
+    }
+    for name, fn in methods.items():
+        pred = np.concatenate([fn(r, k) for k, r in enumerate(results)])
+        pooled[name] = {**agreement(pred, truth), "unscored_pct": 0.0,
+                        "per_night_kappa": [agreement(fn(r, k), r["truth_sleep"])["kappa"]
+                                            for k, r in enumerate(results)]}
+    for mode in MODES:
+        rs = [r[mode] for r in results]
+        pred = np.concatenate([x["pred"] for x in rs])
+        unsc = sum(x["unscored_pct"] * r["epochs"] for x, r in zip(rs, results, strict=True))
+        d = {**agreement(pred, truth), "unscored_pct": unsc / len(truth)}
+        d["nights_with_period"] = sum(1 for x in rs if x["onset_err"] is not None)
+        d["valid_nights"] = sum(x["valid"] for x in rs)
+        for k in ("onset_err", "offset_err"):
+            v = _abs([x[k] for x in rs])
+            d[k.replace("_err", "_medae_min")] = float(np.median(v)) if len(v) else None
+        for k in ("tst_err", "waso_err", "se_err"):
+            v = _abs([x[k] for x in rs])
+            d[k.replace("_err", "_mae")] = float(v.mean()) if len(v) else None
+            raw = [x[k] for x in rs if x[k] is not None]
+            d[k.replace("_err", "_bias")] = float(np.mean(raw)) if raw else None
+        d["nonwear_on_psg_sleep"] = sum(x["nonwear_on_psg_sleep"] for x in rs)
+        pooled[f"Wearlog ({mode})"] = d
+    pooled["fw_fault_pct"] = float(np.mean([r["fw_fault_pct"] for r in results]))
+    pooled["fw_nonwear_on_psg_sleep"] = sum(r["fw_nonwear_on_psg_sleep"] for r in results)
+    return pooled
+
+
+def _f(v: Any, nd: int = 2) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
+    out = ["| Method (pooled, 30-s epochs) | κ | accuracy | sensitivity | specificity | "
+           "unscored % | onset MedAE min | offset MedAE min | TST MAE min | WASO MAE min | "
+           "SE MAE % |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name in ("Wearlog (angle)", "Wearlog (enmo)", "van Hees 2015 (raw)",
+                 "ENMO threshold (LONO)", "always-sleep"):
+        d = pooled[name]
+        out.append(f"| {name} | {_f(d['kappa'])} | {_f(d['accuracy'])} | {_f(d['sensitivity'])} | "
+                   f"{_f(d['specificity'])} | {_f(d['unscored_pct'], 1)} | "
+                   f"{_f(d.get('onset_medae_min'), 0)} | {_f(d.get('offset_medae_min'), 0)} | "
+                   f"{_f(d.get('tst_mae'), 0)} | {_f(d.get('waso_mae'), 0)} | "
+                   f"{_f(d.get('se_mae'), 1)} |")
+    a, en = pooled["Wearlog (angle)"], pooled["Wearlog (enmo)"]
+    out += ["", f"Nights: {pooled['nights']}, PSG-scored epochs: {pooled['epochs']}. "
+            f"Angle path: a period on {a['nights_with_period']} nights, valid "
+            f"{a['valid_nights']}; ENMO-only: a period on {en['nights_with_period']}, valid "
+            f"{en['valid_nights']}. TST bias (angle) {_f(a['tst_bias'], 0)} min, (ENMO) "
+            f"{_f(en['tst_bias'], 0)} min. PSG sleep called non-wear by the analysis: "
+            f"{a['nonwear_on_psg_sleep']} epochs (angle), {en['nonwear_on_psg_sleep']} (ENMO); "
+            f"flagged FLAG_NONWEAR by the firmware (a hint only): "
+            f"{pooled['fw_nonwear_on_psg_sleep']}; sensor-fault flag on "
+            f"{_f(pooled['fw_fault_pct'], 2)} % of epochs.", "",
+            "| Night | PSG sleep h | κ angle | κ ENMO | κ vH raw | κ ENMO LONO (thr mg) | "
+            "unscored % | onset err min | offset err min | TST err min | source | "
+            "not valid because |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    vh = pooled["van Hees 2015 (raw)"]["per_night_kappa"]
+    lo = pooled["ENMO threshold (LONO)"]["per_night_kappa"]
+    for k, r in enumerate(results):
+        x = r["angle"]
+        out.append(f"| {r['night']} | {r['psg_sleep_h']:.1f} | {_f(x['kappa'])} | "
+                   f"{_f(r['enmo']['kappa'])} | {_f(vh[k])} | {_f(lo[k])} "
+                   f"({_f(r['lono_enmo_thr'], 1)}) | {_f(x['unscored_pct'], 1)} | "
+                   f"{_f(x['onset_err'], 0)} | {_f(x['offset_err'], 0)} | "
+                   f"{_f(x['tst_err'], 0)} | {x['source']} | "
+                   f"{'; '.join(x['reasons']) or ''} |")
+    return "\n".join(out) + "\n"
+
+
+def run(psg: Path = DEFAULT_PSG, only: list[str] | None = None,
+        log: Callable[[str], None] = lambda s: None) -> tuple[list[dict[str, Any]],
+                                                             dict[str, Any]]:
+    files = [p for p in nights(psg) if only is None or p.stem in only]
+    if not files:
+        raise FileNotFoundError(f"no ICHI14 nights (*.npy) in {psg}")
+    cfg = AnalysisConfig()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="wearlog-validate-") as tmp:
+        for p in files:
+            log(f"validate: {p.stem}")
+            results.append(run_night(p, cfg, Path(tmp)))
+    return results, summarise(results)
+
+
+def bench_area(quick: bool) -> dict[str, Any]:
+    """The `make bench` area: skipped with a message when the data folder is absent."""
+    from bench.figures import figure
+
+    if not DEFAULT_PSG.is_dir():
+        return {"status": f"skipped: no PSG data at {DEFAULT_PSG} (see bench/validate.py)"}
+    results, pooled = run(DEFAULT_PSG, only=None)
+    rows = []
+    vh = pooled["van Hees 2015 (raw)"]["kappa"]
+    for mode in MODES:
+        d = pooled[f"Wearlog ({mode})"]
+        rows += [
+            figure(f"{mode}: Cohen's kappa (pooled)", d["kappa"], "", vh, "van Hees 2015 raw"),
+            figure(f"{mode}: Cohen's kappa vs LONO ENMO threshold", d["kappa"], "",
+                   pooled["ENMO threshold (LONO)"]["kappa"], "ENMO threshold, LONO"),
+            figure(f"{mode}: accuracy", d["accuracy"], "", pooled["always-sleep"]["accuracy"],
+                   "always-sleep"),
+            figure(f"{mode}: epochs unscored", d["unscored_pct"], "%"),
+            figure(f"{mode}: TST MAE", d["tst_mae"], "min"),
+            figure(f"{mode}: onset MedAE", d["onset_medae_min"], "min"),
+            figure(f"{mode}: offset MedAE", d["offset_medae_min"], "min"),
+            figure(f"{mode}: nights with a period", d["nights_with_period"], "nights",
+                   pooled["nights"], "nights"),
+        ]
+    rows += [figure("firmware sensor-fault flag", pooled["fw_fault_pct"], "% of epochs"),
+             figure("PSG sleep called non-wear (analysis)",
+                    pooled["Wearlog (angle)"]["nonwear_on_psg_sleep"], "epochs")]
+    return {"figures": rows, "raw": {"pooled": _jsonable(pooled),
+                                     "markdown": markdown(results, pooled)}}
+
+
+def _jsonable(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {k: _jsonable(v) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_jsonable(v) for v in d]
+    if isinstance(d, np.generic):
+        return d.item()
+    return d
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.validate",
+                                description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--psg", type=Path, default=DEFAULT_PSG, help="folder of ICHI14 *.npy nights")
+    p.add_argument("--nights", help="comma-separated night names (default: all)")
+    p.add_argument("--out", type=Path, help="also write the Markdown tables here")
+    a = p.parse_args(argv)
+    if not a.psg.is_dir():
+        print(f"no PSG data folder at {a.psg}: pass --psg DIR", file=sys.stderr)
+        return 2
+    only = a.nights.split(",") if a.nights else None
+    results, pooled = run(a.psg, only, lambda s: print(s, file=sys.stderr, flush=True))
+    md = markdown(results, pooled)
+    print(md)
+    if a.out:
+        a.out.write_text(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

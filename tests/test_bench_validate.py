@@ -1,0 +1,59 @@
+"""bench.validate's own pieces on hand-made inputs (the PSG run itself needs the data,
+which is not in this repository: without it the area reports itself skipped)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import validate
+from bench.validate_data import RATE, autocalibrate, epoch_labels
+
+
+def test_epoch_labels_take_the_majority_and_leave_unscored_out() -> None:
+    per = RATE * 30
+    lab = np.concatenate([
+        np.full(per, 2),  # N2: sleep
+        np.r_[np.full(per // 2 + 1, 6), np.full(per // 2 - 1, 5)],  # mostly wake
+        np.r_[np.full(per // 2 + 1, 0), np.full(per // 2 - 1, 1)],  # under half scored
+        np.full(per, 7),  # movement time counts as wake
+    ]).astype(np.int8)
+    assert epoch_labels(lab, 4).tolist() == [1, 0, -1, 0]
+
+
+def test_van_hees_raw_needs_five_still_minutes() -> None:
+    angle5 = np.zeros(12 * 20)  # 20 min of 5-s angles
+    angle5[60:] += 10.0  # a 10-deg turn after 5 min
+    angle5[96:] += 10.0  # another 3 min later
+    sleep = validate.van_hees_raw(angle5, 40)
+    assert sleep[:10].all()  # the first 5 min were still
+    assert not sleep[10:16].any()  # 3 min between turns is too short
+    assert sleep[16:].all()
+
+
+def test_autocalibration_recovers_offset_and_scale() -> None:
+    rng = np.random.default_rng(0)
+    off, scale = np.array([0.05, -0.03, 0.1]), np.array([0.97, 1.02, 0.99])
+    dirs = rng.normal(size=(60, 3))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    # 60 still 10-s windows in many orientations, as a miscalibrated sensor reads them
+    g = np.repeat(dirs / scale - off, 10 * RATE, axis=0)
+    o, s, ok = autocalibrate(g)
+    assert ok
+    assert np.allclose(o, off, atol=1e-3) and np.allclose(s, scale, atol=1e-3)
+
+
+def test_autocalibration_leaves_a_sensor_alone_without_orientations() -> None:
+    g = np.tile([0.0, 0.0, 1.05], (60 * 10 * RATE, 1))  # one orientation only
+    o, s, ok = autocalibrate(g)
+    assert not ok and (o == 0).all() and (s == 1).all()
+
+
+def test_area_is_skipped_with_a_message_without_the_data(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "DEFAULT_PSG", tmp_path / "nowhere")
+    res = validate.bench_area(quick=False)
+    assert res["status"].startswith("skipped: no PSG data at ")
+    assert validate.main(["--psg", str(tmp_path / "nowhere")]) == 2
