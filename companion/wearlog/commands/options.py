@@ -24,3 +24,37 @@ def open_store(db_path: str | None) -> Store:
         return Store(path)
     except StoreError as e:
         raise click.ClickException(str(e)) from e
+
+
+class _TimeZone(click.ParamType):
+    """An IANA zone name, checked when the command line is read (before any radio or file)."""
+
+    name = "ZONE"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        from wearlog.store.patients import check_timezone
+
+        try:
+            return check_timezone(str(value))
+        except StoreError as e:
+            self.fail(str(e), param, ctx)
+
+
+class _NewPatientId(click.ParamType):
+    """A patient id a command may create: it must follow the documented pattern."""
+
+    name = "PATIENT"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        from wearlog.store.patients import check_patient_id
+
+        try:
+            return check_patient_id(str(value))
+        except StoreError as e:
+            self.fail(str(e), param, ctx)
+
+
+TIME_ZONE = _TimeZone()
+NEW_PATIENT_ID = _NewPatientId()
