@@ -150,8 +150,75 @@ def test_restore_brings_back_pairing_keys_without_replacing_newer_ones(tmp_path:
     b.add_device(2, "P-7")
     b.conn.execute("INSERT INTO device_keys (device_id, secret_hex, paired_utc) "
                    "VALUES (2, 'new', 5)")
-    assert b.restore(tmp_path / "bk.db")["device_keys"] == 1
+    held = b.restore(tmp_path / "bk.db")  # not without --with-accounts
+    assert held.get("device_keys", 0) == 0 and held["skipped: device_keys"] == 2
+    assert b.restore(tmp_path / "bk.db", with_accounts=True)["device_keys"] == 1
     keys = dict(b.conn.execute("SELECT device_id, secret_hex FROM device_keys").fetchall())
     assert keys == {1: "aa", 2: "new"}
     a.close()
     b.close()
+
+
+def crafted(tmp_path: Path, *sql: str) -> Path:
+    """A backup someone else made: valid records, plus whatever `sql` adds to it."""
+    s = make(tmp_path / "other.db", range(20))
+    out = s.backup(tmp_path / "crafted.db")
+    s.close()
+    conn = sqlite3.connect(out)
+    conn.execute("INSERT INTO users (username, role, pw_hash, session_gen, created_utc) "
+                 "VALUES ('mallory', 'admin', 'x', 0, 0)")
+    conn.execute("INSERT INTO assignments VALUES ('mallory', 'P-7')")
+    conn.execute("INSERT INTO device_tokens (token_id, device_id, patient_id, token_hash, "
+                 "created_utc) VALUES ('t1', 1, 'P-7', 'h', 0)")
+    conn.execute("INSERT INTO device_keys (device_id, secret_hex, paired_utc) VALUES (1, 'aa', 0)")
+    for q in sql:
+        conn.execute(q)
+    conn.commit()
+    conn.close()
+    return out
+
+
+def test_restore_brings_no_accounts_tokens_or_keys_unless_asked(tmp_path: Path) -> None:
+    bk = crafted(tmp_path)
+    s = Store(tmp_path / "live.db")
+    added = s.restore(bk)
+    assert added["epochs"] == 20
+    for t in ("users", "assignments", "device_tokens", "device_keys"):
+        assert s.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] == 0, t
+        assert added[f"skipped: {t}"] == 1
+    s.close()
+    from click.testing import CliRunner
+
+    from wearlog.cli import main
+
+    res = CliRunner().invoke(main, ["restore", str(bk), "--db", str(tmp_path / "cli.db")])
+    assert res.exit_code == 0
+    assert "restored: " in res.output and "20 epochs" in res.output
+    assert "not restored" in res.output and "1 users" in res.output
+    assert "--with-accounts" in res.output
+    res = CliRunner().invoke(main, ["restore", str(bk), "--with-accounts",
+                                    "--db", str(tmp_path / "cli.db")])
+    assert res.exit_code == 0 and "1 users" in res.output and "not restored" not in res.output
+
+
+@pytest.mark.parametrize(("sql", "why"), [
+    ("UPDATE patients SET tz = 'Mars/Olympus'", "unknown time zone"),
+    ("INSERT INTO patients VALUES ('P-8\nx', 'UTC', NULL, 0)", "not a valid"),
+    ("INSERT INTO patients VALUES ('', 'UTC', NULL, 0)", "not a valid"),
+    ("UPDATE epochs SET zangle_deg = 500 WHERE seq = 3", "epochs"),
+    ("UPDATE epochs SET enmo_dmg = -1 WHERE seq = 4", "epochs"),
+    ("UPDATE epochs SET seq = 'x' WHERE seq = 5", "epochs"),
+    ("UPDATE events SET value = 9", "events"),
+    ("INSERT INTO epochs (device_id, seq, time, flags, enmo_dmg, mad_dmg, zangle_deg, "
+     "dangle_ddeg, steps, temp_hc) VALUES (99, 0, 1, 0, 0, 0, 0, 0, 0, 0)", "epochs"),
+    ("INSERT INTO devices (device_id, patient_id) VALUES (5, 'P-nobody')", "P-nobody"),
+])
+def test_restore_checks_every_row_and_adds_nothing_on_a_bad_one(tmp_path: Path, sql: str,
+                                                                why: str) -> None:
+    bk = crafted(tmp_path, sql)
+    s = Store(tmp_path / "live.db")
+    with pytest.raises(BackupError, match=why):
+        s.restore(bk, with_accounts=True)
+    assert s.counts()["epochs"] == 0 and s.counts()["patients"] == 0
+    assert s.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    s.close()

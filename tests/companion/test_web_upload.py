@@ -201,11 +201,23 @@ def test_chunked_body_over_the_limit_is_refused(server_db):
 
 def test_reassigned_device_refuses_old_token(server_db):
     db, token = server_db
+    handover = T0 + 30 * 10  # P-A wore device 1 until record 10, then P-B
     with Store(db) as s:
-        s.add_device(1, "P-B")  # the device moved to another patient
-    r = post(create_app(db), token, {"device_id": 1, "epochs": epochs_json(1)})
-    assert r.status_code == 409
+        s.assign_device(1, "P-B", at_utc=handover)
+        token_b = create_token(s.conn, 1, "P-B home")
+    app = create_app(db)
+    # P-A's token: records after the hand-over are refused, all or nothing
+    r = post(app, token, {"device_id": 1, "epochs": epochs_json(12)})
+    assert r.status_code == 409 and "P-A" not in r.text
     assert table_rows(db, "epochs") == []
+    # ... and P-A's late records from before it are still P-A's
+    assert post(app, token, {"device_id": 1, "epochs": epochs_json(10)}).status_code == 200
+    # P-B's token may not file records under P-A's time with the device
+    assert post(app, token_b, {"device_id": 1, "epochs": epochs_json(12)}).status_code == 409
+    assert post(app, token_b, {"device_id": 1, "epochs": epochs_json(5, first=10)}
+                ).status_code == 200
+    with Store(db) as s:
+        assert s.filed_counts("P-A")["epochs"] == 10 and s.filed_counts("P-B")["epochs"] == 5
 
 
 def test_upload_is_audited_with_the_token_not_a_secret(server_db):

@@ -3,17 +3,46 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from typing import Any
 
 from wearlog.store import accounts as q
+
+# Entries that found the database busy (e.g. during a long import): written with the next
+# entry that gets through, never dropped, and never the reason a view fails.
+_pending: dict[str, list[tuple[int, str, str, str | None, str | None]]] = {}
+_pending_lock = threading.Lock()
+AUDIT_WAIT_MS = 250  # how long one entry waits for the write lock before it is deferred
 
 
 def audit(
     conn: sqlite3.Connection, actor: str, action: str,
     patient_id: str | None = None, detail: str | None = None,
 ) -> None:
-    """Record one access (autocommit: it lands even when the request only reads)."""
-    q.add_audit(conn, actor, action, patient_id, detail)
+    """Record one access (autocommit: it lands even when the request only reads).
+
+    If the database stays locked, the entry (with its own time) is kept in memory and
+    written with the next one that can be; the request goes on.
+    """
+    db = q.database_file(conn)  # per database file
+    with _pending_lock:
+        waiting = _pending.setdefault(db, [])
+        waiting.append((int(time.time()), actor, action, patient_id, detail))
+        rows = list(waiting)
+        try:
+            q.add_audits(conn, rows, AUDIT_WAIT_MS)
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            return  # still pending: the next audit() writes it
+        del waiting[:len(rows)]
+
+
+def pending_audit() -> int:
+    """Entries waiting for a database (0 when everything is written)."""
+    with _pending_lock:
+        return sum(len(v) for v in _pending.values())
 
 
 def audit_entries(

@@ -42,3 +42,7 @@ class ProtocolMismatchError(BleError, ValueError):
 
 class DeviceRefusedError(BleError):
     """The device answered a command with an error status."""
+
+
+class UnsyncedRecordsError(BleError):
+    """The device still holds records of its previous wearer that no computer stored."""

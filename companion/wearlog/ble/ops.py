@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from bleak import BleakClient, BleakScanner
@@ -24,14 +25,16 @@ from wearlog.ble.errors import (
     DeviceNotFoundError,
     DeviceRefusedError,
     TransferInterruptedError,
+    UnsyncedRecordsError,
 )
 from wearlog.ble.link import WearlogLink
-from wearlog.ble.pairing import load_pairing, save_pairing
+from wearlog.ble.pairing import forget_pairing, load_pairing, save_pairing
 from wearlog.ble.radio import CentralRadio
 from wearlog.ble.sync import Progress, SyncResult, sync_device
-from wearlog.store import Store
+from wearlog.store import Store, UnknownDeviceError, UnknownPatientError
 from wlproto import advert
 from wlproto import const as C
+from wlproto.frames import Status
 
 
 @dataclass
@@ -45,9 +48,11 @@ class Found:
 
 
 class Bluetooth:
-    def __init__(self, radio: CentralRadio | None = None, reply_timeout: float = 5.0) -> None:
+    def __init__(self, radio: CentralRadio | None = None, reply_timeout: float = 5.0,
+                 now: Callable[[], float] = time.time) -> None:
         self.radio = radio
         self.reply_timeout = reply_timeout
+        self.now = now  # the host's UTC clock: set on the device, and when it changes hands
 
     @classmethod
     def virtual(cls, hostport: str) -> Bluetooth:
@@ -139,8 +144,15 @@ class Bluetooth:
             with contextlib.suppress(Exception):
                 await client.disconnect()
 
-    async def pair(self, store: Store, found: Found, patient_id: str, tz: str = "UTC") -> int:
-        """Pair: give the device a secret, remember it, assign the device to a patient."""
+    async def pair(self, store: Store, found: Found, patient_id: str, tz: str = "UTC",
+                   discard_unsynced: bool = False) -> int:
+        """Pair: give the device a secret, remember it, assign the device to a patient.
+
+        A device lent on to another patient is re-assigned from now on: its earlier
+        records stay with the earlier patient. If it still holds records of the previous
+        wearer that were never synced, pairing is refused (and the device left in pairing
+        mode) unless `discard_unsynced`: then the new wearer's syncs skip them.
+        """
         async with self.connect(found.device, pair=True) as link:
             st = await link.status()  # before authentication: flags and id only
             device_id = st.device_id
@@ -150,16 +162,41 @@ class Bluetooth:
                     f"run `wearlog unpair {device_id:#06x}`, then pair again")
             secret = await link.pair()
             await link.authenticate(secret)
+            full = await link.status()
+            try:
+                from_seq = _first_seq_for(store, device_id, patient_id, full, discard_unsynced)
+            except UnsyncedRecordsError:
+                await link.checked(C.OP_FORGET)  # refused: back to pairing mode, as found
+                raise
         try:
             store.patient(patient_id)
-        except Exception:  # noqa: BLE001 - unknown patient: create it
+        except UnknownPatientError:
             store.add_patient(patient_id, tz=tz)
         try:
             store.device(device_id)
-        except Exception:  # noqa: BLE001 - unknown device: register it
-            store.add_device(device_id, patient_id, name=found.name)
+        except UnknownDeviceError:
+            store.add_device(device_id, patient_id, name=found.name, from_seq=from_seq)
+        else:
+            store.assign_device(device_id, patient_id, at_utc=int(self.now()),
+                                from_seq=from_seq)
         save_pairing(store, device_id, secret, found.address, self.transport)
         return device_id
+
+    async def unpair(self, store: Store, device_id: int, discard_unsynced: bool = False) -> None:
+        """Forget the device here and on the device; refused while it holds unsynced records."""
+        secret, address, _t = load_pairing(store, device_id)
+        found = await self.find(address)
+        async with self.connect(found.device) as link:
+            await link.authenticate(secret)
+            st = await link.status()
+            waiting = _unsynced(store, device_id, st)
+            if waiting and not discard_unsynced:
+                raise UnsyncedRecordsError(
+                    f"{device_id:#06x} still holds {waiting} records not synced yet: run "
+                    f"`wearlog sync {device_id:#06x}` first, or pass --discard-unsynced "
+                    "to drop them")
+            await link.checked(C.OP_FORGET)
+        forget_pairing(store, device_id)
 
     async def sync(self, store: Store, device_id: int, progress: Progress | None = None,
                    attempts: int = 3, timeout: float = 5.0,
@@ -174,7 +211,7 @@ class Bluetooth:
             try:
                 async with self.connect(found.device) as link:
                     res = await sync_device(link, store, device_id, secret, progress=progress,
-                                            stall_timeout=stall_timeout)
+                                            stall_timeout=stall_timeout, now=self.now)
             except TransferInterruptedError as e:
                 last = e
                 if isinstance(e.partial, SyncResult):
@@ -196,6 +233,42 @@ def _refresh(store: Store, device_id: int) -> list[str]:
     patient_id = store.device(device_id)["patient_id"]
     return [f"analysis failed ({r.error}); the records are stored and it is retried at the "
             "next sync or with `wearlog refresh`" for r in refresh(store, patient_id) if not r.ok]
+
+
+def _unsynced(store: Store, device_id: int, st: Status) -> int:
+    """Records on the device that neither it (acked) nor this store (stored) holds as synced."""
+    last = store.last_seq(device_id) if _known(store, device_id) else None
+    done = max(st.acked_seq, 0 if last is None else last + 1)
+    return max(st.next_seq - done, 0)
+
+
+def _known(store: Store, device_id: int) -> bool:
+    try:
+        store.device(device_id)
+    except UnknownDeviceError:
+        return False
+    return True
+
+
+def _first_seq_for(store: Store, device_id: int, patient_id: str, st: Status,
+                   discard: bool) -> int:
+    """First record the new wearer's syncs fetch; refuses over a previous wearer's records."""
+    if _known(store, device_id):
+        previous = store.open_assignment(device_id)["patient_id"]
+        if previous == patient_id:
+            return store.sync_floor(device_id)  # the same wearer, paired again
+        how = f"pair it again with --patient {previous} and run `wearlog sync`"
+    elif st.acked_seq == 0:
+        return 0  # a new device: what it recorded is the new wearer's
+    else:
+        previous = "its previous wearer"
+        how = "sync them on the computer it was paired with"
+    waiting = _unsynced(store, device_id, st)
+    if waiting and not discard:
+        raise UnsyncedRecordsError(
+            f"{device_id:#06x} still holds {waiting} records of {previous} that were never "
+            f"synced: {how}, or pass --discard-unsynced to drop them; nothing was changed")
+    return int(st.next_seq)
 
 
 def _with_earlier(res: SyncResult, earlier: list[SyncResult], interruptions: int) -> SyncResult:

@@ -94,6 +94,8 @@ async def sync_device(
     store.record_clock_sync(device_id, prev, host_now, uptime=was_unset, sync_id=sync_id)
     last = store.last_seq(device_id)
     expected = st.oldest_seq if last is None else last + 1
+    # a device lent on: the previous wearer's records (before the floor) are not fetched
+    expected = max(expected, store.sync_floor(device_id))
     res = SyncResult(device_id, sync_id, expected, st.next_seq, clock_was_unset=was_unset)
     if not was_unset:
         res.clock_offset_s = prev - host_now

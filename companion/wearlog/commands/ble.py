@@ -25,7 +25,7 @@ from rich.table import Table
 
 from wearlog.ble.errors import BleError
 from wearlog.ble.ops import Bluetooth
-from wearlog.ble.pairing import forget_pairing, load_pairing, paired_devices
+from wearlog.ble.pairing import load_pairing, paired_devices
 from wearlog.commands.options import (
     NEW_PATIENT_ID,
     TIME_ZONE,
@@ -93,14 +93,17 @@ def scan(virtual: str | None, timeout: float) -> None:
               help="Pseudonymous patient ID to assign the device to (no names).")
 @click.option("--tz", default="UTC", show_default=True, type=TIME_ZONE,
               help="The patient's IANA time zone.")
+@click.option("--discard-unsynced", is_flag=True,
+              help="Drop records of the previous wearer that were never synced.")
 @db_option
 @virtual_option
-def pair(address: str | None, patient_id: str, tz: str, db_path: str | None,
-         virtual: str | None) -> None:
+def pair(address: str | None, patient_id: str, tz: str, discard_unsynced: bool,
+         db_path: str | None, virtual: str | None) -> None:
     """Pair a device in pairing mode with this computer and assign it to a patient.
 
-    A new device is in pairing mode until its first pairing. Example:
-    wearlog pair --patient P-0042 --tz Europe/Berlin
+    A new device is in pairing mode until its first pairing. A device lent on to
+    another patient is theirs from now on; its earlier records stay with the
+    earlier patient. Example: wearlog pair --patient P-0042 --tz Europe/Berlin
     """
     store = open_store(db_path)
 
@@ -110,7 +113,8 @@ def pair(address: str | None, patient_id: str, tz: str, db_path: str | None,
             console.print("Looking for the device (keep it close)…")
             found = await bt.find(address)
             console.print(f"Found {found.name}; pairing…")
-            return await bt.pair(store, found, patient_id, tz)
+            return await bt.pair(store, found, patient_id, tz,
+                                 discard_unsynced=discard_unsynced)
         finally:
             if bt.radio:
                 await bt.radio.close()
@@ -203,32 +207,28 @@ def _upload(store: Any, dev: int, url: str, token: str | None) -> None:
 
 @click.command()
 @click.argument("device")
+@click.option("--discard-unsynced", is_flag=True,
+              help="Unpair even though the device holds records not synced yet (drops them).")
 @db_option
 @virtual_option
-def unpair(device: str, db_path: str | None, virtual: str | None) -> None:
+def unpair(device: str, discard_unsynced: bool, db_path: str | None,
+           virtual: str | None) -> None:
     """Forget a device here and on the device itself, so it can pair elsewhere.
 
-    Example: wearlog unpair 0x3F2A
+    Refused while the device holds records not synced yet. Example: wearlog unpair 0x3F2A
     """
-    from wlproto import const as C
-
     store = open_store(db_path)
     dev = _device_id(device)
-    secret, address, _t = load_pairing(store, dev)
 
     async def go() -> None:
         bt = _bt(virtual)
         try:
-            found = await bt.find(address)
-            async with bt.connect(found.device) as link:
-                await link.authenticate(secret)
-                await link.checked(C.OP_FORGET)
+            await bt.unpair(store, dev, discard_unsynced=discard_unsynced)
         finally:
             if bt.radio:
                 await bt.radio.close()
 
     _run(go())
-    forget_pairing(store, dev)
     console.print(f"Unpaired {dev:#06x}; its records stay in the database.")
 
 

@@ -16,13 +16,13 @@ from wearlog.store import resolve_db_path
 
 
 def _open(db_path: str | None, must_exist: bool = True):
-    from wearlog.store import Store
+    from wearlog.commands.options import open_store
 
     path = resolve_db_path(db_path)
     if must_exist and not path.exists():
         raise click.ClickException(f"no database at {path}: sync or import data first, "
                                    "or pass --db / set WEARLOG_DB")
-    return Store(path)
+    return open_store(str(path))
 
 
 def _fmt(v: float | None, nd: int = 0, scale: float = 1.0) -> str:
@@ -236,6 +236,7 @@ def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: s
         import_raw_csv,
     )
     from wearlog.store import StoreError
+    from wearlog.store.imports import PartialImportError
 
     if time_format is not None and fmt in ("awd", "device"):
         raise click.ClickException("--time-format applies to CSV files only")
@@ -252,6 +253,8 @@ def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: s
             from wearlog.imports.device_raw import import_device_file
 
             res = import_device_file(store, patient_id, Path(path), tz=tz)
+    except PartialImportError as e:  # a long import stopped between its transactions
+        raise click.ClickException(str(e)) from e
     except (ImportDataError, StoreError) as e:
         store.close()
         raise click.ClickException(f"{e} (nothing was imported)") from e
@@ -337,21 +340,30 @@ def backup(dest: str, db_path: str | None) -> None:
 
 @click.command()
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--with-accounts", is_flag=True,
+              help="Also restore dashboard accounts, their patient lists, upload tokens, "
+                   "pairing keys and the audit log (only from a backup you made yourself).")
 @db_option
-def restore(src: str, db_path: str | None) -> None:
+def restore(src: str, with_accounts: bool, db_path: str | None) -> None:
     """Merge a backup into the database: adds what is missing, overwrites nothing.
 
-    Example: wearlog restore ~/wearlog-backups/2026-11-24.db
+    Every row is checked first; a bad row restores nothing. Accounts and keys are
+    left out unless --with-accounts. Example: wearlog restore ~/wearlog-backups/2026-11-24.db
     """
     from wearlog.store import StoreError
+    from wearlog.store.backup import SKIPPED
 
     store = _open(db_path, must_exist=False)
     try:
-        added = store.restore(src)
+        added = store.restore(src, with_accounts=with_accounts)
         _refresh_pending(store)  # restored records are analysed like any other ingest
     except StoreError as e:
         raise click.ClickException(str(e)) from e
     finally:
         store.close()
-    parts = ", ".join(f"{v} {k}" for k, v in added.items() if v)
+    parts = ", ".join(f"{v} {k}" for k, v in added.items() if v and not k.startswith(SKIPPED))
     click.echo(f"restored: {parts or 'nothing new'}")
+    held = ", ".join(f"{v} {k[len(SKIPPED):]}" for k, v in added.items()
+                     if v and k.startswith(SKIPPED))
+    if held:
+        click.echo(f"not restored (accounts and keys; add --with-accounts to bring them): {held}")

@@ -18,9 +18,12 @@ virtual_option = click.option(
 
 
 def open_store(db_path: str | None) -> Store:
+    """The store at --db; a file it cannot own (newer, foreign) is refused in one line."""
     path = resolve_db_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return Store(path)
+    try:
+        return Store(path)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from e
 
 
 class _TimeZone(click.ParamType):

@@ -25,12 +25,15 @@ def serve(db_path: str | None, host: str, port: int, trusted_proxies: tuple[str,
     import uvicorn
 
     from wearlog.accounts import Users
-    from wearlog.store import Store
+    from wearlog.store import Store, StoreError
     from wearlog.web import create_app
     from wearlog.web.app import UVICORN_OPTIONS
 
     path = resolve_db_path(db_path)
-    app = create_app(path, trusted_proxies=trusted_proxies)
+    try:
+        app = create_app(path, trusted_proxies=trusted_proxies)
+    except StoreError as e:  # a newer or foreign database: one line, file untouched
+        raise click.ClickException(str(e)) from e
     with Store.session(path) as store:
         if not Users(store.conn).list_users():
             click.echo("No accounts yet: create one with `wearlog user add NAME --role admin`.",

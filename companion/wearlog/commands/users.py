@@ -10,13 +10,15 @@ import click
 from wearlog.accounts import AccountError, Users, create_token, list_tokens, revoke_token
 from wearlog.accounts.users import ROLES
 from wearlog.commands.options import db_option
-from wearlog.store import Store, StoreError, resolve_db_path
+from wearlog.store import Store, StoreError
 
 PASSWORD_ENV = "WEARLOG_PASSWORD"
 
 
 def _open(db_path: str | None) -> Store:
-    return Store(resolve_db_path(db_path))
+    from wearlog.commands.options import open_store
+
+    return open_store(db_path)
 
 
 def _password(prompt: bool) -> str:

@@ -3,6 +3,7 @@
 from wearlog.store.errors import (
     BackupError,
     BadRecordError,
+    NotWearlogDatabaseError,
     SchemaTooNewError,
     StoreBusyError,
     StoreError,
@@ -12,13 +13,15 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.paths import ENV_VAR, default_db_path, resolve_db_path
-from wearlog.store.store import LATEST, Store
+from wearlog.store.store import INGEST_BATCH_ROWS, LATEST, Store
 
 __all__ = [
     "ENV_VAR",
+    "INGEST_BATCH_ROWS",
     "LATEST",
     "BackupError",
     "BadRecordError",
+    "NotWearlogDatabaseError",
     "SchemaTooNewError",
     "Store",
     "StoreBusyError",

@@ -181,6 +181,27 @@ def add_audit(conn: sqlite3.Connection, actor: str, action: str, patient_id: str
         (int(time.time()), actor, action, patient_id, detail))
 
 
+def add_audits(conn: sqlite3.Connection,
+               rows: list[tuple[int, str, str, str | None, str | None]],
+               wait_ms: int) -> None:
+    """Several entries (at_utc, actor, action, patient_id, detail) in one transaction,
+    waiting at most wait_ms for the write lock (sqlite3.OperationalError if still locked)."""
+    (was,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute(f"PRAGMA busy_timeout = {min(int(was), int(wait_ms))}")
+    try:
+        with transaction(conn):
+            conn.executemany(
+                "INSERT INTO audit_log (at_utc, actor, action, patient_id, detail) "
+                "VALUES (?,?,?,?,?)", rows)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(was)}")
+
+
+def database_file(conn: sqlite3.Connection) -> str:
+    """The file behind a connection (keys per-database state such as deferred audit rows)."""
+    return str(conn.execute("PRAGMA database_list").fetchone()[2])
+
+
 def audit_rows(conn: sqlite3.Connection, patient_id: str | None, limit: int
                ) -> list[dict[str, Any]]:
     sql = f"SELECT {', '.join(AUDIT_COLS)} FROM audit_log"

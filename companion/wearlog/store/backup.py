@@ -9,8 +9,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wearlog.store.errors import BackupError
+from wearlog.store.errors import BackupError, NotWearlogDatabaseError
+from wearlog.store.files import create_private, stored_version
 from wearlog.store.queue import mark_all_of_attached
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ def backup(store: Store, dest: str | os.PathLike[str]) -> Path:
     tmp = dest.with_name(dest.name + ".part")
     if tmp.exists():
         tmp.unlink()
+    create_private(tmp)  # health data and keys: owner-only, like the live file
     target = sqlite3.connect(tmp)
     try:
         store.conn.backup(target)
@@ -36,18 +39,32 @@ def backup(store: Store, dest: str | os.PathLike[str]) -> Path:
     return dest
 
 
-def restore(store: Store, src: str | os.PathLike[str]) -> dict[str, int]:
+def restore(store: Store, src: str | os.PathLike[str],
+            with_accounts: bool = False) -> dict[str, int]:
     """Merge a backup into store: adds missing rows, keeps every row already here.
 
     The backup file is not modified: a copy is migrated to the current schema
-    first, so backups from any earlier Wearlog version restore too.
-    Returns rows added per table. Derived nights/days are not copied: re-run analysis.
+    first, so backups from any earlier Wearlog version restore too. Every row is
+    checked first (one bad row: nothing is restored). Dashboard accounts, their
+    patient assignments, upload tokens, pairing keys and the audit log come in only
+    `with_accounts`: a backup file must not be able to add a working login or key.
+    Returns rows added per table, and "skipped: TABLE" counts of rows held back.
+    Derived nights/days are not copied: re-run analysis.
     """
     from wearlog.store.store import Store
 
     src = Path(src)
     if not src.is_file():
         raise BackupError(f"backup file {src} does not exist")
+    if src.stat().st_size == 0:
+        raise BackupError(f"{src} is empty, not a Wearlog backup: nothing was restored")
+    try:
+        version = stored_version(src)
+    except NotWearlogDatabaseError as e:
+        raise BackupError(f"{e}; nothing was restored") from e
+    if version is None:
+        raise BackupError(f"{src} is not a Wearlog backup (no Wearlog tables): "
+                          "nothing was restored")
     with tempfile.TemporaryDirectory() as tmpdir:
         copy = Path(tmpdir) / "restore.db"
         shutil.copyfile(src, copy)
@@ -55,10 +72,13 @@ def restore(store: Store, src: str | os.PathLike[str]) -> dict[str, int]:
             Store(copy).close()  # migrate the copy
         except sqlite3.DatabaseError as e:
             raise BackupError(f"{src} is not a Wearlog database: {e}") from e
-        return _merge(store, copy)
+        problem = validate(copy, store)
+        if problem:
+            raise BackupError(f"{src} cannot be restored: {problem}; nothing was restored")
+        return _merge(store, copy, with_accounts)
 
 
-def _merge(store: Store, copy: Path) -> dict[str, int]:
+def _merge(store: Store, copy: Path, with_accounts: bool) -> dict[str, int]:
     c = store.conn
     c.execute("ATTACH DATABASE ? AS src", (str(copy),))
     added: dict[str, int] = {}
@@ -96,7 +116,22 @@ def _merge(store: Store, copy: Path) -> dict[str, int]:
                 "cs.host_time, cs.uptime, sm.new, cs.last_seq_at FROM src.clock_syncs cs "
                 "LEFT JOIN temp.sync_map sm ON sm.old = cs.sync_id")
             c.execute("DROP TABLE temp.sync_map")
-            _merge_other_tables(c, run)
+            # who wore a device when: taken from the backup only for devices new here
+            run("device_assignments", "INSERT INTO device_assignments (device_id, patient_id, "
+                "from_utc, to_utc, from_seq, to_seq) SELECT device_id, patient_id, from_utc, "
+                "to_utc, from_seq, to_seq FROM src.device_assignments s WHERE NOT EXISTS "
+                "(SELECT 1 FROM main.device_assignments m WHERE m.device_id = s.device_id) "
+                "ORDER BY assignment_id")
+            c.execute("INSERT INTO device_assignments (device_id, patient_id, from_seq) "
+                      "SELECT device_id, patient_id, 0 FROM devices d WHERE NOT EXISTS "
+                      "(SELECT 1 FROM device_assignments a WHERE a.device_id = d.device_id)")
+            if with_accounts:
+                _merge_other_tables(c, run)
+            else:
+                for t in (*_KEYED, "audit_log"):
+                    held = c.execute(f"SELECT COUNT(*) FROM src.{t}").fetchone()[0]
+                    if held:
+                        added[f"{SKIPPED}{t}"] = int(held)
             if added.get("epochs") or added.get("events"):
                 mark_all_of_attached(c, "src")  # the refresh step re-analyses them
         except BaseException:
@@ -109,6 +144,8 @@ def _merge(store: Store, copy: Path) -> dict[str, int]:
         store.reanchor(dev)
     return added
 
+
+SKIPPED = "skipped: "  # prefix of restore()'s counts of rows held back (no --with-accounts)
 
 # Tables added by later migrations (dashboard accounts, BLE pairing keys): merged when
 # both files have them, keeping rows already here. Upload marks (`uploads`) are not
@@ -131,3 +168,74 @@ def _merge_other_tables(c: sqlite3.Connection, run: Callable[[str, str], None]) 
             "EXISTS (SELECT 1 FROM main.audit_log m WHERE m.at_utc = s.at_utc AND "
             "m.actor = s.actor AND m.action = s.action AND m.patient_id IS s.patient_id AND "
             "m.detail IS s.detail)")
+
+
+# --- validation of a backup's rows (each query: the first offending row, or none) --------
+_ROW_CHECKS: tuple[tuple[str, str], ...] = (
+    ("devices", "SELECT device_id FROM devices WHERE typeof(device_id) != 'integer' "
+     "OR device_id < 0 OR typeof(epoch_s) != 'integer' OR epoch_s NOT BETWEEN 1 AND 86400 "
+     "OR typeof(kind) != 'text' LIMIT 1"),
+    ("epochs", "SELECT device_id || '/' || seq FROM epochs WHERE "
+     "device_id NOT IN (SELECT device_id FROM devices) "
+     "OR typeof(seq) != 'integer' OR seq < 0 OR typeof(time) != 'integer' "
+     "OR (utc IS NOT NULL AND typeof(utc) != 'integer') "
+     "OR typeof(flags) != 'integer' OR flags NOT BETWEEN 0 AND {flag_all} "
+     "OR typeof(enmo_dmg) != 'integer' OR enmo_dmg NOT BETWEEN 0 AND 65535 "
+     "OR typeof(mad_dmg) != 'integer' OR mad_dmg NOT BETWEEN 0 AND 65535 "
+     "OR typeof(zangle_deg) != 'integer' OR zangle_deg NOT BETWEEN -90 AND 90 "
+     "OR typeof(dangle_ddeg) != 'integer' OR dangle_ddeg < 0 "
+     "OR typeof(steps) != 'integer' OR steps < 0 "
+     "OR typeof(temp_hc) != 'integer' OR temp_hc NOT BETWEEN -128 AND 127 "
+     "OR (counts IS NOT NULL AND (typeof(counts) != 'integer' OR counts < 0)) LIMIT 1"),
+    ("events", "SELECT device_id || '/' || seq FROM events WHERE "
+     "device_id NOT IN (SELECT device_id FROM devices) "
+     "OR typeof(seq) != 'integer' OR seq < 0 OR typeof(time) != 'integer' "
+     "OR (utc IS NOT NULL AND typeof(utc) != 'integer') "
+     "OR typeof(flags) != 'integer' OR flags NOT BETWEEN 0 AND {flag_all} "
+     "OR typeof(etype) != 'integer' OR etype NOT IN ({etypes}) "
+     "OR typeof(value) != 'integer' OR value NOT BETWEEN 0 AND 255 "
+     "OR (etype = {symptom} AND value NOT BETWEEN {sev_min} AND {sev_max}) "
+     "OR typeof(arg) != 'integer' OR arg < 0 OR typeof(aux) != 'integer' OR aux < 0 LIMIT 1"),
+    ("syncs", "SELECT sync_id FROM syncs WHERE device_id NOT IN "
+     "(SELECT device_id FROM devices) OR typeof(started_utc) != 'integer' "
+     "OR typeof(records_new) != 'integer' OR records_new < 0 LIMIT 1"),
+    ("clock_syncs", "SELECT device_id FROM clock_syncs WHERE device_id NOT IN "
+     "(SELECT device_id FROM devices) OR typeof(device_time) != 'integer' "
+     "OR typeof(host_time) != 'integer' OR uptime NOT IN (0, 1) LIMIT 1"),
+    ("device_assignments", "SELECT assignment_id FROM device_assignments WHERE "
+     "device_id NOT IN (SELECT device_id FROM devices) OR typeof(from_seq) != 'integer' "
+     "OR from_seq < 0 OR (from_utc IS NOT NULL AND typeof(from_utc) != 'integer') "
+     "OR (to_utc IS NOT NULL AND typeof(to_utc) != 'integer') LIMIT 1"),
+)
+
+
+def validate(copy: Path, store: Store) -> str | None:
+    """The first thing wrong with a (migrated) backup's rows, said for a person; None: ok."""
+    from wearlog.store.store import valid_patient_id
+    from wlproto.const import EV_SYMPTOM, EVENT_TYPES, FLAG_ALL, SEVERITY_MAX, SEVERITY_MIN
+
+    known = {r[0] for r in store.conn.execute("SELECT patient_id FROM patients")}
+    c = sqlite3.connect(copy)
+    try:
+        for pid, tz in c.execute("SELECT patient_id, tz FROM patients"):
+            if not valid_patient_id(pid):
+                return f"patient id {pid!r} is not a valid pseudonymous id"
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError, TypeError):
+                return f"patient {pid!r} has an unknown time zone {tz!r}"
+            known.add(pid)
+        for table in ("devices", "device_assignments"):
+            for (pid,) in c.execute(f"SELECT DISTINCT patient_id FROM {table}"):
+                if pid not in known:
+                    return f"a row of {table} names patient {pid!r}, who is in neither file"
+        for table, sql in _ROW_CHECKS:
+            bad = c.execute(sql.format(
+                etypes=",".join(str(int(e)) for e in EVENT_TYPES), flag_all=int(FLAG_ALL),
+                symptom=int(EV_SYMPTOM), sev_min=int(SEVERITY_MIN), sev_max=int(SEVERITY_MAX),
+            )).fetchone()
+            if bad is not None:
+                return f"a row of {table} ({bad[0]}) holds an impossible value"
+        return None
+    finally:
+        c.close()

@@ -73,20 +73,26 @@ class DerivedResults:
     # --- what the analysis reads -------------------------------------------------
     def patient_epochs(self, patient_id: str, since: int | None = None,
                        until: int | None = None) -> list[DeviceEpochs]:
-        """Anchored epochs of every device of the patient, optionally within [since, until)."""
+        """Anchored epochs of every device the patient wore, while they wore it (the
+        device assignments), optionally within [since, until)."""
         lo = -(2**62) if since is None else since
         hi = 2**62 if until is None else until
-        out = []
-        for dev, epoch_s, kind in self.conn.execute(
-            "SELECT device_id, epoch_s, kind FROM devices WHERE patient_id = ? "
-            "ORDER BY device_id", (patient_id,)
+        out: dict[int, DeviceEpochs] = {}
+        for dev, epoch_s, kind, a_from, a_to in self.conn.execute(
+            "SELECT a.device_id, d.epoch_s, d.kind, a.from_utc, a.to_utc "
+            "FROM device_assignments a JOIN devices d USING (device_id) "
+            "WHERE a.patient_id = ? ORDER BY a.device_id, a.assignment_id", (patient_id,)
         ).fetchall():
-            rows = self.conn.execute(
-                "SELECT utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags "
-                "FROM epochs WHERE device_id = ? AND utc >= ? AND utc < ?", (dev, lo, hi),
-            ).fetchall()
-            out.append(DeviceEpochs(dev, epoch_s, kind, rows))
-        return out
+            dev_out = out.setdefault(dev, DeviceEpochs(dev, epoch_s, kind, []))
+            a_lo = lo if a_from is None else max(lo, a_from)
+            a_hi = hi if a_to is None else min(hi, a_to)
+            if a_lo < a_hi:
+                dev_out.rows.extend(self.conn.execute(
+                    "SELECT utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags "
+                    "FROM epochs WHERE device_id = ? AND utc >= ? AND utc < ?",
+                    (dev, a_lo, a_hi),
+                ).fetchall())
+        return list(out.values())
 
     def patient_events(self, patient_id: str, etypes: Sequence[int], since: int | None = None,
                        until: int | None = None) -> list[tuple[int, int, int]]:
@@ -95,9 +101,9 @@ class DerivedResults:
         hi = 2**62 if until is None else until
         marks = ",".join("?" * len(etypes)) or "NULL"
         rows = self.conn.execute(
-            "SELECT v.utc, v.etype, v.value FROM events v JOIN devices d "
-            "ON d.device_id = v.device_id WHERE d.patient_id = ? AND v.utc >= ? AND v.utc < ? "
-            f"AND v.etype IN ({marks}) ORDER BY v.utc, v.device_id, v.seq",
+            "SELECT utc, etype, value FROM timed_events "
+            "WHERE patient_id = ? AND utc >= ? AND utc < ? "
+            f"AND etype IN ({marks}) ORDER BY utc, device_id, seq",
             (patient_id, lo, hi, *etypes),
         ).fetchall()
         return [(int(t), int(e), int(v)) for t, e, v in rows]
@@ -105,18 +111,15 @@ class DerivedResults:
     def unanchored_count(self, patient_id: str) -> int:
         """Records of the patient not yet placed in time (clock never set)."""
         return int(self.conn.execute(
-            "SELECT (SELECT COUNT(*) FROM epochs e JOIN devices d USING(device_id) "
-            "WHERE d.patient_id=?1 AND e.utc IS NULL) + (SELECT COUNT(*) FROM events v "
-            "JOIN devices d USING(device_id) WHERE d.patient_id=?1 AND v.utc IS NULL)",
+            "SELECT (SELECT COUNT(*) FROM filed_epochs WHERE patient_id=?1 AND utc IS NULL) "
+            "+ (SELECT COUNT(*) FROM filed_events WHERE patient_id=?1 AND utc IS NULL)",
             (patient_id,),
         ).fetchone()[0])
 
     def data_span(self, patient_id: str) -> tuple[int | None, int | None]:
         """First and last anchored epoch time of the patient (the monitoring period)."""
         row = self.conn.execute(
-            "SELECT MIN(lo), MAX(hi) FROM (SELECT (SELECT MIN(utc) FROM epochs e "
-            "WHERE e.device_id = d.device_id) lo, (SELECT MAX(utc) FROM epochs e "
-            "WHERE e.device_id = d.device_id) hi FROM devices d WHERE d.patient_id=?)",
+            "SELECT MIN(utc), MAX(utc) FROM timed_epochs WHERE patient_id=?",
             (patient_id,),
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
@@ -124,15 +127,15 @@ class DerivedResults:
     def next_epoch_utc(self, patient_id: str, after: int) -> int | None:
         """The first anchored epoch time at or after `after` (skips stretches without data)."""
         row = self.conn.execute(
-            "SELECT MIN((SELECT MIN(utc) FROM epochs e WHERE e.device_id = d.device_id "
-            "AND e.utc >= ?)) FROM devices d WHERE d.patient_id = ?", (after, patient_id),
+            "SELECT MIN(utc) FROM timed_epochs WHERE utc >= ? AND patient_id = ?",
+            (after, patient_id),
         ).fetchone()
         return None if row is None else row[0]
 
     def last_sync_utc(self, patient_id: str) -> int | None:
         row = self.conn.execute(
             "SELECT MAX(COALESCE(s.ended_utc, s.started_utc)) FROM syncs s "
-            "JOIN devices d USING (device_id) WHERE d.patient_id = ?", (patient_id,),
+            "JOIN device_assignments a USING (device_id) WHERE a.patient_id = ?", (patient_id,),
         ).fetchone()
         return None if row is None else row[0]
 

@@ -31,6 +31,10 @@ class SchemaTooNewError(StoreError):
     """The database was written by a newer Wearlog than this one."""
 
 
+class NotWearlogDatabaseError(StoreError):
+    """The file holds something else (another program's tables, or not SQLite at all)."""
+
+
 class BackupError(StoreError):
     """A backup could not be written or a restore source is unusable."""
 

@@ -1,4 +1,9 @@
-"""Storing one researcher import: patient, device, audit row and records in ONE transaction.
+"""Storing one researcher import: patient, device, audit row and records.
+
+A file that parses is stored in one transaction, or, when long, in transactions of
+INGEST_BATCH_ROWS epochs (the first with the patient, device and audit row), so the
+write lock is never held for long; if the database refuses part-way, what landed is
+kept and running the import again adds the rest (nothing is stored twice).
 
 An import is recorded as a sync of its import device whose sync_uid is
 "import:<fingerprint of the file's content>", so the same data under another file
@@ -22,6 +27,10 @@ from wearlog.store.patients import check_patient_id, check_timezone
 from wlproto.records import Epoch
 
 _INSERT_EPOCH = insert_sql("epochs", EPOCH_COLS, "INSERT OR IGNORE")
+
+
+class PartialImportError(StoreError):
+    """A long import stopped between two of its transactions; running it again completes it."""
 
 
 class AlreadyImportedError(StoreError):
@@ -60,6 +69,15 @@ def previous_import(conn: sqlite3.Connection, fingerprint: str) -> dict[str, Any
 
 def store_import(conn: sqlite3.Connection, b: ImportBatch) -> int:
     """Write one import inside the caller's transaction; returns how many epochs were new."""
+    sync_id = begin_import(conn, b)
+    new = insert_epochs(conn, b, b.records, sync_id)
+    finish_import(conn, sync_id, new)
+    return new
+
+
+def begin_import(conn: sqlite3.Connection, b: ImportBatch) -> int | None:
+    """Patient, device (and its assignment) and the import's audit row; returns its sync id
+    (None when the same content was imported before)."""
     if b.tz is not None:
         check_timezone(b.tz)
         check_patient_id(b.patient_id)  # the import may create the patient
@@ -77,6 +95,8 @@ def store_import(conn: sqlite3.Connection, b: ImportBatch) -> int:
             "INSERT INTO devices (device_id, patient_id, name, added_utc, kind, epoch_s) "
             "VALUES (?,?,?,?,?,?)",
             (b.device_id, b.patient_id, b.device_name, int(time.time()), b.kind, b.epoch_s))
+        conn.execute("INSERT INTO device_assignments (device_id, patient_id, from_seq) "
+                     "VALUES (?,?,0)", (b.device_id, b.patient_id))
     elif tuple(row) != (b.patient_id, b.kind, b.epoch_s):
         raise StoreError(f"import device {b.device_id} already holds {row[1]} data at "
                          f"{row[2]}-s epochs for {row[0]}; nothing was imported")
@@ -86,27 +106,34 @@ def store_import(conn: sqlite3.Connection, b: ImportBatch) -> int:
             f"this data was already imported (as {prev.get('file')!r}, time zone "
             f"{prev.get('tz')}); with the times read in another zone it would be stored "
             "twice, shifted. Nothing was imported")
+    if prev is not None:
+        return None
     now = int(time.time())
-    sync_id = None
-    if prev is None:
-        note = json.dumps({**b.note, "first_utc": b.first_utc})
-        cur = conn.execute(
-            "INSERT INTO syncs (device_id, started_utc, ended_utc, status, note, sync_uid) "
-            "VALUES (?,?,?,?,?,?)",
-            (b.device_id, now, now, "ok", note, f"import:{b.fingerprint}"))
-        sync_id = cur.lastrowid
+    note = json.dumps({**b.note, "first_utc": b.first_utc})
+    cur = conn.execute(
+        "INSERT INTO syncs (device_id, started_utc, ended_utc, status, note, sync_uid) "
+        "VALUES (?,?,?,?,?,?)",
+        (b.device_id, now, now, "ok", note, f"import:{b.fingerprint}"))
+    return cur.lastrowid
+
+
+def insert_epochs(conn: sqlite3.Connection, b: ImportBatch, records: Sequence[Epoch],
+                  sync_id: int | None) -> int:
+    """Insert some of an import's epochs (keys already held are kept); returns how many new."""
     before = conn.total_changes
     conn.executemany(_INSERT_EPOCH, [
         (b.device_id, *r.fields(), r.time, b.counts.get(r.seq) if b.counts else None, sync_id)
-        for r in b.records])
+        for r in records])
     new = conn.total_changes - before
-    if new and b.records:  # the refresh step analyses the span, in this same transaction
-        times = [r.time for r in b.records]
+    if new and records:  # the refresh step analyses the span, in this same transaction
+        times = [r.time for r in records]
         queue.mark(conn, b.patient_id, min(times), max(times) + b.epoch_s)
+    return new
 
+
+def finish_import(conn: sqlite3.Connection, sync_id: int | None, new: int) -> None:
     if sync_id is not None:
         conn.execute("UPDATE syncs SET records_new=? WHERE sync_id=?", (new, sync_id))
-    return new
 
 
 def existing_import_device(conn: sqlite3.Connection, patient_id: str, kind: str,
@@ -122,6 +149,6 @@ def existing_import_device(conn: sqlite3.Connection, patient_id: str, kind: str,
 def counts_series(conn: sqlite3.Connection, patient_id: str) -> list[tuple[int, int, int]]:
     """(utc, counts, epoch_s) of every anchored epoch that carries an activity count."""
     return [tuple(r) for r in conn.execute(
-        "SELECT e.utc, e.counts, d.epoch_s FROM epochs e JOIN devices d USING(device_id) "
-        "WHERE d.patient_id=? AND e.counts IS NOT NULL AND e.utc IS NOT NULL ORDER BY e.utc",
+        "SELECT e.utc, e.counts, d.epoch_s FROM timed_epochs e JOIN devices d USING(device_id) "
+        "WHERE e.patient_id=? AND e.counts IS NOT NULL ORDER BY e.utc",
         (patient_id,))]

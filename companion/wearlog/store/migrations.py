@@ -235,6 +235,65 @@ def _v7(conn: sqlite3.Connection) -> None:
 
 
 def _v8(conn: sqlite3.Connection) -> None:
+    """Devices lent to successive patients: who wore a device when.
+
+    A record belongs to the assignment whose [from_utc, to_utc) holds its UTC time
+    (NULL bounds are open); a record without a UTC time yet, to the one whose
+    [from_seq, to_seq) holds its sequence. Every existing device keeps its patient
+    for all of its records. filed_* hold every record; timed_* only those with a UTC
+    time (what the analysis and the dashboard read, by time range, through the index).
+    """
+    conn.executescript(
+        """
+        CREATE TABLE device_assignments (
+            assignment_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            device_id INTEGER NOT NULL REFERENCES devices(device_id),
+            patient_id TEXT NOT NULL REFERENCES patients(patient_id),
+            from_utc INTEGER,
+            to_utc INTEGER,
+            from_seq INTEGER NOT NULL DEFAULT 0,
+            to_seq INTEGER,
+            CHECK (from_utc IS NULL OR to_utc IS NULL OR to_utc > from_utc)
+        );
+        CREATE INDEX device_assignments_patient ON device_assignments(patient_id);
+        CREATE INDEX device_assignments_device ON device_assignments(device_id, from_utc);
+        INSERT INTO device_assignments (device_id, patient_id, from_seq)
+            SELECT device_id, patient_id, 0 FROM devices ORDER BY device_id;
+        CREATE VIEW timed_epochs AS
+            SELECT a.patient_id AS patient_id, a.assignment_id AS assignment_id, e.*
+            FROM device_assignments a JOIN epochs e ON e.device_id = a.device_id
+                AND e.utc >= IFNULL(a.from_utc, -4611686018427387904)
+                AND e.utc < IFNULL(a.to_utc, 4611686018427387904);
+        CREATE VIEW timed_events AS
+            SELECT a.patient_id AS patient_id, a.assignment_id AS assignment_id, e.*
+            FROM device_assignments a JOIN events e ON e.device_id = a.device_id
+                AND e.utc >= IFNULL(a.from_utc, -4611686018427387904)
+                AND e.utc < IFNULL(a.to_utc, 4611686018427387904);
+        CREATE VIEW filed_epochs AS
+            SELECT a.patient_id AS patient_id, a.assignment_id AS assignment_id, e.*
+            FROM device_assignments a JOIN epochs e ON e.device_id = a.device_id
+                AND e.utc >= IFNULL(a.from_utc, -4611686018427387904)
+                AND e.utc < IFNULL(a.to_utc, 4611686018427387904)
+            UNION ALL
+            SELECT a.patient_id, a.assignment_id, e.*
+            FROM device_assignments a JOIN epochs e ON e.device_id = a.device_id
+                AND e.utc IS NULL AND e.seq >= a.from_seq
+                AND e.seq < IFNULL(a.to_seq, 4611686018427387904);
+        CREATE VIEW filed_events AS
+            SELECT a.patient_id AS patient_id, a.assignment_id AS assignment_id, e.*
+            FROM device_assignments a JOIN events e ON e.device_id = a.device_id
+                AND e.utc >= IFNULL(a.from_utc, -4611686018427387904)
+                AND e.utc < IFNULL(a.to_utc, 4611686018427387904)
+            UNION ALL
+            SELECT a.patient_id, a.assignment_id, e.*
+            FROM device_assignments a JOIN events e ON e.device_id = a.device_id
+                AND e.utc IS NULL AND e.seq >= a.from_seq
+                AND e.seq < IFNULL(a.to_seq, 4611686018427387904)
+        """
+    )
+
+
+def _v9(conn: sqlite3.Connection) -> None:
     """The refresh pipeline: what is waiting for analysis, per-day activity profiles, the
     stored per-range summaries the views read, and the education links (created by
     sqlite_utils on first use before, hence IF NOT EXISTS)."""
@@ -293,7 +352,7 @@ def _v8(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 LATEST = len(MIGRATIONS)
 
 

@@ -31,16 +31,17 @@ def mark(conn: sqlite3.Connection, patient_id: str, lo: int | None, hi: int | No
 
 def mark_device(conn: sqlite3.Connection, device_id: int, lo: int | None, hi: int | None,
                 full: bool = False) -> None:
-    row = conn.execute("SELECT patient_id FROM devices WHERE device_id=?",
-                       (device_id,)).fetchone()
-    if row is not None:
-        mark(conn, row[0], lo, hi, full)
+    """Every patient who wore the device at some time (its records may be theirs)."""
+    for (pid,) in conn.execute(
+            "SELECT DISTINCT patient_id FROM device_assignments WHERE device_id=?",
+            (device_id,)).fetchall():
+        mark(conn, pid, lo, hi, full)
 
 
 def mark_all_of_attached(conn: sqlite3.Connection, schema: str) -> None:
     """After a restore: every patient owning a device with records in `schema`."""
     for (pid,) in conn.execute(
-        f"SELECT DISTINCT patient_id FROM main.devices WHERE device_id IN "
+        f"SELECT DISTINCT patient_id FROM main.device_assignments WHERE device_id IN "
         f"(SELECT device_id FROM {schema}.epochs UNION SELECT device_id FROM {schema}.events)"
     ).fetchall():
         mark(conn, pid, None, None, full=True)

@@ -21,10 +21,10 @@ from wearlog.store.columns import (
 # CSV export: table -> (columns, FROM/WHERE clause taking the patient id, ORDER BY)
 EXPORTS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "epochs": (EPOCH_EXPORT,
-               "epochs WHERE device_id IN (SELECT device_id FROM devices WHERE patient_id=?)",
+               "filed_epochs WHERE patient_id=?",
                "device_id, seq"),
     "events": (EVENT_EXPORT,
-               "events WHERE device_id IN (SELECT device_id FROM devices WHERE patient_id=?)",
+               "filed_events WHERE patient_id=?",
                "device_id, seq"),
     "nights": (NIGHT_COLS, "nights WHERE patient_id=?", "night"),
     "days": (DAY_COLS, "days WHERE patient_id=?", "day"),
@@ -56,9 +56,9 @@ class Reads:
     def symptoms_between(self, patient_id: str, etype: int, start_utc: int, end_utc: int
                          ) -> list[dict[str, int]]:
         rows = self.conn.execute(
-            "SELECT v.utc, v.value FROM events v JOIN devices d USING (device_id) "
-            "WHERE d.patient_id=? AND v.etype=? AND v.utc >= ? AND v.utc < ? "
-            "ORDER BY v.utc, v.device_id, v.seq", (patient_id, etype, start_utc, end_utc))
+            "SELECT utc, value FROM timed_events "
+            "WHERE patient_id=? AND etype=? AND utc >= ? AND utc < ? "
+            "ORDER BY utc, device_id, seq", (patient_id, etype, start_utc, end_utc))
         return [{"utc": r[0], "severity": r[1]} for r in rows]
 
     def stored_summary(self, patient_id: str, range_days: int) -> bytes | None:
@@ -110,8 +110,8 @@ class Reads:
     def epoch_rows(self, patient_id: str, start_utc: int, end_utc: int) -> list[list[int]]:
         """Bare epoch rows [utc, enmo_dmg, flags, steps] of a time range."""
         return [list(r) for r in self.conn.execute(
-            "SELECT e.utc, e.enmo_dmg, e.flags, e.steps FROM epochs e JOIN devices d "
-            "USING (device_id) WHERE d.patient_id=? AND e.utc >= ? AND e.utc < ?",
+            "SELECT utc, enmo_dmg, flags, steps FROM timed_epochs "
+            "WHERE patient_id=? AND utc >= ? AND utc < ?",
             (patient_id, start_utc, end_utc))]
 
     def export_columns(self, table: str) -> tuple[str, ...] | None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wearlog.store import clock, queue
+from wearlog.store import clock, files, queue
 from wearlog.store.columns import EPOCH_COLS, EVENT_COLS, insert_sql
 from wearlog.store.derived import DerivedResults
 from wearlog.store.errors import (
@@ -38,6 +38,9 @@ from wlproto.records import Epoch, Event
 
 _INSERT_EPOCH = insert_sql("epochs", EPOCH_COLS, "INSERT OR IGNORE")
 _INSERT_EVENT = insert_sql("events", EVENT_COLS, "INSERT OR IGNORE")
+# Rows per transaction for long imports: well under a second of writing on a slow machine,
+# far below the 5-s busy timeout other writers wait.
+INGEST_BATCH_ROWS = 20_000
 
 
 class Store(DerivedResults, Reads):
@@ -64,7 +67,8 @@ class Store(DerivedResults, Reads):
             self.version = check_version(conn)
             return
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            files.check_version(self.path, LATEST)  # before anything can change the file
+            files.create_private(self.path)
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")
         if str(path) != ":memory:":
@@ -153,11 +157,20 @@ class Store(DerivedResults, Reads):
         name: str | None = None,
         kind: str = "wearable",
         epoch_s: int = 30,
+        from_seq: int = 0,
     ) -> None:
-        """Assign a device to a patient (re-assigning moves future analysis with it)."""
+        """Register a device for a patient; a known device given to another patient is
+        re-assigned from now on (its earlier records stay with the earlier patient).
+
+        from_seq: for a new device, the first sequence its syncs fetch (a used device
+        seen here first: the records before it were its earlier wearer's)."""
         if not isinstance(device_id, int) or isinstance(device_id, bool):
             raise StoreError(f"device_id must be an integer, got {device_id!r}")
         self.patient(patient_id)
+        row = self.conn.execute(
+            "SELECT patient_id FROM devices WHERE device_id=?", (device_id,)).fetchone()
+        if row is not None and row[0] != patient_id:
+            self.assign_device(device_id, patient_id)
         with self.transaction() as c:
             old = c.execute("SELECT patient_id FROM devices WHERE device_id=?",
                             (device_id,)).fetchone()
@@ -167,9 +180,89 @@ class Store(DerivedResults, Reads):
             c.execute(
                 "INSERT INTO devices (device_id, patient_id, name, added_utc, kind, epoch_s) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
-                "patient_id=excluded.patient_id, name=COALESCE(excluded.name, name)",
+                "name=COALESCE(excluded.name, name)",
                 (device_id, patient_id, name, int(time.time()), kind, epoch_s),
             )
+            if row is None:
+                c.execute("INSERT INTO device_assignments (device_id, patient_id, from_seq) "
+                          "VALUES (?,?,?)", (device_id, patient_id, int(from_seq)))
+
+    def assign_device(self, device_id: int, patient_id: str, at_utc: int | None = None,
+                      from_seq: int | None = None) -> None:
+        """Lend a known device to `patient_id` from `at_utc` (default now) on.
+
+        Closes the open assignment and opens a new one. Records already stored stay with
+        the patient they were filed under (the new one starts after the latest of them);
+        `from_seq` is the first device sequence the new wearer's syncs fetch.
+        """
+        self.patient(patient_id)
+        cur = self.open_assignment(device_id)
+        if cur["patient_id"] == patient_id:
+            return
+        at = int(time.time()) if at_utc is None else int(at_utc)
+        last_utc = self.conn.execute(
+            "SELECT MAX(m) FROM (SELECT MAX(utc) m FROM epochs WHERE device_id=?1 "
+            "UNION ALL SELECT MAX(utc) FROM events WHERE device_id=?1)", (device_id,),
+        ).fetchone()[0]
+        if last_utc is not None and last_utc >= at:
+            at = int(last_utc) + 1
+        if cur["from_utc"] is not None and at <= cur["from_utc"]:
+            raise StoreError(
+                f"device {device_id:#06x} was assigned to {cur['patient_id']} only from "
+                f"{cur['from_utc']}: a new assignment must start later")
+        last = self.last_seq(device_id)
+        seq = (0 if last is None else last + 1) if from_seq is None else int(from_seq)
+        seq = max(seq, cur["from_seq"])
+        with self.transaction() as c:
+            c.execute("UPDATE device_assignments SET to_utc=?, to_seq=? WHERE assignment_id=?",
+                      (at, seq, cur["assignment_id"]))
+            c.execute("INSERT INTO device_assignments (device_id, patient_id, from_utc, "
+                      "from_seq) VALUES (?,?,?,?)", (device_id, patient_id, at, seq))
+            c.execute("UPDATE devices SET patient_id=? WHERE device_id=?",
+                      (patient_id, device_id))
+
+    def open_assignment(self, device_id: int) -> dict[str, Any]:
+        """The device's current assignment (who wears it now)."""
+        rows = self.assignments(device_id)
+        if not rows:
+            raise UnknownDeviceError(f"no device {device_id}: pair it or add it with add_device")
+        return rows[-1]
+
+    def assignments(self, device_id: int) -> list[dict[str, Any]]:
+        """Who wore the device when, oldest first."""
+        cur = self.conn.execute(
+            "SELECT assignment_id, patient_id, from_utc, to_utc, from_seq, to_seq "
+            "FROM device_assignments WHERE device_id=? ORDER BY assignment_id", (device_id,))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def patient_at(self, device_id: int, utc: int | None, seq: int) -> str | None:
+        """The patient a record of this device is filed under (by its time, else its seq)."""
+        return self.patients_at(device_id, [(utc, seq)])[0]
+
+    def patients_at(self, device_id: int,
+                    keys: Iterable[tuple[int | None, int]]) -> list[str | None]:
+        """patient_at for many (utc, seq) keys of one device, reading assignments once.
+
+        The same rule as the filed_epochs/filed_events views of migration v7."""
+        spans = self.assignments(device_id)
+
+        def one(utc: int | None, seq: int) -> str | None:
+            for a in spans:
+                if utc is not None:
+                    if (a["from_utc"] is None or utc >= a["from_utc"]) and \
+                            (a["to_utc"] is None or utc < a["to_utc"]):
+                        return str(a["patient_id"])
+                elif seq >= a["from_seq"] and (a["to_seq"] is None or seq < a["to_seq"]):
+                    return str(a["patient_id"])
+            return None
+
+        return [one(u, q) for u, q in keys]
+
+    def sync_floor(self, device_id: int) -> int:
+        """The first sequence the current wearer's syncs may fetch (earlier ones were the
+        previous wearer's, synced or discarded at pairing)."""
+        return int(self.open_assignment(device_id)["from_seq"])
 
     def device(self, device_id: int) -> dict[str, Any]:
         row = self.conn.execute(
@@ -186,8 +279,10 @@ class Store(DerivedResults, Reads):
             "SELECT patient_id FROM patients ORDER BY patient_id")]
 
     def devices_of(self, patient_id: str) -> list[int]:
+        """Every device the patient wore at some time."""
         rows = self.conn.execute(
-            "SELECT device_id FROM devices WHERE patient_id=? ORDER BY device_id", (patient_id,)
+            "SELECT DISTINCT device_id FROM device_assignments WHERE patient_id=? "
+            "ORDER BY device_id", (patient_id,)
         )
         return [r[0] for r in rows]
 
@@ -226,6 +321,18 @@ class Store(DerivedResults, Reads):
         with self.transaction() as c:
             c.execute("INSERT OR REPLACE INTO uploads (device_id, url, next_seq, at_utc) "
                       "VALUES (?,?,?,?)", (device_id, url, next_seq, int(time.time())))
+
+    def wear_spans(self, patient_id: str) -> list[tuple[int, int | None, int | None]]:
+        """(device, from_utc, to_utc) for each time the patient wore a device."""
+        return [(int(d), f, t) for d, f, t in self.conn.execute(
+            "SELECT device_id, from_utc, to_utc FROM device_assignments WHERE patient_id=? "
+            "ORDER BY device_id, assignment_id", (patient_id,))]
+
+    def filed_counts(self, patient_id: str) -> dict[str, int]:
+        """Epochs and events filed under the patient (through the device assignments)."""
+        return {t: int(self.conn.execute(
+            f"SELECT COUNT(*) FROM filed_{t} WHERE patient_id=?", (patient_id,)).fetchone()[0])
+            for t in ("epochs", "events")}
 
     # --- syncs ---------------------------------------------------------------
     def begin_sync(self, device_id: int, note: str | None = None) -> int:
@@ -271,9 +378,10 @@ class Store(DerivedResults, Reads):
         """Store records in ONE transaction; returns how many were new.
 
         Already-stored (device_id, seq) keys are left untouched. `counts` (seq ->
-        activity count) carries count-based imports from other actigraphs.
+        activity count) carries count-based imports from other actigraphs. (Long
+        researcher imports go through save_import, in bounded transactions.)
         """
-        owner = self.device(device_id)["patient_id"]
+        self.device(device_id)
         ep_rows: list[tuple[Any, ...]] = []
         ev_rows: list[tuple[Any, ...]] = []
         for r in records:
@@ -299,10 +407,15 @@ class Store(DerivedResults, Reads):
                 c.executemany(_INSERT_EVENT, ev_rows)
             new = c.total_changes - before
             if new:  # the refresh step analyses the span these records fall in
-                times = [row[-3] for row in ep_rows] + [row[-2] for row in ev_rows]
-                placed = [t for t in times if t is not None]
-                if placed:
-                    queue.mark(c, owner, min(placed), max(placed) + 30)
+                # each patient the device was lent to, over the span of their records
+                keys = [(row[-3], row[1]) for row in ep_rows] + \
+                    [(row[-2], row[1]) for row in ev_rows]
+                spans: dict[str, list[int]] = {}
+                for (utc, _), pid in zip(keys, self.patients_at(device_id, keys), strict=True):
+                    if utc is not None and pid is not None:
+                        spans.setdefault(pid, []).append(utc)
+                for pid, placed in spans.items():
+                    queue.mark(c, pid, min(placed), max(placed) + 30)
             if sync_id is not None and new:
                 cur = c.execute(
                     "UPDATE syncs SET records_new = records_new + ? WHERE sync_id=?",
@@ -312,12 +425,36 @@ class Store(DerivedResults, Reads):
                     raise UnknownSyncError(f"no sync {sync_id}: call begin_sync first")
         return new
 
-    def save_import(self, batch: ImportBatch) -> int:
-        """Store one researcher import (patient, device, audit row, epochs) all-or-nothing."""
-        from wearlog.store.imports import store_import
+    def save_import(self, batch: ImportBatch, batch_rows: int | None = None) -> int:
+        """Store one researcher import (patient, device, audit row, epochs).
 
+        At most `batch_rows` (default INGEST_BATCH_ROWS) epochs per transaction; the first
+        also holds patient, device and audit row, so a short import is all-or-nothing."""
+        from wearlog.store.imports import (
+            PartialImportError,
+            begin_import,
+            finish_import,
+            insert_epochs,
+        )
+
+        step = INGEST_BATCH_ROWS if batch_rows is None else batch_rows
+        if step < 1:
+            raise StoreError(f"batch_rows must be at least 1, got {step}")
+        recs = batch.records
         with self.transaction() as c:
-            return store_import(c, batch)
+            sync_id = begin_import(c, batch)
+            new = insert_epochs(c, batch, recs[:step], sync_id)
+            finish_import(c, sync_id, new)
+        for i in range(step, len(recs), step):
+            try:
+                with self.transaction() as c:
+                    new += insert_epochs(c, batch, recs[i:i + step], sync_id)
+                    finish_import(c, sync_id, new)
+            except StoreError as e:
+                raise PartialImportError(
+                    f"{e}: {i} of {len(recs)} epochs were stored before that; run the same "
+                    "import again to add the rest (nothing is stored twice)") from e
+        return new
 
     def existing_import_device(self, patient_id: str, kind: str, epoch_s: int) -> int | None:
         """The patient's import device for this kind of data and epoch length, if any."""
@@ -381,11 +518,22 @@ class Store(DerivedResults, Reads):
 
         return backup(self, dest)
 
-    def restore(self, src: str | os.PathLike[str]) -> dict[str, int]:
-        """Merge a backup back in; idempotent, never overwrites rows already here."""
+    def restore(self, src: str | os.PathLike[str], with_accounts: bool = False) -> dict[str, int]:
+        """Merge a checked backup back in; idempotent, never overwrites rows already here.
+
+        Accounts, tokens, pairing keys and the audit log only `with_accounts`."""
         from wearlog.store.backup import restore
 
-        return restore(self, src)
+        return restore(self, src, with_accounts=with_accounts)
+
+
+def valid_patient_id(patient_id: object) -> bool:
+    """Whether the id follows the documented pattern (store.patients.check_patient_id)."""
+    try:
+        check_patient_id(patient_id)
+    except StoreError:
+        return False
+    return True
 
 
 def _write_error(path: Any, e: sqlite3.OperationalError) -> StoreError:

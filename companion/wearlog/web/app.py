@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wearlog.store import Store
+from wearlog.web import busy
 from wearlog.web.deps import LoginRequired, PasswordChangeRequired
 from wearlog.web.errors import ConfigError
 from wearlog.web.ratelimit import LoginLimiter
@@ -106,6 +107,7 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
                 for e in errors) + ". Pick a range from the page instead.")
         return JSONResponse({"detail": errors}, 422)
 
+    busy.install(app)  # a locked database answers 503 + Retry-After, never 500
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,
                        overrides={"/api/upload": settings.max_upload_bytes})
     app.add_middleware(SecurityHeaders)

@@ -14,9 +14,10 @@ from wearlog.accounts.audit import audit
 from wearlog.accounts.errors import RevokedTokenError, TokenError
 from wearlog.accounts.tokens import DeviceToken, verify_token
 from wearlog.pipeline import refresh
-from wearlog.store import Store, StoreError, UnknownDeviceError
+from wearlog.store import Store, StoreBusyError, StoreError
 from wearlog.web.deps import Conn
 from wearlog.web.schemas import Error, UploadIn, UploadOut
+from wlproto.const import FLAG_CLOCK_UNSET
 from wlproto.records import Epoch, Event
 
 bearer = HTTPBearer(auto_error=False, description="Device upload token from `wearlog token create`")
@@ -65,7 +66,8 @@ def device_token(
         400: {"model": Error, "description": "Body is not valid JSON"},
         401: {"model": Error, "description": "Missing, unknown or revoked device token"},
         403: {"model": Error, "description": "Token is for another device"},
-        409: {"model": Error, "description": "Device no longer belongs to the token's patient"},
+        409: {"model": Error, "description": "A record from when the device was another "
+                                             "patient's"},
         413: {"model": Error, "description": "Body larger than the upload limit"},
     },
 )
@@ -74,20 +76,21 @@ def upload(request: Request, body: UploadIn, conn: Conn,
     """Store epochs and events of the token's device; records already held are ignored."""
     if body.device_id != token.device_id:
         raise HTTPException(403, f"this token may upload only device {token.device_id}")
-    settings = request.app.state.settings
-    with Store.session(settings.db_path) as store:
-        try:
-            owner: str | None = store.device(token.device_id)["patient_id"]
-        except UnknownDeviceError:
-            owner = None
-    if owner != token.patient_id:
-        raise HTTPException(409, "the device was re-assigned to another patient: "
-                                 "revoke this token and create a new one")
     records: list[Epoch | Event] = [Epoch(**r.model_dump()) for r in body.epochs]
     records += [Event(**r.model_dump()) for r in body.events]
+    settings = request.app.state.settings
     with Store.session(settings.db_path) as store:
+        # each record is filed under whoever wore the device when it was recorded
+        keys = [(None if r.flags & FLAG_CLOCK_UNSET else r.time, r.seq) for r in records]
+        for r, who in zip(records, store.patients_at(token.device_id, keys), strict=True):
+            if who != token.patient_id:
+                raise HTTPException(409, f"record {r.seq} was recorded while the device was "
+                                         "assigned to another patient: nothing was stored; "
+                                         "upload it with that patient's token")
         try:
             new = store.ingest(token.device_id, records)  # one transaction
+        except StoreBusyError:
+            raise  # 503 + Retry-After (web.busy): the client sends it again later
         except StoreError as e:
             raise HTTPException(422, str(e)) from e
         if new:
