@@ -28,7 +28,7 @@ FIVE_MIN_MS = 300_000
 def filed(store: Store, patient_id: str, table: str = "epochs") -> set[int]:
     """Sequences the patient's CSV export holds (what a clinician would receive)."""
     out = io.StringIO()
-    write_csv(store.conn, patient_id, table, out)
+    write_csv(store, patient_id, table, out)
     return {int(r["seq"]) for r in csv.DictReader(io.StringIO(out.getvalue()))}
 
 
