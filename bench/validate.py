@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +49,19 @@ DEFAULT_PSG = Path(os.environ.get("WEARLOG_PSG") or Path(__file__).resolve().par
 UTC = ZoneInfo("UTC")  # the files hold the lab's local clock; read as UTC, noon is lab noon
 MODES = ("angle", "enmo")
 KIND = {"angle": "import-raw", "enmo": "import-enmo"}
+# Published variants of the angle path's period and non-wear steps, each run on every night;
+# bench.validate picks one per held-out night by the best pooled kappa on the other nights
+# (leave-one-night-out) and reports every variant's own figures too.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "HDCZA as published, non-wear 60 min (van Hees 2011)":
+        {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 60.0},
+    "HDCZA bridging short blocks, non-wear 60 min":
+        {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 60.0},
+    "HDCZA as published, non-wear 90 min (Choi 2011)":
+        {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0},
+    "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)":
+        {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0},
+}
 
 
 def van_hees_raw(angle5: np.ndarray, n: int) -> np.ndarray:
@@ -83,11 +97,11 @@ def _store_night(store: Store, pid: str, e: dict[str, np.ndarray], mode: str) ->
                                   fingerprint=f"{pid}-{mode}-{len(recs)}"), "UTC")
 
 
-def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int,
-            t0: int) -> tuple[SleepScores, np.ndarray, list[dict[str, Any]]]:
+def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int, t0: int,
+            stored: bool = True) -> tuple[SleepScores, np.ndarray, list[dict[str, Any]]]:
     """The stored analysis (analyse_patient) plus its per-epoch sleep scores, aligned to
-    the night's epochs."""
-    summary = analyse_patient(store, pid, cfg)
+    the night's epochs; stored=False: the night rows of score_sleep alone (variants)."""
+    summary = analyse_patient(store, pid, cfg) if stored else None
     tl = load_timeline(store, pid)
     assert tl is not None
     worn = ~detect_nonwear(tl, cfg)
@@ -95,7 +109,7 @@ def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int,
     off = (t0 - tl.start) // EPOCH_S
     sl = slice(off, off + n)
     return (SleepScores(scores.nights, scores.in_period[sl], scores.asleep[sl]), worn[sl],
-            summary.nights)
+            summary.nights if summary is not None else scores.nights)
 
 
 def psg_period(psg: np.ndarray) -> tuple[int, int] | None:
@@ -111,6 +125,34 @@ def night_truth(psg: np.ndarray) -> dict[str, float]:
     a, b = per
     waso = float((psg[a:b] == 0).sum() * EPOCH_S / 60)
     return {"tst": tst, "waso": waso, "se": 100 * tst / ((b - a) * EPOCH_S / 60)}
+
+
+def _night_figures(scores: SleepScores, worn: np.ndarray, rows: list[dict[str, Any]],
+                   psg: np.ndarray, per: tuple[int, int] | None, truth: dict[str, float],
+                   t0: int) -> dict[str, Any]:
+    """One night's agreement and period/TST errors for one way of analysing it."""
+    scored = psg >= 0
+    pred = scores.asleep
+    unscored = ~worn | (not scores.in_period.any())
+    r: dict[str, Any] = agreement(pred[scored], psg[scored] == 1)
+    r["pred"] = pred[scored]
+    r["in_period"] = scores.in_period[scored]
+    r["unscored_pct"] = float(100 * unscored[scored].mean())
+    r["nonwear_on_psg_sleep"] = int(np.sum(~worn & (psg == 1)))
+    with_period = [x for x in rows if x["onset_utc"] is not None]
+    r["valid"] = sum(1 for x in rows if x["valid"])
+    r["reasons"] = [x["reason"] for x in rows if x.get("reason")]
+    if with_period and per is not None:
+        night = max(with_period, key=lambda x: x["tib_min"])
+        on = (night["onset_utc"] - t0) / 60 - per[0] * EPOCH_S / 60
+        offe = (night["offset_utc"] - t0) / 60 - per[1] * EPOCH_S / 60
+        r.update(onset_err=on, offset_err=offe, tst_err=night["tst_min"] - truth["tst"],
+                 waso_err=night["waso_min"] - truth["waso"], se_err=night["se_pct"] - truth["se"],
+                 source=night["source"])
+    else:
+        r.update(onset_err=None, offset_err=None, tst_err=None, waso_err=None, se_err=None,
+                 source="none")
+    return r
 
 
 def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
@@ -133,29 +175,14 @@ def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
             pid = f"ichi-{path.stem}"
             _store_night(store, pid, e, mode)
             scores, worn, rows = analyse(store, pid, cfg, n, int(e["t"][0]))
-        pred = scores.asleep
-        has_period = scores.in_period.any()
-        unscored = ~worn | (not has_period)
-        r: dict[str, Any] = agreement(pred[scored], truth)
-        r["pred"] = pred[scored]
-        r["in_period"] = scores.in_period[scored]
-        r["unscored_pct"] = float(100 * unscored[scored].mean())
-        r["nonwear_on_psg_sleep"] = int(np.sum(~worn & (psg == 1)))
-        with_period = [x for x in rows if x["onset_utc"] is not None]
-        r["valid"] = sum(1 for x in rows if x["valid"])
-        r["reasons"] = [x["reason"] for x in rows if x.get("reason")]
-        if with_period and per is not None:
-            night = max(with_period, key=lambda x: x["tib_min"])
-            on = (night["onset_utc"] - int(e["t"][0])) / 60 - per[0] * EPOCH_S / 60
-            offe = (night["offset_utc"] - int(e["t"][0])) / 60 - per[1] * EPOCH_S / 60
-            t = out["truth"]
-            r.update(onset_err=on, offset_err=offe, tst_err=night["tst_min"] - t["tst"],
-                     waso_err=night["waso_min"] - t["waso"], se_err=night["se_pct"] - t["se"],
-                     source=night["source"])
-        else:
-            r.update(onset_err=None, offset_err=None, tst_err=None, waso_err=None, se_err=None,
-                     source="none")
-        out[mode] = r
+            out[mode] = _night_figures(scores, worn, rows, psg, per, out["truth"], int(e["t"][0]))
+            if mode == "angle":
+                out["variants"] = {}
+                for name, kw in VARIANTS.items():
+                    vs, vw, vr = analyse(store, pid, replace(cfg, **kw), n, int(e["t"][0]),
+                                         stored=False)
+                    out["variants"][name] = _night_figures(vs, vw, vr, psg, per, out["truth"],
+                                                           int(e["t"][0]))
     out["vanhees_raw"] = van_hees_raw(e["raw_angle5"], n)[scored]
     out["enmo_mg"] = red["enmo_cal"][scored]
     out["calibrated"] = bool(red["cal"][-1])
@@ -180,6 +207,43 @@ def _abs(xs: list[float | None]) -> np.ndarray:
     return np.abs(np.array([x for x in xs if x is not None], dtype=float))
 
 
+def _pooled(rs: list[dict[str, Any]], results: list[dict[str, Any]],
+            truth: np.ndarray) -> dict[str, Any]:
+    """Pooled agreement and period/TST errors of one way of analysing every night."""
+    pred = np.concatenate([x["pred"] for x in rs])
+    unsc = sum(x["unscored_pct"] * r["epochs"] for x, r in zip(rs, results, strict=True))
+    d = {**agreement(pred, truth), "unscored_pct": unsc / len(truth)}
+    d["nights_with_period"] = sum(1 for x in rs if x["onset_err"] is not None)
+    d["valid_nights"] = sum(x["valid"] for x in rs)
+    for k in ("onset_err", "offset_err"):
+        v = _abs([x[k] for x in rs])
+        d[k.replace("_err", "_medae_min")] = float(np.median(v)) if len(v) else None
+    for k in ("tst_err", "waso_err", "se_err"):
+        v = _abs([x[k] for x in rs])
+        d[k.replace("_err", "_mae")] = float(v.mean()) if len(v) else None
+        raw = [x[k] for x in rs if x[k] is not None]
+        d[k.replace("_err", "_bias")] = float(np.mean(raw)) if raw else None
+    d["nonwear_on_psg_sleep"] = sum(x["nonwear_on_psg_sleep"] for x in rs)
+    return d
+
+
+def lono_variant(results: list[dict[str, Any]]) -> list[str]:
+    """Per night: the variant with the best pooled kappa on the other nights (ties: the
+    first in VARIANTS)."""
+    chosen = []
+    for k in range(len(results)):
+        others = [r for j, r in enumerate(results) if j != k]
+        t = np.concatenate([r["truth_sleep"] for r in others])
+
+        def kappa(name: str, others: list[dict[str, Any]] = others,
+                  t: np.ndarray = t) -> float:
+            return float(agreement(np.concatenate([r["variants"][name]["pred"] for r in others]),
+                                   t)["kappa"])
+
+        chosen.append(max(VARIANTS, key=kappa))
+    return chosen
+
+
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     truth = np.concatenate([r["truth_sleep"] for r in results])
     lono = lono_enmo(results)
@@ -195,22 +259,13 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
                         "per_night_kappa": [agreement(fn(r, k), r["truth_sleep"])["kappa"]
                                             for k, r in enumerate(results)]}
     for mode in MODES:
-        rs = [r[mode] for r in results]
-        pred = np.concatenate([x["pred"] for x in rs])
-        unsc = sum(x["unscored_pct"] * r["epochs"] for x, r in zip(rs, results, strict=True))
-        d = {**agreement(pred, truth), "unscored_pct": unsc / len(truth)}
-        d["nights_with_period"] = sum(1 for x in rs if x["onset_err"] is not None)
-        d["valid_nights"] = sum(x["valid"] for x in rs)
-        for k in ("onset_err", "offset_err"):
-            v = _abs([x[k] for x in rs])
-            d[k.replace("_err", "_medae_min")] = float(np.median(v)) if len(v) else None
-        for k in ("tst_err", "waso_err", "se_err"):
-            v = _abs([x[k] for x in rs])
-            d[k.replace("_err", "_mae")] = float(v.mean()) if len(v) else None
-            raw = [x[k] for x in rs if x[k] is not None]
-            d[k.replace("_err", "_bias")] = float(np.mean(raw)) if raw else None
-        d["nonwear_on_psg_sleep"] = sum(x["nonwear_on_psg_sleep"] for x in rs)
-        pooled[f"Wearlog ({mode})"] = d
+        pooled[f"Wearlog ({mode})"] = _pooled([r[mode] for r in results], results, truth)
+    pooled["variants"] = {name: _pooled([r["variants"][name] for r in results], results, truth)
+                          for name in VARIANTS}
+    chosen = lono_variant(results)
+    pooled["Wearlog (angle, LONO variant)"] = _pooled(
+        [r["variants"][c] for r, c in zip(results, chosen, strict=True)], results, truth)
+    pooled["lono_variant_choices"] = chosen
     pooled["fw_fault_pct"] = float(np.mean([r["fw_fault_pct"] for r in results]))
     pooled["fw_nonwear_on_psg_sleep"] = sum(r["fw_nonwear_on_psg_sleep"] for r in results)
     return pooled
@@ -236,6 +291,21 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
                    f"{_f(d.get('onset_medae_min'), 0)} | {_f(d.get('offset_medae_min'), 0)} | "
                    f"{_f(d.get('tst_mae'), 0)} | {_f(d.get('waso_mae'), 0)} | "
                    f"{_f(d.get('se_mae'), 1)} |")
+    out += ["", "Published variants of the angle path's period and non-wear steps (every night; "
+            "the LONO row takes, for each night, the variant with the best pooled κ on the "
+            "other nights):", "",
+            "| Variant | κ | unscored % | onset MedAE min | offset MedAE min | TST MAE min | "
+            "valid nights | PSG sleep called non-wear |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, d in [*pooled["variants"].items(),
+                    ("LONO-selected variant", pooled["Wearlog (angle, LONO variant)"])]:
+        out.append(f"| {name} | {_f(d['kappa'], 3)} | {_f(d['unscored_pct'], 1)} | "
+                   f"{_f(d['onset_medae_min'], 0)} | {_f(d['offset_medae_min'], 0)} | "
+                   f"{_f(d['tst_mae'], 1)} | {d['valid_nights']} | {d['nonwear_on_psg_sleep']} |")
+    picks = sorted(set(pooled["lono_variant_choices"]))
+    out.append("")
+    out.append("LONO picks: " + "; ".join(
+        f"{p}: {pooled['lono_variant_choices'].count(p)} nights" for p in picks) + ".")
     a, en = pooled["Wearlog (angle)"], pooled["Wearlog (enmo)"]
     out += ["", f"Nights: {pooled['nights']}, PSG-scored epochs: {pooled['epochs']}. "
             f"Angle path: a period on {a['nights_with_period']} nights, valid "

@@ -1,6 +1,7 @@
 """Non-wear detection on epochs.
 
-Rule (after van Hees et al. 2011/2013, adapted to our epoch features): a 60-min window,
+Rule (after van Hees et al. 2011/2013, adapted to our epoch features; window 90 min after
+Choi et al. 2011, see AnalysisConfig.nonwear_window_min): a 90-min window,
 moved in 15-min steps, is non-wear when within it the mean arm angle stays within 2 deg
 and the movement (MAD) stays at sensor-noise level (mean <= 2 mg, the firmware's own
 still limit). A sleeping wearer still turns and breathes; a logger on the table does
