@@ -62,7 +62,8 @@ def test_area_is_skipped_with_a_message_without_the_data(tmp_path: Path,
 def test_lono_variant_is_chosen_on_the_other_nights(monkeypatch: pytest.MonkeyPatch) -> None:
     # variant "a" is right on nights 0 and 1, "b" only on night 2: held out, nights 0 and 1
     # see one night each way (a tie, the first variant wins); night 2 sees "a" win twice
-    monkeypatch.setattr(validate, "VARIANTS", {"a": {}, "b": {}})
+    monkeypatch.setattr(validate, "VARIANTS", {"a": ("angle", {}), "b": ("angle", {}),
+                                               "c": ("counts", {})})
     truth = np.array([True, False, True, False])
     results = []
     for k in range(3):
