@@ -51,6 +51,8 @@ AREAS: dict[str, tuple[Callable[[bool], dict[str, Any]], bool]] = {
     "sync": (_own("bench.sync_bench"), True),
     "store": (_own("bench.store_bench"), True),
     "accuracy": (_own("bench.accuracy_bench"), True),
+    "energy": (_own("bench.energy"), True),
+    "logcoding": (_own("bench.logcoding"), True),
     "analysis": (_analysis, False),
     "dashboard": (_dashboard, False),
     "validate": (_validate, False),

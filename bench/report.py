@@ -15,6 +15,8 @@ TITLES = {
     "analysis": "Analysis (bench/analysis_bench.py)",
     "dashboard": "Dashboard (bench/dashboard_bench.py)",
     "accuracy": "Accuracy against the virtual wearer's ground truth",
+    "logcoding": "Denser record log, measured (bench/logcoding.py, in MicroPython)",
+    "energy": "Battery model (bench/energy.py: datasheet currents x measured duty cycle)",
     "validate": "Sleep against polysomnography (ICHI14 development nights, bench/validate.py)",
 }
 

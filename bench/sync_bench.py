@@ -20,10 +20,10 @@ from bench import airtime
 from bench.figures import figure
 from bench.recording import DAYS, QUICK_DAYS, Recording, device_copy, recording
 from wearlog.store import Store
-from wlfw import auth
+from wlfw.auth import SecretStore
 from wlfw.sync_server import CONTROL, SyncServer
+from wlproto import auth, frames
 from wlproto import const as C
-from wlproto import frames
 from wlproto.segments import Reassembler
 
 WINDOW = 512  # as wearlog.ble.sync.sync_device: read window, ack every half
@@ -93,7 +93,7 @@ class _Central:
 
 def _protocol_pass(rec: Recording, tmp: Path, mtu: int) -> dict[str, Any]:
     app = device_copy(rec, tmp / f"log{mtu}")
-    secrets = auth.SecretStore(str(tmp / f"log{mtu}"), app.fs)
+    secrets = SecretStore(str(tmp / f"log{mtu}"), app.fs)
     secrets.set(SECRET)
     server = SyncServer(app, secrets, lambda n: b"\x5a" * n)
     store = Store(tmp / f"proto{mtu}.db")

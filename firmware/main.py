@@ -49,20 +49,16 @@ def start_radio(mod, board, app):
     relies on the HMAC challenge-response alone (profile BONDING = False).
     """
     import bluetooth
-    from drivers.ble_peripheral import BlePeripheral
 
-    from wlfw.auth import SecretStore
+    from wlfw.device import assemble_radio
     from wlfw.radio_window import RadioWindow
-    from wlfw.sync_server import SyncServer
 
     def radio(on):
         board.radio_on = on  # ESP32: lightsleep would stop BLE, so none while advertising
 
-    server = SyncServer(app, SecretStore("", app.fs), os.urandom)
-    app.link = BlePeripheral(bluetooth.BLE(), server, app, "/ble_bonds.json",
-                             secure=getattr(mod, "BONDING", True),
-                             model=getattr(mod, "NAME", "Wearlog"),
-                             window=RadioWindow(), on_radio=radio)
+    app.link = assemble_radio(app, bluetooth.BLE(), "", app.fs, os.urandom,
+                              window=RadioWindow(), secure=getattr(mod, "BONDING", True),
+                              model=getattr(mod, "NAME", "Wearlog"), on_radio=radio)
     app.link.advertise()
 
 
@@ -74,7 +70,10 @@ def main():
         os.mkdir(LOG_DIR)
     except OSError:
         pass
-    app = App(board, log_dir=LOG_DIR, wake_ms=1000, epoch_len=config.get("epoch_len", 30))
+    # how often to drain the IMU FIFO: config.json, else the profile's WAKE_MS (what its
+    # FIFO holds with margin, bench/energy.py for what it saves), else once a second
+    wake_ms = config.get("wake_ms", getattr(mod, "WAKE_MS", 1000))
+    app = App(board, log_dir=LOG_DIR, wake_ms=wake_ms, epoch_len=config.get("epoch_len", 30))
     if "device_id" in config:
         app.device_id = config["device_id"]  # what flash.py recorded for the companion
     app.boot()

@@ -18,7 +18,7 @@ from bench.accuracy_bench import agreement
 from bench.figures import figure
 
 ROOT = Path(__file__).resolve().parents[1]
-OWN = ("firmware", "sync", "store", "accuracy")
+OWN = ("firmware", "sync", "store", "accuracy", "energy", "logcoding")
 
 
 def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
@@ -100,3 +100,18 @@ def test_agreement_scores() -> None:
     assert a["accuracy"] == 0.75 and a["sensitivity"] == 0.75 and a["specificity"] == 0.75
     assert a["kappa"] == pytest.approx(0.5)  # po 0.75, pe 0.5
     assert agreement(truth, truth)["kappa"] == 1.0
+
+
+def test_log_coding_bench_round_trips_on_both_targets() -> None:
+    """bench/logcoding.py: every coding is decoded again in MicroPython before its size
+    counts (the VM module asserts it); the per-chunk codings are smaller than v1."""
+    from bench import logcoding
+
+    res = logcoding.measure(0.05)
+    for target in ("wasm", "unix"):
+        m = res[target]
+        assert m["records"] > 100 and m["raw"] == m["records"] * 11
+        assert 0 < m["mask"] < m["delta"] < m["raw"]
+    assert 0 < res["wasm"]["delta_deflate"] < res["wasm"]["raw"]
+    names = {r["name"] for r in logcoding.rows(res)}
+    assert "unix: mask: days per MiB (chunks alone)" in names

@@ -6,11 +6,10 @@
 # device: the app, with .log (RecordLog), .device_id, .epoch_len,
 #   .device_time(), .clock_set, .set_time(utc) -> (previous, was_unset),
 #   .battery_pct() and optionally .sensor_fault.
-# secrets: wlfw.auth.SecretStore. rng(n) -> n random bytes.
+# secrets: wlfw.auth.SecretStore; proofs: wlproto.auth. rng(n) -> n random bytes.
 import struct
 
-from wlfw import auth
-from wlproto import frames
+from wlproto import auth, frames
 from wlproto.const import (
     ATT_OVERHEAD,
     CRC_SIZE,

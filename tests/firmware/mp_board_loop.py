@@ -10,12 +10,12 @@ from array import array
 
 from vm_pipeline_heap import Board, Clock
 
-from wlfw import auth
 from wlfw.app import App
+from wlfw.auth import SecretStore
 from wlfw.radio_window import RadioWindow
 from wlfw.sync_server import CONTROL, SyncServer
+from wlproto import auth, frames
 from wlproto import const as C
-from wlproto import frames
 from wlproto.segments import Reassembler
 
 DAYS = 3
@@ -155,7 +155,7 @@ def test_board_loop():
     board = LoopBoard(clock)
     app = App(board, clock=clock, log_dir="/log", wake_ms=5000)
     app.boot()
-    secrets = auth.SecretStore("/log", app.fs)
+    secrets = SecretStore("/log", app.fs)
     secrets.set(SECRET)
     server = SyncServer(app, secrets, rng)
     window = RadioWindow()

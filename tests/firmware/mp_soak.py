@@ -11,11 +11,11 @@ from array import array
 
 from mp_lfs_log import DIR, T0, Flash, PowerCut, mount, unmount
 
-from wlfw import auth
+from wlfw.auth import SecretStore
 from wlfw.recordlog import RecordLog
 from wlfw.sync_server import CONTROL, SyncServer
+from wlproto import auth, frames
 from wlproto import const as C
-from wlproto import frames
 from wlproto.records import Epoch
 from wlproto.segments import Reassembler
 
@@ -137,7 +137,7 @@ class Companion:
 def boot(flash):
     mount(flash)
     log = RecordLog(DIR)
-    secrets = auth.SecretStore(DIR, log.fs)
+    secrets = SecretStore(DIR, log.fs)
     assert secrets.get() == SECRET  # the pairing survives every cut
     return log, SyncServer(Device(log), secrets, lambda n: bytes(n))
 
@@ -152,7 +152,7 @@ def test_soak():
     flash = Flash(4096, PARAMS["blocks"])
     mount(flash, fresh=True)
     log = RecordLog(DIR)
-    auth.SecretStore(DIR, log.fs).set(SECRET)
+    SecretStore(DIR, log.fs).set(SECRET)
     unmount()
     log, server = boot(flash)
     comp = Companion(n)

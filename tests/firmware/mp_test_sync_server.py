@@ -4,12 +4,12 @@
 import os
 import struct
 
-from wlfw import auth
+from wlfw.auth import SecretStore
 from wlfw.fsio import OsFs
 from wlfw.recordlog import RecordLog
 from wlfw.sync_server import CONTROL, DATA, SyncServer
+from wlproto import auth, frames
 from wlproto import const as C
-from wlproto import frames
 from wlproto.segments import Reassembler
 
 ROOT = "/sync_test"
@@ -115,7 +115,7 @@ def _setup(n_epochs=300, n_events=5):
             log.append_event(T0 + 30 * i + 7, 0, C.EV_SYMPTOM, 1 + i % 5)
     log.flush()
     dev = Device(log)
-    secrets = auth.SecretStore(d, fs)
+    secrets = SecretStore(d, fs)
     return dev, secrets, SyncServer(dev, secrets, rng)
 
 

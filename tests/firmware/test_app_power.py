@@ -19,7 +19,8 @@ def fields(r):  # noqa: ANN001, ANN201
 
 
 def test_drain_interval_does_not_change_the_epochs(tmp_path: Path) -> None:
-    """The host port drains every 5 s for speed; the board drains every 1 s."""
+    """The host port and the M5StickC Plus2 drain every 5 s (its WAKE_MS), other boards
+    every 1 s: the same epochs either way."""
     w = Wearer(days=0.1, seed=5)
     a = run_device(w, 7200, tmp_path / "a", wake_ms=1000)
     b = run_device(w, 7200, tmp_path / "b", wake_ms=5000)

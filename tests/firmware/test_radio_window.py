@@ -27,9 +27,9 @@ def test_peripheral_advertises_only_in_windows(tmp_path: Path) -> None:
     switches: list[bool] = []
 
     async def go() -> None:
-        w = BleWearable(app, tmp_path / "radio", Air())
+        w = BleWearable(app, tmp_path / "radio", Air(), window=RadioWindow(
+            period_ms=3_600_000, window_ms=60_000, after_press_ms=60_000))
         p = w.periph
-        p.window = RadioWindow(period_ms=3_600_000, window_ms=60_000, after_press_ms=60_000)
         p.on_radio = switches.append
         await w.ble.ready
         p.advertise()

@@ -17,9 +17,8 @@ from wearlog.ble.errors import (
     ProtocolMismatchError,
     TransferInterruptedError,
 )
-from wlfw import auth
+from wlproto import auth, frames
 from wlproto import const as C
-from wlproto import frames
 from wlproto.errors import ProtocolError, VersionError
 from wlproto.segments import Reassembler
 

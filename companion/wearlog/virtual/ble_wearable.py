@@ -18,14 +18,17 @@ class BleWearable:
     battery_pct()) with the firmware's BLE peripheral."""
 
     def __init__(self, app: Any, state_dir: Path, air: Air, secure: bool = True,
-                 address: str = "C0:57:1C:00:00:01", adv_interval_ms: int = 50) -> None:
+                 address: str = "C0:57:1C:00:00:01", adv_interval_ms: int = 50,
+                 window: Any = None) -> None:
+        """window: a wlfw.radio_window.RadioWindow as main.py gives a board, or None
+        (the default) to advertise all the time: a virtual device is synced after its
+        recording, while its simulated clock stands still, so a schedule would keep it
+        silent."""
         install_paths()
         import bluetooth  # the host port's, on bumble
-        from drivers.ble_peripheral import BlePeripheral
 
-        from wlfw.auth import SecretStore
+        from wlfw.device import assemble_radio
         from wlfw.fsio import OsFs
-        from wlfw.sync_server import SyncServer
 
         state_dir.mkdir(parents=True, exist_ok=True)
         self.app = app
@@ -33,11 +36,11 @@ class BleWearable:
         self.radio = bluetooth.Radio(air.link, address)
         bluetooth.attach(self.radio)
         self.ble = bluetooth.BLE()
-        self.secrets = SecretStore(str(state_dir), OsFs())
-        self.server = SyncServer(app, self.secrets, os.urandom)
-        self.periph = BlePeripheral(self.ble, self.server, app,
-                                    str(state_dir / "ble_bonds.json"), secure=secure,
-                                    adv_interval_us=adv_interval_ms * 1000)
+        self.periph = assemble_radio(app, self.ble, str(state_dir), OsFs(), os.urandom,
+                                     window=window, secure=secure,
+                                     adv_interval_us=adv_interval_ms * 1000)
+        self.server = self.periph.server
+        self.secrets = self.server.secrets
         self.address = address
         self._task: asyncio.Task[None] | None = None
 
