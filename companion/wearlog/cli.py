@@ -41,6 +41,24 @@ class LazyGroup(click.Group):
                 return found
         return None
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Our own refusals (bad id, unknown patient, busy database…) are messages for
+        the person at the keyboard: one line, no traceback, whichever command raised them."""
+        try:
+            return super().invoke(ctx)
+        except Exception as e:
+            if _is_user_error(e):
+                raise click.ClickException(str(e)) from e
+            raise
+
+
+def _is_user_error(e: Exception) -> bool:
+    """The package error roots whose messages say what to do (imported only when needed)."""
+    from wearlog.accounts.errors import AccountError
+    from wearlog.store.errors import StoreError
+
+    return isinstance(e, StoreError | AccountError)
+
 
 @click.group(cls=LazyGroup)
 @click.version_option(package_name="wearlog")

@@ -265,14 +265,16 @@ def serve_demo(r: DemoResult, sock: socket.socket, open_browser: bool = True,
     conn = connect(str(r.db_path))
     try:
         users = Users(conn)
-        users.add(CLINICIAN, "clinician", password)
+        users.add(CLINICIAN, "clinician", password, must_change=True)
         users.assign(CLINICIAN, r.patient_id)
     finally:
         conn.close()
     app = create_app(r.db_path)
     con.rule("Dashboard")
     con.print(f"Open [bold]{url}[/] and sign in as [bold]{CLINICIAN}[/]\nwith the "
-              f"one-time password [bold]{password}[/] (valid for this demo's database only).",
+              f"one-time password [bold]{password}[/] (valid for this demo's database only).\n"
+              "At that first sign-in you choose your own password; the one-time one then "
+              "stops working.",
               soft_wrap=True)
     print_next_steps(r, con, url=url, removed_on_exit=removed_on_exit)
     serve_on(app, sock, on_started=(lambda: open_in_browser(url, con)) if open_browser else None)

@@ -205,3 +205,20 @@ def test_cli_user_and_token_commands(tmp_path):
     assert "revoked" in run(main, ["token", "list", "--db", db]).output
     assert run(main, ["user", "remove", "dr.typed", "--db", db]).exit_code == 0
     assert "dr.typed" not in run(main, ["user", "list", "--db", db]).output
+
+
+@given(st.text(max_size=40))
+def test_username_normalisation_is_one_spelling(raw):
+    """Applying it twice changes nothing (the limiter and sign-in agree on every input)."""
+    from wearlog.accounts.users import normalize_username
+
+    once = normalize_username(raw)
+    assert normalize_username(once) == once
+
+
+@pytest.mark.parametrize("typed", ["dr.a", " dr.a", "DR.A", "dr.a\u00a0", "\u3000Dr.A\t",
+                                   "\uff44\uff52.\uff41", "\u1d48r.a"])
+def test_username_spellings_fold_to_one(typed):
+    from wearlog.accounts.users import normalize_username
+
+    assert normalize_username(typed) == "dr.a"

@@ -52,4 +52,5 @@ def test_report_errors_are_actionable(tmp_path: Path, monkeypatch) -> None:
     assert res.exit_code == 1 and "no database" in res.output
     Store(tmp_path / "missing.db").close()
     res = CliRunner().invoke(main, ["report", "--patient", "P-1"])
-    assert res.exit_code == 1 and "add_patient" in res.output
+    assert res.exit_code == 1 and "no patient 'P-1'" in res.output
+    assert "add_patient" not in res.output  # says what to do, not which function refused

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from html import unescape
 from types import SimpleNamespace
 
 import pytest
@@ -118,13 +119,13 @@ def test_views_and_exports_are_audited(env):
     a.get("/patients/P-A?days=30")
     a.get("/api/patients/P-A/export/nights.csv")
     a.get("/api/patients/P-A/export/fhir")
-    a.get("/api/patients/P-B/summary")  # refused: nothing recorded for P-B
+    a.get("/api/patients/P-B/summary")  # refused: only the refusal is recorded for P-B
     rows = audit_entries(env.store.conn, "P-A")
     actions = [(r["actor"], r["action"], r["detail"]) for r in rows]
     assert ("dr.a", "view", actions[-1][2]) == actions[-1] and "30 d" in actions[-1][2]
     assert ("dr.a", "export", "csv nights") in actions
     assert ("dr.a", "export", "fhir") in actions
-    assert audit_entries(env.store.conn, "P-B") == []
+    assert [r["action"] for r in audit_entries(env.store.conn, "P-B")] == ["refused"]
 
 
 def test_wrong_password_and_unknown_user_look_the_same(env):
@@ -284,3 +285,158 @@ def test_session_secret_file_is_private(env):
     finally:
         conn.close()
     assert secret_file.read_text().strip() not in dumped
+
+
+# --- issue 14 items 2-5: account identity, limiter, session lifetime, audit gaps -----------
+
+def test_recreated_user_does_not_inherit_a_removed_users_cookie(env):
+    """A cookie of a removed account must not come back with a new account of that name."""
+    old = login(env.app, "dr.a")
+    env.users.remove("dr.a")
+    env.users.add("dr.a", "clinician", "another person's passphrase")
+    env.users.assign("dr.a", "P-B")
+    assert old.get("/api/patients").status_code == 401
+    assert old.get("/api/patients/P-B/summary").status_code == 401
+
+
+def _attempt(app, jar, username, password, ip):
+    c = TestClient(app, client=(ip, 50000), cookies=jar, follow_redirects=False)
+    csrf = csrf_of(c.get("/login").text)
+    return c.post("/login", data={"username": username, "password": password,
+                                  "csrf_token": csrf})
+
+
+def test_limiter_and_login_see_one_username_however_it_is_spelled(env):
+    """Failures under different spellings from different addresses lock the one account."""
+    jar = TestClient(env.app).get("/login").cookies
+    spellings = ["dr.a", " dr.a", "DR.A", "dr.a\u00a0", "\uff44\uff52.\uff41"]
+    codes = [_attempt(env.app, jar, name, f"wrong guess {i}!!", f"10.0.0.{i}").status_code
+             for i, name in enumerate(spellings)]
+    assert codes == [401] * 5
+    r = _attempt(env.app, jar, "\u00a0Dr.A", PW, "10.0.1.1")
+    assert r.status_code == 429
+    # after the window, the same odd spelling signs in as the one account
+    env.app.state.limiter.succeeded("user:dr.a")
+    r = _attempt(env.app, jar, "\u00a0\uff24r.A ", PW, "10.0.1.2")
+    assert r.status_code == 303
+
+
+def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(env):
+    import httpx
+
+    from wearlog.web.live import live_server
+
+    def failed_ip(app) -> str:
+        with live_server(app) as url, httpx.Client(base_url=url) as c:
+            csrf = csrf_of(c.get("/login").text)
+            c.post("/login", data={"username": "dr.a", "password": "wrong guess!!!",
+                                   "csrf_token": csrf},
+                   headers={"X-Forwarded-For": "203.0.113.9"})
+        rows = [r for r in audit_entries(env.store.conn) if r["action"] == "login-failed"]
+        return str(rows[0]["detail"])
+
+    assert failed_ip(env.app) == "127.0.0.1"
+    proxied = create_app(env.db, trusted_proxies=("127.0.0.1",))
+    assert failed_ip(proxied) == "203.0.113.9"
+
+
+def test_session_has_an_absolute_lifetime_that_login_page_does_not_extend(env):
+    sessions = env.app.state.sessions
+    t0 = 1_900_000_000.0
+    sessions.clock = lambda: t0
+    a = login(env.app, "dr.a")
+    lifetime = sessions.max_age_s
+    sessions.clock = lambda: t0 + lifetime - 60
+    page = a.get("/login")
+    assert page.status_code == 200
+    assert "set-cookie" not in page.headers  # reading the login page re-signs nothing
+    assert a.get("/api/patients").status_code == 200
+    sessions.clock = lambda: t0 + lifetime + 1
+    assert a.get("/api/patients").status_code == 401
+
+
+def test_copied_cookie_stops_working_after_logout(env):
+    a = login(env.app, "dr.a")
+    copied = a.cookies[SESSION_COOKIE]
+    token = csrf_of(a.get("/").text)
+    assert a.post("/logout", data={"csrf_token": token}).status_code == 303
+    thief = TestClient(env.app)
+    thief.cookies.set(SESSION_COOKIE, copied)
+    assert thief.get("/api/patients").status_code == 401
+
+
+def test_actogram_epochs_and_refusals_are_audited(env):
+    a = login(env.app, "dr.a")
+    assert a.get("/api/patients/P-A/actogram?days=30").status_code == 200
+    assert a.get("/api/patients/P-A/epochs").status_code == 200
+    details = [(r["actor"], r["action"], r["detail"])
+               for r in audit_entries(env.store.conn, "P-A")]
+    assert ("dr.a", "view", "api actogram 30 d") in details
+    assert ("dr.a", "view", "api epochs 14 d") in details
+    assert a.get("/api/patients/P-B/summary").status_code == 404
+    assert a.get("/patients/P-B").status_code == 404
+    refused = [r for r in audit_entries(env.store.conn) if r["action"] == "refused"]
+    assert [(r["actor"], r["patient_id"]) for r in refused] == [("dr.a", "P-B")] * 2
+
+
+@pytest.mark.parametrize("query", ["days=7", "days=abc", "end=2024-13-01", "end=1900-01-01"])
+def test_html_page_answers_bad_query_with_a_styled_page(env, query):
+    a = login(env.app, "dr.a")
+    r = a.get(f"/patients/P-A?{query}", headers={"accept": "text/html,*/*"})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("text/html")
+    assert '<link rel="stylesheet" href="/static/' in r.text
+    assert "Back to your patients" in r.text
+    param = query.split("=")[0]
+    assert f"'{param}'" in unescape(r.text)
+    # the JSON API keeps its machine-readable answer
+    api = a.get(f"/api/patients/P-A/summary?{query}", headers={"accept": "text/html"})
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == param
+
+
+# --- issue 14 item 6: a one-time password is good for one sign-in ---------------------------
+
+def _change_password(c, current, new, confirm=None, next_="/"):
+    form = c.get(f"/password?next={next_}")
+    assert form.status_code == 200
+    return c.post("/password", data={"csrf_token": csrf_of(form.text), "current": current,
+                                     "new": new, "confirm": confirm or new, "next": next_})
+
+
+def test_one_time_password_must_be_replaced_at_first_sign_in(env):
+    env.users.add("dr.new", "clinician", "one time secret 42", must_change=True)
+    env.users.assign("dr.new", "P-A")
+    c = TestClient(env.app, follow_redirects=False)
+    csrf = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"username": "dr.new", "password": "one time secret 42",
+                               "csrf_token": csrf, "next": "/patients/P-A"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/password")
+    # nothing but the change form until the password is changed
+    assert c.get("/patients/P-A").headers["location"].startswith("/password")
+    assert c.get("/api/patients").status_code == 403
+    bad = _change_password(c, "one time secret 42", "short")
+    assert bad.status_code == 400 and "12 characters" in bad.text
+    same = _change_password(c, "one time secret 42", "one time secret 42")
+    assert same.status_code == 400
+    r = _change_password(c, "one time secret 42", "my own long passphrase", next_="/patients/P-A")
+    assert r.status_code == 303 and r.headers["location"] == "/patients/P-A"
+    assert c.get("/patients/P-A").status_code == 200
+    # the one-time password is spent
+    again = TestClient(env.app, follow_redirects=False)
+    csrf = csrf_of(again.get("/login").text)
+    r = again.post("/login", data={"username": "dr.new", "password": "one time secret 42",
+                                   "csrf_token": csrf})
+    assert r.status_code == 401
+    login(env.app, "dr.new", "my own long passphrase")
+
+
+def test_password_change_needs_the_current_password_and_csrf(env):
+    a = login(env.app, "dr.a")
+    assert _change_password(a, "not my password!", "a brand new passphrase").status_code == 400
+    form = a.get("/password")
+    r = a.post("/password", data={"csrf_token": "forged", "current": PW,
+                                  "new": "a brand new passphrase",
+                                  "confirm": "a brand new passphrase"})
+    assert r.status_code == 403
+    assert csrf_of(form.text)
+    login(env.app, "dr.a")  # unchanged

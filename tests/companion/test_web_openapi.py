@@ -50,3 +50,17 @@ def test_upload_declares_its_limits_and_auth(schema):
 
 def test_html_pages_are_not_in_the_api_schema(schema):
     assert "/login" not in schema["paths"] and "/" not in schema["paths"]
+
+
+def test_no_cdn_docs_pages_but_the_schema_is_served(tmp_path):
+    """/docs and /redoc would load scripts from a CDN (blocked by our CSP, and reachable
+    without sign-in): they are off; the schema itself is served for offline viewers."""
+    from fastapi.testclient import TestClient
+
+    c = TestClient(create_app(tmp_path / "w.db", secret="k" * 40))
+    for url in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        r = c.get(url)
+        assert r.status_code == 404, url
+        assert "cdn" not in r.text.lower()
+    r = c.get("/openapi.json")
+    assert r.status_code == 200 and r.json()["paths"]

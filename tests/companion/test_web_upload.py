@@ -15,7 +15,7 @@ from wearlog.export.upload import upload
 from wearlog.store import Store
 from wearlog.web import create_app
 from wearlog.web.live import live_server
-from wlproto.const import EV_BATTERY, EV_SYMPTOM
+from wlproto.const import EV_BATTERY, EV_SYMPTOM, FLAG_ALL
 from wlproto.records import Epoch, Event
 
 T0 = 1_795_000_000
@@ -97,6 +97,14 @@ def test_already_stored_rows_are_never_overwritten(server_db):
     ({"seq": 1, "time": T0, "flags": 64}, "flags"),
     ({"seq": 1, "time": T0, "colour": "red"}, "colour"),
     ({"seq": 1}, "time"),
+    # strict: no coercion of strings, booleans or floats into integers (issue 14.16)
+    ({"seq": "1", "time": T0}, "seq"),
+    ({"seq": True, "time": T0}, "seq"),
+    ({"seq": 1.0, "time": T0}, "seq"),
+    ({"seq": 1, "time": float(T0)}, "time"),
+    ({"seq": 1, "time": T0, "steps": "3"}, "steps"),
+    # bit 0x20 is inside the 6-bit flags field but reserved by wlproto (FLAG_ALL)
+    ({"seq": 1, "time": T0, "flags": 0x20}, "flags"),
 ])
 def test_invalid_epoch_rejects_whole_batch(server_db, record, where):
     db, token = server_db
@@ -144,6 +152,25 @@ def test_token_checked_before_body(server_db):
     r = TestClient(create_app(db)).post("/api/upload", json={"nonsense": True},
                                         headers={"Authorization": "Bearer wlt_x_y"})
     assert r.status_code == 401
+
+
+def test_body_is_not_read_before_the_token_is_checked(server_db):
+    """An anonymous caller must not make the server read (and parse) a large body."""
+    db, _ = server_db
+    app = create_app(db)
+    sent = []
+
+    def body():
+        for _ in range(64):
+            sent.append(1)
+            yield b"x" * 1024
+
+    for auth in ({}, {"Authorization": "Bearer wlt_x_y"}):
+        sent.clear()
+        r = TestClient(app).post("/api/upload", content=body(),
+                                 headers={"content-type": "application/json", **auth})
+        assert r.status_code == 401
+        assert sent == [], "the body was read before the token was refused"
 
 
 def test_body_over_the_limit_is_refused_with_413(server_db):
@@ -243,7 +270,7 @@ def test_client_errors_are_specific(server_db, home_store):
 
 _epoch = st.builds(
     dict, seq=st.integers(0, 2**32 - 1), time=st.integers(0, 2**32 - 1),
-    flags=st.integers(0, 63), enmo_dmg=st.integers(0, 65535), zangle_deg=st.integers(-90, 90),
+    flags=st.integers(0, FLAG_ALL), enmo_dmg=st.integers(0, 65535), zangle_deg=st.integers(-90, 90),
     steps=st.integers(0, 255), temp_hc=st.integers(-128, 127),
 )
 

@@ -36,6 +36,8 @@ def site(tmp_path_factory):
         users = Users(s.conn)
         users.add("dr.a", "clinician", PW)
         users.assign("dr.a", "P-0042")
+        users.add("dr.once", "clinician", "one-time secret 123", must_change=True)
+        users.assign("dr.once", "P-0042")
     app = create_app(db, secret="e" * 48)
     with live_server(app) as url:
         yield url
@@ -151,6 +153,38 @@ def test_print_layout_is_one_page(page, site, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copy(pdf, ARTIFACTS / "dashboard-summary-print.pdf")
     assert pages == 1, f"print summary has {pages} pages"
+
+
+def test_one_time_password_asks_for_own_password_first(page, site):
+    page.goto(site + "/patients/P-0042")
+    page.get_by_label("Username").fill("dr.once")
+    page.get_by_label("Password").fill("one-time secret 123")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(site) + r"/password\?next=.*"))
+    assert "one-time password" in page.inner_text("main")
+    page.get_by_label("Current password").fill("one-time secret 123")
+    page.get_by_label("New password (12 characters or more)").fill("my own passphrase 7")
+    page.get_by_label("New password again").fill("my own passphrase 7")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-one-time-password.png"), full_page=True)
+    page.get_by_role("button", name="Save password").click()
+    page.wait_for_url(site + "/patients/P-0042")
+    page.wait_for_selector("#summary[data-charts-ready='1']", timeout=15_000)
+
+
+def test_bad_range_in_the_address_gets_a_styled_page(page, site):
+    sign_in(page, site)
+    resp = page.goto(site + "/patients/P-0042?days=7")
+    assert resp.status == 422
+    main = page.inner_text("main")
+    assert "'days'" in main and "Back to your patients" in main
+    # the site's stylesheet applied (not the browser's raw JSON viewer)
+    assert page.evaluate("getComputedStyle(document.body).fontFamily") != "monospace"
+    assert page.locator("link[href='/static/css/app.css']").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "dashboard-bad-query.png"), full_page=True)
+    page.console_errors.remove(
+        "Failed to load resource: the server responded with a status of 422 "
+        "(Unprocessable Entity)")
 
 
 def _ink(page, selector: str) -> int:

@@ -1,5 +1,6 @@
 """`wearlog demo` (what `make demo` runs) brings the dashboard up with the synced data:
-the demo clinician's printed one-time password opens the patient's page over HTTP."""
+the demo clinician's printed one-time password signs in once, asks for the clinician's own
+password, and then the patient's page opens over HTTP."""
 
 from __future__ import annotations
 
@@ -61,6 +62,14 @@ def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
             r = c.post("/login", data={"username": "demo-clinician", "password": password,
                                        "csrf_token": csrf, "next": "/"})
             assert r.status_code == 303, r.text
+            # one-time: the first sign-in asks for the clinician's own password
+            assert r.headers["location"].startswith("/password"), r.headers
+            form = c.get(r.headers["location"])
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+            own = "demo clinician's own passphrase"
+            r = c.post("/password", data={"csrf_token": csrf, "current": password, "new": own,
+                                          "confirm": own, "next": "/"})
+            assert r.status_code == 303 and r.headers["location"] == "/", r.text
             home = c.get("/")
             assert home.status_code == 200 and "P-DEMO-01" in home.text
             patient = c.get("/patients/P-DEMO-01")
@@ -71,6 +80,12 @@ def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
             assert summary and "tst_min" in text  # nightly sleep figures from the synced data
             nights = [n for n in summary.get("nights", []) if n.get("tst_min")]
             assert len(nights) >= 2, text[:500]
+        with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as again:
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"',
+                             again.get("/login").text).group(1)
+            r = again.post("/login", data={"username": "demo-clinician", "password": password,
+                                           "csrf_token": csrf})
+            assert r.status_code == 401  # the one-time password was used once
         # The browser was asked to open the dashboard once it answered.
         for _ in range(100):
             if opened.exists():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from wearlog.accounts import passwords
@@ -17,6 +18,7 @@ from wearlog.accounts.errors import (
     NoSuchPatientError,
     UnknownUserError,
 )
+from wearlog.store.web_sessions import end_user_sessions
 
 ROLES = ("clinician", "admin")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -27,10 +29,24 @@ class User:
     username: str
     role: str
     session_gen: int
+    # A one-time password (`user add --one-time`, the demo): choose one's own first.
+    must_change_pw: bool = False
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+def normalize_username(raw: str) -> str:
+    """The one spelling of a typed username, for sign-in and the login limiter alike:
+    Unicode-compatibility folded (full-width letters, no-break spaces), stripped, casefolded."""
+    name = raw
+    for _ in range(4):  # NFKC and casefold can each undo the other's form: to a fixed point
+        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+        if folded.strip() == name:
+            break
+        name = folded.strip()
+    return name
 
 
 def check_username(username: str) -> str:
@@ -52,29 +68,32 @@ class Users:
         with transaction(self.conn):
             return self.conn.execute(sql, args).rowcount
 
-    def add(self, username: str, role: str, password: str) -> User:
+    def add(self, username: str, role: str, password: str, must_change: bool = False) -> User:
+        """A new account; must_change makes the password one-time (replaced at first sign-in)."""
         check_username(username)
         if role not in ROLES:
             raise BadRoleError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
         pw_hash = passwords.hash_password(password)
         try:
             self._write(
-                "INSERT INTO users (username, role, pw_hash, created_utc) VALUES (?,?,?,?)",
-                (username, role, pw_hash, int(time.time())),
+                "INSERT INTO users (username, role, pw_hash, created_utc, must_change_pw) "
+                "VALUES (?,?,?,?,?)",
+                (username, role, pw_hash, int(time.time()), int(must_change)),
             )
         except sqlite3.IntegrityError as e:
             raise DuplicateUserError(
                 f"user {username!r} exists: use `wearlog user passwd` to change the password"
             ) from e
-        return User(username, role, 0)
+        return User(username, role, 0, must_change)
 
     def get(self, username: str) -> User:
         row = self.conn.execute(
-            "SELECT username, role, session_gen FROM users WHERE username=?", (username,)
+            "SELECT username, role, session_gen, must_change_pw FROM users WHERE username=?",
+            (username,),
         ).fetchone()
         if row is None:
             raise UnknownUserError(f"no user {username!r}: add it with `wearlog user add`")
-        return User(*row)
+        return User(row[0], row[1], row[2], bool(row[3]))
 
     def list_users(self) -> list[dict[str, object]]:
         rows = self.conn.execute(
@@ -94,17 +113,24 @@ class Users:
         with transaction(self.conn):
             self.conn.execute("DELETE FROM assignments WHERE username=?", (username,))
             self.conn.execute("DELETE FROM users WHERE username=?", (username,))
+            end_user_sessions(self.conn, username)
 
-    def set_password(self, username: str, password: str) -> None:
-        """New hash, and every existing session of the user stops working."""
+    def set_password(self, username: str, password: str, one_time: bool = False) -> None:
+        """New hash, and every existing session of the user stops working; one_time: the
+        user must replace it at the next sign-in."""
         self.get(username)
         pw_hash = passwords.hash_password(password)
-        self._write(
-            "UPDATE users SET pw_hash=?, session_gen=session_gen+1 WHERE username=?",
-            (pw_hash, username),
-        )
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE users SET pw_hash=?, session_gen=session_gen+1, must_change_pw=? "
+                "WHERE username=?",
+                (pw_hash, int(one_time), username),
+            )
+            end_user_sessions(self.conn, username)
 
     def authenticate(self, username: str, password: str) -> User:
+        """The account for a typed username (normalised here) and its password."""
+        username = normalize_username(username)
         row = self.conn.execute(
             "SELECT pw_hash FROM users WHERE username=?", (username,)
         ).fetchone()

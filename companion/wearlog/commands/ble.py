@@ -26,7 +26,13 @@ from rich.table import Table
 from wearlog.ble.errors import BleError
 from wearlog.ble.ops import Bluetooth
 from wearlog.ble.pairing import forget_pairing, load_pairing, paired_devices
-from wearlog.commands.options import db_option, open_store, virtual_option
+from wearlog.commands.options import (
+    NEW_PATIENT_ID,
+    TIME_ZONE,
+    db_option,
+    open_store,
+    virtual_option,
+)
 from wearlog.store import StoreError
 
 T = TypeVar("T")
@@ -83,9 +89,10 @@ def scan(virtual: str | None, timeout: float) -> None:
 
 @click.command()
 @click.argument("address", required=False)
-@click.option("--patient", "patient_id", required=True,
+@click.option("--patient", "patient_id", required=True, type=NEW_PATIENT_ID,
               help="Pseudonymous patient ID to assign the device to (no names).")
-@click.option("--tz", default="UTC", show_default=True, help="The patient's IANA time zone.")
+@click.option("--tz", default="UTC", show_default=True, type=TIME_ZONE,
+              help="The patient's IANA time zone.")
 @db_option
 @virtual_option
 def pair(address: str | None, patient_id: str, tz: str, db_path: str | None,

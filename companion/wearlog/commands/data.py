@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from wearlog.commands.options import db_option
+from wearlog.commands.options import TIME_ZONE, db_option
 from wearlog.education import DISCLAIMER
 from wearlog.store import resolve_db_path
 
@@ -163,7 +163,7 @@ def report(patient_id: str, nights: int, rhythm_partial_days: bool, db_path: str
               "awd: an Actiwatch .AWD file (activity counts); "
               "device: Axivity .cwa, GENEActiv .bin, ActiGraph .gt3x through actipy "
               "(installed separately) and the firmware's feature code.")
-@click.option("--tz", default=None,
+@click.option("--tz", default=None, type=TIME_ZONE,
               help="IANA time zone; creates the patient if new (after the file was read).")
 @click.option("--time-format", default=None, metavar="STRPTIME",
               help="Layout of the time column when it is not ISO 8601 or Unix seconds, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wearlog.store import Store, resolve_db_path
+from wearlog.store import Store, StoreError, resolve_db_path
 
 db_option = click.option(
     "--db", "db_path", type=click.Path(dir_okay=False), envvar="WEARLOG_DB",
@@ -21,3 +21,37 @@ def open_store(db_path: str | None) -> Store:
     path = resolve_db_path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return Store(path)
+
+
+class _TimeZone(click.ParamType):
+    """An IANA zone name, checked when the command line is read (before any radio or file)."""
+
+    name = "ZONE"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        from wearlog.store.patients import check_timezone
+
+        try:
+            return check_timezone(str(value))
+        except StoreError as e:
+            self.fail(str(e), param, ctx)
+
+
+class _NewPatientId(click.ParamType):
+    """A patient id a command may create: it must follow the documented pattern."""
+
+    name = "PATIENT"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        from wearlog.store.patients import check_patient_id
+
+        try:
+            return check_patient_id(str(value))
+        except StoreError as e:
+            self.fail(str(e), param, ctx)
+
+
+TIME_ZONE = _TimeZone()
+NEW_PATIENT_ID = _NewPatientId()

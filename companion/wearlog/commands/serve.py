@@ -13,9 +13,10 @@ from wearlog.store import resolve_db_path
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Listen address; keep loopback and put an HTTPS proxy in front otherwise.")
 @click.option("--port", default=8600, show_default=True, type=int)
-@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
-              help="Proxies trusted for X-Forwarded-Proto (Secure cookies behind HTTPS).")
-def serve(db_path: str | None, host: str, port: int, forwarded_allow_ips: str) -> None:
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="Address (or network) of your HTTPS reverse proxy; repeatable. Only its "
+                   "X-Forwarded-For/-Proto are believed. Default: none.")
+def serve(db_path: str | None, host: str, port: int, trusted_proxies: tuple[str, ...]) -> None:
     """Serve the dashboard. Create the first admin before: wearlog user add NAME --role admin.
 
     The session secret comes from $WEARLOG_SECRET_KEY or is generated once into
@@ -26,9 +27,10 @@ def serve(db_path: str | None, host: str, port: int, forwarded_allow_ips: str) -
     from wearlog.accounts import Users
     from wearlog.accounts.db import connect
     from wearlog.web import create_app
+    from wearlog.web.app import UVICORN_OPTIONS
 
     path = resolve_db_path(db_path)
-    app = create_app(path)
+    app = create_app(path, trusted_proxies=trusted_proxies)
     conn = connect(str(path))
     try:
         if not Users(conn).list_users():
@@ -36,5 +38,4 @@ def serve(db_path: str | None, host: str, port: int, forwarded_allow_ips: str) -
                        err=True)
     finally:
         conn.close()
-    uvicorn.run(app, host=host, port=port, proxy_headers=True,
-                forwarded_allow_ips=forwarded_allow_ips, server_header=False)
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)

@@ -45,12 +45,14 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), default="clinician", show_default=True)
+@click.option("--one-time", is_flag=True,
+              help="The user must choose their own password at first sign-in.")
 @db_option
-def user_add(username: str, role: str, db_path: str | None) -> None:
+def user_add(username: str, role: str, one_time: bool, db_path: str | None) -> None:
     """Create an account; the password is prompted for (or read from $WEARLOG_PASSWORD)."""
     with _open(db_path) as store:
         try:
-            Users(store.conn).add(username, role, _password(prompt=True))
+            Users(store.conn).add(username, role, _password(prompt=True), must_change=one_time)
         except AccountError as e:
             raise _fail(e) from e
     click.echo(f"added {role} {username}")

@@ -8,7 +8,11 @@ class StoreError(Exception):
 
 
 class UnknownPatientError(StoreError, LookupError):
-    """A patient ID that was never added with `add_patient`."""
+    """A patient ID that was never created (by pairing or importing)."""
+
+
+class BadPatientIdError(StoreError, ValueError):
+    """A patient id outside the documented pattern (store.patients.PATIENT_ID_PATTERN)."""
 
 
 class UnknownDeviceError(StoreError, LookupError):

@@ -14,9 +14,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wearlog.store.errors import StoreError
+from wearlog.store.patients import check_patient_id, check_timezone
 from wlproto.records import Epoch
 
 _INSERT_EPOCH = (
@@ -62,11 +62,8 @@ def previous_import(conn: sqlite3.Connection, fingerprint: str) -> dict[str, Any
 def store_import(conn: sqlite3.Connection, b: ImportBatch) -> int:
     """Write one import inside the caller's transaction; returns how many epochs were new."""
     if b.tz is not None:
-        try:
-            ZoneInfo(b.tz)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise StoreError(f"unknown time zone {b.tz!r}: use an IANA name like "
-                             "'Europe/Berlin'") from e
+        check_timezone(b.tz)
+        check_patient_id(b.patient_id)  # the import may create the patient
         conn.execute(
             "INSERT INTO patients (patient_id, tz, created_utc) VALUES (?,?,?) "
             "ON CONFLICT(patient_id) DO UPDATE SET tz=excluded.tz",

@@ -217,7 +217,24 @@ def _v6(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(conn: sqlite3.Connection) -> None:
+    """Dashboard sign-ins held server-side (absolute lifetime, revoked on sign-out or when
+    the account goes), and accounts that must choose a new password first."""
+    conn.executescript(
+        """
+        CREATE TABLE web_sessions (
+            token_hash TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            created_utc INTEGER NOT NULL,
+            expires_utc INTEGER NOT NULL
+        );
+        CREATE INDEX web_sessions_user ON web_sessions(username);
+        ALTER TABLE users ADD COLUMN must_change_pw INTEGER NOT NULL DEFAULT 0
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 LATEST = len(MIGRATIONS)
 
 

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
@@ -29,6 +28,7 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.migrations import LATEST, migrate
+from wearlog.store.patients import check_patient_id, check_timezone
 
 if TYPE_CHECKING:
     from wearlog.store.imports import ImportBatch
@@ -97,15 +97,10 @@ class Store:
 
     # --- patients and devices -------------------------------------------------
     def add_patient(self, patient_id: str, tz: str = "UTC", clinician: str | None = None) -> None:
-        """Add or update a pseudonymous patient; tz is an IANA zone name."""
-        if not isinstance(patient_id, str) or not patient_id.strip():
-            raise StoreError("patient_id must be a non-empty pseudonymous ID such as 'P-0042'")
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise StoreError(
-                f"unknown time zone {tz!r}: use an IANA name like 'Europe/Berlin'"
-            ) from e
+        """Add or update a pseudonymous patient (the one place patients are created);
+        the id must follow PATIENT_ID_PATTERN, tz is an IANA zone name."""
+        check_patient_id(patient_id)
+        check_timezone(tz)
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO patients (patient_id, tz, clinician, created_utc) VALUES (?,?,?,?) "
@@ -119,7 +114,9 @@ class Store:
             "SELECT patient_id, tz, clinician FROM patients WHERE patient_id=?", (patient_id,)
         ).fetchone()
         if row is None:
-            raise UnknownPatientError(f"no patient {patient_id!r}: add it with add_patient first")
+            raise UnknownPatientError(
+                f"no patient {patient_id!r} in this database: check the id "
+                "(patients are created by `wearlog pair --patient` or `wearlog import --tz`)")
         return {"patient_id": row[0], "tz": row[1], "clinician": row[2]}
 
     def add_device(
@@ -148,7 +145,8 @@ class Store:
             (device_id,),
         ).fetchone()
         if row is None:
-            raise UnknownDeviceError(f"no device {device_id}: pair it or add it with add_device")
+            raise UnknownDeviceError(
+                f"no device {device_id} in this database: pair it first with `wearlog pair`")
         return dict(zip(("device_id", "patient_id", "name", "kind", "epoch_s"), row, strict=True))
 
     def devices_of(self, patient_id: str) -> list[int]:

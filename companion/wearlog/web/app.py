@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wearlog.store import Store
-from wearlog.web.deps import LoginRequired
+from wearlog.web.deps import LoginRequired, PasswordChangeRequired
 from wearlog.web.errors import ConfigError
 from wearlog.web.ratelimit import LoginLimiter
 from wearlog.web.routers import api, auth, exports, pages, upload
@@ -48,6 +50,9 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
         version="0.1.0",
         description="Read-only summaries of pseudonymous patients' wearable data, exports, "
                     "and the device upload endpoint. Informational only; not a diagnosis.",
+        # Swagger UI and ReDoc load their scripts from a CDN (which our CSP blocks, and
+        # which a clinic network may not reach): off. /openapi.json serves the schema.
+        docs_url=None, redoc_url=None,
     )
     app.state.settings = settings
     app.state.sessions = Sessions(settings.secret, settings.session_max_age_s,
@@ -66,17 +71,28 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
 
+    @app.exception_handler(PasswordChangeRequired)
+    async def _to_password(request: Request, exc: PasswordChangeRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/password?next={_quote(target)}", status_code=303)
+
+    def wants_html(request: Request) -> bool:
+        return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+            "accept", "")
+
+    def error_page(request: Request, status: int, detail: str,
+                   headers: Mapping[str, str] | None = None) -> Response:
+        return templates.TemplateResponse(
+            request, "error.html", {"status": status, "detail": detail, "csrf": "",
+                                    "user": None},
+            status_code=status, headers=headers,
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-            "accept", ""
-        ):
+        if not wants_html(request):
             return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
-        return templates.TemplateResponse(
-            request, "error.html", {"status": exc.status_code, "detail": exc.detail,
-                                    "csrf": "", "user": None},
-            status_code=exc.status_code, headers=exc.headers,
-        )
+        return error_page(request, exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -84,12 +100,22 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
+        if wants_html(request):  # a person typed or edited the address: say what to fix
+            return error_page(request, 422, "; ".join(
+                f"'{e['loc'][-1]}': {e['msg']}" if e["loc"] else str(e["msg"])
+                for e in errors) + ". Pick a range from the page instead.")
         return JSONResponse({"detail": errors}, 422)
 
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,
                        overrides={"/api/upload": settings.max_upload_bytes})
     app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:  # outermost: everything inside sees the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app
+
+
+# How uvicorn must run the app: forwarded headers are the app's business (Settings).
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
 
 
 def _prepare_db(path: Path) -> None:
@@ -110,7 +136,12 @@ def _quote(path: str) -> str:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory wearlog.web.app:app_from_env` (database from $WEARLOG_DB)."""
+    """Factory for `uvicorn --factory wearlog.web.app:app_from_env` (database from $WEARLOG_DB,
+    proxies from the comma-separated $WEARLOG_TRUSTED_PROXIES)."""
     from wearlog.store import resolve_db_path
 
-    return create_app(resolve_db_path())
+    proxies = tuple(p.strip() for p in os.environ.get(ENV_PROXIES, "").split(",") if p.strip())
+    return create_app(resolve_db_path(), trusted_proxies=proxies)
+
+
+ENV_PROXIES = "WEARLOG_TRUSTED_PROXIES"

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
+from wearlog.accounts.audit import audit
 from wearlog.accounts.db import connect
 from wearlog.accounts.errors import UnknownUserError
 from wearlog.accounts.users import User, Users
@@ -19,6 +20,10 @@ from wearlog.web.settings import Settings
 
 class LoginRequired(Exception):
     """Raised by page dependencies; the app turns it into a redirect to /login."""
+
+
+class PasswordChangeRequired(Exception):
+    """A signed-in user with a one-time password; the app redirects pages to /password."""
 
 
 def get_settings(request: Request) -> Settings:
@@ -42,15 +47,13 @@ Conn = Annotated[sqlite3.Connection, Depends(get_conn)]
 
 
 def session_user(request: Request, conn: sqlite3.Connection, sessions: Sessions) -> User | None:
-    s = sessions.read(request)
-    if "u" not in s:
+    name = sessions.username(conn, sessions.read(request))
+    if name is None:  # no sign-in, signed out, expired, or the account was removed
         return None
     try:
-        user = Users(conn).get(s["u"])
+        return Users(conn).get(name)
     except UnknownUserError:
         return None
-    # A password change or removal bumps session_gen: older cookies stop working.
-    return user if user.session_gen == s.get("g") else None
 
 
 def api_user(request: Request, conn: Conn,
@@ -58,19 +61,29 @@ def api_user(request: Request, conn: Conn,
     user = session_user(request, conn, sessions)
     if user is None:
         raise HTTPException(401, "sign in at /login first", headers={"WWW-Authenticate": "Cookie"})
+    if user.must_change_pw:
+        raise HTTPException(403, "choose your own password first at /password")
     return user
 
 
-def page_user(request: Request, conn: Conn,
-              sessions: Annotated[Sessions, Depends(get_sessions)]) -> User:
+def signed_in_user(request: Request, conn: Conn,
+                   sessions: Annotated[Sessions, Depends(get_sessions)]) -> User:
+    """Any signed-in user, one-time password or not (the password form itself)."""
     user = session_user(request, conn, sessions)
     if user is None:
         raise LoginRequired
     return user
 
 
+def page_user(user: Annotated[User, Depends(signed_in_user)]) -> User:
+    if user.must_change_pw:
+        raise PasswordChangeRequired
+    return user
+
+
 ApiUser = Annotated[User, Depends(api_user)]
 PageUser = Annotated[User, Depends(page_user)]
+SignedInUser = Annotated[User, Depends(signed_in_user)]
 
 
 FIRST_DATE = dt.date(2000, 1, 1)
@@ -91,7 +104,9 @@ End = Annotated[dt.date | None, Depends(range_end)]
 
 
 def check_patient(conn: sqlite3.Connection, user: User, patient_id: str) -> str:
-    """404 for patients the user may not see, exactly as for ones that do not exist."""
+    """404 for patients the user may not see, exactly as for ones that do not exist;
+    the refused attempt is audited (someone probing other clinicians' patients shows)."""
     if not Users(conn).can_access(user, patient_id):
+        audit(conn, user.username, "refused", patient_id[:64], "not among the user's patients")
         raise HTTPException(404, f"no patient {patient_id!r} among your patients")
     return patient_id

@@ -46,7 +46,9 @@ def serve_on(app: FastAPI, sock: socket.socket,
     """Serve `app` on an already listening socket until Ctrl-C; on_started runs once it answers."""
     import uvicorn
 
-    config = uvicorn.Config(app, log_level="warning", server_header=False)
+    from wearlog.web.app import UVICORN_OPTIONS
+
+    config = uvicorn.Config(app, log_level="warning", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     if on_started is not None:
         def wait_then_call() -> None:

@@ -22,8 +22,10 @@ def live_server(app: FastAPI, timeout_s: float = 10.0) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    from wearlog.web.app import UVICORN_OPTIONS
+
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                            server_header=False, timeout_graceful_shutdown=2)
+                            timeout_graceful_shutdown=2, **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -7,12 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wlproto.const import EV_SYMPTOM, EVENT_TYPES, FLAGS_MASK, SEVERITY_MAX, SEVERITY_MIN
+from wlproto.const import EV_SYMPTOM, EVENT_TYPES, FLAG_ALL, SEVERITY_MAX, SEVERITY_MIN
 
 U8 = Annotated[int, Field(ge=0, le=255)]
 U16 = Annotated[int, Field(ge=0, le=65535)]
 U32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
-Flags = Annotated[int, Field(ge=0, le=FLAGS_MASK)]
+# The defined flag bits are the low bits up to FLAG_ALL; higher bits of the 6-bit field
+# are reserved, so "at most FLAG_ALL" is exactly "no reserved bit set".
+assert FLAG_ALL & (FLAG_ALL + 1) == 0
+Flags = Annotated[int, Field(ge=0, le=FLAG_ALL)]
+# Records are integers on the wire: no "1", true or 1.0 coerced into one.
+STRICT = ConfigDict(extra="forbid", strict=True)
 MAX_UPLOAD_RECORDS = 50_000
 
 
@@ -23,7 +28,7 @@ class Error(BaseModel):
 class EpochIn(BaseModel):
     """One 30-s epoch, fields and units as in wlproto.records.Epoch."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     seq: U32
     time: U32
     flags: Flags = 0
@@ -38,7 +43,7 @@ class EpochIn(BaseModel):
 class EventIn(BaseModel):
     """One event, fields as in wlproto.records.Event."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     seq: U32
     time: U32
     flags: Flags = 0
@@ -57,7 +62,7 @@ class EventIn(BaseModel):
 
 
 class UploadIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     device_id: Annotated[int, Field(ge=0, le=2**63 - 1)]
     epochs: Annotated[list[EpochIn], Field(max_length=MAX_UPLOAD_RECORDS)] = []
     events: Annotated[list[EventIn], Field(max_length=MAX_UPLOAD_RECORDS)] = []

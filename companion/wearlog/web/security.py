@@ -8,12 +8,17 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+import sqlite3
+import time
+from collections.abc import Callable
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wearlog.store.web_sessions import create_session, end_session, session_username
 
 SESSION_COOKIE = "wl_session"
 CSRF_FIELD = "csrf_token"
@@ -121,12 +126,15 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 class Sessions:
-    """Signed (not encrypted) cookie holding username, session generation and CSRF token."""
+    """Signed (not encrypted) cookie with the CSRF token and, once signed in, the token of a
+    server-side session (store/web_sessions.py): its lifetime counts from sign-in, and
+    sign-out, a password change or the account's removal end it."""
 
     def __init__(self, secret: str, max_age_s: int, secure: bool | None) -> None:
         self.serializer = URLSafeTimedSerializer(secret, salt="wearlog-session")
         self.max_age_s = max_age_s
         self.secure = secure
+        self.clock: Callable[[], float] = time.time  # tests move it forward
 
     def read(self, request: Request) -> dict[str, Any]:
         raw = request.cookies.get(SESSION_COOKIE)
@@ -138,11 +146,25 @@ class Sessions:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def new(self, username: str | None = None, gen: int = 0) -> dict[str, Any]:
-        s: dict[str, Any] = {"c": secrets.token_urlsafe(24)}
-        if username:
-            s.update(u=username, g=gen)
-        return s
+    def new(self) -> dict[str, Any]:
+        """An anonymous session: only a CSRF token for the sign-in form."""
+        return {"c": secrets.token_urlsafe(24)}
+
+    def sign_in(self, conn: sqlite3.Connection, username: str) -> dict[str, Any]:
+        """A fresh session (new CSRF token too) for a user who just proved the password."""
+        token = create_session(conn, username, int(self.clock()), self.max_age_s)
+        return {**self.new(), "s": token}
+
+    def username(self, conn: sqlite3.Connection, session: dict[str, Any]) -> str | None:
+        token = session.get("s")
+        if not isinstance(token, str):
+            return None
+        return session_username(conn, token, int(self.clock()))
+
+    def sign_out(self, conn: sqlite3.Connection, session: dict[str, Any]) -> None:
+        token = session.get("s")
+        if isinstance(token, str):
+            end_session(conn, token)
 
     def set_cookie(self, request: Request, response: Any, session: dict[str, Any]) -> None:
         secure = self.secure if self.secure is not None else request.url.scheme == "https"

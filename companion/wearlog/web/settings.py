@@ -15,6 +15,9 @@ class Settings:
     secret: str
     # None: Secure cookies when the request arrived over HTTPS (proxy headers honoured).
     secure_cookies: bool | None = None
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or networks);
+    # empty: none, the client address is the socket's (the login limiter keys on it).
+    trusted_proxies: tuple[str, ...] = ()
     session_max_age_s: int = 8 * 3600
     login_max_failures: int = 5
     login_window_s: int = 300

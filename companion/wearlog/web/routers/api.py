@@ -42,7 +42,9 @@ def get_actogram(conn: Conn, user: ApiUser, patient_id: str, end: End,
     """Per-epoch activity for a double-plotted actogram (bytes, base64)."""
     check_patient(conn, user, patient_id)
     dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
-    return data.actogram(conn, patient_id, dates)
+    out = data.actogram(conn, patient_id, dates)
+    audit(conn, user.username, "view", patient_id, f"api actogram {int(days)} d")
+    return out
 
 
 @router.get("/patients/{patient_id}/epochs", response_model=list[list[int]])
@@ -51,4 +53,6 @@ def get_epochs(conn: Conn, user: ApiUser, patient_id: str, end: End,
     """Bare epoch rows [utc, enmo_dmg, flags, steps] of the range, unprocessed."""
     check_patient(conn, user, patient_id)
     dates = data.date_range(data.patient_tz(conn, patient_id), int(days), end)
-    return data.epoch_rows(conn, patient_id, dates)
+    rows = data.epoch_rows(conn, patient_id, dates)
+    audit(conn, user.username, "view", patient_id, f"api epochs {int(days)} d")
+    return rows

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from wearlog.accounts.audit import audit
 from wearlog.export.csv_tables import iter_csv
 from wearlog.export.fhir_bundle import fhir_bundle
 from wearlog.web.deps import ApiUser, Conn, check_patient
+from wearlog.web.downloads import attachment
 from wearlog.web.routers.api import ERRORS
 
 router = APIRouter(prefix="/api", tags=["exports"], responses=ERRORS)
@@ -30,14 +31,16 @@ def export_csv(conn: Conn, user: ApiUser, patient_id: str,
     chunks = list(iter_csv(conn, patient_id, table))  # read now: the connection closes after
     return StreamingResponse(
         iter(chunks), media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{patient_id}-{table}.csv"'},
+        headers={"Content-Disposition": attachment(f"{patient_id}-{table}.csv")},
     )
 
 
 @router.get("/patients/{patient_id}/export/fhir",
             responses={200: {"content": {"application/fhir+json": {}}}})
-def export_fhir(conn: Conn, user: ApiUser, patient_id: str) -> dict[str, Any]:
+def export_fhir(conn: Conn, user: ApiUser, patient_id: str) -> JSONResponse:
     """FHIR R4 collection Bundle of Observations (valid nights and days)."""
     check_patient(conn, user, patient_id)
     audit(conn, user.username, "export", patient_id, "fhir")
-    return fhir_bundle(conn, patient_id)
+    bundle: dict[str, Any] = fhir_bundle(conn, patient_id)
+    return JSONResponse(bundle, headers={
+        "Content-Disposition": attachment(f"{patient_id}-fhir.json")})

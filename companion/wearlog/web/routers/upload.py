@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from wearlog.accounts.audit import audit
+from wearlog.accounts.db import connect
 from wearlog.accounts.errors import RevokedTokenError, TokenError
 from wearlog.accounts.tokens import DeviceToken, verify_token
 from wearlog.store import Store, StoreError
@@ -15,22 +19,46 @@ from wearlog.web.deps import Conn
 from wearlog.web.schemas import Error, UploadIn, UploadOut
 from wlproto.records import Epoch, Event
 
-router = APIRouter(prefix="/api", tags=["upload"])
 bearer = HTTPBearer(auto_error=False, description="Device upload token from `wearlog token create`")
 
 
-def device_token(
-    conn: Conn, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> DeviceToken:
-    if creds is None:
+def _check_token(request: Request) -> DeviceToken:
+    """The device token of the Authorization header, or 401 (nothing of the body read)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
         raise HTTPException(401, "send the device token as 'Authorization: Bearer wlt_...'",
                             headers={"WWW-Authenticate": "Bearer"})
+    conn = connect(str(request.app.state.settings.db_path))
     try:
-        return verify_token(conn, creds.credentials)
-    except RevokedTokenError as e:
+        return verify_token(conn, value.strip())
+    except (RevokedTokenError, TokenError) as e:
         raise HTTPException(401, str(e), headers={"WWW-Authenticate": "Bearer"}) from e
-    except TokenError as e:
-        raise HTTPException(401, str(e), headers={"WWW-Authenticate": "Bearer"}) from e
+    finally:
+        conn.close()
+
+
+class TokenFirstRoute(APIRoute):
+    """FastAPI reads and parses the body before any dependency runs: check the token
+    first, so an anonymous request costs a header lookup, not a parse of megabytes."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def token_first(request: Request) -> Response:
+            request.state.device_token = await run_in_threadpool(_check_token, request)
+            return await handler(request)
+
+        return token_first
+
+
+router = APIRouter(prefix="/api", tags=["upload"], route_class=TokenFirstRoute)
+
+
+def device_token(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> DeviceToken:
+    """The token TokenFirstRoute checked (declared here for the OpenAPI security scheme)."""
+    return request.state.device_token  # type: ignore[no-any-return]
 
 
 @router.post(
