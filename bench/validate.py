@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,8 +32,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from bench.accuracy_bench import agreement
+from bench.validate_counts import have_agcounts, vm_counts
 from bench.validate_data import EPOCH_S, firmware_epochs, nights, reductions
 from wearlog.analysis import AnalysisConfig, analyse_patient
+from wearlog.analysis.counts import cole_kripke
 from wearlog.analysis.nonwear import detect_nonwear
 from wearlog.analysis.sleep import SleepScores, score_sleep
 from wearlog.analysis.timeline import load_timeline
@@ -46,8 +49,26 @@ from wlproto.records import Epoch
 DEFAULT_PSG = Path(os.environ.get("WEARLOG_PSG") or Path(__file__).resolve().parent.parent.parent
                    / "shared" / "data" / "ichi14-dev")
 UTC = ZoneInfo("UTC")  # the files hold the lab's local clock; read as UTC, noon is lab noon
-MODES = ("angle", "enmo")
-KIND = {"angle": "import-raw", "enmo": "import-enmo"}
+MODES = ("angle", "enmo", "counts")
+KIND = {"angle": "import-raw", "enmo": "import-enmo", "counts": "import-counts"}
+# Published variants of the period and non-wear steps (angle path) and of the period step
+# (counts path), each run on every night; bench.validate picks one per held-out night by the
+# best pooled kappa on the other nights (leave-one-night-out) and reports every variant's
+# own figures too. name -> (mode, AnalysisConfig overrides)
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "HDCZA as published, non-wear 60 min (van Hees 2011)":
+        ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 60.0}),
+    "HDCZA bridging short blocks, non-wear 60 min":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 60.0}),
+    "HDCZA as published, non-wear 90 min (Choi 2011)":
+        ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0}),
+    "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0}),
+    "counts: Tudor-Locke 2014 as published":
+        ("counts", {"counts_merge_gap_min": 0.0}),
+    "counts: Tudor-Locke 2014, periods < 60 min apart joined":
+        ("counts", {"counts_merge_gap_min": 60.0}),
+}
 
 
 def van_hees_raw(angle5: np.ndarray, n: int) -> np.ndarray:
@@ -69,9 +90,13 @@ def _store_night(store: Store, pid: str, e: dict[str, np.ndarray], mode: str) ->
     ENMO alone from the autocalibrated signal (what a watch or GGIR exports; an ENMO epoch
     import stores it in both the ENMO and MAD fields, no angle)."""
     recs = []
+    counts: dict[int, int] | None = {} if mode == "counts" else None
     for i in range(len(e["t"])):
         t = int(e["t"][i])
-        if mode == "angle":
+        if counts is not None:
+            recs.append(Epoch(import_seq(t, EPOCH_S), t, 0, 0, 0, 0, 0, 0))
+            counts[import_seq(t, EPOCH_S)] = int(e["counts"][i])
+        elif mode == "angle":
             recs.append(Epoch(import_seq(t, EPOCH_S), t, int(e["flags"][i]), int(e["enmo"][i]),
                               int(e["mad"][i]), int(e["z"][i]), int(e["dangle"][i]),
                               int(e["steps"][i])))
@@ -79,15 +104,15 @@ def _store_night(store: Store, pid: str, e: dict[str, np.ndarray], mode: str) ->
             v = int(min(e["enmo_cal_dmg"][i], 65535))
             recs.append(Epoch(import_seq(t, EPOCH_S), t, 0, v, v, 0, 0, 0))
     # the importers' own last step (patient, import device, audit row, epochs in one go)
-    save(store, pid, ParsedImport(f"{pid}.npy", KIND[mode], EPOCH_S, recs, None,
+    save(store, pid, ParsedImport(f"{pid}.npy", KIND[mode], EPOCH_S, recs, counts,
                                   fingerprint=f"{pid}-{mode}-{len(recs)}"), "UTC")
 
 
-def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int,
-            t0: int) -> tuple[SleepScores, np.ndarray, list[dict[str, Any]]]:
+def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int, t0: int,
+            stored: bool = True) -> tuple[SleepScores, np.ndarray, list[dict[str, Any]]]:
     """The stored analysis (analyse_patient) plus its per-epoch sleep scores, aligned to
-    the night's epochs."""
-    summary = analyse_patient(store, pid, cfg)
+    the night's epochs; stored=False: the night rows of score_sleep alone (variants)."""
+    summary = analyse_patient(store, pid, cfg) if stored else None
     tl = load_timeline(store, pid)
     assert tl is not None
     worn = ~detect_nonwear(tl, cfg)
@@ -95,7 +120,7 @@ def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int,
     off = (t0 - tl.start) // EPOCH_S
     sl = slice(off, off + n)
     return (SleepScores(scores.nights, scores.in_period[sl], scores.asleep[sl]), worn[sl],
-            summary.nights)
+            summary.nights if summary is not None else scores.nights)
 
 
 def psg_period(psg: np.ndarray) -> tuple[int, int] | None:
@@ -113,6 +138,34 @@ def night_truth(psg: np.ndarray) -> dict[str, float]:
     return {"tst": tst, "waso": waso, "se": 100 * tst / ((b - a) * EPOCH_S / 60)}
 
 
+def _night_figures(scores: SleepScores, worn: np.ndarray, rows: list[dict[str, Any]],
+                   psg: np.ndarray, per: tuple[int, int] | None, truth: dict[str, float],
+                   t0: int) -> dict[str, Any]:
+    """One night's agreement and period/TST errors for one way of analysing it."""
+    scored = psg >= 0
+    pred = scores.asleep
+    unscored = ~worn | (not scores.in_period.any())
+    r: dict[str, Any] = agreement(pred[scored], psg[scored] == 1)
+    r["pred"] = pred[scored]
+    r["in_period"] = scores.in_period[scored]
+    r["unscored_pct"] = float(100 * unscored[scored].mean())
+    r["nonwear_on_psg_sleep"] = int(np.sum(~worn & (psg == 1)))
+    with_period = [x for x in rows if x["onset_utc"] is not None]
+    r["valid"] = sum(1 for x in rows if x["valid"])
+    r["reasons"] = [x["reason"] for x in rows if x.get("reason")]
+    if with_period and per is not None:
+        night = max(with_period, key=lambda x: x["tib_min"])
+        on = (night["onset_utc"] - t0) / 60 - per[0] * EPOCH_S / 60
+        offe = (night["offset_utc"] - t0) / 60 - per[1] * EPOCH_S / 60
+        r.update(onset_err=on, offset_err=offe, tst_err=night["tst_min"] - truth["tst"],
+                 waso_err=night["waso_min"] - truth["waso"], se_err=night["se_pct"] - truth["se"],
+                 source=night["source"])
+    else:
+        r.update(onset_err=None, offset_err=None, tst_err=None, waso_err=None, se_err=None,
+                 source="none")
+    return r
+
+
 def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
     e = firmware_epochs(path)
     psg = e["psg"]
@@ -128,34 +181,27 @@ def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
     out["fw_fault_pct"] = float(100 * np.mean((flags & FLAG_SENSOR_FAULT) != 0))
     out["fw_nonwear_on_psg_sleep"] = int(np.sum(((flags & FLAG_NONWEAR) != 0) & (psg == 1)))
     per = psg_period(psg)
-    for mode in MODES:
+    modes = MODES if have_agcounts() else MODES[:2]
+    if "counts" in modes:
+        e["counts"] = vm_counts(path, n)
+        minutes = np.repeat(e["counts"][: n // 2 * 2].reshape(-1, 2).sum(axis=1), 2)
+        minutes = np.concatenate([minutes, np.zeros(n - len(minutes))])
+        out["ck_all"] = np.repeat(cole_kripke(minutes[::2]), 2)[:n][scored].astype(bool)
+        out["ck_actilife"] = np.repeat(cole_kripke(np.minimum(minutes[::2], 30000), divisor=100),
+                                       2)[:n][scored].astype(bool)
+    for mode in modes:
         with Store(workdir / f"{path.stem}-{mode}.db") as store:
             pid = f"ichi-{path.stem}"
             _store_night(store, pid, e, mode)
             scores, worn, rows = analyse(store, pid, cfg, n, int(e["t"][0]))
-        pred = scores.asleep
-        has_period = scores.in_period.any()
-        unscored = ~worn | (not has_period)
-        r: dict[str, Any] = agreement(pred[scored], truth)
-        r["pred"] = pred[scored]
-        r["in_period"] = scores.in_period[scored]
-        r["unscored_pct"] = float(100 * unscored[scored].mean())
-        r["nonwear_on_psg_sleep"] = int(np.sum(~worn & (psg == 1)))
-        with_period = [x for x in rows if x["onset_utc"] is not None]
-        r["valid"] = sum(1 for x in rows if x["valid"])
-        r["reasons"] = [x["reason"] for x in rows if x.get("reason")]
-        if with_period and per is not None:
-            night = max(with_period, key=lambda x: x["tib_min"])
-            on = (night["onset_utc"] - int(e["t"][0])) / 60 - per[0] * EPOCH_S / 60
-            offe = (night["offset_utc"] - int(e["t"][0])) / 60 - per[1] * EPOCH_S / 60
-            t = out["truth"]
-            r.update(onset_err=on, offset_err=offe, tst_err=night["tst_min"] - t["tst"],
-                     waso_err=night["waso_min"] - t["waso"], se_err=night["se_pct"] - t["se"],
-                     source=night["source"])
-        else:
-            r.update(onset_err=None, offset_err=None, tst_err=None, waso_err=None, se_err=None,
-                     source="none")
-        out[mode] = r
+            out[mode] = _night_figures(scores, worn, rows, psg, per, out["truth"], int(e["t"][0]))
+            out.setdefault("variants", {})
+            for name, (vmode, kw) in VARIANTS.items():
+                if vmode == mode:
+                    vs, vw, vr = analyse(store, pid, replace(cfg, **kw), n, int(e["t"][0]),
+                                         stored=False)
+                    out["variants"][name] = _night_figures(vs, vw, vr, psg, per, out["truth"],
+                                                           int(e["t"][0]))
     out["vanhees_raw"] = van_hees_raw(e["raw_angle5"], n)[scored]
     out["enmo_mg"] = red["enmo_cal"][scored]
     out["calibrated"] = bool(red["cal"][-1])
@@ -180,6 +226,44 @@ def _abs(xs: list[float | None]) -> np.ndarray:
     return np.abs(np.array([x for x in xs if x is not None], dtype=float))
 
 
+def _pooled(rs: list[dict[str, Any]], results: list[dict[str, Any]],
+            truth: np.ndarray) -> dict[str, Any]:
+    """Pooled agreement and period/TST errors of one way of analysing every night."""
+    pred = np.concatenate([x["pred"] for x in rs])
+    unsc = sum(x["unscored_pct"] * r["epochs"] for x, r in zip(rs, results, strict=True))
+    d = {**agreement(pred, truth), "unscored_pct": unsc / len(truth)}
+    d["nights_with_period"] = sum(1 for x in rs if x["onset_err"] is not None)
+    d["valid_nights"] = sum(x["valid"] for x in rs)
+    for k in ("onset_err", "offset_err"):
+        v = _abs([x[k] for x in rs])
+        d[k.replace("_err", "_medae_min")] = float(np.median(v)) if len(v) else None
+    for k in ("tst_err", "waso_err", "se_err"):
+        v = _abs([x[k] for x in rs])
+        d[k.replace("_err", "_mae")] = float(v.mean()) if len(v) else None
+        raw = [x[k] for x in rs if x[k] is not None]
+        d[k.replace("_err", "_bias")] = float(np.mean(raw)) if raw else None
+    d["nonwear_on_psg_sleep"] = sum(x["nonwear_on_psg_sleep"] for x in rs)
+    return d
+
+
+def lono_variant(results: list[dict[str, Any]], mode: str = "angle") -> list[str]:
+    """Per night: the variant of `mode` with the best pooled kappa on the other nights (ties:
+    the first in VARIANTS)."""
+    names = [k for k, (m, _) in VARIANTS.items() if m == mode]
+    chosen = []
+    for k in range(len(results)):
+        others = [r for j, r in enumerate(results) if j != k]
+        t = np.concatenate([r["truth_sleep"] for r in others])
+
+        def kappa(name: str, others: list[dict[str, Any]] = others,
+                  t: np.ndarray = t) -> float:
+            return float(agreement(np.concatenate([r["variants"][name]["pred"] for r in others]),
+                                   t)["kappa"])
+
+        chosen.append(max(names, key=kappa))
+    return chosen
+
+
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     truth = np.concatenate([r["truth_sleep"] for r in results])
     lono = lono_enmo(results)
@@ -189,28 +273,28 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "van Hees 2015 (raw)": lambda r, k: r["vanhees_raw"],
         "ENMO threshold (LONO)": lambda r, k: lono[k],
     }
+    if all("ck_all" in r for r in results):
+        methods["Cole-Kripke, whole recording"] = lambda r, k: r["ck_all"]
+        methods["Cole-Kripke (ActiLife scaling), whole recording"] = \
+            lambda r, k: r["ck_actilife"]
     for name, fn in methods.items():
         pred = np.concatenate([fn(r, k) for k, r in enumerate(results)])
         pooled[name] = {**agreement(pred, truth), "unscored_pct": 0.0,
                         "per_night_kappa": [agreement(fn(r, k), r["truth_sleep"])["kappa"]
                                             for k, r in enumerate(results)]}
     for mode in MODES:
-        rs = [r[mode] for r in results]
-        pred = np.concatenate([x["pred"] for x in rs])
-        unsc = sum(x["unscored_pct"] * r["epochs"] for x, r in zip(rs, results, strict=True))
-        d = {**agreement(pred, truth), "unscored_pct": unsc / len(truth)}
-        d["nights_with_period"] = sum(1 for x in rs if x["onset_err"] is not None)
-        d["valid_nights"] = sum(x["valid"] for x in rs)
-        for k in ("onset_err", "offset_err"):
-            v = _abs([x[k] for x in rs])
-            d[k.replace("_err", "_medae_min")] = float(np.median(v)) if len(v) else None
-        for k in ("tst_err", "waso_err", "se_err"):
-            v = _abs([x[k] for x in rs])
-            d[k.replace("_err", "_mae")] = float(v.mean()) if len(v) else None
-            raw = [x[k] for x in rs if x[k] is not None]
-            d[k.replace("_err", "_bias")] = float(np.mean(raw)) if raw else None
-        d["nonwear_on_psg_sleep"] = sum(x["nonwear_on_psg_sleep"] for x in rs)
-        pooled[f"Wearlog ({mode})"] = d
+        if all(mode in r for r in results):
+            pooled[f"Wearlog ({mode})"] = _pooled([r[mode] for r in results], results, truth)
+    pooled["variants"] = {name: _pooled([r["variants"][name] for r in results], results, truth)
+                          for name in VARIANTS if all(name in r["variants"] for r in results)}
+    pooled["lono_variant_choices"] = []
+    for mode in ("angle", "counts"):
+        if f"Wearlog ({mode})" not in pooled:
+            continue
+        chosen = lono_variant(results, mode)
+        pooled[f"Wearlog ({mode}, LONO variant)"] = _pooled(
+            [r["variants"][c] for r, c in zip(results, chosen, strict=True)], results, truth)
+        pooled["lono_variant_choices"] += chosen
     pooled["fw_fault_pct"] = float(np.mean([r["fw_fault_pct"] for r in results]))
     pooled["fw_nonwear_on_psg_sleep"] = sum(r["fw_nonwear_on_psg_sleep"] for r in results)
     return pooled
@@ -228,14 +312,33 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
     out = ["| Method (pooled, 30-s epochs) | κ | accuracy | sensitivity | specificity | "
            "unscored % | onset MedAE min | offset MedAE min | TST MAE min | WASO MAE min | "
            "SE MAE % |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name in ("Wearlog (angle)", "Wearlog (enmo)", "van Hees 2015 (raw)",
-                 "ENMO threshold (LONO)", "always-sleep"):
+    for name in ("Wearlog (angle)", "Wearlog (enmo)", "Wearlog (counts)", "van Hees 2015 (raw)",
+                 "ENMO threshold (LONO)", "Cole-Kripke, whole recording",
+                 "Cole-Kripke (ActiLife scaling), whole recording", "always-sleep"):
+        if name not in pooled:
+            continue
         d = pooled[name]
         out.append(f"| {name} | {_f(d['kappa'])} | {_f(d['accuracy'])} | {_f(d['sensitivity'])} | "
                    f"{_f(d['specificity'])} | {_f(d['unscored_pct'], 1)} | "
                    f"{_f(d.get('onset_medae_min'), 0)} | {_f(d.get('offset_medae_min'), 0)} | "
                    f"{_f(d.get('tst_mae'), 0)} | {_f(d.get('waso_mae'), 0)} | "
                    f"{_f(d.get('se_mae'), 1)} |")
+    out += ["", "Published variants of the period and non-wear steps (every night; "
+            "the LONO row takes, for each night, the variant with the best pooled κ on the "
+            "other nights):", "",
+            "| Variant | κ | unscored % | onset MedAE min | offset MedAE min | TST MAE min | "
+            "valid nights | PSG sleep called non-wear |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lono = [(f"LONO-selected variant ({m})", pooled[f"Wearlog ({m}, LONO variant)"])
+            for m in ("angle", "counts") if f"Wearlog ({m}, LONO variant)" in pooled]
+    for name, d in [*pooled["variants"].items(), *lono]:
+        out.append(f"| {name} | {_f(d['kappa'], 3)} | {_f(d['unscored_pct'], 1)} | "
+                   f"{_f(d['onset_medae_min'], 0)} | {_f(d['offset_medae_min'], 0)} | "
+                   f"{_f(d['tst_mae'], 1)} | {d['valid_nights']} | {d['nonwear_on_psg_sleep']} |")
+    picks = sorted(set(pooled["lono_variant_choices"]))
+    out.append("")
+    out.append("LONO picks: " + "; ".join(
+        f"{p}: {pooled['lono_variant_choices'].count(p)} nights" for p in picks) + ".")
     a, en = pooled["Wearlog (angle)"], pooled["Wearlog (enmo)"]
     out += ["", f"Nights: {pooled['nights']}, PSG-scored epochs: {pooled['epochs']}. "
             f"Angle path: a period on {a['nights_with_period']} nights, valid "
@@ -245,7 +348,13 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
             f"{a['nonwear_on_psg_sleep']} epochs (angle), {en['nonwear_on_psg_sleep']} (ENMO); "
             f"flagged FLAG_NONWEAR by the firmware (a hint only): "
             f"{pooled['fw_nonwear_on_psg_sleep']}; sensor-fault flag on "
-            f"{_f(pooled['fw_fault_pct'], 2)} % of epochs.", "",
+            f"{_f(pooled['fw_fault_pct'], 2)} % of epochs."
+            + (f" Counts-only (ActiGraph VM counts via agcounts): a period on "
+               f"{pooled['Wearlog (counts)']['nights_with_period']} nights, valid "
+               f"{pooled['Wearlog (counts)']['valid_nights']}, TST bias "
+               f"{_f(pooled['Wearlog (counts)']['tst_bias'], 0)} min."
+               if "Wearlog (counts)" in pooled else
+               " Counts-only: skipped (agcounts not installed)."), "",
             "| Night | PSG sleep h | κ angle | κ ENMO | κ vH raw | κ ENMO LONO (thr mg) | "
             "unscored % | onset err min | offset err min | TST err min | source | "
             "not valid because |",
@@ -288,6 +397,9 @@ def bench_area(quick: bool) -> dict[str, Any]:
     rows = []
     vh = pooled["van Hees 2015 (raw)"]["kappa"]
     for mode in MODES:
+        if f"Wearlog ({mode})" not in pooled:
+            rows.append(figure(f"{mode}: skipped (pip install agcounts)", 0, ""))
+            continue
         d = pooled[f"Wearlog ({mode})"]
         rows += [
             figure(f"{mode}: Cohen's kappa (pooled)", d["kappa"], "", vh, "van Hees 2015 raw"),

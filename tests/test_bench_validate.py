@@ -57,3 +57,21 @@ def test_area_is_skipped_with_a_message_without_the_data(tmp_path: Path,
     res = validate.bench_area(quick=False)
     assert res["status"].startswith("skipped: no PSG data at ")
     assert validate.main(["--psg", str(tmp_path / "nowhere")]) == 2
+
+
+def test_lono_variant_is_chosen_on_the_other_nights(monkeypatch: pytest.MonkeyPatch) -> None:
+    # variant "a" is right on nights 0 and 1, "b" only on night 2: held out, nights 0 and 1
+    # see one night each way (a tie, the first variant wins); night 2 sees "a" win twice
+    monkeypatch.setattr(validate, "VARIANTS", {"a": ("angle", {}), "b": ("angle", {}),
+                                               "c": ("counts", {})})
+    truth = np.array([True, False, True, False])
+    results = []
+    for k in range(3):
+        good, bad = {"pred": truth}, {"pred": ~truth}
+        results.append({"truth_sleep": truth,
+                        "variants": {"a": good if k < 2 else bad, "b": bad if k < 2 else good}})
+    assert validate.lono_variant(results) == ["a", "a", "a"]
+    results[0]["variants"]["a"] = {"pred": ~truth}
+    results[0]["variants"]["b"] = {"pred": truth}
+    # now "b" wins on nights 0 and 2 and is chosen for night 1, which it gets wrong
+    assert validate.lono_variant(results)[1] == "b"

@@ -201,3 +201,23 @@ def test_count_scoring_scores_the_first_and_last_minutes() -> None:
         mixed = np.r_[np.zeros(10), np.full(10, 400.0), np.zeros(10)]
         assert np.array_equal(fn(mixed)[6:24], fn(mixed, edges_wake=True)[6:24])
         assert fn(np.zeros(5)).all()  # shorter than any full window
+
+
+def test_an_hour_of_still_sleep_is_not_nonwear_but_a_logger_on_a_table_is() -> None:
+    """Choi et al. 2011's 90-min window: an 8-bit logger on a sleeper can hold one reading
+    for an hour (ICHI14 p08b); 75 min of it inside movement is worn, 2 h of it is not."""
+    from wearlog.analysis.nonwear import detect_nonwear
+
+    n = 8 * PER_H
+    rng = np.random.default_rng(3)
+    z = np.clip(np.cumsum(rng.normal(0, 12, n)), -80, 80)
+    dangle = rng.uniform(10, 60, n)
+    enmo = rng.uniform(20, 150, n)
+    for a, b in ((PER_H, PER_H + 150), (5 * PER_H, 7 * PER_H)):  # 75 min, then 2 h still
+        z[a:b], dangle[a:b], enmo[a:b] = z[a], 0.0, 0.0
+    nonwear = detect_nonwear(timeline(EVENING, z, dangle, enmo), CFG)
+    assert not nonwear[PER_H:PER_H + 150].any()
+    assert nonwear[5 * PER_H:7 * PER_H].all()
+    # the 60-min window of van Hees 2011 (the variant LONO did not choose) calls the hour off
+    assert detect_nonwear(timeline(EVENING, z, dangle, enmo),
+                          AnalysisConfig(nonwear_window_min=60.0))[PER_H:PER_H + 150].any()

@@ -58,5 +58,11 @@ def test_a_fortnight_of_counts_is_shown_but_not_averaged(
     import_awd(s, "A-3", pyact_awd["example03"], tz="UTC")
     out = analyse_patient(s, "A-3")
     assert len(out.days) >= 14 and not any(d["valid"] for d in out.days)
-    assert out.rhythm["IS"] is None and out.nights == []
+    assert out.rhythm["IS"] is None
+    # counts-only nights get a period and sleep (Cole-Kripke within Tudor-Locke 2014; until
+    # Dec 2026 they got none); the off-wrist days (Choi 2011 non-wear) get none, with a reason
+    assert {n["source"] for n in out.nights} <= {"counts"}
+    valid = [n for n in out.nights if n["valid"]]
+    assert len(valid) >= 7 and all(120 <= n["tst_min"] <= n["tib_min"] <= 720 for n in valid)
+    assert all(n["reason"] for n in out.nights if not n["valid"])
     s.close()

@@ -45,6 +45,18 @@ class AnalysisConfig:
     # Without an arm angle (ENMO-only epochs): the same HDCZA steps (5-min rolling median,
     # P10 x 15, blocks) on ENMO in place of the angle change; sleep within the period where
     # ENMO stays at or under that threshold for >= sib_min minutes.
+    # Counts only (no angle, no ENMO): Cole-Kripke 1992 per minute (wearlog.analysis.counts,
+    # the same scoring as count_sleep) within the longest Tudor-Locke et al. 2014 period
+    # (Appl Physiol Nutr Metab 39:53, ActiLife's defaults): bedtime = the first of 5
+    # consecutive sleep minutes, wake time = the first of 10 consecutive wake minutes,
+    # periods under 160 min dropped.
+    counts_onset_min: float = 5.0
+    counts_wake_min: float = 10.0
+    counts_min_period_min: float = 160.0
+    # Periods less than this apart are joined first (HDCZA's 60-min gap rule, van Hees 2018):
+    # one awakening of 10+ min would otherwise split the night. 0 = Tudor-Locke as published.
+    # bench.validate reports both and picks one leave-one-night-out.
+    counts_merge_gap_min: float = 60.0
     # Night metrics.
     awakening_min: float = 5.0  # a wake run inside sleep counts as an awakening from this long
     min_tib_h: float = 2.0
@@ -56,12 +68,21 @@ class AnalysisConfig:
     # ... and its 5-min rolling median angle change per epoch stays below this: sitting
     # still drifts a few degrees a minute, sleep does not (inside GGIR's HDCZA bounds).
     nap_median_angle_deg: float = 1.5
-    # Non-wear: a 60-min window (moved in 15-min steps) where the arm angle range stays
-    # within 2 deg and movement (MAD) stays at sensor-noise level is off the wrist.
-    nonwear_window_min: float = 60.0
+    # Non-wear: a window (moved in 15-min steps) where the arm angle range stays within 2 deg
+    # and movement (MAD) stays at sensor-noise level is off the wrist. 90 min after Choi et al.
+    # 2011 (Med Sci Sports Exerc 43:357), who lengthened the 60-min window (van Hees 2011,
+    # Troiano 2008) so that still sleep is not called non-wear: on an 8-bit logger a sleeper
+    # can lie an hour without a resolved change. Chosen over 60 min by leave-one-night-out in
+    # bench.validate (18 of 19 folds; RESULTS.md has both figures).
+    nonwear_window_min: float = 90.0
     nonwear_step_min: float = 15.0
     nonwear_z_range_deg: float = 2.0
     nonwear_mad_mg: float = 2.0  # the firmware's own still limit; sensor noise alone is ~1.3 mg
+    # Counts-only data: Choi et al. 2011: >= 90 min of zero counts, allowing up to 2 min of
+    # non-zero counts inside when 30 zero minutes lie on both sides.
+    choi_window_min: int = 90
+    choi_spike_min: int = 2
+    choi_flank_min: int = 30
     # The device's FLAG_NONWEAR is a hint: flagged on >= half the window and angle range
     # within this many degrees also counts as non-wear.
     nonwear_hint_z_range_deg: float = 10.0

@@ -91,3 +91,31 @@ def sadeh(counts: np.ndarray, threshold: float = 0.0, nat_low: float = 50, nat_h
     core[valid] = (ps[valid] > threshold).astype(np.int8)
     out[5: n - 5] = core
     return out
+
+
+def tudor_locke_periods(sleep: np.ndarray, onset: int = 5, wake: int = 10,
+                        min_len: int = 160, merge_gap: int = 0) -> list[tuple[int, int]]:
+    """Sleep periods from per-minute sleep/wake (Tudor-Locke et al. 2014, Appl Physiol Nutr
+    Metab 39:53, as ActiLife applies it): bedtime is the first of `onset` consecutive sleep
+    minutes, wake time the first of `wake` consecutive wake minutes after it; periods
+    shorter than `min_len` minutes are dropped. merge_gap > 0: periods less than that
+    apart are joined first (HDCZA's gap rule, van Hees 2018), so one night-time awakening
+    does not split the night. Lengths are in epochs of `sleep`."""
+    s = np.asarray(sleep, dtype=bool)
+    n = len(s)
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i + onset <= n:
+        if not s[i:i + onset].all():
+            i += 1
+            continue
+        a = i
+        j = a + onset
+        while j < n and not (j + wake <= n and not s[j:j + wake].any()):
+            j += 1
+        if merge_gap and out and a - out[-1][1] < merge_gap:
+            out[-1] = (out[-1][0], j)
+        else:
+            out.append((a, j))
+        i = j + wake
+    return [(a, b) for a, b in out if b - a >= min_len]

@@ -5,7 +5,9 @@ Period (noon to noon, local): van Hees 2018 HDCZA on the arm angle, as published
 no block, the same block steps on the sustained inactivity bouts (GGIR's HLRB idea). Data
 without an arm angle (ENMO-only epochs) get the same HDCZA steps on the 5-min rolling median
 of ENMO in place of the angle change, and sleep where ENMO stays at or under that threshold
-for >= 5 min (sustained inactivity on ENMO).
+for >= 5 min (sustained inactivity on ENMO). Data with activity counts only: Cole-Kripke 1992
+per minute, the period by Tudor-Locke et al. 2014 (first 5 sleep minutes to the first 10
+wake minutes, >= 160 min, the longest in the window).
 A night that is not valid says why (`reason`).
 
 How our 30-s epoch features stand in for the 5-s angles of the published methods
@@ -30,6 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from wearlog.analysis.config import AnalysisConfig
+from wearlog.analysis.counts import cole_kripke, tudor_locke_periods
 from wearlog.analysis.runs import keep_runs_at_least, rolling_median, runs
 from wearlog.analysis.timeline import Timeline, local_bounds, minutes_after_local_midnight
 from wlproto.const import EV_BED, EV_UP
@@ -124,6 +127,21 @@ def enmo_sleep(tl: Timeline, i0: int, i1: int, worn: np.ndarray, cfg: AnalysisCo
     return longest_block((rm[i0:i1] <= thr) & w, cfg, tl.epoch_s), asleep
 
 
+def count_sleep_cells(tl: Timeline) -> np.ndarray:
+    """Cole-Kripke 1992 on the minutes of imported counts (two 30-s cells summed, minutes on
+    whole UTC minutes), each cell taking its minute's call; no counts = no sleep."""
+    if tl.counts is None:
+        return np.zeros(tl.n, dtype=bool)
+    per = max(60 // tl.epoch_s, 1)
+    shift = (tl.start // tl.epoch_s) % per
+    c = np.concatenate([np.full(shift, np.nan), tl.counts])
+    c = np.concatenate([c, np.full(-len(c) % per, np.nan)])
+    minutes = c.reshape(-1, per)
+    known = ~np.isnan(minutes).all(axis=1)
+    ck = cole_kripke(np.nansum(minutes, axis=1)).astype(bool) & known
+    return np.repeat(ck, per)[shift:shift + tl.n]
+
+
 def _markers(tl: Timeline, t0: int, t1: int) -> tuple[int | None, int | None]:
     """First EV_BED in the window and the last EV_UP after it (a night with toilet trips)."""
     beds = [t for t, e, _ in tl.events if e == EV_BED and t0 <= t < t1]
@@ -197,8 +215,19 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         asleep_all = np.zeros(tl.n, dtype=bool)
         asleep_all[i0:i1] = local_sleep
         source = "enmo"
+    elif tl.counts is not None and (pres & ~np.isnan(tl.counts[i0:i1])).any():
+        night_worn = worn & ~np.isnan(tl.counts)
+        asleep_all = count_sleep_cells(tl)
+        ep = tl.epoch_s / 60
+        periods = tudor_locke_periods(asleep_all[i0:i1] & night_worn[i0:i1],
+                                      round(cfg.counts_onset_min / ep),
+                                      round(cfg.counts_wake_min / ep),
+                                      round(cfg.counts_min_period_min / ep),
+                                      round(cfg.counts_merge_gap_min / ep))
+        period = max(periods, key=lambda ab: ab[1] - ab[0]) if periods else None
+        source = "counts"
     else:
-        return None  # counts only: scored per 24 h by wearlog.imports.count_sleep
+        return None
     bed, up = _markers(tl, t0, t1)
     on = off = None
     no_sleep_in_block = False
@@ -220,6 +249,9 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         elif no_sleep_in_block and bed is None and up is None:
             row["reason"] = ("no sleep period: its quietest stretch holds no 5 min without "
                              "movement")
+        elif period is None and bed is None and up is None and source == "counts":
+            row["reason"] = (f"no sleep period: no {cfg.counts_min_period_min:g} min of "
+                             "Cole-Kripke sleep between noon and noon")
         elif period is None and bed is None and up is None:
             row["reason"] = ("no sleep period: no still stretch of 30 min or more between "
                              "noon and noon")

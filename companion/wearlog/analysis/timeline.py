@@ -34,6 +34,9 @@ class Timeline:
     angle_known: np.ndarray  # bool: the source measured the arm angle (sleep needs it)
     enmo_known: np.ndarray  # bool: the source measured ENMO (activity needs it)
     events: list[tuple[int, int, int]]  # (utc, etype, value) for symptoms and bed/up
+    # imported activity counts per cell (a 60-s count is split evenly over its two cells),
+    # NaN where none: sleep on counts-only data (Cole-Kripke within a Tudor-Locke period)
+    counts: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -110,7 +113,22 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S,
             enmo_known[ie] = True
     ev = store.patient_events(patient_id, (EV_SYMPTOM, EV_BED, EV_UP), since, until)
     return Timeline(start, epoch_s, present, enmo, mad, z, dangle, steps, flags,
-                    angle_known, enmo_known, ev)
+                    angle_known, enmo_known, ev,
+                    _count_cells(store.counts_series(patient_id), start, n, epoch_s))
+
+
+def _count_cells(rows: list[tuple[int, int, int]], start: int, n: int,
+                 epoch_s: int) -> np.ndarray | None:
+    """Counts on the grid: a record longer than a cell is shared out evenly (a sum)."""
+    if not rows:
+        return None
+    out = np.full(n, np.nan)
+    for utc, c, rec_s in rows:
+        parts = max(rec_s // epoch_s, 1)
+        i = (utc - start) // epoch_s
+        if i >= 0 and i + parts <= n:
+            out[i:i + parts] = c / parts
+    return out
 
 
 def local_bounds(day: dt.date, tz: ZoneInfo, hour: int) -> int:
