@@ -185,6 +185,7 @@ def test_every_reader_follows_the_assignment(tmp_path: Path) -> None:
     import datetime as dt
 
     from wearlog.analysis.timeline import load_timeline
+    from wearlog.pipeline import refresh
     from wearlog.web import data
     from wlproto.const import EV_SYMPTOM
     from wlproto.records import Epoch, Event
@@ -205,11 +206,13 @@ def test_every_reader_follows_the_assignment(tmp_path: Path) -> None:
         assert set(tl.enmo[tl.present]) == {enmo}
         assert [e[2] for e in tl.events] == [4 if pid == "P-1" else 2]
         day = dt.datetime.fromtimestamp(t0, dt.UTC).date()
-        rows = data.epoch_rows(s.conn, pid, [day])
+        rows = data.epoch_rows(s, pid, 1, day)
         assert len(rows) == 50 and {r[1] for r in rows} == {int(enmo * 10)}
-        assert [e["severity"] for e in data.symptom_events(s.conn, pid, [day])] == \
+        assert [e["severity"] for e in s.symptoms_between(pid, EV_SYMPTOM, t0 - 86400,
+                                                           t0 + 2 * 86400)] == \
             [4 if pid == "P-1" else 2]
-    listed = {r["patient_id"]: r for r in data.patient_list(s.conn, ["P-1", "P-2"],
+        refresh(s, pid)  # the patient list reads what the refresh step stored
+    listed = {r["patient_id"]: r for r in data.patient_list(s, ["P-1", "P-2"],
                                                             now=t0 + 86400)}
     assert listed["P-1"]["last_data_utc"] == t0 + 30 * 49
     assert listed["P-2"]["last_data_utc"] == t0 + 30 * 99

@@ -19,6 +19,9 @@ def seed(conn: sqlite3.Connection, version: int) -> None:
     conn.execute("INSERT INTO patients VALUES ('P-old', 'Europe/Berlin', NULL, 1)")
     conn.execute("INSERT INTO devices (device_id, patient_id, name, added_utc) "
                  "VALUES (3, 'P-old', 'WL-0003', 1)")
+    if version >= 8:  # from v8 on, pairing opened the device's assignment too
+        conn.execute("INSERT INTO device_assignments (device_id, patient_id, from_seq) "
+                     "VALUES (3, 'P-old', 0)")
     conn.execute("INSERT INTO syncs (device_id, started_utc, status, records_new) "
                  "VALUES (3, 10, 'ok', 3)")
     if version >= 3:  # from v3 on, every sync got a uid at begin_sync
