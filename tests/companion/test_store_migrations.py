@@ -60,7 +60,7 @@ def test_upgrade_from_every_earlier_version(tmp_path: Path, from_version: int) -
         # the clock-unset one is left for re-anchoring
         assert utc == {0: 1_780_000_000, 1: None, 2: 1_780_000_060}
         assert s.conn.execute("SELECT sync_uid FROM syncs").fetchone()[0]
-        # v7: the device keeps its patient for all of its records, timed or not
+        # v8: the device keeps its patient for all of its records, timed or not
         a = s.assignments(3)
         assert [(x["patient_id"], x["from_utc"], x["to_utc"]) for x in a] == [
             ("P-old", None, None)]

@@ -244,7 +244,7 @@ class Store(DerivedResults, Reads):
                     keys: Iterable[tuple[int | None, int]]) -> list[str | None]:
         """patient_at for many (utc, seq) keys of one device, reading assignments once.
 
-        The same rule as the filed_epochs/filed_events views of migration v7."""
+        The same rule as the filed_epochs/filed_events views of migration v8."""
         spans = self.assignments(device_id)
 
         def one(utc: int | None, seq: int) -> str | None:
