@@ -173,14 +173,6 @@ def token_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 AUDIT_COLS = ("audit_id", "at_utc", "actor", "action", "patient_id", "detail")
 
 
-def add_audit(conn: sqlite3.Connection, actor: str, action: str, patient_id: str | None,
-              detail: str | None) -> None:
-    """One entry (autocommit: it lands even when the request only reads)."""
-    conn.execute(
-        "INSERT INTO audit_log (at_utc, actor, action, patient_id, detail) VALUES (?,?,?,?,?)",
-        (int(time.time()), actor, action, patient_id, detail))
-
-
 def add_audits(conn: sqlite3.Connection,
                rows: list[tuple[int, str, str, str | None, str | None]],
                wait_ms: int) -> None:

@@ -67,14 +67,6 @@ def previous_import(conn: sqlite3.Connection, fingerprint: str) -> dict[str, Any
     return note if isinstance(note, dict) else {}
 
 
-def store_import(conn: sqlite3.Connection, b: ImportBatch) -> int:
-    """Write one import inside the caller's transaction; returns how many epochs were new."""
-    sync_id = begin_import(conn, b)
-    new = insert_epochs(conn, b, b.records, sync_id)
-    finish_import(conn, sync_id, new)
-    return new
-
-
 def begin_import(conn: sqlite3.Connection, b: ImportBatch) -> int | None:
     """Patient, device (and its assignment) and the import's audit row; returns its sync id
     (None when the same content was imported before)."""

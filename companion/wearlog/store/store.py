@@ -322,12 +322,6 @@ class Store(DerivedResults, Reads):
             c.execute("INSERT OR REPLACE INTO uploads (device_id, url, next_seq, at_utc) "
                       "VALUES (?,?,?,?)", (device_id, url, next_seq, int(time.time())))
 
-    def wear_spans(self, patient_id: str) -> list[tuple[int, int | None, int | None]]:
-        """(device, from_utc, to_utc) for each time the patient wore a device."""
-        return [(int(d), f, t) for d, f, t in self.conn.execute(
-            "SELECT device_id, from_utc, to_utc FROM device_assignments WHERE patient_id=? "
-            "ORDER BY device_id, assignment_id", (patient_id,))]
-
     def filed_counts(self, patient_id: str) -> dict[str, int]:
         """Epochs and events filed under the patient (through the device assignments)."""
         return {t: int(self.conn.execute(
