@@ -34,6 +34,12 @@ def store(tmp_path_factory):
         nights = s.nights_between(pid, "0000-01-01", "9999-12-31")
         days = s.days_between(pid, "0000-01-01", "9999-12-31")
         record_links(s, pid, evaluate(nights, days, audience="clinician"))
+        # the wearer's own entries (diary, a night correction) export like the rest
+        last = nights[-1]
+        s.save_diary(pid, [{"day": last["night"], "pain": 6, "fatigue": 7, "sleep_quality": 3,
+                            "mood": 5, "stiffness_min": 30, "note": "stiff", "updated_utc": 1}])
+        s.save_corrections(pid, [{"night": last["night"], "bed_utc": last["onset_utc"],
+                                  "up_utc": last["onset_utc"] + 8 * 3600, "updated_utc": 1}])
     yield s
     s.close()
 

@@ -352,7 +352,42 @@ def _v9(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v11(conn: sqlite3.Connection) -> None:
+    """The wearer's own words: a daily symptom diary and bed/up corrections of nights.
+
+    Reserved as v11 (v10 is the night/day exclusions): the lead renumbers at merge.
+    Both are keyed by patient and date, so a re-upload replaces, never duplicates; a
+    correction is undone by marking it removed (so the undo travels with an upload too).
+    Device records are never touched: the analysis applies corrections when it reads.
+    """
+    conn.executescript(
+        """
+        CREATE TABLE diary_entries (
+            patient_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            pain INTEGER NOT NULL,
+            fatigue INTEGER NOT NULL,
+            sleep_quality INTEGER NOT NULL,
+            mood INTEGER NOT NULL,
+            stiffness_min INTEGER,
+            note TEXT,
+            updated_utc INTEGER NOT NULL,
+            PRIMARY KEY (patient_id, day)
+        );
+        CREATE TABLE night_corrections (
+            patient_id TEXT NOT NULL,
+            night TEXT NOT NULL,
+            bed_utc INTEGER NOT NULL,
+            up_utc INTEGER NOT NULL,
+            removed INTEGER NOT NULL DEFAULT 0,
+            updated_utc INTEGER NOT NULL,
+            PRIMARY KEY (patient_id, night)
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v11]
 LATEST = len(MIGRATIONS)
 
 

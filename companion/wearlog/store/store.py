@@ -30,6 +30,7 @@ from wearlog.store.errors import (
 from wearlog.store.migrations import LATEST, check_version, migrate
 from wearlog.store.patients import check_patient_id, check_timezone
 from wearlog.store.reads import Reads
+from wearlog.store.wearer import WearerEntries
 
 if TYPE_CHECKING:
     from wearlog.store.imports import ImportBatch
@@ -43,7 +44,7 @@ _INSERT_EVENT = insert_sql("events", EVENT_COLS, "INSERT OR IGNORE")
 INGEST_BATCH_ROWS = 20_000
 
 
-class Store(DerivedResults, Reads):
+class Store(DerivedResults, Reads, WearerEntries):
     """Opens (creating and migrating as needed) one Wearlog database file.
 
     The one way into the database: every SQL statement lives in wearlog.store behind a
