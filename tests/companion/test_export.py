@@ -16,7 +16,7 @@ from wearlog.education import evaluate, record_links
 from wearlog.export import LOCAL_SYSTEM, TABLES, fhir_bundle, write_csv
 from wearlog.export.csv_tables import iter_csv
 from wearlog.export.errors import UnknownTableError
-from wearlog.export.fhir_bundle import DAY_METRICS, LOINC, NIGHT_METRICS
+from wearlog.export.fhir_bundle import DAY_METRICS, DIARY_METRICS, LOINC, NIGHT_METRICS
 from wearlog.store import Store
 from wearlog.web.sample_data import make_patient
 from wlproto.const import EV_SYMPTOM
@@ -95,8 +95,10 @@ def test_fhir_bundle_validates_and_carries_every_valid_metric(store):
         "SELECT COUNT(*) FROM nights WHERE patient_id='P-1' AND valid=1").fetchone()[0]
     days = store.conn.execute(
         "SELECT COUNT(*) FROM days WHERE patient_id='P-1' AND valid=1").fetchone()[0]
-    # sample nights fill all 6 night metrics; days fill all 4 day metrics
-    assert len(obs) == nights * len(NIGHT_METRICS) + days * len(DAY_METRICS)
+    # sample nights fill all 6 night metrics; days fill all 4 day metrics; the one diary
+    # entry fills all 5 diary ones
+    assert len(obs) == (nights * len(NIGHT_METRICS) + days * len(DAY_METRICS)
+                        + len(DIARY_METRICS))
     codes = {(c.system, c.code) for o in obs for c in o.code.coding}
     assert (LOINC, "93832-4") in codes and (LOINC, "41950-7") in codes
     assert {s for s, _ in codes} == {LOINC, LOCAL_SYSTEM}
@@ -110,6 +112,20 @@ def test_fhir_bundle_validates_and_carries_every_valid_metric(store):
     assert float(tst[0].valueQuantity.value) == pytest.approx(first_tst)
     assert tst[0].valueQuantity.code == "min"
     json.dumps(bundle)  # plain JSON types only
+
+
+def test_fhir_diary_is_reported_by_the_wearer_with_loinc_pain(store):
+    bundle = fhir_bundle(store, "P-1")
+    parsed = Bundle.model_validate(bundle)
+    diary = [e.resource for e in parsed.entry
+             if e.resource.__resource_type__ == "Observation"
+             and e.resource.category[0].coding[0].code == "survey"]
+    by_code = {o.code.coding[0].code: o for o in diary}
+    assert set(by_code) == {m[1] for m in DIARY_METRICS.values()}
+    pain = by_code["72514-3"]
+    assert pain.code.coding[0].system == LOINC and float(pain.valueQuantity.value) == 6
+    assert float(by_code["diary-morning-stiffness"].valueQuantity.value) == 30
+    assert pain.device is None and pain.performer[0].reference == parsed.entry[0].fullUrl
 
 
 def test_fhir_skips_invalid_and_missing_values(store):

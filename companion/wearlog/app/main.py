@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -51,6 +52,14 @@ def create_wearer_app(settings: WearerSettings) -> FastAPI:
             request, "error.html", {"status": exc.status_code, "detail": str(exc.detail),
                                     "csrf": settings.key.csrf, "page": ""},
             status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = sorted({str(e.get("loc", ("", ""))[-1]) for e in exc.errors()})
+        return templates.TemplateResponse(
+            request, "error.html", {"status": 422, "detail": "Please fill in or correct: "
+                                    + ", ".join(f.replace("_", " ") for f in fields) + ".",
+                                    "csrf": settings.key.csrf, "page": ""}, status_code=422)
 
     busy.install(app)
     app.add_middleware(WearerGate, key=settings.key)

@@ -54,10 +54,14 @@ def host_ok(host_header: str | None) -> bool:
     if not host_header:
         return False
     host = host_header.strip().lower()
-    if host.startswith("["):
-        name = host[: host.find("]") + 1]
+    if host.startswith("["):  # [v6]:port
+        close = host.find("]")
+        name, port = host[:close + 1], host[close + 1:]
+        port = port[1:] if port.startswith(":") else ("x" if port else "")
     else:
-        name = host.rsplit(":", 1)[0] if ":" in host else host
+        name, _, port = host.partition(":")
+    if port and not port.isdigit():
+        return False
     return name in LOOPBACK_HOSTS
 
 

@@ -42,6 +42,26 @@ DAY_METRICS = {
     "wear_min": (LOCAL_SYSTEM, "wear-time", "Device wear time", "min", "min"),
 }
 
+# The wearer's diary (0-10 numeric rating scales, reported): pain has a LOINC code; for
+# fatigue, sleep quality, mood and morning stiffness no 0-10 self-report code was found,
+# so they use the local system (docs/dashboard.md lists them).
+DIARY_METRICS = {
+    "pain": (LOINC, "72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+             "{score}", "score"),
+    "fatigue": (LOCAL_SYSTEM, "diary-fatigue", "Fatigue, 0-10 numeric rating (reported)",
+                "{score}", "score"),
+    "sleep_quality": (LOCAL_SYSTEM, "diary-sleep-quality",
+                      "Sleep quality, 0-10 numeric rating (reported)", "{score}", "score"),
+    "mood": (LOCAL_SYSTEM, "diary-mood", "Mood, 0-10 numeric rating (reported)", "{score}",
+             "score"),
+    "stiffness_min": (LOCAL_SYSTEM, "diary-morning-stiffness", "Morning stiffness duration "
+                      "(reported)", "min", "min"),
+}
+SURVEY = {"coding": [{
+    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+    "code": "survey", "display": "Survey",
+}]}
+
 
 def _fhir_id(patient_id: str) -> str:
     """FHIR ids allow [A-Za-z0-9-.]{1,64}; map anything else to '-'."""
@@ -53,13 +73,13 @@ def _iso(ts: int) -> str:
 
 
 def _observation(pref: str, metric: tuple[str, str, str, str, str], value: float,
-                 start: int, end: int) -> dict[str, Any]:
+                 start: int, end: int, category: dict[str, Any] = CATEGORY) -> dict[str, Any]:
     system, code, display, unit, unit_display = metric
     return {
         "resourceType": "Observation",
         "id": str(uuid.uuid4()),
         "status": "final",
-        "category": [CATEGORY],
+        "category": [category],
         "code": {"coding": [{"system": system, "code": code, "display": display}],
                  "text": display},
         "subject": {"reference": pref},
@@ -106,6 +126,17 @@ def fhir_bundle(store: Store, patient_id: str,
         for metric, value in zip(DAY_METRICS.values(), r[1:], strict=True):
             if value is not None:
                 entries.append(_entry(_observation(patient_url, metric, value, start, end)))
+    for entry in store.diary_between(patient_id, lo, hi):
+        d = dt.date.fromisoformat(entry["day"])
+        start = int(dt.datetime.combine(d, dt.time(0), tzinfo=tz).timestamp())
+        end = int(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+                  .timestamp())
+        for key, metric in DIARY_METRICS.items():
+            if entry[key] is not None:
+                obs = _observation(patient_url, metric, entry[key], start, end, SURVEY)
+                obs.pop("device")  # reported by the wearer, not measured
+                obs["performer"] = [{"reference": patient_url}]
+                entries.append(_entry(obs))
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),

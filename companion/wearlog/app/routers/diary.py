@@ -57,11 +57,12 @@ def diary(request: Request, store: Db, pid: PatientId, day: str | None = None,
 
 
 @router.post("/diary", dependencies=[Csrf])
-def save(store: Db, pid: PatientId, day: Annotated[str, Form()],
+def save(store: Db, pid: PatientId,
          pain: Annotated[int, Form(ge=0, le=10)], fatigue: Annotated[int, Form(ge=0, le=10)],
          sleep_quality: Annotated[int, Form(ge=0, le=10)],
          mood: Annotated[int, Form(ge=0, le=10)],
-         stiffness_min: Annotated[str, Form()] = "", note: Annotated[str, Form()] = ""
+         day: Annotated[str, Form()] = "", stiffness_min: Annotated[str, Form()] = "",
+         note: Annotated[str, Form()] = ""
          ) -> RedirectResponse:
     d = _day(day, _editable(store, pid))
     stiff = stiffness_min.strip()

@@ -12,6 +12,7 @@ from wearlog.accounts.users import Users
 from wearlog.web import data
 from wearlog.web.deps import Conn, End, PageUser, Reader, check_patient
 from wearlog.web.schemas import RangeDays
+from wearlog.web.wearer import wearer_entries
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,4 +45,5 @@ def patient_summary(
     return _render(request, "patient.html", {
         "user": user, "s": summary, "days": int(days), "ranges": data.RANGES,
         "end": last if end else "",
+        "wearer": wearer_entries(store, patient_id, summary["first_date"], summary["last_date"]),
     })
