@@ -85,3 +85,45 @@ def test_a_correction_replaces_only_its_nights_markers():
     assert out == [(lo + 5 * 3600, EV_SYMPTOM, 3), (lo + 10 * 3600, EV_BED, 0),
                    (lo + 18 * 3600, EV_UP, 0), (hi + 10 * 3600, EV_BED, 0)]
     assert apply_corrections(events, [], tz) is events
+
+
+def test_backup_and_restore_keep_the_diary_and_corrections(tmp_path):
+    day = {"day": DAYS[1], **dict.fromkeys(DIARY_SCALES, 4), "stiffness_min": 20,
+           "note": "ok", "updated_utc": 10}
+    fix = {"night": DAYS[1], "bed_utc": 1_772_400_000, "up_utc": 1_772_428_800,
+           "updated_utc": 10}
+    with Store(tmp_path / "a.db") as a:
+        a.add_patient("P-1")
+        a.save_diary("P-1", [day])
+        a.save_corrections("P-1", [fix])
+        a.backup(tmp_path / "backup.db")
+    with Store(tmp_path / "b.db") as b:
+        b.add_patient("P-1")
+        b.save_diary("P-1", [{**day, "day": DAYS[2]}, {**day, "pain": 9, "updated_utc": 11}])
+        added = b.restore(tmp_path / "backup.db")
+        rows = {e["day"]: e for e in b.diary_between("P-1")}
+        assert rows[DAYS[1]]["pain"] == 9  # the newer entry here is kept
+        assert set(rows) == {DAYS[1], DAYS[2]}
+        assert b.corrections_of("P-1")[0]["bed_utc"] == fix["bed_utc"]
+        assert added["night_corrections"] == 1
+        assert [e.patient_id for e in b.pending()] == ["P-1"]  # re-analysed with it
+
+
+def test_a_backup_with_an_impossible_diary_row_restores_nothing(tmp_path):
+    import sqlite3
+
+    from wearlog.store import BackupError
+
+    with Store(tmp_path / "a.db") as a:
+        a.add_patient("P-1")
+        a.save_diary("P-1", [{"day": DAYS[0], **dict.fromkeys(DIARY_SCALES, 4),
+                              "updated_utc": 1}])
+        a.backup(tmp_path / "backup.db")
+    conn = sqlite3.connect(tmp_path / "backup.db")
+    conn.execute("UPDATE diary_entries SET pain = 42")
+    conn.commit()
+    conn.close()
+    with Store(tmp_path / "b.db") as b:
+        with pytest.raises(BackupError, match="diary_entries"):
+            b.restore(tmp_path / "backup.db")
+        assert b.patient_ids() == []
