@@ -76,6 +76,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("counts", {"counts_merge_gap_min": 0.0}),
     "counts: Tudor-Locke 2014, periods < 60 min apart joined":
         ("counts", {"counts_merge_gap_min": 60.0}),
+    "counts: Tudor-Locke 2014 joined, Cole-Kripke with ActiLife's scaling":
+        ("counts", {"counts_merge_gap_min": 60.0, "counts_sleep_method": "cole-kripke-actilife"}),
     "counts: Tudor-Locke 2014 joined, Sadeh 1994 within":
         ("counts", {"counts_merge_gap_min": 60.0, "counts_sleep_method": "sadeh"}),
     "counts: Crespo 2012 period, Cole-Kripke within":

@@ -69,7 +69,9 @@ class AnalysisConfig:
     # longer than zeta/zeta_rest/zeta_active minutes invalid, quantile t for them). Crespo
     # sees the night's noon-to-noon window and crespo_context_h on either side (a bounded
     # window, so a night depends only on data near it). Sleep/wake within the period:
-    # "cole-kripke" (Cole et al. 1992) or "sadeh" (Sadeh et al. 1994).
+    # "cole-kripke" (Cole et al. 1992, 'mean' mode: counts / 30, as pyActigraphy),
+    # "cole-kripke-actilife" (ActiLife's scaling for ActiGraph counts: counts / 100, capped
+    # at 300) or "sadeh" (Sadeh et al. 1994).
     counts_period_method: str = "tudor-locke"
     counts_sleep_method: str = "cole-kripke"
     crespo_zeta_min: float = 15.0

@@ -141,14 +141,20 @@ def _count_minutes(tl: Timeline) -> tuple[np.ndarray, int, int]:
 
 
 def count_sleep_cells(tl: Timeline, method: str = "cole-kripke") -> np.ndarray:
-    """Cole-Kripke 1992 (or Sadeh 1994) on the minutes of imported counts (two 30-s cells
-    summed, minutes on whole UTC minutes), each cell taking its minute's call; no counts =
-    no sleep."""
+    """Cole-Kripke 1992 (Cole's 'mean' scaling or ActiLife's) or Sadeh 1994 on the minutes
+    of imported counts (two 30-s cells summed, minutes on whole UTC minutes), each cell
+    taking its minute's call; no counts = no sleep."""
     if tl.counts is None:
         return np.zeros(tl.n, dtype=bool)
     m, per, shift = _count_minutes(tl)
-    score = sadeh if method == "sadeh" else cole_kripke
-    ck = score(np.nan_to_num(m)).astype(bool) & ~np.isnan(m)
+    c = np.nan_to_num(m)
+    if method == "sadeh":
+        ck = sadeh(c)
+    elif method == "cole-kripke-actilife":  # ActiLife: counts / 100, capped at 300
+        ck = cole_kripke(np.minimum(c, 30000), divisor=100)
+    else:
+        ck = cole_kripke(c)
+    ck = ck.astype(bool) & ~np.isnan(m)
     return np.repeat(ck, per)[shift:shift + tl.n]
 
 
