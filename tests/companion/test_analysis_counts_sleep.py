@@ -8,11 +8,13 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from wearlog.analysis import AnalysisConfig, analyse_patient
 from wearlog.analysis.counts import crespo, tudor_locke_periods
 from wearlog.analysis.nonwear import detect_nonwear
 from wearlog.analysis.runs import runs
+from wearlog.analysis.sleep import count_sleep_cells
 from wearlog.analysis.timeline import load_timeline
 from wearlog.imports.common import import_seq
 from wearlog.imports.save import ParsedImport, save
@@ -156,3 +158,24 @@ def test_a_crespo_night_depends_only_on_data_within_its_context(tmp_path: Path) 
         assert rows[0][night]["tst_min"] == rows[1][night]["tst_min"], night
     valid = [n for n in rows[0].values() if n["valid"]]
     assert len(valid) >= 5 and all(n["source"] == "counts" for n in valid)
+
+
+@pytest.mark.parametrize("method", ["cole-kripke", "cole-kripke-actilife", "sadeh"])
+def test_each_counts_sleep_method_scores_the_night(tmp_path: Path, method: str) -> None:
+    """The documented counts_sleep_method options all find the 23:00-07:00 night; ActiLife's
+    scaling (counts / 100) calls more sleep than Cole's (counts / 30) on the same counts."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(200, 2000, 18 * 60)
+    x[5 * 60:13 * 60] = rng.integers(1, 30, 8 * 60)
+    x[9 * 60:9 * 60 + 30] = rng.integers(60, 200, 30)  # restless half hour
+    s = _store_counts(tmp_path, x)
+    out = analyse_patient(s, "C-1", AnalysisConfig(counts_sleep_method=method))
+    (night,) = [n for n in out.nights if n["onset_utc"] is not None]
+    assert night["source"] == "counts" and night["valid"], night
+    assert abs(night["onset_utc"] - (EVENING + 5 * 3600)) <= 15 * 60
+    tl = load_timeline(s, "C-1")
+    assert tl is not None
+    cells = {m: count_sleep_cells(tl, m)[18 * 60:26 * 60].sum()
+             for m in ("cole-kripke", "cole-kripke-actilife")}
+    assert cells["cole-kripke-actilife"] > cells["cole-kripke"]
+    s.close()
