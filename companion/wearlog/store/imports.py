@@ -73,6 +73,11 @@ def begin_import(conn: sqlite3.Connection, b: ImportBatch) -> int | None:
     if b.tz is not None:
         check_timezone(b.tz)
         check_patient_id(b.patient_id)  # the import may create the patient
+        was = conn.execute("SELECT tz FROM patients WHERE patient_id=?",
+                           (b.patient_id,)).fetchone()
+        if was is not None and was[0] != b.tz:
+            # every local night and day moves: the refresh step re-analyses all of them
+            queue.mark(conn, b.patient_id, None, None, full=True)
         conn.execute(
             "INSERT INTO patients (patient_id, tz, created_utc) VALUES (?,?,?) "
             "ON CONFLICT(patient_id) DO UPDATE SET tz=excluded.tz",
