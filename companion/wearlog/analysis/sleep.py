@@ -174,10 +174,11 @@ class SleepScores:
 
 
 def score_sleep(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, cfg: AnalysisConfig,
-                patient_id: str) -> SleepScores:
-    """Every night of the timeline: period, sleep/wake in it, metrics."""
+                patient_id: str, sig: np.ndarray | None = None) -> SleepScores:
+    """Every night of the timeline: period, sleep/wake in it, metrics (sig: the HDCZA
+    signal when the caller has it already)."""
     sib = sustained_inactivity(tl, worn, cfg)
-    sig = hdcza_signal(tl, cfg)
+    sig = hdcza_signal(tl, cfg) if sig is None else sig
     out = SleepScores(in_period=np.zeros(tl.n, dtype=bool), asleep=np.zeros(tl.n, dtype=bool))
     rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
     d = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)

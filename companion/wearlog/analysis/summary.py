@@ -113,7 +113,7 @@ def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
     still = still_epochs(tl, cfg) & worn
     sig = hdcza_signal(tl, cfg)
     # each night's thresholds come from the days around it (wearlog.analysis.sleep)
-    scores = score_sleep(tl, tz, worn, cfg, patient_id)
+    scores = score_sleep(tl, tz, worn, cfg, patient_id, sig)
     in_spt, asleep = scores.in_period, scores.asleep & worn
     scored = _scored_windows(tl, tz, scores.nights)
     span.nights = [n for n in scores.nights

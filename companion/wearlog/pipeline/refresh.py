@@ -46,6 +46,7 @@ def refresh(store: Store, patient_id: str | None = None, cfg: AnalysisConfig | N
     """Refresh every queued patient (or only `patient_id`); never raises for one patient's
     failure: its result says what failed and the queue keeps it for the next try."""
     entries = store.pending(patient_id)
+    figures.preload()  # parsed once here, not in every worker
     if workers > 1 and len(entries) > 1 and str(store.path) != ":memory:":
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -170,7 +171,8 @@ def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int 
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         for r in figures.RANGES:
             body, fired = figures.build_summary(
-                store, patient_id, figures.date_range(r, last_day), cfg, worse=worse)
+                store, patient_id, figures.date_range(r, last_day), cfg, worse=worse,
+                span=(first_utc, last_utc))
             summaries[r] = body
             links += [{"patient_id": patient_id, "topic_id": t, "rule_id": f.rule_id,
                        "finding_text": f.text, "window_end": f.window_end, "linked_at": now}

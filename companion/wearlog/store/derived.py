@@ -40,6 +40,34 @@ class DeviceEpochs:
     rows: list[tuple[int, ...]]  # utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags
 
 
+_EPOCH_FIELDS = "utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags"
+_EPOCHS_RANGE = (f"SELECT {_EPOCH_FIELDS} FROM epochs "
+                 "WHERE device_id = ? AND utc >= ? AND utc < ?")
+_EPOCHS_ALL = (f"SELECT {_EPOCH_FIELDS} FROM epochs "
+               "WHERE device_id = ? AND +utc >= ? AND +utc < ?")
+# per assignment, the first/last epoch time by an index seek (not a scan of the view)
+_SPAN = (
+    "SELECT MIN(lo), MAX(hi) FROM (SELECT "
+    "(SELECT MIN(e.utc) FROM epochs e WHERE e.device_id = a.device_id "
+    "AND e.utc >= COALESCE(a.from_utc, -4611686018427387904) "
+    "AND e.utc < COALESCE(a.to_utc, 4611686018427387904)) AS lo, "
+    "(SELECT MAX(e.utc) FROM epochs e WHERE e.device_id = a.device_id "
+    "AND e.utc >= COALESCE(a.from_utc, -4611686018427387904) "
+    "AND e.utc < COALESCE(a.to_utc, 4611686018427387904)) AS hi "
+    "FROM device_assignments a WHERE a.patient_id = ?) spans"
+)
+# records never placed in time, per assignment (the partial unanchored indexes)
+_UNANCHORED = (
+    "SELECT COALESCE(SUM((SELECT COUNT(*) FROM epochs e WHERE e.device_id = a.device_id "
+    "AND e.utc IS NULL AND e.seq >= a.from_seq "
+    "AND e.seq < COALESCE(a.to_seq, 4611686018427387904)) + "
+    "(SELECT COUNT(*) FROM events e WHERE e.device_id = a.device_id "
+    "AND e.utc IS NULL AND e.seq >= a.from_seq "
+    "AND e.seq < COALESCE(a.to_seq, 4611686018427387904))), 0) "
+    "FROM device_assignments a WHERE a.patient_id = ?"
+)
+
+
 class DerivedResults:
     conn: sqlite3.Connection
 
@@ -87,11 +115,10 @@ class DerivedResults:
             a_lo = lo if a_from is None else max(lo, a_from)
             a_hi = hi if a_to is None else min(hi, a_to)
             if a_lo < a_hi:
-                dev_out.rows.extend(self.conn.execute(
-                    "SELECT utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags "
-                    "FROM epochs WHERE device_id = ? AND utc >= ? AND utc < ?",
-                    (dev, a_lo, a_hi),
-                ).fetchall())
+                # a whole device's epochs: read along the primary key (+utc keeps the
+                # planner off the utc index, which would look every row up a second time)
+                sql = _EPOCHS_ALL if since is None and until is None else _EPOCHS_RANGE
+                dev_out.rows.extend(self.conn.execute(sql, (dev, a_lo, a_hi)).fetchall())
         return list(out.values())
 
     def patient_events(self, patient_id: str, etypes: Sequence[int], since: int | None = None,
@@ -110,18 +137,11 @@ class DerivedResults:
 
     def unanchored_count(self, patient_id: str) -> int:
         """Records of the patient not yet placed in time (clock never set)."""
-        return int(self.conn.execute(
-            "SELECT (SELECT COUNT(*) FROM filed_epochs WHERE patient_id=?1 AND utc IS NULL) "
-            "+ (SELECT COUNT(*) FROM filed_events WHERE patient_id=?1 AND utc IS NULL)",
-            (patient_id,),
-        ).fetchone()[0])
+        return int(self.conn.execute(_UNANCHORED, (patient_id,)).fetchone()[0])
 
     def data_span(self, patient_id: str) -> tuple[int | None, int | None]:
         """First and last anchored epoch time of the patient (the monitoring period)."""
-        row = self.conn.execute(
-            "SELECT MIN(utc), MAX(utc) FROM timed_epochs WHERE patient_id=?",
-            (patient_id,),
-        ).fetchone()
+        row = self.conn.execute(_SPAN, (patient_id,)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
     def next_epoch_utc(self, patient_id: str, after: int) -> int | None:

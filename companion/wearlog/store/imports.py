@@ -145,6 +145,11 @@ def existing_import_device(conn: sqlite3.Connection, patient_id: str, kind: str,
 
 def counts_series(conn: sqlite3.Connection, patient_id: str) -> list[tuple[int, int, int]]:
     """(utc, counts, epoch_s) of every anchored epoch that carries an activity count."""
+    if conn.execute(  # only imports carry counts: skip the scan for wearables alone
+            "SELECT 1 FROM device_assignments a JOIN devices d USING (device_id) "
+            "WHERE a.patient_id=? AND d.kind <> 'wearable' LIMIT 1",
+            (patient_id,)).fetchone() is None:
+        return []
     return [tuple(r) for r in conn.execute(
         "SELECT e.utc, e.counts, d.epoch_s FROM timed_epochs e JOIN devices d USING(device_id) "
         "WHERE e.patient_id=? AND e.counts IS NOT NULL ORDER BY e.utc",
