@@ -83,6 +83,21 @@ class Reads:
             "last_utc": a[2] if a else None, "rolling": a[3] if a else None,
         }
 
+    def patient_list_rows(self, username: str | None) -> list[tuple[Any, ...]]:
+        """The stored patient-list figures of a clinician's patients (None: every patient,
+        for admins) in one indexed query, by patient id: (patient_id, last_sync_utc,
+        last_data_utc, wear_min_7d, high_severity_7d, sleep_worse, queued, error)."""
+        cols = ("SELECT p.patient_id, a.last_sync_utc, a.last_utc, a.wear_min_7d, "
+                "a.high_severity_7d, a.sleep_worse, q.patient_id IS NOT NULL, q.error ")
+        joins = ("LEFT JOIN patient_analysis a ON a.patient_id = p.patient_id "
+                 "LEFT JOIN refresh_queue q ON q.patient_id = p.patient_id ")
+        if username is None:
+            return self.conn.execute(
+                cols + "FROM patients p " + joins + "ORDER BY p.patient_id").fetchall()
+        return self.conn.execute(
+            cols + "FROM assignments s JOIN patients p ON p.patient_id = s.patient_id "
+            + joins + "WHERE s.username = ? ORDER BY p.patient_id", (username,)).fetchall()
+
     def patient_rows(self, patient_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The stored patient-list figures, one indexed read for any number of patients."""
         if not patient_ids:
