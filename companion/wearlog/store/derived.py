@@ -41,8 +41,12 @@ class DeviceEpochs:
 
 
 _EPOCH_FIELDS = "utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags"
-_EPOCHS_RANGE = (f"SELECT {_EPOCH_FIELDS} FROM epochs "
-                 "WHERE device_id = ? AND utc >= ? AND utc < ?")
+# a time range: the seq range it spans from the utc index (covering, no row look-ups),
+# then the rows along the primary key (a clock jump may put other rows inside: +utc drops
+# them)
+_SEQS = "SELECT MIN(seq), MAX(seq) FROM epochs WHERE device_id = ? AND utc >= ? AND utc < ?"
+_EPOCHS_RANGE = (f"SELECT {_EPOCH_FIELDS} FROM epochs WHERE device_id = ? AND seq >= ? "
+                 "AND seq <= ? AND +utc >= ? AND +utc < ?")
 _EPOCHS_ALL = (f"SELECT {_EPOCH_FIELDS} FROM epochs "
                "WHERE device_id = ? AND +utc >= ? AND +utc < ?")
 # per assignment, the first/last epoch time by an index seek (not a scan of the view)
@@ -56,7 +60,7 @@ _SPAN = (
     "AND e.utc < COALESCE(a.to_utc, 4611686018427387904)) AS hi "
     "FROM device_assignments a WHERE a.patient_id = ?) spans"
 )
-# records never placed in time, per assignment (the partial unanchored indexes)
+# records never placed in time, per assignment (an index search on utc IS NULL)
 _UNANCHORED = (
     "SELECT COALESCE(SUM((SELECT COUNT(*) FROM epochs e WHERE e.device_id = a.device_id "
     "AND e.utc IS NULL AND e.seq >= a.from_seq "
@@ -117,8 +121,13 @@ class DerivedResults:
             if a_lo < a_hi:
                 # a whole device's epochs: read along the primary key (+utc keeps the
                 # planner off the utc index, which would look every row up a second time)
-                sql = _EPOCHS_ALL if since is None and until is None else _EPOCHS_RANGE
-                dev_out.rows.extend(self.conn.execute(sql, (dev, a_lo, a_hi)).fetchall())
+                if since is None and until is None:
+                    rows = self.conn.execute(_EPOCHS_ALL, (dev, a_lo, a_hi)).fetchall()
+                else:
+                    s_lo, s_hi = self.conn.execute(_SEQS, (dev, a_lo, a_hi)).fetchone()
+                    rows = [] if s_lo is None else self.conn.execute(
+                        _EPOCHS_RANGE, (dev, s_lo, s_hi, a_lo, a_hi)).fetchall()
+                dev_out.rows.extend(rows)
         return list(out.values())
 
     def patient_events(self, patient_id: str, etypes: Sequence[int], since: int | None = None,
