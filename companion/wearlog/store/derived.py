@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -206,7 +207,7 @@ class DerivedResults:
             c.execute("DELETE FROM summaries WHERE patient_id=?", (patient_id,))
             c.executemany(
                 "INSERT INTO summaries (patient_id, range_days, body) VALUES (?,?,?)",
-                [(patient_id, k, v) for k, v in summaries.items()])
+                [(patient_id, k, zlib.compress(v, 6)) for k, v in summaries.items()])
             if gen is None:
                 return True
             cur = c.execute("DELETE FROM refresh_queue WHERE patient_id=? AND gen=?",

@@ -7,6 +7,7 @@ read-only handle (`Store.reader`).
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -67,7 +68,11 @@ class Reads:
         row = self.conn.execute(
             "SELECT body FROM summaries WHERE patient_id=? AND range_days=?",
             (patient_id, range_days)).fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        body = bytes(row[0])
+        # stored zlib-compressed (a seventh of the bytes); rows from before are plain JSON
+        return body if body[:1] == b"{" else zlib.decompress(body)
 
     def analysis_state(self, patient_id: str) -> dict[str, Any]:
         """Whether the stored results are current: 'ok', 'pending', 'failed' or 'none'."""
