@@ -352,10 +352,14 @@ def _v9(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    """Reserved: night/day exclusions (issue 16, on its own branch)."""
+
+
 def _v11(conn: sqlite3.Connection) -> None:
     """The wearer's own words: a daily symptom diary and bed/up corrections of nights.
 
-    Reserved as v11 (v10 is the night/day exclusions): the lead renumbers at merge.
+    Reserved as v11 (v10 is the night/day exclusions, on its own branch).
     Both are keyed by patient and date, so a re-upload replaces, never duplicates; a
     correction is undone by marking it removed (so the undo travels with an upload too).
     Device records are never touched: the analysis applies corrections when it reads.
@@ -387,7 +391,14 @@ def _v11(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v11]
+def _v12(conn: sqlite3.Connection) -> None:
+    """users.session_gen goes: sign-ins are server-side rows (web_sessions) that a password
+    change deletes, so a counter in the account ended nothing."""
+    conn.executescript("ALTER TABLE users DROP COLUMN session_gen")
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
+                               _v12]
 LATEST = len(MIGRATIONS)
 
 
