@@ -38,6 +38,21 @@ def _fmt_num(v: Any, digits: int = 0) -> str:
     return "–" if v is None else f"{v:,.{digits}f}"
 
 
+def _plural(n: Any, word: str) -> str:
+    """'1 day', '2 days', '1 night': a count with its noun."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _rhythm_value(v: Any, fmt: str) -> str:
+    """A rhythm figure as shown: clock time for onsets (minutes after midnight), else digits."""
+    if v is None:
+        return "–"
+    if fmt == "clock":
+        m = int(round(float(v))) % 1440
+        return f"{m // 60:02d}:{m % 60:02d}"
+    return f"{float(v):,.{int(fmt)}f}"
+
+
 def create_app(db_path: str | os.PathLike[str] | None = None,
                settings: Settings | None = None, **overrides: Any) -> FastAPI:
     """The app for one database; the secret comes from the env var or the 0600 file."""
@@ -62,6 +77,8 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["utc"] = _fmt_utc
     templates.env.filters["num"] = _fmt_num
+    templates.env.filters["plural"] = _plural
+    templates.env.filters["rhythm_value"] = _rhythm_value
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for r in (auth.router, pages.router, api.router, exports.router, upload.router):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from fastapi import APIRouter, Request
@@ -9,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from wearlog.accounts.audit import audit
 from wearlog.accounts.users import Users
-from wearlog.web import data
+from wearlog.web import data, patient_view
 from wearlog.web.deps import Conn, End, PageUser, Reader, check_patient
 from wearlog.web.schemas import RangeDays
 
@@ -44,4 +45,10 @@ def patient_summary(
     return _render(request, "patient.html", {
         "user": user, "s": summary, "days": int(days), "ranges": data.RANGES,
         "end": last if end else "",
+        "night_rows": patient_view.night_rows(summary),
+        "day_rows": patient_view.day_rows(summary),
+        "rhythm_rows": patient_view.RHYTHM_ROWS,
+        "earlier": patient_view.earlier_rhythm(store, patient_id, int(days),
+                                               summary.get("first_date")),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     })
