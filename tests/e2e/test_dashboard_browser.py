@@ -317,3 +317,19 @@ def _ink(page, selector: str) -> int:
            let n = 0; for (let i = 0; i < d.length; i += 4)
              if (d[i+3] > 0 && (d[i] < 240 || d[i+1] < 240 || d[i+2] < 240)) n++;
            return n; }""", selector))
+
+
+def test_fhir_link_downloads_a_file(page, site):
+    sign_in(page, site)
+    _open(page, site, 14)
+    with page.expect_download() as dl:
+        page.get_by_role("link", name="FHIR R4").click()
+    assert dl.value.suggested_filename == "P-0042-fhir.json"
+    r = page.request.get(site + "/api/patients/P-0042/export/fhir")
+    assert r.headers["content-type"] == "application/fhir+json"
+    assert r.headers["content-disposition"].startswith('attachment; filename="P-0042-fhir.json"')
+    again = page.request.get(site + "/api/patients/P-0042/export/fhir")
+    ids = [e["resource"]["id"] for e in r.json()["entry"]]
+    assert ids == [e["resource"]["id"] for e in again.json()["entry"]]
+    assert any(e["resource"].get("code", {}).get("coding", [{}])[0].get("code") == "symptom-event"
+               for e in r.json()["entry"])

@@ -352,7 +352,25 @@ def _v9(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10(conn: sqlite3.Connection) -> None:
+    """Nights and days a clinician excluded from the figures (one row while excluded; the
+    audit log keeps who excluded or restored what, and when)."""
+    conn.executescript(
+        """
+        CREATE TABLE exclusions (
+            patient_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            day TEXT NOT NULL,
+            excluded_by TEXT NOT NULL,
+            excluded_utc INTEGER NOT NULL,
+            reason TEXT,
+            PRIMARY KEY (patient_id, kind, day)
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 LATEST = len(MIGRATIONS)
 
 

@@ -21,7 +21,7 @@ from wearlog.web import busy
 from wearlog.web.deps import LoginRequired, PasswordChangeRequired
 from wearlog.web.errors import ConfigError
 from wearlog.web.ratelimit import LoginLimiter
-from wearlog.web.routers import api, auth, exports, pages, upload
+from wearlog.web.routers import api, auth, exclusions, exports, pages, upload
 from wearlog.web.security import BodyLimit, SecurityHeaders, Sessions
 from wearlog.web.settings import Settings
 
@@ -81,7 +81,8 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
     templates.env.filters["rhythm_value"] = _rhythm_value
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for r in (auth.router, pages.router, api.router, exports.router, upload.router):
+    for r in (auth.router, pages.router, exclusions.router, api.router, exports.router,
+              upload.router):
         app.include_router(r)
 
     @app.exception_handler(LoginRequired)
