@@ -110,3 +110,21 @@ def earlier_rhythm(store: Store, patient_id: str, days: int, first_date: str | N
                 "reason": f"the {days} days before have {rh['n_valid_days']} valid days, "
                           f"{min_days} needed"}
     return {**base, "available": True, "rhythm": rh}
+
+
+def topic_blocks(topic_id: str) -> dict[str, Any] | None:
+    """One educational topic as (title, summary, blocks of heading or paragraph), as
+    written in its file (faithful to the article; Wearlog's own notes keep their
+    heading); None if there is no such topic or the content cannot load."""
+    content = figures._education()
+    if content is None or topic_id not in content[0]:
+        return None
+    t = content[0][topic_id]
+    blocks: list[tuple[str, str]] = []
+    for para in t.body.strip().split("\n\n"):
+        text = " ".join(line.strip() for line in para.splitlines()).strip()
+        if text.startswith("#"):
+            blocks.append(("h", text.lstrip("#").strip()))
+        elif text:
+            blocks.append(("p", text))
+    return {"id": t.id, "title": t.title, "summary": t.summary, "blocks": blocks}

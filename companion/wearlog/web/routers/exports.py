@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
 from wearlog.accounts.audit import audit
+from wearlog.export.clinician_csv import iter_clinician_csv
 from wearlog.export.csv_tables import iter_csv
 from wearlog.export.fhir_bundle import fhir_bundle
 from wearlog.web.deps import ApiUser, Conn, Reader, check_patient
@@ -33,6 +34,24 @@ def export_csv(conn: Conn, store: Reader, user: ApiUser, patient_id: str,
     return StreamingResponse(
         iter(chunks), media_type="text/csv",
         headers={"Content-Disposition": attachment(f"{patient_id}-{table}.csv")},
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/export/clinician/{table}.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}},
+)
+def export_clinician_csv(conn: Conn, store: Reader, user: ApiUser, patient_id: str,
+                         table: Literal["nights", "days", "events"]) -> StreamingResponse:
+    """Nights, days or events for a spreadsheet: local ISO times, labelled event types,
+    rounded figures, and whether each night or day counts."""
+    check_patient(conn, user, patient_id)
+    audit(conn, user.username, "export", patient_id, f"clinician csv {table}")
+    chunks = list(iter_clinician_csv(store, patient_id, table))
+    return StreamingResponse(
+        iter(chunks), media_type="text/csv",
+        headers={"Content-Disposition": attachment(f"{patient_id}-{table}-clinician.csv")},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from wearlog.accounts.audit import audit
@@ -30,6 +30,15 @@ def patient_list(request: Request, conn: Conn, store: Reader, user: PageUser) ->
     rows = data.patient_list(store, Users(conn).patients_of(user))
     audit(conn, user.username, "list", detail=f"{len(rows)} patients")
     return _render(request, "patients.html", {"user": user, "rows": rows})
+
+
+@router.get("/topics/{topic_id}", response_class=HTMLResponse)
+def topic_page(request: Request, user: PageUser, topic_id: str) -> HTMLResponse:
+    """One educational topic in full (what the patient page links to)."""
+    t = patient_view.topic_blocks(topic_id)
+    if t is None:
+        raise HTTPException(404, f"no educational topic {topic_id!r}")
+    return _render(request, "topic.html", {"user": user, "t": t})
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
