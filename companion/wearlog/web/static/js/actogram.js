@@ -43,7 +43,7 @@
     var narrow = W < 560;
     var label = narrow ? 40 : 52, right = 8, top = 20, bottom = 4;
     var PW = W - label - right;
-    var rowH = Math.max(4, Math.min(canvas.dataset.printWidth ? 15 : 22,
+    var rowH = Math.max(4, Math.min(canvas.dataset.printWidth ? 12 : 22,
                                     Math.floor((narrow ? 420 : 640) / n)));
     var H = top + n * rowH + bottom;
     canvas.width = W; canvas.height = H;

@@ -92,7 +92,7 @@
     var stamp = document.getElementById("printed-on");
     if (stamp) stamp.textContent = new Date().toLocaleString();
     if (screenWidth !== null) return;
-    screenWidth = TA.width(); TA.resize(PRINT_WIDTH, 0.62);
+    screenWidth = TA.width(); TA.resize(PRINT_WIDTH, 0.55);
     document.getElementById("actogram").dataset.printWidth = String(ACTO_PRINT_WIDTH);
     redrawActogram();
   }
