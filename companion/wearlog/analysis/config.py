@@ -39,6 +39,12 @@ class AnalysisConfig:
     hdcza_multiplier: float = 15.0
     hdcza_block_min: float = 30.0
     hdcza_gap_min: float = 60.0
+    # The HDCZA threshold of a night is drawn from the nights around it: this many days
+    # either side (7 noon-to-noon windows, one week). Several nights, so that a window of
+    # wake alone (a night awake, the last afternoon) does not find 'rest' by its own
+    # measure; bounded, so that a night depends only on records within these days and
+    # the refresh step re-analyses just the nights new records touch (docs/analysis.md).
+    threshold_window_days: int = 3
     # Our one change to HDCZA: when measuring a gap between kept blocks, low-movement
     # stretches shorter than 30 min inside it do not count as gap. The published order
     # (drop < 30 min, then merge < 60 min) splits nights broken by awakenings close

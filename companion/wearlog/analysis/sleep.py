@@ -101,20 +101,35 @@ def hdcza_period(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig, epoch_s
 
 @dataclass
 class _Thresholds:
-    """HDCZA thresholds of the whole recording: a window holding only wake (the afternoon
-    of a recording's last day, a night awake) must not find 'rest' by its own measure."""
+    """HDCZA thresholds of the days around a night (AnalysisConfig.threshold_window_days):
+    a window holding only wake (the afternoon of a recording's last day, a night awake)
+    must not find 'rest' by its own measure, and a bounded window keeps a night's result
+    a function of nearby records only (the refresh step re-analyses just those nights)."""
     angle: float | None
     enmo_median: np.ndarray
     enmo: float | None
 
 
-def _thresholds(tl: Timeline, worn: np.ndarray, sig: np.ndarray,
-                cfg: AnalysisConfig) -> _Thresholds:
-    aw = worn & tl.present & tl.angle_known
-    rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
-    ew = worn & tl.present & tl.enmo_known & ~tl.angle_known
-    return _Thresholds(hdcza_threshold(sig, aw, cfg) if aw.any() else None, rm,
-                       hdcza_threshold(rm, ew, cfg) if ew.any() else None)
+def _thresholds(tl: Timeline, worn: np.ndarray, sig: np.ndarray, cfg: AnalysisConfig,
+                rm: np.ndarray | None = None, lo: int = 0, hi: int | None = None
+                ) -> _Thresholds:
+    """Thresholds from the epochs lo..hi (default: the whole timeline); rm: the 5-min
+    rolling median of ENMO (computed here when not given)."""
+    if rm is None:
+        rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
+    w = slice(lo, tl.n if hi is None else hi)
+    aw = worn[w] & tl.present[w] & tl.angle_known[w]
+    ew = worn[w] & tl.present[w] & tl.enmo_known[w] & ~tl.angle_known[w]
+    return _Thresholds(hdcza_threshold(sig[w], aw, cfg) if aw.any() else None, rm,
+                       hdcza_threshold(rm[w], ew, cfg) if ew.any() else None)
+
+
+def threshold_window(tl: Timeline, night: dt.date, tz: ZoneInfo, cfg: AnalysisConfig
+                     ) -> tuple[int, int]:
+    """Grid indices of the noon-to-noon windows of the nights night-R..night+R."""
+    r = dt.timedelta(days=cfg.threshold_window_days)
+    return (tl.index(local_bounds(night - r, tz, 12)),
+            tl.index(local_bounds(night + r + dt.timedelta(days=1), tz, 12)))
 
 
 def enmo_sleep(tl: Timeline, i0: int, i1: int, worn: np.ndarray, cfg: AnalysisConfig,
@@ -200,15 +215,17 @@ class SleepScores:
 
 
 def score_sleep(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, cfg: AnalysisConfig,
-                patient_id: str) -> SleepScores:
-    """Every night of the timeline: period, sleep/wake in it, metrics."""
+                patient_id: str, sig: np.ndarray | None = None) -> SleepScores:
+    """Every night of the timeline: period, sleep/wake in it, metrics (sig: the HDCZA
+    signal when the caller has it already)."""
     sib = sustained_inactivity(tl, worn, cfg)
-    sig = hdcza_signal(tl, cfg)
+    sig = hdcza_signal(tl, cfg) if sig is None else sig
     out = SleepScores(in_period=np.zeros(tl.n, dtype=bool), asleep=np.zeros(tl.n, dtype=bool))
-    thr = _thresholds(tl, worn, sig, cfg)
+    rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
     d = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
     last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
     while d <= last:
+        thr = _thresholds(tl, worn, sig, cfg, rm, *threshold_window(tl, d, tz, cfg))
         night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id, out, thr)
         if night is not None:
             out.nights.append(night)
@@ -223,10 +240,10 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
     """Metrics of the night starting on the evening of `night` (noon to noon, local).
 
     Fills scores.in_period / scores.asleep for the night's period when given; thr: the
-    recording's thresholds (default: the window's own).
+    thresholds of the days around it (computed here when not given).
     """
     if thr is None:
-        thr = _thresholds(tl, worn, sig, cfg)
+        thr = _thresholds(tl, worn, sig, cfg, None, *threshold_window(tl, night, tz, cfg))
     t0 = local_bounds(night, tz, 12)
     t1 = local_bounds(night + dt.timedelta(days=1), tz, 12)
     i0, i1 = tl.index(t0), tl.index(t1)
