@@ -24,8 +24,8 @@ PW = "correct horse battery staple"
 def env(tmp_path):
     db = tmp_path / "wearlog.db"
     with Store(db) as s:
-        make_patient(s, "P-1", 1, 20, seed=3, symptoms_per_day=0.3)
-        make_patient(s, "P-2", 2, 5, seed=4)
+        make_patient(s, "P-1", 1, 20, seed=3, symptoms_per_day=0.3, end_utc=1_795_000_000)
+        make_patient(s, "P-2", 2, 5, seed=4, end_utc=1_795_000_000)
         users = Users(s.conn)
         users.add("dr.a", "clinician", PW)
         users.assign("dr.a", "P-1")
@@ -47,7 +47,9 @@ def _night(s: dict, night: str) -> dict:
 def test_exclude_and_restore_a_night(env):
     db, c = env
     before = c.get("/api/patients/P-1/summary?days=14").json()
-    night = before["nights"][3]["night"]
+    # the night farthest from the mean: leaving it out must move the mean
+    mean = before["means"]["tst_min"]
+    night = max(before["nights"][:-1], key=lambda x: abs(x["tst_min"] - mean))["night"]
     page = c.get("/patients/P-1?days=14")
     assert 'value="exclude"' in page.text
     r = c.post("/patients/P-1/exclusions", data={
@@ -125,7 +127,7 @@ def test_exclusions_never_lose_or_change_the_analysed_rows(tmp_path_factory, ops
     exclusions equal to the last action per night/day."""
     db = tmp_path_factory.mktemp("x") / "w.db"
     with Store(db) as s:
-        make_patient(s, "P-1", 1, 4, seed=1)
+        make_patient(s, "P-1", 1, 4, seed=1, end_utc=1_795_000_000)
         raw_n = s.conn.execute("SELECT * FROM nights ORDER BY night").fetchall()
         raw_d = s.conn.execute("SELECT * FROM days ORDER BY day").fetchall()
         nights = [r["night"] for r in s.nights_between("P-1", "0000", "9999")]
