@@ -31,3 +31,42 @@ def pyact_awd(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     d = tmp_path_factory.mktemp("pyact")
     return {name: pad.awd_file(name, d) for name in pad.NAMES}
+
+
+# --- both storage backends ------------------------------------------------------------
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL cluster per test process (tests/pgserver.py), stopped at
+    the end. Not installed: the tests that need it fail with the message, never skip."""
+    from tests.pgserver import PgServer, PgServerError
+
+    try:
+        server = PgServer()
+    except PgServerError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield server
+    from wearlog.store import pg
+
+    pg.close_pools()
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest):
+    """Where a test's database lives: a SQLite file, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield tmp_path / "w.db"
+        return
+    from wearlog.store import DatabaseUrl, pg
+
+    url = DatabaseUrl(request.getfixturevalue("pg_server").database())
+    yield url
+    pg.close_pools(url)

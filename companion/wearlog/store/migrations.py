@@ -357,6 +357,10 @@ LATEST = len(MIGRATIONS)
 
 
 def current_version(conn: sqlite3.Connection) -> int:
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        from wearlog.store import pg
+
+        return pg.version(conn)  # type: ignore[arg-type]
     row = conn.execute(
         "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'"
     ).fetchone()
@@ -367,34 +371,44 @@ def current_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
-    """Bring the schema up to `target`; each step commits on its own. Returns the version."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version "
-        "(version INTEGER PRIMARY KEY, applied_utc INTEGER)"
-    )
-    conn.commit()
+    """Bring the schema up to `target`; each step commits on its own. Returns the version.
+
+    Each step holds the write lock (several server processes may start at once; the
+    version is read again under the lock, so a step runs once)."""
     version = current_version(conn)
     if version > LATEST:
         raise SchemaTooNewError(
             f"database schema v{version} is newer than this Wearlog (v{LATEST}): upgrade Wearlog"
         )
-    while version < target:
-        step = MIGRATIONS[version]
-        # executescript commits first; wrap the step in an explicit transaction.
-        conn.execute("BEGIN")
+    if version >= target:  # up to date: no write lock taken
+        return version
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            for stmt in _statements(step):
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                         "(version INTEGER PRIMARY KEY, applied_utc INTEGER)")
+            version = current_version(conn)
+            if version > LATEST:
+                raise SchemaTooNewError(f"database schema v{version} is newer than this "
+                                        f"Wearlog (v{LATEST}): upgrade Wearlog")
+            if version >= target:
+                conn.execute("COMMIT")
+                return version
+            for stmt in _statements(MIGRATIONS[version]):
                 conn.execute(stmt)
-            version += 1
             conn.execute(
                 "INSERT INTO schema_version (version, applied_utc) VALUES (?, ?)",
-                (version, int(time.time())),
+                (version + 1, int(time.time())),
             )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return version
+
+
+def all_ddl() -> str:
+    """Every migration's SQL, in order (the PostgreSQL dialect reads its key columns)."""
+    return ";\n".join(s for step in MIGRATIONS for s in _statements(step))
 
 
 class _Recorder:

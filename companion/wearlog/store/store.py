@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from wearlog.store import clock, files, queue
 from wearlog.store.columns import EPOCH_COLS, EVENT_COLS, insert_sql
@@ -28,6 +28,7 @@ from wearlog.store.errors import (
     UnknownSyncError,
 )
 from wearlog.store.migrations import LATEST, check_version, migrate
+from wearlog.store.paths import is_database_url, location
 from wearlog.store.patients import check_patient_id, check_timezone
 from wearlog.store.reads import Reads
 
@@ -52,8 +53,24 @@ class Store(DerivedResults, Reads):
 
     def __init__(self, path: str | os.PathLike[str], readonly: bool = False,
                  migrated: bool = False) -> None:
-        self.path = Path(path)
         self.readonly = readonly
+        if is_database_url(path):  # PostgreSQL: a pooled connection (wearlog.store.pg)
+            from wearlog.store import pg
+
+            self.path = location(path)
+            self.dialect = "postgresql"
+            pgconn = pg.connect(str(path), readonly=readonly)
+            # the sqlite3.Connection surface the named queries use (see pg.PgConnection)
+            self.conn = cast(sqlite3.Connection, pgconn)
+            try:
+                self.version = check_version(self.conn) if readonly or migrated \
+                    else migrate(self.conn)
+            except BaseException:
+                pgconn.close()
+                raise
+            return
+        self.path = Path(path)
+        self.dialect = "sqlite"
         if readonly or migrated:
             if not self.path.exists():
                 raise StoreError(f"no database at {self.path}: sync or import data first")
@@ -136,7 +153,7 @@ class Store(DerivedResults, Reads):
             c.execute(
                 "INSERT INTO patients (patient_id, tz, clinician, created_utc) VALUES (?,?,?,?) "
                 "ON CONFLICT(patient_id) DO UPDATE SET tz=excluded.tz, "
-                "clinician=COALESCE(excluded.clinician, clinician)",
+                "clinician=COALESCE(excluded.clinician, patients.clinician)",
                 (patient_id, tz, clinician, int(time.time())),
             )
 
@@ -180,7 +197,7 @@ class Store(DerivedResults, Reads):
             c.execute(
                 "INSERT INTO devices (device_id, patient_id, name, added_utc, kind, epoch_s) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
-                "name=COALESCE(excluded.name, name)",
+                "name=COALESCE(excluded.name, devices.name)",
                 (device_id, patient_id, name, int(time.time()), kind, epoch_s),
             )
             if row is None:
@@ -202,7 +219,7 @@ class Store(DerivedResults, Reads):
         at = int(time.time()) if at_utc is None else int(at_utc)
         last_utc = self.conn.execute(
             "SELECT MAX(m) FROM (SELECT MAX(utc) m FROM epochs WHERE device_id=?1 "
-            "UNION ALL SELECT MAX(utc) FROM events WHERE device_id=?1)", (device_id,),
+            "UNION ALL SELECT MAX(utc) FROM events WHERE device_id=?1) AS t", (device_id,),
         ).fetchone()[0]
         if last_utc is not None and last_utc >= at:
             at = int(last_utc) + 1
@@ -291,8 +308,10 @@ class Store(DerivedResults, Reads):
                         transport: str | None) -> None:
         with self.transaction() as c:
             c.execute(
-                "INSERT OR REPLACE INTO device_keys (device_id, secret_hex, address, transport, "
-                "paired_utc) VALUES (?,?,?,?,?)",
+                "INSERT INTO device_keys (device_id, secret_hex, address, transport, "
+                "paired_utc) VALUES (?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
+                "secret_hex=excluded.secret_hex, address=excluded.address, "
+                "transport=excluded.transport, paired_utc=excluded.paired_utc",
                 (device_id, secret_hex, address, transport, int(time.time())),
             )
 
@@ -319,8 +338,9 @@ class Store(DerivedResults, Reads):
 
     def set_upload_mark(self, device_id: int, url: str, next_seq: int) -> None:
         with self.transaction() as c:
-            c.execute("INSERT OR REPLACE INTO uploads (device_id, url, next_seq, at_utc) "
-                      "VALUES (?,?,?,?)", (device_id, url, next_seq, int(time.time())))
+            c.execute("INSERT INTO uploads (device_id, url, next_seq, at_utc) VALUES (?,?,?,?) "
+                      "ON CONFLICT(device_id, url) DO UPDATE SET next_seq=excluded.next_seq, "
+                      "at_utc=excluded.at_utc", (device_id, url, next_seq, int(time.time())))
 
     def filed_counts(self, patient_id: str) -> dict[str, int]:
         """Epochs and events filed under the patient (through the device assignments)."""
@@ -466,7 +486,7 @@ class Store(DerivedResults, Reads):
         """Highest stored sequence of this device (None if nothing yet)."""
         row = self.conn.execute(
             "SELECT MAX(m) FROM (SELECT MAX(seq) m FROM epochs WHERE device_id=? "
-            "UNION ALL SELECT MAX(seq) FROM events WHERE device_id=?)",
+            "UNION ALL SELECT MAX(seq) FROM events WHERE device_id=?) AS t",
             (device_id, device_id),
         ).fetchone()
         return None if row[0] is None else int(row[0])
@@ -496,6 +516,10 @@ class Store(DerivedResults, Reads):
         return clock.reanchor(self.conn, device_id)
 
     def table_names(self) -> list[str]:
+        if self.dialect == "postgresql":
+            from wearlog.store import pg
+
+            return pg.table_names(cast(pg.PgConnection, self.conn))
         return [r[0] for r in self.conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
 
