@@ -86,14 +86,16 @@ class PgServer:
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{self.user}@/{dbname}?host={self.sock}"
 
-    def database(self) -> str:
-        """A new empty database (its own name, so tests never see each other's rows)."""
+    def database(self, template: str | None = None) -> str:
+        """A new database (its own name, so tests never see each other's rows): empty, or
+        a copy of the database at URL `template` (no connection may be open to it)."""
         self._n += 1
         name = f"t{os.getpid()}_{self._n}_{uuid.uuid4().hex[:6]}"
         import psycopg
 
+        tpl = "" if template is None else f" TEMPLATE {template.split('?')[0].rsplit('/', 1)[1]}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
+            conn.execute(f"CREATE DATABASE {name}{tpl}")
         return self.url(name)
 
     def stop(self) -> None:

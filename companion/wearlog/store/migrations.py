@@ -352,7 +352,22 @@ def _v9(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v14(conn: sqlite3.Connection) -> None:
+    """Failed sign-ins, kept in the database so every server process (`wearlog serve
+    --workers N`) counts the same failures. (Numbered after the reserved v10-v13; it is
+    the 10th step until those land.)"""
+    conn.executescript(
+        """
+        CREATE TABLE login_failures (
+            limit_key TEXT NOT NULL,
+            at_utc REAL NOT NULL
+        );
+        CREATE INDEX login_failures_key ON login_failures(limit_key, at_utc)
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v14]
 LATEST = len(MIGRATIONS)
 
 

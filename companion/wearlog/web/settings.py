@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+
 from wearlog.accounts.errors import AccountError
 from wearlog.accounts.secret import ENV_SECRET, load_or_create_secret
 from wearlog.store.paths import DatabaseUrl, DbLocation, location
