@@ -81,7 +81,8 @@ def firmware_epochs(path: Path, cache: Path | None = None) -> dict[str, np.ndarr
     start, g, labels = load_samples(path)
     t0, skip = grid_start(start)
     mg = np.round(g[skip:] * 1000).astype(np.int16)
-    rows = list(epochs_from_samples(array("h", mg.ravel().tobytes()), RATE, EPOCH_S, 1000, t0))
+    rows = [e.fields()[1:8]  # time, flags, enmo .. steps
+            for e in epochs_from_samples(array("h", mg.ravel().tobytes()), RATE, EPOCH_S, 1000, t0)]
     a = np.array(rows, dtype=np.int64).reshape(-1, 7)
     out = {k: a[:, i] for i, k in enumerate(("t", "flags", "enmo", "mad", "z", "dangle",
                                                 "steps"))}

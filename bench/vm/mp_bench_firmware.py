@@ -83,8 +83,10 @@ def full_epochs(buf, epochs, log_dir):
     for _ in range(epochs):
         for off in range(0, PER_EPOCH, DRAIN):
             fe.feed(buf, DRAIN, off)
-        flags, enmo, mad, z, dang, steps = fe.end_epoch(PER_EPOCH)
-        log.append_epoch(t, flags, enmo, mad, z, dang, steps, 60)
+        rec = fe.end_epoch(PER_EPOCH)
+        rec.time = t
+        rec.temp_hc = 60
+        log.append_record(rec)
         t += EPOCH_S
     log.flush()
     return ticks_diff(ticks_us(), t0), log.bytes_written, log.chunks_written

@@ -37,6 +37,7 @@ from wlproto.const import (
     FLAG_SENSOR_FAULT,
     TEMP_UNKNOWN,
 )
+from wlproto.fields import Epoch
 
 _FIFO_MAX = const(130)  # samples per drain: 5 s at 26 Hz (the rest waits in the FIFO)
 _PROBE_EVERY_MS = const(60000)  # retry a missing IMU
@@ -78,6 +79,7 @@ class App:
         self.battery_every_s = battery_every_s
         self.device_id = board.device_id()
         self.features = Features(self.rate)
+        self._rec = Epoch(0, 0)  # filled once per epoch: no allocation
         self.button = btn.Button()
         self.link = None  # BLE service object: link.service(now_ms) every iteration
         self.button_events = 0
@@ -263,7 +265,9 @@ class App:
 
     def _close_epoch(self):
         fe = self.features
-        flags, enmo, mad, z, dang, steps = fe.end_epoch(self._per_epoch)
+        rec = fe.end_epoch(self._per_epoch, self._rec)
+        rec.temp_hc = TEMP_UNKNOWN
+        flags = rec.flags
         if self._ep_fault or self.sensor_fault or self.imu is None:
             flags |= FLAG_SENSOR_FAULT | FLAG_PARTIAL
         self._ep_fault = self.sensor_fault
@@ -279,14 +283,14 @@ class App:
                                   EV_SENSOR_FAULT, FAULT_STUCK)
         elif not fe.stuck:
             self._stuck_logged = False
-        temp = TEMP_UNKNOWN
         if self.imu is not None:
             try:
-                temp = self.imu.temp_hc()
+                rec.temp_hc = self.imu.temp_hc()
             except OSError:
-                temp = TEMP_UNKNOWN
-        self.log.append_epoch(self.dclock.time_at(self._ep_start), flags | self._flags(), enmo,
-                              mad, z, dang, steps, temp)
+                rec.temp_hc = TEMP_UNKNOWN
+        rec.time = self.dclock.time_at(self._ep_start)
+        rec.flags = flags | self._flags()
+        self.log.append_record(rec)
         self.epochs += 1
         # the battery may die soon: keep less in RAM (each early chunk costs 14 bytes)
         if 0 <= self._batt_pct < _CRITICAL_BATTERY_PCT or (

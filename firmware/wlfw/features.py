@@ -35,6 +35,7 @@ except ImportError:  # CPython
 
 from wlfw.errors import ConfigError
 from wlproto.const import FLAG_NONWEAR, FLAG_PARTIAL, FLAG_SENSOR_FAULT
+from wlproto.fields import Epoch
 
 _G = const(1000)  # 1 g in mg
 _DDEG_PER_RAD = 572.9577951308232  # 0.1 degree per radian
@@ -255,8 +256,10 @@ class Features:
             self._dang += d if d > 0 else -d
         self._prev_ang = ang
 
-    def end_epoch(self, expected=0):
-        """Close the epoch: (flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps).
+    def end_epoch(self, expected=0, rec=None):
+        """Close the epoch into an Epoch record and return it (seq and time are the
+        caller's). rec: the record to fill (the device reuses one: no allocation);
+        None = a new one.
 
         A trailing window of at least 1 s counts; shorter ones carry over.
         expected: samples the epoch should hold (FLAG_PARTIAL below 90 %).
@@ -307,7 +310,15 @@ class Features:
         if expected and n * 10 < expected * 9:
             flags |= FLAG_PARTIAL
         self._reset_epoch()
-        return flags, enmo, mad, z, dang, steps
+        if rec is None:
+            rec = Epoch(0, 0)
+        rec.flags = flags
+        rec.enmo_dmg = enmo
+        rec.mad_dmg = mad
+        rec.zangle_deg = z
+        rec.dangle_ddeg = dang
+        rec.steps = steps
+        return rec
 
     @property
     def stuck(self):

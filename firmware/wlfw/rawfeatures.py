@@ -39,7 +39,7 @@ def resolution_mg(samples, counts_per_g=1000):
 
 def epochs_from_samples(samples, rate_hz=25, epoch_s=30, counts_per_g=1000, start=0,
                         lsb_mg=None):
-    """Yield (time, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps) per epoch.
+    """Yield one Epoch record per epoch (seq 0: the caller numbers them).
 
     samples: a flat sequence of x, y, z (milli-g, or raw counts with
     counts_per_g) at rate_hz; time is start + epoch index * epoch_s. The last
@@ -69,7 +69,8 @@ def epochs_from_samples(samples, rate_hz=25, epoch_s=30, counts_per_g=1000, star
             v = samples[j + q]
             buf[q] = v if counts_per_g == _G else v * _G // counts_per_g
         fe.feed(buf, per)
-        r = fe.end_epoch(per)
-        yield (t,) + r
+        rec = fe.end_epoch(per)
+        rec.time = t
+        yield rec
         t += epoch_s
         pos += per

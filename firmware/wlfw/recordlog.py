@@ -16,7 +16,7 @@ from wlfw.errors import ConfigError, LogFullError
 from wlfw.fsio import OsFs
 from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, RECORD_SIZE, U16_MAX
 from wlproto.crc import crc32
-from wlproto.records import pack_epoch_into, pack_event_into
+from wlproto.fields import pack_epoch_into, pack_event_into
 
 MAGIC = 0xC5
 HDR_FMT = "<BBII"
@@ -214,12 +214,15 @@ class RecordLog:
                                "room; sync with the companion to free space" % self._bn)
         return self._bn * RECORD_SIZE
 
-    def append_epoch(self, time, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps,
-                     temp_hc):
+    def append_epoch(self, time, flags, *values):
+        """One epoch: values in the field table's order (wlproto.fields.EPOCH_TABLE)."""
         off = self._slot(time, flags)
-        pack_epoch_into(self._buf, off, flags, time - self._bbase, enmo_dmg, mad_dmg,
-                        zangle_deg, dangle_ddeg, steps, temp_hc)
+        pack_epoch_into(self._buf, off, flags, time - self._bbase, *values)
         return self._commit()
+
+    def append_record(self, rec):
+        """An Epoch (as Features.end_epoch returns it, time set); its sequence number."""
+        return self.append_epoch(rec.time, rec.flags, *rec.values())
 
     def append_event(self, time, flags, etype, value=0, arg=0, aux=0):
         off = self._slot(time, flags)

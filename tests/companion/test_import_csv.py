@@ -168,7 +168,7 @@ def test_raw_csv_goes_through_the_firmware_feature_code(store: Store, tmp_path: 
         "ORDER BY seq").fetchall()
     # the same samples straight through wlfw give the same epochs
     samples = array("h", [round(float(v) * 1000) for row in rows[125:] for v in row[1:]])
-    want = [tuple(e) for e in epochs_from_samples(samples, 25, 30, 1000, T0)]
+    want = [e.fields()[1:8] for e in epochs_from_samples(samples, 25, 30, 1000, T0)]
     assert got == want
     assert got[0][0] == T0
     assert got[0][2] < 100 < got[-1][2]  # still, then moving: ENMO rises

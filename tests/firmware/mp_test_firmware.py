@@ -62,7 +62,8 @@ def test_features_walking_and_still():
     buf = array("h", bytes(6 * 750))
     fill(buf, 750, 0, True)
     fe.feed(buf, 750)
-    flags, enmo, mad, z, dang, steps = fe.end_epoch(750)
+    e = fe.end_epoch(750)
+    enmo, mad, z, steps = e.enmo_dmg, e.mad_dmg, e.zangle_deg, e.steps
     # 30 s at 25/16 steps/s = 46.9 steps
     assert 42 <= steps <= 50, steps
     assert enmo > 500 and mad > 1000
@@ -70,9 +71,9 @@ def test_features_walking_and_still():
     for k in range(25):
         fill(buf, 750, 750 * (k + 1), False)
         fe.feed(buf, 750)
-        flags, enmo, mad, z, dang, steps = fe.end_epoch(750)
-    assert steps == 0 and enmo < 10
-    assert flags & FLAG_NONWEAR
+        e = fe.end_epoch(750)
+    assert e.steps == 0 and e.enmo_dmg < 10
+    assert e.flags & FLAG_NONWEAR
 
 
 def test_epochs_from_samples_generator():
@@ -81,13 +82,13 @@ def test_epochs_from_samples_generator():
     buf = array("h", bytes(6 * 1500))
     fill(buf, 1500, 0, True)
     out = list(epochs_from_samples(buf, 25, 30, start=T0))
-    assert len(out) == 2 and out[0][0] == T0 and out[1][0] == T0 + 30
+    assert len(out) == 2 and out[0].time == T0 and out[1].time == T0 + 30
     # raw counts: 4096 per g (MPU6050 at +-8 g) gives the same features
     raw = array("h", bytes(6 * 1500))
     for i in range(len(buf)):
         raw[i] = buf[i] * 4096 // 1000
     out2 = list(epochs_from_samples(raw, 25, 30, counts_per_g=4096, start=T0))
-    assert abs(out2[0][2] - out[0][2]) <= 20  # enmo within 2 mg after rounding
+    assert abs(out2[0].enmo_dmg - out[0].enmo_dmg) <= 20  # enmo within 2 mg after rounding
 
 
 def test_stuck_needs_more_than_equal_magnitudes():
@@ -102,7 +103,7 @@ def test_stuck_needs_more_than_equal_magnitudes():
         faults = 0
         for _ in range(4):
             fe.feed(buf, 750)
-            if fe.end_epoch(750)[0] & FLAG_SENSOR_FAULT:
+            if fe.end_epoch(750).flags & FLAG_SENSOR_FAULT:
                 faults += 1
         assert (faults > 0) == want, (lsb, xyz, faults)
     assert resolution_mg(array("h", [0, 31, 992, 0, 62, 992])) == 31

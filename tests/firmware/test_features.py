@@ -13,6 +13,7 @@ from wlfw.errors import ConfigError, FirmwareError
 from wlfw.features import Features
 from wlfw.rawfeatures import epochs_from_samples, resolution_mg
 from wlproto.const import FLAG_NONWEAR, FLAG_SENSOR_FAULT
+from wlproto.records import check_fields
 
 
 def still(pitch: float, roll: float, n: int, dither: int = 0) -> array:
@@ -29,7 +30,8 @@ def still(pitch: float, roll: float, n: int, dither: int = 0) -> array:
 @given(pitch=st.floats(-85, 85), roll=st.floats(-180, 180))
 def test_still_device_any_orientation(pitch: float, roll: float) -> None:
     """Gravity alone: no ENMO, no steps, and the z-angle of the orientation."""
-    (t, flags, enmo, mad, z, dang, steps), = epochs_from_samples(still(pitch, roll, 750, 2))
+    (e,) = epochs_from_samples(still(pitch, roll, 750, 2))
+    enmo, z, dang, steps = e.enmo_dmg, e.zangle_deg, e.dangle_ddeg, e.steps
     zexp = math.degrees(math.atan2(math.cos(math.radians(pitch)) * math.cos(math.radians(roll)),
                                    math.hypot(math.sin(math.radians(pitch)),
                                               math.cos(math.radians(pitch))
@@ -42,10 +44,11 @@ def test_still_device_any_orientation(pitch: float, roll: float) -> None:
 @settings(max_examples=40, deadline=None)
 @given(data=st.lists(st.integers(-8000, 7999), min_size=3 * 750, max_size=3 * 750))
 def test_any_signal_gives_fields_in_range(data: list[int]) -> None:
-    (t, flags, enmo, mad, z, dang, steps), = epochs_from_samples(array("h", data))
-    assert 0 <= enmo <= 65535 and 0 <= mad <= 65535
-    assert -90 <= z <= 90 and 0 <= dang <= 255 and 0 <= steps <= 255
-    assert flags & ~0x1F == 0
+    (e,) = epochs_from_samples(array("h", data))
+    check_fields(e)  # every field within its row of the field table
+    assert 0 <= e.enmo_dmg <= 65535 and 0 <= e.mad_dmg <= 65535
+    assert -90 <= e.zangle_deg <= 90 and 0 <= e.dangle_ddeg <= 255 and 0 <= e.steps <= 255
+    assert e.flags & ~0x1F == 0
 
 
 @settings(max_examples=30, deadline=None)
@@ -58,7 +61,7 @@ def test_steady_walking_counts_within_10_percent(cadence: float, amp: float, pha
         t = i / 25
         m = 1000 + amp * math.sin(2 * math.pi * f * t + phase)
         buf.extend((60, -40, round(m)))
-    steps = sum(e[6] for e in epochs_from_samples(buf))
+    steps = sum(e.steps for e in epochs_from_samples(buf))
     true = f * 120
     assert abs(steps - true) <= 0.10 * true
 
@@ -69,14 +72,14 @@ def test_counts_input_matches_milli_g() -> None:
     a = list(epochs_from_samples(mg))
     b = list(epochs_from_samples(counts, counts_per_g=4096))
     for x, y in zip(a, b, strict=True):
-        assert abs(x[4] - y[4]) <= 1 and abs(x[2] - y[2]) <= 10
+        assert abs(x.zangle_deg - y.zangle_deg) <= 1 and abs(x.enmo_dmg - y.enmo_dmg) <= 10
 
 
 def test_partial_epoch_flagged() -> None:
     fe = Features(25)
     buf = still(0, 0, 300)
     fe.feed(buf, 300)
-    flags = fe.end_epoch(750)[0]
+    flags = fe.end_epoch(750).flags
     assert flags & 0x10  # FLAG_PARTIAL
 
 
@@ -97,7 +100,7 @@ def _held(xyz: tuple[int, int, int], seconds: int, rate: int = 25) -> array:
 
 
 def _flags(samples: array, lsb_mg: int) -> list[int]:
-    return [e[1] for e in epochs_from_samples(samples, 25, 30, lsb_mg=lsb_mg)]
+    return [e.flags for e in epochs_from_samples(samples, 25, 30, lsb_mg=lsb_mg)]
 
 
 def test_still_quantised_live_sensor_is_not_stuck() -> None:
@@ -134,7 +137,7 @@ def test_equal_magnitudes_alone_are_not_stuck() -> None:
 def test_still_fine_sensor_with_noise_is_neither_stuck_nor_unflagged() -> None:
     """A fine sensor lying still (noise of 1 mg) is not stuck, and after 10 min gets the
     non-wear hint as before."""
-    flags = [e[1] for e in epochs_from_samples(still(10, 20, 25 * 60 * 12, 1), 25, 30)]
+    flags = [e.flags for e in epochs_from_samples(still(10, 20, 25 * 60 * 12, 1), 25, 30)]
     assert not any(f & FLAG_SENSOR_FAULT for f in flags)
     assert flags[-1] & FLAG_NONWEAR
 

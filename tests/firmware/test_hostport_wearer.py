@@ -143,7 +143,7 @@ def test_features_module_is_the_device_code(run, epochs) -> None:
                offwrist_per_day=1.0)
     n = 3600 * 25 * 2
     flat = w.read(0, n).reshape(-1)
-    got = list(epochs_from_samples(flat, 25, 30, start=run.truth.start_utc))
+    got = [e.fields()[1:8] for e in epochs_from_samples(flat, 25, 30, start=run.truth.start_utc)]
     dev = [(e.time, e.flags & ~FLAG_BUTTON, e.enmo_dmg, e.mad_dmg, e.zangle_deg,
             e.dangle_ddeg, e.steps) for e in epochs[: len(got)]]
     assert got == dev

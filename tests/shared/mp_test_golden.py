@@ -22,10 +22,12 @@ def _b(h):
 
 
 def _rec(d):
-    if d["kind"] == "epoch":
-        return Epoch(d["seq"], d["time"], d["flags"], d["enmo_dmg"], d["mad_dmg"],
-                     d["zangle_deg"], d["dangle_ddeg"], d["steps"], d["temp_hc"])
-    return Event(d["seq"], d["time"], d["etype"], d["value"], d["arg"], d["aux"], d["flags"])
+    # field by field through the tables, so the vectors name every field by name
+    cls = Epoch if d["kind"] == "epoch" else Event
+    named = {}
+    for f in cls.TABLE:
+        named[f[0]] = d[f[0]]
+    return cls(d["seq"], d["time"], flags=d["flags"], **named)
 
 
 def test_frames_decode():

@@ -117,6 +117,8 @@ def samples_to_epochs(times: list[float], samples: array, err: ErrorAt,
     if len(usable) // 3 < per:
         raise err(len(times) - 1, None,
                   f"fewer than {per} samples after {t_start}: no complete 30-s epoch")
-    return [Epoch(import_seq(t, EPOCH_S), t, flags, enmo, mad, z, dangle, steps)
-            for t, flags, enmo, mad, z, dangle, steps
-            in epochs_from_samples(usable, rate, EPOCH_S, 1000, t_start)]
+    out = []
+    for rec in epochs_from_samples(usable, rate, EPOCH_S, 1000, t_start):
+        rec.seq = import_seq(rec.time, EPOCH_S)
+        out.append(rec)
+    return out

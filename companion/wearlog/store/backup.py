@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from wearlog.store.columns import EPOCH_COLS
 from wearlog.store.errors import BackupError, NotWearlogDatabaseError
 from wearlog.store.files import create_private, stored_version
 from wearlog.store.queue import mark_all_of_attached
@@ -111,10 +112,9 @@ def _merge(store: Store, copy: Path, with_accounts: bool) -> dict[str, int]:
             # sync ids differ between files: map through the uid.
             c.execute("CREATE TEMP TABLE sync_map AS SELECT s.sync_id AS old, m.sync_id AS new "
                       "FROM src.syncs s JOIN main.syncs m ON m.sync_uid = s.sync_uid")
-            run("epochs", "INSERT OR IGNORE INTO epochs (device_id, seq, time, utc, flags, "
-                "enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, temp_hc, counts, sync_id) "
-                "SELECT e.device_id, e.seq, e.time, e.utc, e.flags, e.enmo_dmg, e.mad_dmg, "
-                "e.zangle_deg, e.dangle_ddeg, e.steps, e.temp_hc, e.counts, sm.new "
+            ep = [c for c in EPOCH_COLS if c != "sync_id"]  # the wire fields and more
+            run("epochs", f"INSERT OR IGNORE INTO epochs ({', '.join(ep)}, sync_id) "
+                f"SELECT {', '.join('e.' + c for c in ep)}, sm.new "
                 "FROM src.epochs e LEFT JOIN temp.sync_map sm ON sm.old = e.sync_id")
             run("events", "INSERT OR IGNORE INTO events (device_id, seq, time, utc, flags, etype, "
                 "value, arg, aux, sync_id) SELECT e.device_id, e.seq, e.time, e.utc, e.flags, "

@@ -352,10 +352,27 @@ def _v9(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    """Reserved: night/day exclusions (issue 16, on its own branch)."""
+
+
+def _v11(conn: sqlite3.Connection) -> None:
+    """Reserved: wearer diary and sleep-window corrections (issue 17, on its own branch)."""
+
+
+def _v12(conn: sqlite3.Connection) -> None:
+    """users.session_gen goes: sign-ins are server-side rows (web_sessions) that a password
+    change deletes, so a counter in the account ended nothing."""
+    conn.executescript("ALTER TABLE users DROP COLUMN session_gen")
+
+
+def _v13(conn: sqlite3.Connection) -> None:
+    """Reserved: issue 18 (record format v2), only if it needs one."""
+
+
 def _v14(conn: sqlite3.Connection) -> None:
     """Failed sign-ins, kept in the database so every server process (`wearlog serve
-    --workers N`) counts the same failures. (Numbered after the reserved v10-v13; it is
-    the 10th step until those land.)"""
+    --workers N`) counts the same failures. (Issue 15; v13 stays reserved for issue 18.)"""
     conn.executescript(
         """
         CREATE TABLE login_failures (
@@ -367,7 +384,8 @@ def _v14(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v14]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
+                               _v12, _v13, _v14]
 LATEST = len(MIGRATIONS)
 
 

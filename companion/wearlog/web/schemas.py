@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from wlproto.const import EV_SYMPTOM, EVENT_TYPES, FLAG_ALL, SEVERITY_MAX, SEVERITY_MIN
+from wlproto.fields import EPOCH_TABLE, EVENT_TABLE
 
 U8 = Annotated[int, Field(ge=0, le=255)]
 U16 = Annotated[int, Field(ge=0, le=65535)]
@@ -25,40 +26,54 @@ class Error(BaseModel):
     detail: str
 
 
-class EpochIn(BaseModel):
-    """One 30-s epoch, fields and units as in wlproto.records.Epoch."""
+def _table_fields(table: tuple[tuple[Any, ...], ...]) -> dict[str, Any]:
+    """pydantic fields from a wlproto field table: the row's range, its default."""
+    out: dict[str, Any] = {}
+    for name, _code, unit, lo, hi, default in table:
+        kind = Annotated[int, Field(ge=lo, le=hi, description=unit or None)]
+        out[name] = (kind, ... if default is None else default)
+    return out
+
+
+_HEADER: dict[str, Any] = {"seq": (U32, ...), "time": (U32, ...), "flags": (Flags, 0)}
+
+
+class _EventChecks(BaseModel):
+    """What the field table cannot say about an event: its type and a symptom's severity."""
 
     model_config = STRICT
-    seq: U32
-    time: U32
-    flags: Flags = 0
-    enmo_dmg: U16 = 0
-    mad_dmg: U16 = 0
-    zangle_deg: Annotated[int, Field(ge=-90, le=90)] = 0
-    dangle_ddeg: U8 = 0
-    steps: U8 = 0
-    temp_hc: Annotated[int, Field(ge=-128, le=127)] = -128
-
-
-class EventIn(BaseModel):
-    """One event, fields as in wlproto.records.Event."""
-
-    model_config = STRICT
-    seq: U32
-    time: U32
-    flags: Flags = 0
-    etype: Literal[*EVENT_TYPES]  # type: ignore[valid-type]
-    value: U8 = 0
-    arg: U32 = 0
-    aux: U16 = 0
 
     @model_validator(mode="after")
-    def _severity(self) -> EventIn:
-        if self.etype == EV_SYMPTOM and not SEVERITY_MIN <= self.value <= SEVERITY_MAX:
+    def _severity(self) -> _EventChecks:
+        etype, value = getattr(self, "etype"), getattr(self, "value")  # noqa: B009
+        if etype not in EVENT_TYPES:
+            raise ValueError(f"etype must be one of {list(EVENT_TYPES)}, got {etype}")
+        if etype == EV_SYMPTOM and not SEVERITY_MIN <= value <= SEVERITY_MAX:
             raise ValueError(
-                f"symptom severity must be {SEVERITY_MIN}..{SEVERITY_MAX}, got {self.value}"
+                f"symptom severity must be {SEVERITY_MIN}..{SEVERITY_MAX}, got {value}"
             )
         return self
+
+
+# One model per record type, derived from wlproto's field tables (a field added there
+# reaches the upload schema with no edit here).
+if TYPE_CHECKING:
+
+    class EpochIn(BaseModel):
+        seq: int
+        time: int
+        flags: int
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    class EventIn(EpochIn): ...
+else:
+    EpochIn = create_model(
+        "EpochIn", __config__=STRICT, __doc__="One epoch: fields, units and ranges as in "
+        "wlproto.fields.EPOCH_TABLE.", **_HEADER, **_table_fields(EPOCH_TABLE))
+    EventIn = create_model(
+        "EventIn", __base__=_EventChecks, __doc__="One event: fields as in "
+        "wlproto.fields.EVENT_TABLE.", **_HEADER, **_table_fields(EVENT_TABLE))
 
 
 class UploadIn(BaseModel):
