@@ -22,7 +22,7 @@ class DatabaseUrl(str):
     def __repr__(self) -> str:
         from wearlog.store.pg import redact
 
-        return f"DatabaseUrl({redact(self)!r})"
+        return f"DatabaseUrl({redact(str.__str__(self))!r})"
 
 
 DbLocation = Path | DatabaseUrl

@@ -54,6 +54,7 @@ class Store(DerivedResults, Reads):
     def __init__(self, path: str | os.PathLike[str], readonly: bool = False,
                  migrated: bool = False) -> None:
         self.readonly = readonly
+        self._owns_conn = True
         if is_database_url(path):  # PostgreSQL: a pooled connection (wearlog.store.pg)
             from wearlog.store import pg
 
@@ -105,12 +106,24 @@ class Store(DerivedResults, Reads):
         return cls(path, readonly=True)
 
     @classmethod
+    def over(cls, conn: sqlite3.Connection, path: str | os.PathLike[str],
+             readonly: bool = True) -> Store:
+        """A handle over a connection the caller holds and closes (a request's one pooled
+        connection: two per request could exhaust the PostgreSQL pool under load)."""
+        store = cls.__new__(cls)
+        store.path, store.readonly, store._owns_conn = location(path), readonly, False
+        store.dialect = getattr(conn, "dialect", "sqlite")
+        store.conn, store.version = conn, LATEST
+        return store
+
+    @classmethod
     def memory(cls) -> Store:
         """A throwaway database (not for durability tests)."""
         return cls(":memory:")
 
     def close(self) -> None:
-        self.conn.close()
+        if self._owns_conn:
+            self.conn.close()
 
     def __enter__(self) -> Store:
         return self
