@@ -248,7 +248,11 @@ class PgConnection:
             with _as_sqlite_errors():
                 self._raw.execute("BEGIN")
                 if "IMMEDIATE" in stripped.upper():
-                    self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                    try:
+                        self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                    except BaseException:  # as SQLite: a BEGIN that failed leaves none open
+                        self._raw.execute("ROLLBACK")
+                        raise
             return PgCursor(None)
         text, order = to_postgres(sql)
         args = _ordered(params, order)
