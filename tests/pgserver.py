@@ -9,16 +9,33 @@ Missing binaries are an error, never a skip: `make test` installs the package.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
 
 MISSING = ("PostgreSQL server not found (initdb/pg_ctl): the PostgreSQL tests need Debian's "
            "`postgresql` package; `make test` installs it, or run: apt-get install postgresql")
+
+
+_WATCHDOG = """
+import json, os, shutil, subprocess, sys, time
+parent, root, pg_ctl = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+while True:
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+subprocess.run([*pg_ctl, "-D", root + "/data", "-m", "immediate", "-w", "stop"],
+               capture_output=True)
+shutil.rmtree(root, ignore_errors=True)
+"""
 
 
 class PgServerError(RuntimeError):
@@ -74,6 +91,12 @@ class PgServer:
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l",
                   str(self.root / "server.log"), "-w", "-t", "60", "start")
+        # a test process killed outright runs no finaliser: a watchdog stops the server
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.root),
+             json.dumps([*self.prefix, str(self.bin / "pg_ctl")])],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
 
     def _run(self, prog: str, *args: str) -> None:
         cmd = [*self.prefix, str(self.bin / prog), *args]
@@ -99,6 +122,8 @@ class PgServer:
         return self.url(name)
 
     def stop(self) -> None:
+        self._watchdog.kill()
+        self._watchdog.wait()
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,6 +30,9 @@ SCHEMES = ("postgresql://", "postgres://")
 WRITE_LOCK = 0x5745_4152  # "WEAR": the advisory lock every writer takes
 LOCK_TIMEOUT_MS = 5000
 POOL_MAX = int(os.environ.get("WEARLOG_PG_POOL", "10"))
+STAGE_MIN_ROWS = 200  # executemany of more rows than this goes through COPY
+_STAGEABLE = re.compile(r"^INSERT INTO (\w+) \(([^)]*)\) VALUES \((?:%s, )*%s\) "
+                        r"ON CONFLICT DO NOTHING$")
 
 
 def is_url(location: object) -> bool:
@@ -277,11 +281,34 @@ class PgConnection:
         rows = [_ordered(p, order) for p in seq]
         if not rows:
             return PgCursor(None)
+        staged = _STAGEABLE.match(text)
+        if staged and len(rows) >= STAGE_MIN_ROWS and self.in_transaction:
+            return self._staged_insert(staged.group(1), staged.group(2), rows)
         with _as_sqlite_errors():
             cur = self._raw.cursor()
             cur.executemany(text, rows)
         self.total_changes += max(cur.rowcount, 0)
         return PgCursor(cur)
+
+    def _staged_insert(self, table: str, cols: str, rows: list[Sequence[Any]]) -> PgCursor:
+        """INSERT ... ON CONFLICT DO NOTHING of many rows as COPY into a temporary table
+        and one INSERT ... SELECT (several times faster than row-by-row statements);
+        the same rows land, the same ones are skipped."""
+        stage = f"wl_stage_{table}"
+        with _as_sqlite_errors(), self._raw.cursor() as cur:
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+                        f"(LIKE {table}) ON COMMIT DELETE ROWS")
+            with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row(r)
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} "
+                        "ON CONFLICT DO NOTHING")
+            n = max(cur.rowcount, 0)
+            cur.execute(f"TRUNCATE {stage}")
+        self.total_changes += n
+        out = PgCursor(None)
+        out.rowcount = n
+        return out
 
     def executescript(self, script: str) -> None:
         for stmt in (s.strip() for s in script.split(";")):
