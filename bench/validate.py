@@ -65,6 +65,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0, **_SIB5}),
     "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)":
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5}),
+    # GGIR's last step: the period from the first to the last sustained inactivity bout
+    # that overlaps the HDCZA block (GGIR docs, chapter 10)
+    "HDCZA bridging short blocks, non-wear 90 min, period bounded by SIB (GGIR)":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
+                   "period_from_sib": True}),
     # van Hees 2015 with GGIR's second documented time threshold (timethreshold = c(5, 10))
     "HDCZA as published, non-wear 90 min, SIB 10 min":
         ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0, **_SIB10}),

@@ -174,7 +174,8 @@ def crespo(counts: np.ndarray, epoch_min: float = 1.0, zeta_min: float = 15,
     run again over the valid counts (no padding: the edges from the counts they have),
     thresholded at the same quantile and filtered over 2 beta. Defaults are the paper's
     (as pyActigraphy's); NaN counts (gaps) are left out of both filters. The quantile
-    assumes whole days: on a single night it calls only part of the night rest.
+    and the filters assume whole days: on a single night the rest may be cut short or
+    run to the recording's ends.
     Not epoch-identical to pyActigraphy 1.2 (64-93 % agreement on its example AWD files):
     it calls windows without enough valid counts rest (days off the wrist) and treats the
     edges differently; see docs/analysis.md.

@@ -190,6 +190,14 @@ def crespo_cells(tl: Timeline, i0: int, i1: int, cfg: AnalysisConfig) -> np.ndar
     return cells[i0 - off:i1 - off]
 
 
+def _sib_bounds(sleep: np.ndarray, guider: tuple[int, int]) -> tuple[int, int]:
+    """GGIR's sleep period from a guider (van Hees 2018; GGIR docs, chapter 10): every
+    sleep bout that fully or partly overlaps the guider window is sleep; the period runs
+    from the start of the first such bout to the end of the last."""
+    over = [(a, b) for a, b in runs(sleep) if a < guider[1] and b > guider[0]]
+    return (over[0][0], over[-1][1]) if over else guider
+
+
 def _markers(tl: Timeline, t0: int, t1: int) -> tuple[int | None, int | None]:
     """First EV_BED in the window and the last EV_UP after it (a night with toilet trips)."""
     beds = [t for t, e, _ in tl.events if e == EV_BED and t0 <= t < t1]
@@ -290,6 +298,8 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         # the threshold is relative: a window without rest still has a quietest block;
         # one without a single sustained inactivity bout in it is no sleep period
         period, no_sleep_in_block = None, True
+    if period is not None and cfg.period_from_sib and source in ("hdcza", "sib", "enmo"):
+        period = _sib_bounds(asleep_all[i0:i1] & night_worn[i0:i1], period)
     if period is not None:
         on, off = i0 + period[0], i0 + period[1]
     if bed is not None:
