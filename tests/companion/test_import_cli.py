@@ -66,3 +66,19 @@ def test_a_fortnight_of_counts_is_shown_but_not_averaged(
     assert len(valid) >= 7 and all(120 <= n["tst_min"] <= n["tib_min"] <= 720 for n in valid)
     assert all(n["reason"] for n in out.nights if not n["valid"])
     s.close()
+
+
+def test_an_import_that_changes_the_time_zone_queues_a_full_refresh(
+        tmp_path: Path, pyact_awd: dict[str, Path]) -> None:
+    """Every local night and day moves with the zone: not just the new file's span."""
+    from wearlog.imports import import_awd
+
+    first, second = sorted(pyact_awd)[:2]
+    s = Store(tmp_path / "tz.db")
+    import_awd(s, "A-5", pyact_awd[first], tz="UTC")
+    (entry,) = s.pending("A-5")
+    assert not entry.full and entry.from_utc is not None
+    import_awd(s, "A-5", pyact_awd[second], tz="Europe/Berlin")
+    (entry,) = s.pending("A-5")
+    assert entry.full
+    s.close()
