@@ -210,3 +210,37 @@ def test_a_failed_full_refresh_keeps_the_stored_results_and_says_pending(
         assert all(r.ok for r in refresh(s, "P"))
         assert s.analysis_state("P")["status"] == "ok"
         assert stored(s) == before
+
+
+def test_records_decades_apart_are_analysed_in_bounded_memory(tmp_path: Path) -> None:
+    """A device clock that jumped (a record at 1970 and one at 2106 beside a real week)
+    must not make the refresh build a grid over the gap: it failed with a 1 GiB
+    allocation, or took the machine's memory, before the changed span was walked by
+    the stretches that hold data."""
+    import tracemalloc
+
+    from wlproto.fields import Epoch
+
+    records = list(wearer("UTC"))
+    seq = max(r.seq for r in records) + 1
+    stray = [Epoch(seq, 0, 0, 5), Epoch(seq + 1, 2**32 - 1, 0, 5)]
+    with Store(tmp_path / "p.db") as s:
+        s.add_patient("P", "UTC")
+        s.add_device(1, "P")
+        s.ingest(1, records)
+        assert all(r.ok for r in refresh(s, "P"))
+        week = s.nights_between("P", *ALL)
+        s.ingest(1, stray)
+        tracemalloc.start()
+        try:
+            results = refresh(s, "P")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert [r.error for r in results] == [None]
+        assert peak < 256 * 2**20, f"refresh peaked at {peak / 2**20:.0f} MiB"
+        nights = s.nights_between("P", *ALL)
+    # the real week keeps its nights; the stray records add at most a few rows of their own
+    real = {n["night"] for n in week}
+    assert {n["night"] for n in nights} >= real
+    assert len(nights) - len(real) <= 4
