@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from wearlog.commands.options import db_option, virtual_option
@@ -33,7 +35,11 @@ def app(db_path: str | None, patient_id: str | None, port: int, browser: bool,
     from wearlog.web.listen import PortInUseError, claim_port, serve_on
 
     con = Console(highlight=False)
-    settings = WearerSettings(resolve_db_path(db_path), patient_id=patient_id, virtual=virtual)
+    path = resolve_db_path(db_path)
+    if not isinstance(path, Path):  # a server database URL: the app is for this laptop's file
+        raise click.ClickException("wearlog app reads this computer's database file: give "
+                                   "--db PATH (a file), not a server URL")
+    settings = WearerSettings(path, patient_id=patient_id, virtual=virtual)
     try:
         application = create_wearer_app(settings)
         sock = claim_port(APP_HOST, port)
