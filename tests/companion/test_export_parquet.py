@@ -20,9 +20,19 @@ END = 1_795_000_000
 def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("pq") / "w.db"
     with Store(path) as s:
-        make_patient(s, "P-1", 1, 6, seed=3, end_utc=END)
+        make_patient(s, "P-1", 1, 6, seed=3, end_utc=END, diary_days=5)
+        first = s.diary_between("P-1")[0]
+        s.save_diary("P-1", [{**first, "note": "Flare, \"bad\" day; ünïcode ✓",
+                              "stiffness_min": None, "updated_utc": END}])
         make_patient(s, "P-2", 2, 3, seed=4, end_utc=END)
         s.ingest(2, [Event(10**6 + i, END - 3600 * (i + 1), EV_SYMPTOM, 4) for i in range(3)])
+        n0 = s.nights_between("P-2", "0000-01-01", "9999-12-31")[0]
+        night, bed = n0["night"], n0["onset_utc"]
+        s.save_corrections("P-2", [
+            {"night": night, "bed_utc": bed - 1800, "up_utc": bed + 8 * 3600,
+             "updated_utc": END},
+            {"night": "2000-01-01", "bed_utc": 946_760_400, "up_utc": 946_789_200,
+             "removed": 1, "updated_utc": END}])
         s.add_patient("P-EMPTY")
     return path
 
@@ -62,10 +72,28 @@ def test_duckdb_reads_every_row_and_value(db, tmp_path):
         assert con.execute(f"SELECT steps, wear_min FROM {scan(out, 'days')} WHERE "
                            "patient_id='P-2' AND day=?", [day["day"]]).fetchone() \
             == (day["steps"], day["wear_min"])
-    # every file has the same documented schema (an empty patient's too)
-    types = {tuple(con.execute(f"DESCRIBE SELECT * FROM read_parquet('{f}')").fetchall())
-             for f in (out / "epochs").glob("*/*.parquet")}
-    assert len(types) == 1
+        # the wearer's diary, value by value (a NULL stiffness and a quoted note too)
+        diary = s.diary_between("P-1")
+        assert len(diary) >= 4
+        cols = ("day", "pain", "fatigue", "sleep_quality", "mood", "stiffness_min", "note",
+                "updated_utc")
+        got = con.execute(f"SELECT {', '.join(cols)} FROM {scan(out, 'diary_entries')} "
+                          "WHERE patient_id='P-1' ORDER BY day").fetchall()
+        assert got == [tuple(d[c] for c in cols) for d in diary]
+        assert got[0][5] is None and got[0][6] == 'Flare, "bad" day; ünïcode ✓'
+        # the night corrections, the undone one kept and marked removed
+        got = con.execute(f"SELECT night, bed_utc, up_utc, removed FROM "
+                          f"{scan(out, 'night_corrections')} WHERE patient_id='P-2' "
+                          "ORDER BY night").fetchall()
+        assert got == [("2000-01-01", 946_760_400, 946_789_200, 1),
+                       *[(c["night"], c["bed_utc"], c["up_utc"], 0)
+                         for c in s.corrections_of("P-2")]]
+        assert len(got) == 2
+    # every file of a table has the same documented schema (an empty patient's too)
+    for table in TABLES:
+        types = {tuple(con.execute(f"DESCRIBE SELECT * FROM read_parquet('{f}')").fetchall())
+                 for f in (out / table).glob("*/*.parquet")}
+        assert len(types) == 1, table
 
 
 def test_export_of_one_patient_and_unknown_patient(db, tmp_path):

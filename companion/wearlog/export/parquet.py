@@ -1,8 +1,9 @@
-"""Research export: epochs, events, nights and days as Parquet, partitioned by patient.
+"""Research export: epochs, events, nights, days and the wearer's diary entries and night
+corrections as Parquet, partitioned by patient.
 
     DIR/epochs/patient_id=P-0042/part-0.parquet
     DIR/events/patient_id=P-0042/part-0.parquet
-    DIR/nights/...   DIR/days/...
+    DIR/nights/...   DIR/days/...   DIR/diary_entries/...   DIR/night_corrections/...
 
 Hive-style folders, so DuckDB (`read_parquet('DIR/epochs/*/*.parquet',
 hive_partitioning=true)`), pandas/pyarrow (`pyarrow.dataset.dataset('DIR/epochs',
@@ -25,9 +26,9 @@ from wearlog.export.errors import ExportError
 if TYPE_CHECKING:
     from wearlog.store import Store
 
-TABLES = ("epochs", "events", "nights", "days")
+TABLES = ("epochs", "events", "nights", "days", "diary_entries", "night_corrections")
 BATCH_ROWS = 100_000
-_TEXT = {"night", "day", "source", "reason"}
+_TEXT = {"night", "day", "source", "reason", "note"}
 _REAL = {"tib_min", "tst_min", "sol_min", "waso_min", "se_pct", "midsleep_local",
          "sedentary_min", "light_min", "moderate_min", "vigorous_min", "mvpa_min",
          "mvpa_bout_min", "longest_active_bout_min", "nap_min", "wear_min"}
