@@ -32,11 +32,13 @@ def site(tmp_path_factory):
     db = tmp_path_factory.mktemp("e2e") / "wearlog.db"
     with Store(db) as s:
         make_patient(s, "P-0042", 1, 90, seed=7, symptoms_per_day=0.5,
-                     invalid_days=(-5, -9, -40))
+                     invalid_days=(-5, -9, -40), diary_days=30)
         make_patient(s, "P-0099", 2, 5, seed=8)
         users = Users(s.conn)
         users.add("dr.a", "clinician", PW)
         users.assign("dr.a", "P-0042")
+        users.add("dr.b", "clinician", PW)
+        users.assign("dr.b", "P-0099")  # a patient without diary entries
         users.add("dr.once", "clinician", "one-time secret 123", must_change=True)
         users.assign("dr.once", "P-0042")
     app = create_app(db, secret="e" * 48)
@@ -96,8 +98,12 @@ def test_sign_in_open_patient_and_charts_render(page, site):
     # TST and SE per counted night, and the TST of the others as points
     assert rendered["chart-sleep"] == 2 * counted + (len(nights) - counted)
     assert rendered["chart-activity"] > 0 and rendered["chart-complete"] == 14
+    diary = page.evaluate("fetch('/api/patients/P-0042/wearer?days=14').then(r => r.json())"
+                          ".then(w => w.diary)")
+    assert 10 <= len(diary) < 14  # one day in seven left out by the sample wearer
+    assert rendered["chart-diary"] == 4 * len(diary)  # four ratings per entry
     # uPlot drew real pixels
-    for cid in ("chart-sleep", "chart-activity", "chart-symptoms"):
+    for cid in ("chart-sleep", "chart-activity", "chart-symptoms", "chart-diary"):
         assert page.locator(f"#{cid} canvas").count() == 1
         assert _ink(page, f"#{cid} canvas") > 200, cid
     bars = int(page.get_attribute("#actogram", "data-bars"))
@@ -107,6 +113,15 @@ def test_sign_in_open_patient_and_charts_render(page, site):
     assert "not medical advice" in page.inner_text("main")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-summary-14d.png"), full_page=True)
+
+
+def test_patient_without_diary_has_no_diary_chart(page, site):
+    sign_in(page, site, user="dr.b")
+    page.goto(site + "/patients/P-0099?days=14")
+    page.wait_for_selector("#summary[data-charts-ready='1']", timeout=60_000)
+    assert page.locator("#chart-diary").count() == 0
+    assert page.locator("#chart-sleep canvas").count() == 1
+    assert "No diary entries or night corrections" in page.inner_text("#wearer-entries")
 
 
 def test_ninety_day_actogram_draw_time_is_recorded(page, site):
@@ -148,7 +163,8 @@ def test_other_clinicians_patient_is_not_shown(page, site):
         "Failed to load resource: the server responded with a status of 404 (Not Found)")
 
 
-CHARTS = ("chart-sleep", "chart-waso", "chart-symptoms", "chart-activity", "chart-complete")
+CHARTS = ("chart-sleep", "chart-waso", "chart-symptoms", "chart-diary", "chart-activity",
+          "chart-complete")
 
 
 def _open(page, site, days, width=1100):

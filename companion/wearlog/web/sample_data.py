@@ -29,15 +29,16 @@ def make_patient(
     store: Store, patient_id: str, device_id: int, days: int, *,
     end_utc: int | None = None, tz: str = "UTC", seed: int = 0,
     analysis_rows: bool = True, symptoms_per_day: float = 1.0, tst_shift_min: float = 0.0,
-    recent_nights: int = 0, invalid_days: tuple[int, ...] = (),
+    recent_nights: int = 0, invalid_days: tuple[int, ...] = (), diary_days: int = 0,
 ) -> dict[str, int]:
     """Add a patient with `days` days of epochs ending at end_utc (default: now).
 
     tst_shift_min shortens sleep by that many minutes in the last `recent_nights` nights
     (to trigger the "sleep worse than baseline" flag). The days (and the nights beginning
     on them) at the indices `invalid_days` (from 0; negative from the end) are stored as
-    not valid, as the analysis does for a day worn too little. Returns counts of what was
-    written.
+    not valid, as the analysis does for a day worn too little. diary_days adds the
+    wearer's diary for that many last days (one day in seven left out, as people forget).
+    Returns counts of what was written.
     """
     rng = np.random.default_rng(seed)
     end = int(time.time()) if end_utc is None else end_utc
@@ -83,7 +84,26 @@ def make_patient(
         rows.update(_analysis_rows(store, patient_id, start, days, asleep, nonwear, steps,
                                    enmo, rng, sym_day, sym_sev,
                                    {i % days for i in invalid_days}))
+    if diary_days:
+        rows["diary"] = _diary(store, patient_id, start, days, min(diary_days, days), seed)
     return rows
+
+
+def _diary(store: Store, pid: str, start: int, days: int, n: int, seed: int) -> int:
+    """The wearer's 0-10 ratings for the last n days (its own generator, so the records
+    and figures above stay the same with or without a diary)."""
+    rng = np.random.default_rng(seed + 1)
+    entries = []
+    for d in range(days - n, days):
+        if d % 7 == 3:
+            continue
+        day = dt.datetime.fromtimestamp(start + d * 86400, dt.UTC).date().isoformat()
+        pain, fatigue, sleep_q, mood = (int(v) for v in rng.integers(0, 11, 4))
+        entries.append({"day": day, "pain": pain, "fatigue": fatigue, "sleep_quality": sleep_q,
+                        "mood": mood, "stiffness_min": int(rng.integers(0, 90)),
+                        "note": None, "updated_utc": start + d * 86400 + 20 * 3600})
+    store.save_diary(pid, entries)
+    return len(entries)
 
 
 def _analysis_rows(store: Store, pid: str, start: int, days: int, asleep: np.ndarray,

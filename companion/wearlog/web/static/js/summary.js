@@ -55,6 +55,28 @@
           { label: "Severity", values: sym.length ? col(sym, "severity") : [null], color: "#c0392b",
             pointsOnly: true, range: [0, 5.5], axis: "severity" }
         ] });
+      /* the wearer's diary (rendered into the page: data-diary), one x per day of the range
+         at its local noon, null on a day without an entry (the lines break there) */
+      var diaryEl = document.getElementById("chart-diary");
+      var diary = diaryEl ? JSON.parse(diaryEl.dataset.diary || "[]") : [];
+      if (diary.length) {
+        var dayNoon = {}, byDay = {}, d0 = Date.parse(s.first_date + "T00:00:00Z") / 1000;
+        s.days.forEach(function (d) { dayNoon[d.day] = d.x_utc; });
+        diary.forEach(function (e) { byDay[e.day] = e; });
+        var qdays = [];
+        for (var i = 0; i < s.range_days; i++) qdays.push(new Date((d0 + i * 86400) * 1000).toISOString().slice(0, 10));
+        var qx = qdays.map(function (day, i) { return dayNoon[day] || first + i * 86400 + HALF_DAY; });
+        var rating = function (key) {
+          return qdays.map(function (day) { var e = byDay[day]; return e && e[key] !== undefined ? e[key] : null; });
+        };
+        draw("chart-diary", { title: "Wearer's diary: ratings 0–10", height: 160, printScale: 0.7,
+          x: qx, symptoms: sym, series: [
+          { label: "Pain", values: rating("pain"), color: "#c0392b", range: [0, 10.5], axis: "rating 0–10" },
+          { label: "Fatigue", values: rating("fatigue"), color: "#1f3b73", dash: [6, 3] },
+          { label: "Sleep quality", values: rating("sleep_quality"), color: "#2e8b57" },
+          { label: "Mood", values: rating("mood"), color: "#8e44ad", dash: [2, 3] }
+        ] });
+      }
       if (s.days.length) {
         var dx = col(s.days, "x_utc"), dm = marks(s.days);
         draw("chart-activity", { title: "Steps, MVPA and sedentary time", x: dx, marks: dm, symptoms: sym, series: [

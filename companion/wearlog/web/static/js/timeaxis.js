@@ -7,8 +7,9 @@
  * of the lines; symptom events are drawn as marks on the charts they belong to.
  *
  * To add another daily series (e.g. a diary), call
- *   WearlogTimeAxis.chart(elementId, {title, x, series, marks, symptoms})
- * with x in UTC seconds (noon of the local day) and one value per x (null = none).
+ *   WearlogTimeAxis.chart(elementId, {title, x, series, marks, symptoms, height, printScale})
+ * with x in UTC seconds (noon of the local day) and one value per x (null = none);
+ * printScale < 1 makes the chart lower than the others on paper.
  */
 (function () {
   "use strict";
@@ -95,6 +96,7 @@
     var data = [spec.x].concat(spec.series.map(function (s) { return s.values; }));
     el.innerHTML = "";
     var u = new uPlot(opts, data, el);
+    u.printScale = spec.printScale || 1;  // < 1: a compact chart on paper
     charts[id] = u;
     el.dataset.points = String(points);
     el.dataset.marks = String((spec.marks || []).length);
@@ -109,13 +111,15 @@
     return u.over.getBoundingClientRect().left + u.valToPos(utc, "x");
   }
 
-  /* Redraw every chart at one width (and heights scaled by `scale`, e.g. for print). */
+  /* Redraw every chart at one width (and heights scaled by `scale` for print, times a
+     chart's own printScale; without a scale every chart gets its screen height back). */
   function resize(width, scale) {
     axis.width = width || containerWidth();
     Object.keys(charts).forEach(function (k) {
       var u = charts[k];
       if (!u.baseHeight) u.baseHeight = u.height;
-      u.setSize({ width: axis.width, height: Math.round(u.baseHeight * (scale || 1)) });
+      var f = scale ? scale * u.printScale : 1;
+      u.setSize({ width: axis.width, height: Math.round(u.baseHeight * f) });
     });
   }
 
