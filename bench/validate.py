@@ -38,7 +38,7 @@ from wearlog.analysis import AnalysisConfig, analyse_patient
 from wearlog.analysis.counts import cole_kripke
 from wearlog.analysis.nonwear import detect_nonwear
 from wearlog.analysis.sleep import SleepScores, score_sleep
-from wearlog.analysis.timeline import load_timeline
+from wearlog.analysis.timeline import Timeline, load_timeline
 from wearlog.imports.common import import_seq
 from wearlog.imports.save import ParsedImport, save
 from wearlog.store import Store
@@ -55,19 +55,40 @@ KIND = {"angle": "import-raw", "enmo": "import-enmo", "counts": "import-counts"}
 # (counts path), each run on every night; bench.validate picks one per held-out night by the
 # best pooled kappa on the other nights (leave-one-night-out) and reports every variant's
 # own figures too. name -> (mode, AnalysisConfig overrides)
+_SIB5, _SIB10 = {"sib_min": 5.0}, {"sib_min": 10.0}
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "HDCZA as published, non-wear 60 min (van Hees 2011)":
-        ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 60.0}),
+        ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 60.0, **_SIB5}),
     "HDCZA bridging short blocks, non-wear 60 min":
-        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 60.0}),
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 60.0, **_SIB5}),
     "HDCZA as published, non-wear 90 min (Choi 2011)":
-        ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0}),
+        ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0, **_SIB5}),
     "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)":
-        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0}),
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5}),
+    # GGIR's last step: the period from the first to the last sustained inactivity bout
+    # that overlaps the HDCZA block (GGIR docs, chapter 10)
+    "HDCZA bridging short blocks, non-wear 90 min, period bounded by SIB (GGIR)":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
+                   "period_from_sib": True}),
+    # van Hees 2015 with GGIR's second documented time threshold (timethreshold = c(5, 10))
+    "HDCZA as published, non-wear 90 min, SIB 10 min":
+        ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0, **_SIB10}),
+    "HDCZA bridging short blocks, non-wear 90 min, SIB 10 min":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB10}),
+    "ENMO: sustained inactivity 5 min": ("enmo", _SIB5),
+    "ENMO: sustained inactivity 10 min": ("enmo", _SIB10),
     "counts: Tudor-Locke 2014 as published":
         ("counts", {"counts_merge_gap_min": 0.0}),
     "counts: Tudor-Locke 2014, periods < 60 min apart joined":
         ("counts", {"counts_merge_gap_min": 60.0}),
+    "counts: Tudor-Locke 2014 joined, Cole-Kripke with ActiLife's scaling":
+        ("counts", {"counts_merge_gap_min": 60.0, "counts_sleep_method": "cole-kripke-actilife"}),
+    "counts: Tudor-Locke 2014 joined, Sadeh 1994 within":
+        ("counts", {"counts_merge_gap_min": 60.0, "counts_sleep_method": "sadeh"}),
+    "counts: Crespo 2012 period, Cole-Kripke within":
+        ("counts", {"counts_period_method": "crespo"}),
+    "counts: Crespo 2012 period, Sadeh 1994 within":
+        ("counts", {"counts_period_method": "crespo", "counts_sleep_method": "sadeh"}),
 }
 
 
@@ -109,11 +130,13 @@ def _store_night(store: Store, pid: str, e: dict[str, np.ndarray], mode: str) ->
 
 
 def analyse(store: Store, pid: str, cfg: AnalysisConfig, n: int, t0: int,
-            stored: bool = True) -> tuple[SleepScores, np.ndarray, list[dict[str, Any]]]:
+            stored: bool = True, tl: Timeline | None = None
+            ) -> tuple[SleepScores, np.ndarray, list[dict[str, Any]]]:
     """The stored analysis (analyse_patient) plus its per-epoch sleep scores, aligned to
-    the night's epochs; stored=False: the night rows of score_sleep alone (variants)."""
+    the night's epochs; stored=False: the night rows of score_sleep alone (variants, on the
+    timeline `tl` when given: loading it is the slow part)."""
     summary = analyse_patient(store, pid, cfg) if stored else None
-    tl = load_timeline(store, pid)
+    tl = tl or load_timeline(store, pid)
     assert tl is not None
     worn = ~detect_nonwear(tl, cfg)
     scores = score_sleep(tl, UTC, worn, cfg, pid)
@@ -196,10 +219,11 @@ def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
             scores, worn, rows = analyse(store, pid, cfg, n, int(e["t"][0]))
             out[mode] = _night_figures(scores, worn, rows, psg, per, out["truth"], int(e["t"][0]))
             out.setdefault("variants", {})
+            tl = load_timeline(store, pid)
             for name, (vmode, kw) in VARIANTS.items():
                 if vmode == mode:
                     vs, vw, vr = analyse(store, pid, replace(cfg, **kw), n, int(e["t"][0]),
-                                         stored=False)
+                                         stored=False, tl=tl)
                     out["variants"][name] = _night_figures(vs, vw, vr, psg, per, out["truth"],
                                                            int(e["t"][0]))
     out["vanhees_raw"] = van_hees_raw(e["raw_angle5"], n)[scored]
@@ -288,7 +312,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     pooled["variants"] = {name: _pooled([r["variants"][name] for r in results], results, truth)
                           for name in VARIANTS if all(name in r["variants"] for r in results)}
     pooled["lono_variant_choices"] = []
-    for mode in ("angle", "counts"):
+    for mode in MODES:
         if f"Wearlog ({mode})" not in pooled:
             continue
         chosen = lono_variant(results, mode)
@@ -330,7 +354,7 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
             "valid nights | PSG sleep called non-wear |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     lono = [(f"LONO-selected variant ({m})", pooled[f"Wearlog ({m}, LONO variant)"])
-            for m in ("angle", "counts") if f"Wearlog ({m}, LONO variant)" in pooled]
+            for m in MODES if f"Wearlog ({m}, LONO variant)" in pooled]
     for name, d in [*pooled["variants"].items(), *lono]:
         out.append(f"| {name} | {_f(d['kappa'], 3)} | {_f(d['unscored_pct'], 1)} | "
                    f"{_f(d['onset_medae_min'], 0)} | {_f(d['offset_medae_min'], 0)} | "

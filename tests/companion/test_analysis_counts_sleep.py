@@ -8,10 +8,13 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from wearlog.analysis import AnalysisConfig, analyse_patient
-from wearlog.analysis.counts import tudor_locke_periods
+from wearlog.analysis.counts import crespo, tudor_locke_periods
 from wearlog.analysis.nonwear import detect_nonwear
+from wearlog.analysis.runs import runs
+from wearlog.analysis.sleep import count_sleep_cells
 from wearlog.analysis.timeline import load_timeline
 from wearlog.imports.common import import_seq
 from wearlog.imports.save import ParsedImport, save
@@ -98,3 +101,81 @@ def test_periods_closer_than_the_gap_are_joined_before_the_length_rule() -> None
     s[230:330] = True  # 30 wake minutes between two 100-min periods
     assert tudor_locke_periods(s) == []  # as published: both under 160 min
     assert tudor_locke_periods(s, merge_gap=60) == [(100, 330)]
+
+
+def _week_of_counts(seed: int = 3) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Seven days of minute counts from 18:00: active (200-2000) by day, rest 23:00-07:00
+    (0-30, never 15 zero minutes in a row), with the rest minutes (start, stop)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(200, 2000, 7 * 1440).astype(float)
+    rests = []
+    for d in range(7):
+        a, b = d * 1440 + 5 * 60, d * 1440 + 13 * 60
+        if b <= len(x):
+            x[a:b] = rng.integers(1, 30, b - a)
+            rests.append((a, b))
+    return x, rests
+
+
+def test_crespo_finds_every_rest_of_a_week_including_the_edges() -> None:
+    """Crespo et al. 2012 with the paper's parameters: one rest run per night, each within
+    30 min of the truth, the first night (5 h after the recording starts) too."""
+    x, truth = _week_of_counts()
+    found = runs(crespo(x))
+    assert len(found) == len(truth)
+    for (a, b), (ta, tb) in zip(found, truth, strict=True):
+        assert abs(a - ta) <= 30 and abs(b - tb) <= 30, ((a, b), (ta, tb))
+
+
+def test_crespo_on_a_single_night_calls_about_alpha_over_24_h_rest() -> None:
+    """The documented limit: the rank-order threshold (the alpha/24 h quantile) assumes
+    whole days, so a 10-h recording of one 8-h night gets only part of the night as rest."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(200, 2000, 600).astype(float)
+    x[60:540] = rng.integers(1, 30, 480)
+    rest = crespo(x)
+    assert rest.any() and not rest[:60].any() and not rest[540:].any()
+    assert rest.sum() < 0.8 * 480  # the night is cut short
+
+
+def test_a_crespo_night_depends_only_on_data_within_its_context(tmp_path: Path) -> None:
+    """Bounded dependency (incremental refresh): changing counts more than
+    crespo_context_h away from a night's noon-to-noon window leaves that night alone."""
+    x, _ = _week_of_counts()
+    cfg = AnalysisConfig(counts_period_method="crespo")
+    rows = {}
+    for k, series in enumerate((x, np.concatenate([x[:-1440], x[-1440:][::-1] * 3]))):
+        d = tmp_path / str(k)
+        d.mkdir()
+        s = _store_counts(d, series)
+        out = analyse_patient(s, "C-1", cfg)
+        rows[k] = {n["night"]: n for n in out.nights}
+        s.close()
+    # the change lies in the last day: nights ending > 24 h before it are untouched
+    first = sorted(rows[0])[:3]
+    for night in first:
+        assert rows[0][night]["onset_utc"] == rows[1][night]["onset_utc"], night
+        assert rows[0][night]["tst_min"] == rows[1][night]["tst_min"], night
+    valid = [n for n in rows[0].values() if n["valid"]]
+    assert len(valid) >= 5 and all(n["source"] == "counts" for n in valid)
+
+
+@pytest.mark.parametrize("method", ["cole-kripke", "cole-kripke-actilife", "sadeh"])
+def test_each_counts_sleep_method_scores_the_night(tmp_path: Path, method: str) -> None:
+    """The documented counts_sleep_method options all find the 23:00-07:00 night; ActiLife's
+    scaling (counts / 100) calls more sleep than Cole's (counts / 30) on the same counts."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(200, 2000, 18 * 60)
+    x[5 * 60:13 * 60] = rng.integers(1, 30, 8 * 60)
+    x[9 * 60:9 * 60 + 30] = rng.integers(60, 200, 30)  # restless half hour
+    s = _store_counts(tmp_path, x)
+    out = analyse_patient(s, "C-1", AnalysisConfig(counts_sleep_method=method))
+    (night,) = [n for n in out.nights if n["onset_utc"] is not None]
+    assert night["source"] == "counts" and night["valid"], night
+    assert abs(night["onset_utc"] - (EVENING + 5 * 3600)) <= 15 * 60
+    tl = load_timeline(s, "C-1")
+    assert tl is not None
+    cells = {m: count_sleep_cells(tl, m)[18 * 60:26 * 60].sum()
+             for m in ("cole-kripke", "cole-kripke-actilife")}
+    assert cells["cole-kripke-actilife"] > cells["cole-kripke"]
+    s.close()

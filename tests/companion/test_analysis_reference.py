@@ -93,3 +93,21 @@ def test_no_gpl_recording_is_kept_in_the_repository() -> None:
     assert kept == []
     readme = (REF_DIR / "README.md").read_text()
     assert "GPL-3" in readme and "fetch" in readme
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_default_edges_differ_from_pyactigraphy_only_at_the_edges(name: str, load) -> None:
+    """Issue 12: our default scores the first and last minutes from the neighbours they
+    have (pyActigraphy scores them wake). Every other epoch is pyActigraphy's; the first
+    four Cole-Kripke epochs follow the rescaled partial sum, written out here by hand."""
+    x, _ = load(name)
+    x = np.nan_to_num(x)
+    ref = np.frombuffer(REF[name]["CK_mean"].encode(), dtype=np.uint8) - ord("0")
+    ours = cole_kripke(x)
+    assert np.array_equal(ours[4:-4], ref[4:-4])
+    w = [106, 54, 58, 76, 230, 74, 67]  # A-4..A+2
+    for i in range(4):
+        have = [(w[k], x[i - 4 + k]) for k in range(7) if i - 4 + k >= 0]
+        d = 0.001 * sum(wk * a / 30 for wk, a in have) * sum(w) / sum(wk for wk, _ in have)
+        assert ours[i] == int(d < 1.0), i
+    assert not ref[:4].any() and not ref[-4:].any()  # pyActigraphy: edges are wake

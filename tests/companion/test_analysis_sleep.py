@@ -134,3 +134,17 @@ def test_sleep_regularity_index_tracks_regularity(tmp_path: Path) -> None:
     assert sri_regular > 60
     s1.close()
     s2.close()
+
+
+def test_ggir_period_runs_from_first_to_last_overlapping_sleep_bout() -> None:
+    """GGIR docs, chapter 10: bouts that fully or partly overlap the guider are sleep; the
+    period is the first such bout's start to the last one's end; bouts outside it are not."""
+    from wearlog.analysis.sleep import _sib_bounds
+
+    s = np.zeros(200, dtype=bool)
+    s[5:15] = True  # outside the guider: ignored
+    s[40:60] = True  # starts before the guider (50): the period starts at 40
+    s[80:90] = True
+    s[140:170] = True  # ends after the guider (150): the period ends at 170
+    assert _sib_bounds(s, (50, 150)) == (40, 170)
+    assert _sib_bounds(s, (100, 130)) == (100, 130)  # no bout overlaps: the guider stays

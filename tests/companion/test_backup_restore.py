@@ -165,8 +165,8 @@ def crafted(tmp_path: Path, *sql: str) -> Path:
     out = s.backup(tmp_path / "crafted.db")
     s.close()
     conn = sqlite3.connect(out)
-    conn.execute("INSERT INTO users (username, role, pw_hash, session_gen, created_utc) "
-                 "VALUES ('mallory', 'admin', 'x', 0, 0)")
+    conn.execute("INSERT INTO users (username, role, pw_hash, created_utc) "
+                 "VALUES ('mallory', 'admin', 'x', 0)")
     conn.execute("INSERT INTO assignments VALUES ('mallory', 'P-7')")
     conn.execute("INSERT INTO device_tokens (token_id, device_id, patient_id, token_hash, "
                  "created_utc) VALUES ('t1', 1, 'P-7', 'h', 0)")

@@ -15,6 +15,7 @@ import pytest
 
 from tests.companion.conftest import reboot_copy
 from tests.companion.test_ble_sync import Rig, device_records, stored_records
+from wearlog.accounts.users import User
 from wearlog.ble.errors import UnsyncedRecordsError
 from wearlog.ble.pairing import forget_pairing, load_pairing
 from wearlog.export.csv_tables import write_csv
@@ -212,8 +213,8 @@ def test_every_reader_follows_the_assignment(tmp_path: Path) -> None:
                                                            t0 + 2 * 86400)] == \
             [4 if pid == "P-1" else 2]
         refresh(s, pid)  # the patient list reads what the refresh step stored
-    listed = {r["patient_id"]: r for r in data.patient_list(s, ["P-1", "P-2"],
-                                                            now=t0 + 86400)}
+    admin = User("t.admin", "admin")
+    listed = {r["patient_id"]: r for r in data.patient_list(s, admin, now=t0 + 86400)}
     assert listed["P-1"]["last_data_utc"] == t0 + 30 * 49
     assert listed["P-2"]["last_data_utc"] == t0 + 30 * 99
     assert filed(s, "P-1") == set(range(50)) and filed(s, "P-2") == set(range(51, 101))

@@ -8,15 +8,19 @@ each ingest, so it depends on the path by design) and refresh timestamps.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import tempfile
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wearlog.analysis.config import AnalysisConfig
+from wearlog.analysis.summary import span_dates
 from wearlog.analysis.synthetic import make_wearer
 from wearlog.pipeline import refresh
 from wearlog.store import Store
@@ -27,7 +31,8 @@ CHUNKS = 10
 
 @functools.lru_cache(maxsize=2)
 def wearer(tz: str) -> list[Any]:
-    return make_wearer(4, tz=tz, seed=11, markers=False, nonwear_days=(2,)).records
+    # 9 days: longer than a span (span_dates), so split ingests take the incremental path
+    return make_wearer(9, tz=tz, seed=11, markers=False, nonwear_days=(2, 6)).records
 
 
 def stored(s: Store) -> dict[str, Any]:
@@ -81,8 +86,7 @@ def test_any_split_in_any_order_stores_what_one_ingest_stores(
 
 def test_a_late_record_is_queued_with_its_span_and_ends_as_one_ingest(tmp_path: Path) -> None:
     """A sync resumed days later: the hour it brings is queued with exactly its span, and
-    after the refresh the stored results are those of one ingest of everything. (Every
-    refresh re-analyses the patient: the sleep thresholds are the whole recording's.)"""
+    after the (incremental) refresh the stored results are those of one ingest of all."""
     records = wearer("UTC")
     epochs = [r for r in records if type(r).__name__ == "Epoch"]
     late = epochs[len(epochs) // 2: len(epochs) // 2 + 120]  # one hour in the middle
@@ -99,3 +103,96 @@ def test_a_late_record_is_queued_with_its_span_and_ends_as_one_ingest(tmp_path: 
         assert all(r.ok for r in refresh(s, "P"))
         got = json.dumps(stored(s), sort_keys=True, default=repr)
     assert got == reference("UTC")
+
+
+LONG_DAYS = 16
+
+
+def test_a_late_record_rewrites_exactly_the_nights_and_days_it_can_move(
+        tmp_path: Path) -> None:
+    """Sixteen days stored, then one late hour on day 11: the refresh is incremental, the
+    nights and days span_dates names are rewritten (and equal one ingest of everything),
+    every other stored row is left as it was, byte for byte (a marker put on them
+    before the refresh is still there after it)."""
+    records = make_wearer(LONG_DAYS, tz="Europe/Berlin", seed=5, nonwear_days=(4,)).records
+    epochs = [r for r in records if type(r).__name__ == "Epoch"]
+    k = len(epochs) * 11 // LONG_DAYS
+    late = epochs[k:k + 120]
+    late_ids = {id(r) for r in late}
+    rest = [r for r in records if id(r) not in late_ids]
+    with Store(tmp_path / "one.db") as ref:
+        ref.add_patient("P", "Europe/Berlin")
+        ref.add_device(1, "P")
+        ref.ingest(1, records)
+        assert all(r.ok for r in refresh(ref, "P"))
+        want_n, want_d = ref.nights_between("P", *ALL), ref.days_between("P", *ALL)
+        want_p = ref.profiles_between("P", *ALL)
+    with Store(tmp_path / "late.db") as s:
+        s.add_patient("P", "Europe/Berlin")
+        s.add_device(1, "P")
+        s.ingest(1, rest)
+        assert all(r.ok for r in refresh(s, "P"))
+        s.ingest(1, late)
+        (entry,) = s.pending("P")
+        assert entry.from_utc is not None and entry.to_utc is not None
+        tz = ZoneInfo("Europe/Berlin")
+        (lo, hi), _days, _load = span_dates(
+            dt.datetime.fromtimestamp(entry.from_utc, tz).date(),
+            dt.datetime.fromtimestamp(entry.to_utc, tz).date(), AnalysisConfig())
+        lo_s, hi_s = lo.isoformat(), hi.isoformat()
+        with s.transaction() as c:  # mark every stored row; rewritten rows lose the mark
+            c.execute("UPDATE nights SET reason = 'untouched' WHERE patient_id='P'")
+            c.execute("UPDATE days SET nap_min = -1 WHERE patient_id='P'")
+        (res,) = refresh(s, "P")
+        assert res.ok and not res.full
+        nights, days = s.nights_between("P", *ALL), s.days_between("P", *ALL)
+        assert [n["night"] for n in nights] == [n["night"] for n in want_n]
+        assert [d["day"] for d in days] == [d["day"] for d in want_d]
+        for got, want in zip(nights, want_n, strict=True):
+            if lo_s <= got["night"] <= hi_s:
+                assert got == want
+            else:  # kept as stored before the late hour (and that was already right)
+                assert got["reason"] == "untouched", got["night"]
+                assert {**got, "reason": want["reason"]} == want
+        for got, want in zip(days, want_d, strict=True):
+            if lo_s <= got["day"] <= hi_s:
+                assert got == want
+            else:
+                assert got["nap_min"] == -1, got["day"]
+                assert {**got, "nap_min": want["nap_min"]} == want
+        rewritten = {n["night"] for n in nights if n["reason"] != "untouched"}
+        assert rewritten and len(rewritten) < len(nights) - 4
+        assert s.profiles_between("P", *ALL) == want_p
+
+
+def test_a_failed_full_refresh_keeps_the_stored_results_and_says_pending(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """The full re-analysis fails half way: the rows stored before are all still there,
+    the queue entry stays (retried) and the stored figures are not shown as current."""
+    import importlib
+
+    rf = importlib.import_module("wearlog.pipeline.refresh")
+
+    with Store(tmp_path / "p.db") as s:
+        s.add_patient("P", "UTC")
+        s.add_device(1, "P")
+        s.ingest(1, wearer("UTC"))
+        assert all(r.ok for r in refresh(s, "P"))
+        before = stored(s)
+        assert before["nights"] and before["days"]
+        s.queue_full(["P"])
+
+        def broken(*_a: Any, **_k: Any) -> Any:
+            raise MemoryError("out of memory half way")
+
+        monkeypatch.setattr(rf, "analyse_all", broken)
+        (res,) = refresh(s, "P")
+        assert not res.ok and "MemoryError" in (res.error or "")
+        assert s.nights_between("P", *ALL) == before["nights"]
+        assert s.days_between("P", *ALL) == before["days"]
+        assert s.profiles_between("P", *ALL) == before["profiles"]
+        assert s.analysis_state("P")["status"] == "failed"
+        monkeypatch.undo()
+        assert all(r.ok for r in refresh(s, "P"))
+        assert s.analysis_state("P")["status"] == "ok"
+        assert stored(s) == before

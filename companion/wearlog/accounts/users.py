@@ -26,7 +26,6 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 class User:
     username: str
     role: str
-    session_gen: int
     # A one-time password (`user add --one-time`, the demo): choose one's own first.
     must_change_pw: bool = False
 
@@ -74,13 +73,13 @@ class Users:
             raise DuplicateUserError(
                 f"user {username!r} exists: use `wearlog user passwd` to change the password"
             ) from e
-        return User(username, role, 0, must_change)
+        return User(username, role, must_change)
 
     def get(self, username: str) -> User:
         row = q.user_row(self.conn, username)
         if row is None:
             raise UnknownUserError(f"no user {username!r}: add it with `wearlog user add`")
-        return User(row[0], row[1], row[2], bool(row[3]))
+        return User(row[0], row[1], bool(row[2]))
 
     def list_users(self) -> list[dict[str, object]]:
         rows = q.user_rows(self.conn)

@@ -13,6 +13,7 @@ missing). Two byte arrays, zlib-compressed:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import zlib
 from zoneinfo import ZoneInfo
@@ -78,6 +79,16 @@ def decode(profile: tuple[bytes, bytes]) -> tuple[np.ndarray, np.ndarray]:
             np.frombuffer(zlib.decompress(s), dtype=np.uint8))
 
 
+@functools.lru_cache(maxsize=512)
+def _decoded(e_blob: bytes, s_blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(ENMO mg, NaN where missing; state) of one stored profile, decoded once: a refresh
+    and the views read the same days many times (every range, rhythm, completeness)."""
+    e, s = decode((e_blob, s_blob))
+    mg = np.where(e == MISSING, np.nan, e / 10.0)
+    mg.flags.writeable = False
+    return mg, s
+
+
 def grids(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]]
           ) -> tuple[np.ndarray, np.ndarray]:
     """(ENMO mg with NaN where missing, state) for consecutive dates, shape (days, 2880)."""
@@ -87,9 +98,7 @@ def grids(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]]
         p = stored.get(d.isoformat())
         if p is None:
             continue
-        e, s = decode(p)
-        enmo[i] = np.where(e == MISSING, np.nan, e / 10.0)
-        state[i] = s
+        enmo[i], state[i] = _decoded(bytes(p[0]), bytes(p[1]))
     return enmo, state
 
 

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.counts import cole_kripke, tudor_locke_periods
+from wearlog.analysis.counts import cole_kripke, crespo, sadeh, tudor_locke_periods
 from wearlog.analysis.runs import keep_runs_at_least, rolling_median, runs
 from wearlog.analysis.timeline import Timeline, local_bounds, minutes_after_local_midnight
 from wlproto.const import EV_BED, EV_UP
@@ -101,20 +101,35 @@ def hdcza_period(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig, epoch_s
 
 @dataclass
 class _Thresholds:
-    """HDCZA thresholds of the whole recording: a window holding only wake (the afternoon
-    of a recording's last day, a night awake) must not find 'rest' by its own measure."""
+    """HDCZA thresholds of the days around a night (AnalysisConfig.threshold_window_days):
+    a window holding only wake (the afternoon of a recording's last day, a night awake)
+    must not find 'rest' by its own measure, and a bounded window keeps a night's result
+    a function of nearby records only (the refresh step re-analyses just those nights)."""
     angle: float | None
     enmo_median: np.ndarray
     enmo: float | None
 
 
-def _thresholds(tl: Timeline, worn: np.ndarray, sig: np.ndarray,
-                cfg: AnalysisConfig) -> _Thresholds:
-    aw = worn & tl.present & tl.angle_known
-    rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
-    ew = worn & tl.present & tl.enmo_known & ~tl.angle_known
-    return _Thresholds(hdcza_threshold(sig, aw, cfg) if aw.any() else None, rm,
-                       hdcza_threshold(rm, ew, cfg) if ew.any() else None)
+def _thresholds(tl: Timeline, worn: np.ndarray, sig: np.ndarray, cfg: AnalysisConfig,
+                rm: np.ndarray | None = None, lo: int = 0, hi: int | None = None
+                ) -> _Thresholds:
+    """Thresholds from the epochs lo..hi (default: the whole timeline); rm: the 5-min
+    rolling median of ENMO (computed here when not given)."""
+    if rm is None:
+        rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
+    w = slice(lo, tl.n if hi is None else hi)
+    aw = worn[w] & tl.present[w] & tl.angle_known[w]
+    ew = worn[w] & tl.present[w] & tl.enmo_known[w] & ~tl.angle_known[w]
+    return _Thresholds(hdcza_threshold(sig[w], aw, cfg) if aw.any() else None, rm,
+                       hdcza_threshold(rm[w], ew, cfg) if ew.any() else None)
+
+
+def threshold_window(tl: Timeline, night: dt.date, tz: ZoneInfo, cfg: AnalysisConfig
+                     ) -> tuple[int, int]:
+    """Grid indices of the noon-to-noon windows of the nights night-R..night+R."""
+    r = dt.timedelta(days=cfg.threshold_window_days)
+    return (tl.index(local_bounds(night - r, tz, 12)),
+            tl.index(local_bounds(night + r + dt.timedelta(days=1), tz, 12)))
 
 
 def enmo_sleep(tl: Timeline, i0: int, i1: int, worn: np.ndarray, cfg: AnalysisConfig,
@@ -127,19 +142,60 @@ def enmo_sleep(tl: Timeline, i0: int, i1: int, worn: np.ndarray, cfg: AnalysisCo
     return longest_block((rm[i0:i1] <= thr) & w, cfg, tl.epoch_s), asleep
 
 
-def count_sleep_cells(tl: Timeline) -> np.ndarray:
-    """Cole-Kripke 1992 on the minutes of imported counts (two 30-s cells summed, minutes on
-    whole UTC minutes), each cell taking its minute's call; no counts = no sleep."""
-    if tl.counts is None:
-        return np.zeros(tl.n, dtype=bool)
+def _count_minutes(tl: Timeline) -> tuple[np.ndarray, int, int]:
+    """Imported counts summed into whole UTC minutes (NaN: no count in the minute), with
+    the cells per minute and the cells of the first minute that precede the timeline."""
     per = max(60 // tl.epoch_s, 1)
     shift = (tl.start // tl.epoch_s) % per
+    assert tl.counts is not None
     c = np.concatenate([np.full(shift, np.nan), tl.counts])
     c = np.concatenate([c, np.full(-len(c) % per, np.nan)])
     minutes = c.reshape(-1, per)
     known = ~np.isnan(minutes).all(axis=1)
-    ck = cole_kripke(np.nansum(minutes, axis=1)).astype(bool) & known
+    return np.where(known, np.nansum(minutes, axis=1), np.nan), per, shift
+
+
+def count_sleep_cells(tl: Timeline, method: str = "cole-kripke") -> np.ndarray:
+    """Cole-Kripke 1992 (Cole's 'mean' scaling or ActiLife's) or Sadeh 1994 on the minutes
+    of imported counts (two 30-s cells summed, minutes on whole UTC minutes), each cell
+    taking its minute's call; no counts = no sleep."""
+    if tl.counts is None:
+        return np.zeros(tl.n, dtype=bool)
+    m, per, shift = _count_minutes(tl)
+    c = np.nan_to_num(m)
+    if method == "sadeh":
+        ck = sadeh(c)
+    elif method == "cole-kripke-actilife":  # ActiLife: counts / 100, capped at 300
+        ck = cole_kripke(np.minimum(c, 30000), divisor=100)
+    else:
+        ck = cole_kripke(c)
+    ck = ck.astype(bool) & ~np.isnan(m)
     return np.repeat(ck, per)[shift:shift + tl.n]
+
+
+def crespo_cells(tl: Timeline, i0: int, i1: int, cfg: AnalysisConfig) -> np.ndarray:
+    """Crespo 2012 rest per cell of [i0, i1), run on the minutes of the window widened by
+    cfg.crespo_context_h on both sides (bounded: a night depends on nearby data only)."""
+    if tl.counts is None:
+        return np.zeros(i1 - i0, dtype=bool)
+    ctx = int(cfg.crespo_context_h * 3600 // tl.epoch_s)
+    a, b = max(i0 - ctx, 0), min(i1 + ctx, tl.n)
+    m, per, shift = _count_minutes(tl)
+    ma, mb = (a + shift) // per, -(-(b + shift) // per)
+    rest = crespo(m[ma:mb], 1.0, cfg.crespo_zeta_min, cfg.crespo_zeta_rest_min,
+                  cfg.crespo_zeta_active_min, cfg.crespo_t, cfg.crespo_alpha_h,
+                  cfg.crespo_beta_h)
+    cells = np.repeat(rest, per)
+    off = ma * per - shift
+    return cells[i0 - off:i1 - off]
+
+
+def _sib_bounds(sleep: np.ndarray, guider: tuple[int, int]) -> tuple[int, int]:
+    """GGIR's sleep period from a guider (van Hees 2018; GGIR docs, chapter 10): every
+    sleep bout that fully or partly overlaps the guider window is sleep; the period runs
+    from the start of the first such bout to the end of the last."""
+    over = [(a, b) for a, b in runs(sleep) if a < guider[1] and b > guider[0]]
+    return (over[0][0], over[-1][1]) if over else guider
 
 
 def _markers(tl: Timeline, t0: int, t1: int) -> tuple[int | None, int | None]:
@@ -159,15 +215,17 @@ class SleepScores:
 
 
 def score_sleep(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, cfg: AnalysisConfig,
-                patient_id: str) -> SleepScores:
-    """Every night of the timeline: period, sleep/wake in it, metrics."""
+                patient_id: str, sig: np.ndarray | None = None) -> SleepScores:
+    """Every night of the timeline: period, sleep/wake in it, metrics (sig: the HDCZA
+    signal when the caller has it already)."""
     sib = sustained_inactivity(tl, worn, cfg)
-    sig = hdcza_signal(tl, cfg)
+    sig = hdcza_signal(tl, cfg) if sig is None else sig
     out = SleepScores(in_period=np.zeros(tl.n, dtype=bool), asleep=np.zeros(tl.n, dtype=bool))
-    thr = _thresholds(tl, worn, sig, cfg)
+    rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
     d = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
     last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
     while d <= last:
+        thr = _thresholds(tl, worn, sig, cfg, rm, *threshold_window(tl, d, tz, cfg))
         night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id, out, thr)
         if night is not None:
             out.nights.append(night)
@@ -182,10 +240,10 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
     """Metrics of the night starting on the evening of `night` (noon to noon, local).
 
     Fills scores.in_period / scores.asleep for the night's period when given; thr: the
-    recording's thresholds (default: the window's own).
+    thresholds of the days around it (computed here when not given).
     """
     if thr is None:
-        thr = _thresholds(tl, worn, sig, cfg)
+        thr = _thresholds(tl, worn, sig, cfg, None, *threshold_window(tl, night, tz, cfg))
     t0 = local_bounds(night, tz, 12)
     t1 = local_bounds(night + dt.timedelta(days=1), tz, 12)
     i0, i1 = tl.index(t0), tl.index(t1)
@@ -217,13 +275,17 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         source = "enmo"
     elif tl.counts is not None and (pres & ~np.isnan(tl.counts[i0:i1])).any():
         night_worn = worn & ~np.isnan(tl.counts)
-        asleep_all = count_sleep_cells(tl)
+        asleep_all = count_sleep_cells(tl, cfg.counts_sleep_method)
         ep = tl.epoch_s / 60
-        periods = tudor_locke_periods(asleep_all[i0:i1] & night_worn[i0:i1],
-                                      round(cfg.counts_onset_min / ep),
-                                      round(cfg.counts_wake_min / ep),
-                                      round(cfg.counts_min_period_min / ep),
-                                      round(cfg.counts_merge_gap_min / ep))
+        if cfg.counts_period_method == "crespo":
+            rest = crespo_cells(tl, i0, i1, cfg) & night_worn[i0:i1]
+            periods = runs(rest)
+        else:
+            periods = tudor_locke_periods(asleep_all[i0:i1] & night_worn[i0:i1],
+                                          round(cfg.counts_onset_min / ep),
+                                          round(cfg.counts_wake_min / ep),
+                                          round(cfg.counts_min_period_min / ep),
+                                          round(cfg.counts_merge_gap_min / ep))
         period = max(periods, key=lambda ab: ab[1] - ab[0]) if periods else None
         source = "counts"
     else:
@@ -236,6 +298,8 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         # the threshold is relative: a window without rest still has a quietest block;
         # one without a single sustained inactivity bout in it is no sleep period
         period, no_sleep_in_block = None, True
+    if period is not None and cfg.period_from_sib and source in ("hdcza", "sib", "enmo"):
+        period = _sib_bounds(asleep_all[i0:i1] & night_worn[i0:i1], period)
     if period is not None:
         on, off = i0 + period[0], i0 + period[1]
     if bed is not None:
@@ -247,11 +311,14 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         if not night_worn[i0:i1].any():
             row["reason"] = "no sleep period: not worn between noon and noon"
         elif no_sleep_in_block and bed is None and up is None:
-            row["reason"] = ("no sleep period: its quietest stretch holds no 5 min without "
-                             "movement")
+            row["reason"] = (f"no sleep period: its quietest stretch holds no "
+                             f"{cfg.sib_min:g} min without movement")
         elif period is None and bed is None and up is None and source == "counts":
-            row["reason"] = (f"no sleep period: no {cfg.counts_min_period_min:g} min of "
-                             "Cole-Kripke sleep between noon and noon")
+            row["reason"] = ("no sleep period: no Crespo rest between noon and noon"
+                             if cfg.counts_period_method == "crespo" else
+                             f"no sleep period: no {cfg.counts_min_period_min:g} min of "
+                             + ("Sadeh" if cfg.counts_sleep_method == "sadeh" else
+                                "Cole-Kripke") + " sleep between noon and noon")
         elif period is None and bed is None and up is None:
             row["reason"] = ("no sleep period: no still stretch of 30 min or more between "
                              "noon and noon")

@@ -66,19 +66,31 @@ class Span:
     profiles: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
 
-# How far around a span the timeline is loaded: longer than any window the methods look
-# through (noon-to-noon nights, 60-min non-wear windows, bouts), so the rows of the span
-# are the same as those of a full run.
-MARGIN_DAYS = 2
+def span_dates(first_changed: dt.date, last_changed: dt.date, cfg: AnalysisConfig
+               ) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date],
+                          tuple[dt.date, dt.date]]:
+    """(nights, days, loaded dates) for records changed on local dates first..last.
+
+    Night d reads the epochs of its threshold window, the noon-to-noon windows of nights
+    d-R..d+R (R = cfg.threshold_window_days), and up to half a day around it (the non-wear
+    windows, rolling medians): local dates d-R..d+R+1. So a change on dates F..L moves
+    nights F-R-1..L+R; day D reads nights D-1 and D (their sleep periods) and dates
+    D-1..D+1, so days F-R-1..L+R+1 move. Computing them needs nights F-R-2..L+R+1, hence
+    the loaded dates F-2R-2..L+2R+2 (docs/analysis.md, "Refresh"). Nights and days
+    F-R-1..L+R+1 are replaced (night L+R+1 is exact too: one date range for both)."""
+    r = dt.timedelta(days=cfg.threshold_window_days)
+    one = dt.timedelta(days=1)
+    nights = (first_changed - r - one, last_changed + r + one)
+    days = (first_changed - r - one, last_changed + r + one)
+    loaded = (first_changed - 2 * r - 2 * one, last_changed + 2 * r + 2 * one)
+    return nights, days, loaded
 
 
 def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
                  from_utc: int | None = None, to_utc: int | None = None) -> Span:
-    """Nights, days and profiles of the dates records in [from_utc, to_utc] can change.
-
-    A record on local date L can change night L-1 (its noon-to-noon window), night L,
-    day L and, through the sleep period of night L-1, day L-1. None: the whole patient.
-    """
+    """Nights, days and profiles of the dates records in [from_utc, to_utc] can change
+    (span_dates); None: every date of the patient. Rows of a span are those a full run
+    gives (tests/companion/test_pipeline_properties.py)."""
     tz = ZoneInfo(store.patient(patient_id)["tz"])
     if from_utc is None or to_utc is None:
         tl = load_timeline(store, patient_id)
@@ -89,28 +101,26 @@ def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
         hi = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
         night_dates, day_dates = (lo, hi), (lo + dt.timedelta(days=1), hi)
     else:
-        first = dt.datetime.fromtimestamp(from_utc, tz).date() - dt.timedelta(days=1)
-        last = dt.datetime.fromtimestamp(to_utc, tz).date()
-        span = Span(first, last)
-        since = local_bounds(first - dt.timedelta(days=MARGIN_DAYS + 1), tz, 0)
-        until = local_bounds(last + dt.timedelta(days=MARGIN_DAYS + 1), tz, 0)
-        tl = load_timeline(store, patient_id, since=since, until=until)
+        night_dates, day_dates, loaded = span_dates(
+            dt.datetime.fromtimestamp(from_utc, tz).date(),
+            dt.datetime.fromtimestamp(to_utc, tz).date(), cfg)
+        span = Span(day_dates[0], day_dates[1])
+        tl = load_timeline(store, patient_id, since=local_bounds(loaded[0], tz, 0),
+                           until=local_bounds(loaded[1] + dt.timedelta(days=1), tz, 0))
         if tl is None:
             return span
-        # night first-1 only marks its sleep period for day `first`; it is not replaced
-        night_dates, day_dates = (first - dt.timedelta(days=1), last), (first, last)
     worn = ~detect_nonwear(tl, cfg)
     still = still_epochs(tl, cfg) & worn
     sig = hdcza_signal(tl, cfg)
-    # the sleep scores use thresholds of the whole loaded recording (wearlog.analysis.sleep)
-    scores = score_sleep(tl, tz, worn, cfg, patient_id)
+    # each night's thresholds come from the days around it (wearlog.analysis.sleep)
+    scores = score_sleep(tl, tz, worn, cfg, patient_id, sig)
     in_spt, asleep = scores.in_period, scores.asleep & worn
     scored = _scored_windows(tl, tz, scores.nights)
     span.nights = [n for n in scores.nights
-                   if night_dates[0] <= dt.date.fromisoformat(n["night"]) <= night_dates[1]
-                   and (span.first is None or n["night"] >= span.first.isoformat())]
-    d = day_dates[0]
-    while d <= day_dates[1]:
+                   if night_dates[0].isoformat() <= n["night"] <= night_dates[1].isoformat()]
+    d = max(day_dates[0], dt.datetime.fromtimestamp(tl.start, tz).date())
+    last_day = min(day_dates[1], dt.datetime.fromtimestamp(tl.end - 1, tz).date())
+    while d <= last_day:
         day = analyse_day(tl, d, tz, worn, still, in_spt, cfg, patient_id, sig)
         if day is not None:
             span.days.append(day)

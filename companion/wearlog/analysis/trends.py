@@ -31,14 +31,23 @@ def rolling_trends(nights: list[dict], days: list[dict], cfg: AnalysisConfig) ->
     base_end = first + dt.timedelta(days=cfg.baseline_days)
     baseline = {m: (float(np.mean([v for d, v in s.items() if d < base_end]))
                     if any(d < base_end for d in s) else None) for m, s in series.items()}
+    n = (all_dates[-1] - first).days + 1
+    w = cfg.rolling_days
+    cols: dict[str, list[float | None]] = {}
+    for m, s in series.items():  # trailing-window sums and counts over a dense date axis
+        v = np.zeros(n + w - 1)
+        c = np.zeros(n + w - 1)
+        for d, x in s.items():
+            v[w - 1 + (d - first).days] = x
+            c[w - 1 + (d - first).days] = 1
+        sums = np.lib.stride_tricks.sliding_window_view(v, w).sum(axis=1)
+        cnt = np.lib.stride_tricks.sliding_window_view(c, w).sum(axis=1)
+        cols[m] = [float(a / k) if k else None for a, k in zip(sums, cnt, strict=True)]
     out = []
-    for i in range((all_dates[-1] - first).days + 1):
-        day = first + dt.timedelta(days=i)
-        row: dict[str, Any] = {"date": day.isoformat()}
-        for m, s in series.items():
-            vals = [s[d] for d in (day - dt.timedelta(days=k) for k in range(cfg.rolling_days))
-                    if d in s]
-            mean = float(np.mean(vals)) if vals else None
+    for i in range(n):
+        row: dict[str, Any] = {"date": (first + dt.timedelta(days=i)).isoformat()}
+        for m in series:
+            mean = cols[m][i]
             row[f"{m}_7d"] = mean
             base = baseline[m]
             row[f"{m}_vs_baseline"] = None if mean is None or base is None else mean - base

@@ -81,6 +81,11 @@ def _education() -> tuple[Any, Any] | None:
         return None
 
 
+def preload() -> None:
+    """Parse the education content now (before worker processes fork from this one)."""
+    _education()
+
+
 def disclaimer() -> str:
     try:
         from wearlog.education import DISCLAIMER
@@ -151,8 +156,13 @@ def sleep_worse(nights: list[dict[str, Any]], recent_n: int = 7, base_n: int = 2
 
 def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   cfg: AnalysisConfig | None = None, status: str = "ok",
-                  worse: bool | None = None) -> tuple[dict[str, Any], list[Any]]:
-    """The summary of a range from stored rows: (the view's dict, fired findings)."""
+                  worse: bool | None = None,
+                  span: tuple[int | None, int | None] | None = None,
+                  known_rhythm: tuple[list[dt.date], dict[str, Any]] | None = None
+                  ) -> tuple[dict[str, Any], list[Any]]:
+    """The summary of a range from stored rows: (the view's dict, fired findings);
+    span: the patient's (first, last) epoch time, known_rhythm: (dates, rhythm) the
+    caller computed already (used when the dates are this range's)."""
     cfg = cfg or AnalysisConfig()
     tz = ZoneInfo(store.patient(patient_id)["tz"])
     first, last = dates[0].isoformat(), dates[-1].isoformat()
@@ -167,7 +177,7 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
     nights = [{k: _round(v) for k, v in n.items()} for n in nights]
     days = [{k: _round(v) for k, v in d.items()} for d in days]
     stored = store.profiles_between(patient_id, first, last)
-    lo_utc, hi_utc = store.data_span(patient_id)
+    lo_utc, hi_utc = store.data_span(patient_id) if span is None else span
     mon = ((local_date(lo_utc, tz), local_date(hi_utc, tz))
            if lo_utc is not None and hi_utc is not None else None)
     _enmo, state = profiles.grids(dates, stored)
@@ -189,7 +199,8 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                              "present_pct": round(100 * float((st != profiles.NO_DATA).mean()), 1),
                              "worn_pct": round(100 * worn / len(st), 1)})
     valid = {d["day"] for d in days if d["valid"]}
-    rh = profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days)
+    rh = (known_rhythm[1] if known_rhythm is not None and known_rhythm[0] == dates
+          else profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days))
     if rh.get("IS") is not None:
         rhythm: dict[str, Any] = {"available": True, **{k: _round(v) for k, v in rh.items()}}
     else:

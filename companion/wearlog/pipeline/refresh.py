@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from wearlog.analysis import profiles
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.summary import PatientSummary, Span, analyse_all
+from wearlog.analysis.summary import PatientSummary, Span, analyse_all, analyse_span
 from wearlog.analysis.trends import rolling_trends, symptom_context
 from wearlog.pipeline import figures
 from wearlog.store import Store
@@ -46,6 +46,7 @@ def refresh(store: Store, patient_id: str | None = None, cfg: AnalysisConfig | N
     """Refresh every queued patient (or only `patient_id`); never raises for one patient's
     failure: its result says what failed and the queue keeps it for the next try."""
     entries = store.pending(patient_id)
+    figures.preload()  # parsed once here, not in every worker
     if workers > 1 and len(entries) > 1 and str(store.path) != ":memory:":
         ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -91,16 +92,27 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
     elif entry.gen != next((e.gen for e in store.pending(patient_id)), entry.gen):
         entry = next(iter(store.pending(patient_id)), entry)
     gen = None if entry is None else entry.gen
-    # Every refresh re-analyses the whole patient: the sleep scores use thresholds of the
-    # whole recording (wearlog.analysis.sleep), so a new day can move every night a little.
-    # The queue's span (entry.from_utc/to_utc) is kept for when they are local again.
-    store.replace_span(patient_id, None, None, [], [], {})
-    spans = analyse_all(store, patient_id, cfg)
-    if not spans:
-        return _store_rolling(store, patient_id, cfg, gen)
-    for span in spans[:-1]:
+    incremental = (not full and entry is not None and not entry.full
+                   and entry.from_utc is not None and entry.to_utc is not None)
+    if incremental and entry is not None:
+        # each night depends only on the days around it (AnalysisConfig
+        # .threshold_window_days): re-analyse the dates the new records can move
+        span = analyse_span(store, patient_id, cfg, entry.from_utc, entry.to_utc)
         _store_rows(store, patient_id, span)
-    return store_span(store, patient_id, spans[-1], cfg, gen)
+        return _store_rolling(store, patient_id, cfg, gen)
+    # full: analyse everything first; the stored rows are replaced only once it succeeded
+    # (a failure leaves the previous rows, shown as pending until a refresh succeeds)
+    whole = Span(None, None)
+    nights: dict[str, dict[str, Any]] = {}
+    days: dict[str, dict[str, Any]] = {}
+    for span in analyse_all(store, patient_id, cfg):
+        nights.update((n["night"], n) for n in span.nights)
+        days.update((d["day"], d) for d in span.days)
+        whole.profiles.update(span.profiles)
+    whole.nights = [nights[k] for k in sorted(nights)]
+    whole.days = [days[k] for k in sorted(days)]
+    _store_rows(store, patient_id, whole)
+    return _store_rolling(store, patient_id, cfg, gen)
 
 
 def _store_rows(store: Store, patient_id: str, span: Span) -> None:
@@ -159,7 +171,8 @@ def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int 
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         for r in figures.RANGES:
             body, fired = figures.build_summary(
-                store, patient_id, figures.date_range(r, last_day), cfg, worse=worse)
+                store, patient_id, figures.date_range(r, last_day), cfg, worse=worse,
+                span=(first_utc, last_utc), known_rhythm=(all_dates, out.rhythm))
             summaries[r] = body
             links += [{"patient_id": patient_id, "topic_id": t, "rule_id": f.rule_id,
                        "finding_text": f.text, "window_end": f.window_end, "linked_at": now}

@@ -40,11 +40,11 @@ def insert_user(conn: sqlite3.Connection, username: str, role: str, pw_hash: str
             (username, role, pw_hash, int(time.time()), int(must_change)))
 
 
-def user_row(conn: sqlite3.Connection, username: str) -> tuple[str, str, int, bool] | None:
+def user_row(conn: sqlite3.Connection, username: str) -> tuple[str, str, bool] | None:
     row = conn.execute(
-        "SELECT username, role, session_gen, must_change_pw FROM users WHERE username=?",
+        "SELECT username, role, must_change_pw FROM users WHERE username=?",
         (username,)).fetchone()
-    return None if row is None else (row[0], row[1], row[2], bool(row[3]))
+    return None if row is None else (row[0], row[1], bool(row[2]))
 
 
 def user_rows(conn: sqlite3.Connection) -> list[tuple[str, str, int, str | None]]:
@@ -71,7 +71,7 @@ def set_password_hash(conn: sqlite3.Connection, username: str, pw_hash: str,
     with transaction(conn):
         if end_sessions:
             conn.execute(
-                "UPDATE users SET pw_hash=?, session_gen=session_gen+1, must_change_pw=? "
+                "UPDATE users SET pw_hash=?, must_change_pw=? "
                 "WHERE username=?", (pw_hash, int(one_time), username))
             end_user_sessions(conn, username)
         else:

@@ -61,7 +61,8 @@ def reanchor(conn: sqlite3.Connection, device_id: int) -> int:
     """Fill utc for clock-unset records of one device; returns how many rows were fixed."""
     pending = {
         tbl: conn.execute(
-            f"SELECT seq, time FROM {tbl} WHERE device_id=? AND utc IS NULL", (device_id,)
+            # +device_id: read the small partial index of unanchored rows, not the device
+            f"SELECT seq, time FROM {tbl} WHERE +device_id=? AND utc IS NULL", (device_id,)
         ).fetchall()
         for tbl in ("epochs", "events")
     }

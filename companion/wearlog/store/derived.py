@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,38 @@ class DeviceEpochs:
     epoch_s: int
     kind: str
     rows: list[tuple[int, ...]]  # utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags
+
+
+_EPOCH_FIELDS = "utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags"
+# a time range: the seq range it spans from the utc index (covering, no row look-ups),
+# then the rows along the primary key (a clock jump may put other rows inside: +utc drops
+# them)
+_SEQS = "SELECT MIN(seq), MAX(seq) FROM epochs WHERE device_id = ? AND utc >= ? AND utc < ?"
+_EPOCHS_RANGE = (f"SELECT {_EPOCH_FIELDS} FROM epochs WHERE device_id = ? AND seq >= ? "
+                 "AND seq <= ? AND +utc >= ? AND +utc < ?")
+_EPOCHS_ALL = (f"SELECT {_EPOCH_FIELDS} FROM epochs "
+               "WHERE device_id = ? AND +utc >= ? AND +utc < ?")
+# per assignment, the first/last epoch time by an index seek (not a scan of the view)
+_SPAN = (
+    "SELECT MIN(lo), MAX(hi) FROM (SELECT "
+    "(SELECT MIN(e.utc) FROM epochs e WHERE e.device_id = a.device_id "
+    "AND e.utc >= COALESCE(a.from_utc, -4611686018427387904) "
+    "AND e.utc < COALESCE(a.to_utc, 4611686018427387904)) AS lo, "
+    "(SELECT MAX(e.utc) FROM epochs e WHERE e.device_id = a.device_id "
+    "AND e.utc >= COALESCE(a.from_utc, -4611686018427387904) "
+    "AND e.utc < COALESCE(a.to_utc, 4611686018427387904)) AS hi "
+    "FROM device_assignments a WHERE a.patient_id = ?) spans"
+)
+# records never placed in time, per assignment (an index search on utc IS NULL)
+_UNANCHORED = (
+    "SELECT COALESCE(SUM((SELECT COUNT(*) FROM epochs e WHERE e.device_id = a.device_id "
+    "AND e.utc IS NULL AND e.seq >= a.from_seq "
+    "AND e.seq < COALESCE(a.to_seq, 4611686018427387904)) + "
+    "(SELECT COUNT(*) FROM events e WHERE e.device_id = a.device_id "
+    "AND e.utc IS NULL AND e.seq >= a.from_seq "
+    "AND e.seq < COALESCE(a.to_seq, 4611686018427387904))), 0) "
+    "FROM device_assignments a WHERE a.patient_id = ?"
+)
 
 
 class DerivedResults:
@@ -87,11 +120,15 @@ class DerivedResults:
             a_lo = lo if a_from is None else max(lo, a_from)
             a_hi = hi if a_to is None else min(hi, a_to)
             if a_lo < a_hi:
-                dev_out.rows.extend(self.conn.execute(
-                    "SELECT utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags "
-                    "FROM epochs WHERE device_id = ? AND utc >= ? AND utc < ?",
-                    (dev, a_lo, a_hi),
-                ).fetchall())
+                # a whole device's epochs: read along the primary key (+utc keeps the
+                # planner off the utc index, which would look every row up a second time)
+                if since is None and until is None:
+                    rows = self.conn.execute(_EPOCHS_ALL, (dev, a_lo, a_hi)).fetchall()
+                else:
+                    s_lo, s_hi = self.conn.execute(_SEQS, (dev, a_lo, a_hi)).fetchone()
+                    rows = [] if s_lo is None else self.conn.execute(
+                        _EPOCHS_RANGE, (dev, s_lo, s_hi, a_lo, a_hi)).fetchall()
+                dev_out.rows.extend(rows)
         return list(out.values())
 
     def patient_events(self, patient_id: str, etypes: Sequence[int], since: int | None = None,
@@ -110,18 +147,11 @@ class DerivedResults:
 
     def unanchored_count(self, patient_id: str) -> int:
         """Records of the patient not yet placed in time (clock never set)."""
-        return int(self.conn.execute(
-            "SELECT (SELECT COUNT(*) FROM filed_epochs WHERE patient_id=?1 AND utc IS NULL) "
-            "+ (SELECT COUNT(*) FROM filed_events WHERE patient_id=?1 AND utc IS NULL)",
-            (patient_id,),
-        ).fetchone()[0])
+        return int(self.conn.execute(_UNANCHORED, (patient_id,)).fetchone()[0])
 
     def data_span(self, patient_id: str) -> tuple[int | None, int | None]:
         """First and last anchored epoch time of the patient (the monitoring period)."""
-        row = self.conn.execute(
-            "SELECT MIN(utc), MAX(utc) FROM timed_epochs WHERE patient_id=?",
-            (patient_id,),
-        ).fetchone()
+        row = self.conn.execute(_SPAN, (patient_id,)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
     def next_epoch_utc(self, patient_id: str, after: int) -> int | None:
@@ -177,7 +207,7 @@ class DerivedResults:
             c.execute("DELETE FROM summaries WHERE patient_id=?", (patient_id,))
             c.executemany(
                 "INSERT INTO summaries (patient_id, range_days, body) VALUES (?,?,?)",
-                [(patient_id, k, v) for k, v in summaries.items()])
+                [(patient_id, k, zlib.compress(v, 6)) for k, v in summaries.items()])
             if gen is None:
                 return True
             cur = c.execute("DELETE FROM refresh_queue WHERE patient_id=? AND gen=?",

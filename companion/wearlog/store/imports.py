@@ -73,6 +73,11 @@ def begin_import(conn: sqlite3.Connection, b: ImportBatch) -> int | None:
     if b.tz is not None:
         check_timezone(b.tz)
         check_patient_id(b.patient_id)  # the import may create the patient
+        was = conn.execute("SELECT tz FROM patients WHERE patient_id=?",
+                           (b.patient_id,)).fetchone()
+        if was is not None and was[0] != b.tz:
+            # every local night and day moves: the refresh step re-analyses all of them
+            queue.mark(conn, b.patient_id, None, None, full=True)
         conn.execute(
             "INSERT INTO patients (patient_id, tz, created_utc) VALUES (?,?,?) "
             "ON CONFLICT(patient_id) DO UPDATE SET tz=excluded.tz",
@@ -140,6 +145,11 @@ def existing_import_device(conn: sqlite3.Connection, patient_id: str, kind: str,
 
 def counts_series(conn: sqlite3.Connection, patient_id: str) -> list[tuple[int, int, int]]:
     """(utc, counts, epoch_s) of every anchored epoch that carries an activity count."""
+    if conn.execute(  # only imports carry counts: skip the scan for wearables alone
+            "SELECT 1 FROM device_assignments a JOIN devices d USING (device_id) "
+            "WHERE a.patient_id=? AND d.kind <> 'wearable' LIMIT 1",
+            (patient_id,)).fetchone() is None:
+        return []
     return [tuple(r) for r in conn.execute(
         "SELECT e.utc, e.counts, d.epoch_s FROM timed_epochs e JOIN devices d USING(device_id) "
         "WHERE e.patient_id=? AND e.counts IS NOT NULL ORDER BY e.utc",

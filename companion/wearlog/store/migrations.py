@@ -352,7 +352,22 @@ def _v9(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10(conn: sqlite3.Connection) -> None:
+    """Reserved: night/day exclusions (issue 16, on its own branch)."""
+
+
+def _v11(conn: sqlite3.Connection) -> None:
+    """Reserved: wearer diary and sleep-window corrections (issue 17, on its own branch)."""
+
+
+def _v12(conn: sqlite3.Connection) -> None:
+    """users.session_gen goes: sign-ins are server-side rows (web_sessions) that a password
+    change deletes, so a counter in the account ended nothing."""
+    conn.executescript("ALTER TABLE users DROP COLUMN session_gen")
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
+                               _v12]
 LATEST = len(MIGRATIONS)
 
 

@@ -7,6 +7,7 @@ read-only handle (`Store.reader`).
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -67,7 +68,11 @@ class Reads:
         row = self.conn.execute(
             "SELECT body FROM summaries WHERE patient_id=? AND range_days=?",
             (patient_id, range_days)).fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        body = bytes(row[0])
+        # stored zlib-compressed (a seventh of the bytes); rows from before are plain JSON
+        return body if body[:1] == b"{" else zlib.decompress(body)
 
     def analysis_state(self, patient_id: str) -> dict[str, Any]:
         """Whether the stored results are current: 'ok', 'pending', 'failed' or 'none'."""
@@ -82,6 +87,21 @@ class Reads:
             "refreshed_utc": a[0] if a else None, "first_utc": a[1] if a else None,
             "last_utc": a[2] if a else None, "rolling": a[3] if a else None,
         }
+
+    def patient_list_rows(self, username: str | None) -> list[tuple[Any, ...]]:
+        """The stored patient-list figures of a clinician's patients (None: every patient,
+        for admins) in one indexed query, by patient id: (patient_id, last_sync_utc,
+        last_data_utc, wear_min_7d, high_severity_7d, sleep_worse, queued, error)."""
+        cols = ("SELECT p.patient_id, a.last_sync_utc, a.last_utc, a.wear_min_7d, "
+                "a.high_severity_7d, a.sleep_worse, q.patient_id IS NOT NULL, q.error ")
+        joins = ("LEFT JOIN patient_analysis a ON a.patient_id = p.patient_id "
+                 "LEFT JOIN refresh_queue q ON q.patient_id = p.patient_id ")
+        if username is None:
+            return self.conn.execute(
+                cols + "FROM patients p " + joins + "ORDER BY p.patient_id").fetchall()
+        return self.conn.execute(
+            cols + "FROM assignments s JOIN patients p ON p.patient_id = s.patient_id "
+            + joins + "WHERE s.username = ? ORDER BY p.patient_id", (username,)).fetchall()
 
     def patient_rows(self, patient_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The stored patient-list figures, one indexed read for any number of patients."""

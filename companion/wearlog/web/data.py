@@ -12,6 +12,7 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from wearlog.accounts.users import User
 from wearlog.pipeline import figures
 from wearlog.store import Store
 
@@ -22,37 +23,35 @@ GAP_HOURS = 48
 MANY_HIGH_SEVERITY = 5
 
 
-def patient_list(store: Store, patient_ids: list[str], now: int | None = None
-                 ) -> list[dict[str, Any]]:
-    """One row per patient: last sync, wear time in the last 7 days with data, flags."""
+def patient_list(store: Store, user: User, now: int | None = None) -> list[dict[str, Any]]:
+    """One row per patient the user may see: last sync, wear time in the last 7 days
+    with data, flags; one query over the figures the refresh step stored."""
     now = int(time.time()) if now is None else now
     out = []
-    for r in store.patient_rows(patient_ids):
-        last = r["last_data_utc"]
-        worse = None if r["sleep_worse"] is None else bool(r["sleep_worse"])
+    gap_s = GAP_HOURS * 3600
+    for pid, sync, last, wear, high, worse_i, queued, error in store.patient_list_rows(
+            None if user.is_admin else user.username):
+        if error or queued:  # figures from before the latest records are not shown as current
+            out.append({"patient_id": pid, "last_sync_utc": None, "last_data_utc": None,
+                        "wear_hours_7d": None, "high_severity_7d": None, "sleep_worse": None,
+                        "analysis_status": "failed" if error else "pending", "flags": []})
+            continue
+        worse = None if worse_i is None else bool(worse_i)
         flags = []
-        if last is None or now - last > GAP_HOURS * 3600:
+        if last is None or now - last > gap_s:
             flags.append("data gap")
         if worse:
             flags.append("sleep worse than baseline")
-        if (r["high_severity_7d"] or 0) >= MANY_HIGH_SEVERITY:
+        if (high or 0) >= MANY_HIGH_SEVERITY:
             flags.append("many high-severity symptoms")
-        status = "failed" if r["error"] else "pending" if r["pending"] else "ok"
-        if status != "ok":  # figures from before the latest records are not shown as current
-            out.append({"patient_id": r["patient_id"], "last_sync_utc": None,
-                        "last_data_utc": None, "wear_hours_7d": None, "high_severity_7d": None,
-                        "sleep_worse": None, "analysis_status": status, "flags": []})
-            continue
-        if r["last_sync_utc"] is None and last is None:
-            status = "none"
         out.append({
-            "patient_id": r["patient_id"],
-            "last_sync_utc": r["last_sync_utc"],
+            "patient_id": pid,
+            "last_sync_utc": sync,
             "last_data_utc": last,
-            "wear_hours_7d": None if r["wear_min_7d"] is None else round(r["wear_min_7d"] / 60, 1),
-            "high_severity_7d": int(r["high_severity_7d"] or 0),
+            "wear_hours_7d": None if wear is None else round(wear / 60, 1),
+            "high_severity_7d": int(high or 0),
             "sleep_worse": worse,
-            "analysis_status": status,
+            "analysis_status": "none" if sync is None and last is None else "ok",
             "flags": flags,
         })
     return out

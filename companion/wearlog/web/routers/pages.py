@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from wearlog.accounts.audit import audit
-from wearlog.accounts.users import Users
 from wearlog.web import data
 from wearlog.web.deps import Conn, End, PageUser, Reader, check_patient
 from wearlog.web.schemas import RangeDays
@@ -26,7 +25,7 @@ def _render(request: Request, name: str, ctx: dict[str, object], status: int = 2
 
 @router.get("/", response_class=HTMLResponse)
 def patient_list(request: Request, conn: Conn, store: Reader, user: PageUser) -> HTMLResponse:
-    rows = data.patient_list(store, Users(conn).patients_of(user))
+    rows = data.patient_list(store, user)
     audit(conn, user.username, "list", detail=f"{len(rows)} patients")
     return _render(request, "patients.html", {"user": user, "rows": rows})
 
