@@ -82,8 +82,7 @@ def _is_flag(value: object) -> bool:
 
 def is_number(value: object) -> bool:
     """A finite real number (numpy scalars included); bools are not numbers here."""
-    t = type(value)
-    if t is float or t is int:  # the common case, without the slow ABC check
+    if type(value) is float or type(value) is int:  # common case, no slow ABC check
         return math.isfinite(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
