@@ -84,7 +84,14 @@ def test_fhir_bundle_validates_and_carries_every_valid_metric(store):
     bundle = fhir_bundle(store, "P-1")
     parsed = Bundle.model_validate(bundle)  # raises on any structural error
     assert parsed.type == "collection"
-    obs = [e.resource for e in parsed.entry if e.resource.__resource_type__ == "Observation"]
+    everything = [e.resource for e in parsed.entry
+                  if e.resource.__resource_type__ == "Observation"]
+    obs = [o for o in everything if o.code.coding[0].code != "symptom-event"]
+    symptoms = [o for o in everything if o.code.coding[0].code == "symptom-event"]
+    assert len(symptoms) == store.conn.execute(
+        "SELECT COUNT(*) FROM timed_events WHERE patient_id='P-1' AND etype=?",
+        (EV_SYMPTOM,)).fetchone()[0] > 0
+    assert all(1 <= o.valueInteger <= 5 and o.effectiveDateTime for o in symptoms)
     nights = store.conn.execute(
         "SELECT COUNT(*) FROM nights WHERE patient_id='P-1' AND valid=1").fetchone()[0]
     days = store.conn.execute(
@@ -101,9 +108,19 @@ def test_fhir_bundle_validates_and_carries_every_valid_metric(store):
     first_tst = store.conn.execute(
         "SELECT tst_min FROM nights WHERE patient_id='P-1' AND valid=1 ORDER BY night LIMIT 1"
     ).fetchone()[0]
-    assert float(tst[0].valueQuantity.value) == pytest.approx(first_tst)
+    assert float(tst[0].valueQuantity.value) == round(first_tst, 1)
     assert tst[0].valueQuantity.code == "min"
+    se = [o for o in obs if o.code.coding[0].code == "sleep-efficiency"]
+    assert all(o.valueQuantity.value == round(o.valueQuantity.value, 1) for o in se)
     json.dumps(bundle)  # plain JSON types only
+
+
+def test_fhir_ids_are_stable_across_exports(store):
+    a, b = fhir_bundle(store, "P-1"), fhir_bundle(store, "P-1")
+    ids = [e["resource"]["id"] for e in a["entry"]]
+    assert ids == [e["resource"]["id"] for e in b["entry"]]
+    assert len(set(ids)) == len(ids)  # and unique within the bundle
+    assert a["id"] == b["id"]
 
 
 def test_fhir_skips_invalid_and_missing_values(store):
@@ -126,7 +143,8 @@ def test_fhir_for_a_patient_without_analysis_is_just_the_patient(tmp_path):
         s.ingest(5, [Epoch(0, 1_795_000_000), Event(1, 1_795_000_030, EV_SYMPTOM, 2)])
         bundle = fhir_bundle(s, "P 9/x")
     parsed = Bundle.model_validate(bundle)
-    assert len(parsed.entry) == 1
+    assert len(parsed.entry) == 2  # the patient and the symptom event
+    assert parsed.entry[1].resource.valueInteger == 2
     assert parsed.entry[0].resource.id == "P-9-x"  # FHIR id charset, pseudonym kept as identifier
 
 

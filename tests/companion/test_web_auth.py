@@ -73,6 +73,8 @@ PATIENT_URLS = [
     "/api/patients/{p}/export/days.csv",
     "/api/patients/{p}/export/events.csv",
     "/api/patients/{p}/export/fhir",
+    "/api/patients/{p}/export/clinician/nights.csv",
+    "/api/patients/{p}/export/clinician/events.csv",
 ]
 
 

@@ -1,18 +1,24 @@
-"""A FHIR R4 `collection` Bundle of Observations from nights and days.
+"""A FHIR R4 `collection` Bundle of Observations from nights, days and symptom events.
 
 LOINC where a code exists (steps 41950-7, sleep duration 93832-4); the other metrics use
-Wearlog's local code system LOCAL_SYSTEM, documented in docs/dashboard.md.
+Wearlog's local code system LOCAL_SYSTEM, documented in docs/dashboard.md. Resource ids
+are name-based UUIDs (patient, what, when), so exporting twice gives the same ids and a
+receiver can update instead of duplicating. Values are rounded to what they can mean
+(minutes and percent to 0.1, counts to whole numbers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from wearlog.store import Store
+from wlproto.const import EV_SYMPTOM
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -41,6 +47,27 @@ DAY_METRICS = {
     "sedentary_min": (LOCAL_SYSTEM, "sedentary-duration", "Sedentary time", "min", "min"),
     "wear_min": (LOCAL_SYSTEM, "wear-time", "Device wear time", "min", "min"),
 }
+SYMPTOM = (LOCAL_SYSTEM, "symptom-event",
+           "Symptom event marked with the device's button (severity 1 = mild to 5 = severe)")
+SURVEY = {
+    "coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+        "code": "survey", "display": "Survey",
+    }]
+}
+# decimals kept per UCUM unit: minutes and percent to 0.1, counts whole
+DECIMALS = {"min": 1, "%": 1, "{#}": 0, "/(24.h)": 0}
+ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://wearlog.org/fhir/resource-ids")
+
+
+def _stable_id(*parts: object) -> str:
+    """The same resource gets the same id in every export."""
+    return str(uuid.uuid5(ID_NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+def _rounded(value: float, unit: str) -> float | int:
+    digits = DECIMALS.get(unit, 2)
+    return int(round(value)) if digits == 0 else round(float(value), digits)
 
 
 def _fhir_id(patient_id: str) -> str:
@@ -53,18 +80,19 @@ def _iso(ts: int) -> str:
 
 
 def _observation(pref: str, metric: tuple[str, str, str, str, str], value: float,
-                 start: int, end: int) -> dict[str, Any]:
+                 start: int, end: int, rid: str) -> dict[str, Any]:
     system, code, display, unit, unit_display = metric
     return {
         "resourceType": "Observation",
-        "id": str(uuid.uuid4()),
+        "id": rid,
         "status": "final",
         "category": [CATEGORY],
         "code": {"coding": [{"system": system, "code": code, "display": display}],
                  "text": display},
         "subject": {"reference": pref},
         "effectivePeriod": {"start": _iso(start), "end": _iso(end)},
-        "valueQuantity": {"value": value, "unit": unit_display, "system": UCUM, "code": unit},
+        "valueQuantity": {"value": _rounded(value, unit), "unit": unit_display, "system": UCUM,
+                          "code": unit},
         "device": {"display": "Wearlog wrist-worn logger"},
     }
 
@@ -94,7 +122,9 @@ def fhir_bundle(store: Store, patient_id: str,
             offset = onset + 86400
         for metric, value in zip(NIGHT_METRICS.values(), r[3:], strict=True):
             if value is not None:
-                entries.append(_entry(_observation(patient_url, metric, value, onset, offset)))
+                entries.append(_entry(_observation(
+                    patient_url, metric, value, onset, offset,
+                    _stable_id(pid, "night", night, metric[1]))))
     for day in store.days_between(patient_id, lo, hi):
         if not day["valid"]:
             continue
@@ -105,13 +135,42 @@ def fhir_bundle(store: Store, patient_id: str,
                   .timestamp())
         for metric, value in zip(DAY_METRICS.values(), r[1:], strict=True):
             if value is not None:
-                entries.append(_entry(_observation(patient_url, metric, value, start, end)))
+                entries.append(_entry(_observation(
+                    patient_url, metric, value, start, end,
+                    _stable_id(pid, "day", r[0], metric[1]))))
+    lo_utc = int(dt.datetime.combine(dt.date.fromisoformat(lo) if first else dt.date(1970, 1, 2),
+                                     dt.time(0), tzinfo=tz).timestamp())
+    hi_utc = (int(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+                  .timestamp()) if last else 2**62)
+    seen: dict[int, int] = {}
+    for ev in store.symptoms_between(patient_id, EV_SYMPTOM, lo_utc, hi_utc):
+        k = seen[ev["utc"]] = seen.get(ev["utc"], -1) + 1  # several at one second stay apart
+        entries.append(_entry(_symptom(patient_url, ev["utc"], ev["severity"],
+                                       _stable_id(pid, "symptom", ev["utc"], k))))
+    content = hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
     return {
         "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
+        "id": _stable_id(pid, "bundle", content),
         "type": "collection",
         "timestamp": _iso(int(dt.datetime.now(dt.UTC).timestamp())),
         "entry": entries,
+    }
+
+
+def _symptom(pref: str, utc: int, severity: int, rid: str) -> dict[str, Any]:
+    """A button-marked symptom event: its time and severity (1-5), as the wearer marked it."""
+    system, code, display = SYMPTOM
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "category": [SURVEY],
+        "code": {"coding": [{"system": system, "code": code, "display": display}],
+                 "text": "Symptom event (severity 1-5)"},
+        "subject": {"reference": pref},
+        "effectiveDateTime": _iso(utc),
+        "valueInteger": int(severity),
+        "device": {"display": "Wearlog wrist-worn logger"},
     }
 
 

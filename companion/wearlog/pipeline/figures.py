@@ -275,7 +275,7 @@ def actogram(store: Store, patient_id: str, dates: list[dt.date]) -> dict[str, A
     of ENMO, 255 = no data or not worn (base64: 90 days x 2,880 slots is ~350 kB)."""
     tz = ZoneInfo(store.patient(patient_id)["tz"])
     stored = store.profiles_between(patient_id, dates[0].isoformat(), dates[-1].isoformat())
-    enmo, _state = profiles.grids(dates, stored)
+    enmo, state = profiles.grids(dates, stored)
     worn = ~np.isnan(enmo)
     scaled = np.log1p(np.nan_to_num(enmo * 10, nan=0.0)) / math.log1p(2000.0) * 254
     b = np.clip(np.rint(scaled), 0, 254).astype(np.uint8)
@@ -290,9 +290,20 @@ def actogram(store: Store, patient_id: str, dates: list[dt.date]) -> dict[str, A
         "encoding": "uint8 log1p(ENMO 0.1 mg)/log1p(2000)*254, 255 = missing or not worn",
         "values_b64": base64.b64encode(b.tobytes()).decode("ascii"),
         "epochs_with_data": int(worn.sum()),
+        "not_worn": not_worn_runs(state == profiles.NOT_WORN),
         "symptoms": store.symptoms_between(patient_id, EV_SYMPTOM, start, end),
         "day_starts_utc": [local_midnight_utc(d, tz) for d in dates],
     }
+
+
+def not_worn_runs(mask: np.ndarray) -> list[list[int]]:
+    """[row, first slot, end slot) of each run of True per row: the actogram tells
+    not worn from no data with these few runs instead of a second byte per epoch."""
+    out: list[list[int]] = []
+    for r, row in enumerate(mask):
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], row.astype(np.int8), [0]))))
+        out.extend([r, int(a), int(b)] for a, b in zip(edges[::2], edges[1::2], strict=True))
+    return out
 
 
 def summary_for(store: Store, patient_id: str, days: int, end: dt.date | None = None

@@ -353,7 +353,21 @@ def _v9(conn: sqlite3.Connection) -> None:
 
 
 def _v10(conn: sqlite3.Connection) -> None:
-    """Reserved: night/day exclusions (issue 16, on its own branch)."""
+    """Nights and days a clinician excluded from the figures (one row while excluded; the
+    audit log keeps who excluded or restored what, and when)."""
+    conn.executescript(
+        """
+        CREATE TABLE exclusions (
+            patient_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            day TEXT NOT NULL,
+            excluded_by TEXT NOT NULL,
+            excluded_utc INTEGER NOT NULL,
+            reason TEXT,
+            PRIMARY KEY (patient_id, kind, day)
+        );
+        """
+    )
 
 
 def _v11(conn: sqlite3.Connection) -> None:

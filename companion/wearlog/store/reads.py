@@ -33,19 +33,36 @@ EXPORTS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
+def _counted(row: dict[str, Any]) -> dict[str, Any]:
+    """`valid` is what the figures count: valid by the analysis and not excluded."""
+    row["excluded"] = int(bool(row["excluded"]))
+    if row["excluded"]:
+        row["valid"] = 0
+    return row
+
+
 class Reads:
     conn: sqlite3.Connection
 
     # --- stored results -----------------------------------------------------------
     def nights_between(self, patient_id: str, first: str, last: str) -> list[dict[str, Any]]:
-        return [dict(zip(NIGHT_COLS, r, strict=True)) for r in self.conn.execute(
-            f"SELECT {', '.join(NIGHT_COLS)} FROM nights WHERE patient_id=? "
-            "AND night BETWEEN ? AND ? ORDER BY night", (patient_id, first, last))]
+        """Stored nights; one a clinician excluded has `excluded` 1 and counts as not
+        valid, so every figure built from these rows leaves it out."""
+        return [_counted(dict(zip((*NIGHT_COLS, "excluded"), r, strict=True)))
+                for r in self.conn.execute(
+            f"SELECT {', '.join('n.' + c for c in NIGHT_COLS)}, x.day IS NOT NULL FROM nights n "
+            "LEFT JOIN exclusions x ON x.patient_id = n.patient_id AND x.kind = 'night' "
+            "AND x.day = n.night WHERE n.patient_id=? AND n.night BETWEEN ? AND ? "
+            "ORDER BY n.night", (patient_id, first, last))]
 
     def days_between(self, patient_id: str, first: str, last: str) -> list[dict[str, Any]]:
-        return [dict(zip(DAY_COLS, r, strict=True)) for r in self.conn.execute(
-            f"SELECT {', '.join(DAY_COLS)} FROM days WHERE patient_id=? "
-            "AND day BETWEEN ? AND ? ORDER BY day", (patient_id, first, last))]
+        """Stored days, with `excluded` as for nights."""
+        return [_counted(dict(zip((*DAY_COLS, "excluded"), r, strict=True)))
+                for r in self.conn.execute(
+            f"SELECT {', '.join('d.' + c for c in DAY_COLS)}, x.day IS NOT NULL FROM days d "
+            "LEFT JOIN exclusions x ON x.patient_id = d.patient_id AND x.kind = 'day' "
+            "AND x.day = d.day WHERE d.patient_id=? AND d.day BETWEEN ? AND ? "
+            "ORDER BY d.day", (patient_id, first, last))]
 
     def profiles_between(self, patient_id: str, first: str, last: str
                          ) -> dict[str, tuple[bytes, bytes]]:

@@ -27,6 +27,7 @@ from wearlog.store.errors import (
     UnknownPatientError,
     UnknownSyncError,
 )
+from wearlog.store.exclusions import Exclusions
 from wearlog.store.migrations import LATEST, check_version, migrate
 from wearlog.store.patients import check_patient_id, check_timezone
 from wearlog.store.reads import Reads
@@ -43,7 +44,7 @@ _INSERT_EVENT = insert_sql("events", EVENT_COLS, "INSERT OR IGNORE")
 INGEST_BATCH_ROWS = 20_000
 
 
-class Store(DerivedResults, Reads):
+class Store(DerivedResults, Reads, Exclusions):
     """Opens (creating and migrating as needed) one Wearlog database file.
 
     The one way into the database: every SQL statement lives in wearlog.store behind a

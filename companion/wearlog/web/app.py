@@ -21,7 +21,7 @@ from wearlog.web import busy
 from wearlog.web.deps import LoginRequired, PasswordChangeRequired
 from wearlog.web.errors import ConfigError
 from wearlog.web.ratelimit import LoginLimiter
-from wearlog.web.routers import api, auth, exports, pages, upload
+from wearlog.web.routers import api, auth, exclusions, exports, pages, upload
 from wearlog.web.security import BodyLimit, SecurityHeaders, Sessions
 from wearlog.web.settings import Settings
 
@@ -36,6 +36,21 @@ def _fmt_utc(ts: int | None) -> str:
 
 def _fmt_num(v: Any, digits: int = 0) -> str:
     return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def _plural(n: Any, word: str) -> str:
+    """'1 day', '2 days', '1 night': a count with its noun."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _rhythm_value(v: Any, fmt: str) -> str:
+    """A rhythm figure as shown: clock time for onsets (minutes after midnight), else digits."""
+    if v is None:
+        return "–"
+    if fmt == "clock":
+        m = int(round(float(v))) % 1440
+        return f"{m // 60:02d}:{m % 60:02d}"
+    return f"{float(v):,.{int(fmt)}f}"
 
 
 def create_app(db_path: str | os.PathLike[str] | None = None,
@@ -62,9 +77,12 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["utc"] = _fmt_utc
     templates.env.filters["num"] = _fmt_num
+    templates.env.filters["plural"] = _plural
+    templates.env.filters["rhythm_value"] = _rhythm_value
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for r in (auth.router, pages.router, api.router, exports.router, upload.router):
+    for r in (auth.router, pages.router, exclusions.router, api.router, exports.router,
+              upload.router):
         app.include_router(r)
 
     @app.exception_handler(LoginRequired)

@@ -29,12 +29,15 @@ def make_patient(
     store: Store, patient_id: str, device_id: int, days: int, *,
     end_utc: int | None = None, tz: str = "UTC", seed: int = 0,
     analysis_rows: bool = True, symptoms_per_day: float = 1.0, tst_shift_min: float = 0.0,
-    recent_nights: int = 0,
+    recent_nights: int = 0, invalid_days: tuple[int, ...] = (),
 ) -> dict[str, int]:
     """Add a patient with `days` days of epochs ending at end_utc (default: now).
 
     tst_shift_min shortens sleep by that many minutes in the last `recent_nights` nights
-    (to trigger the "sleep worse than baseline" flag). Returns counts of what was written.
+    (to trigger the "sleep worse than baseline" flag). The days (and the nights beginning
+    on them) at the indices `invalid_days` (from 0; negative from the end) are stored as
+    not valid, as the analysis does for a day worn too little. Returns counts of what was
+    written.
     """
     rng = np.random.default_rng(seed)
     end = int(time.time()) if end_utc is None else end_utc
@@ -78,14 +81,15 @@ def make_patient(
     if analysis_rows:
         sym_day = (sym_times - start) // 86400
         rows.update(_analysis_rows(store, patient_id, start, days, asleep, nonwear, steps,
-                                   enmo, rng, sym_day, sym_sev))
+                                   enmo, rng, sym_day, sym_sev,
+                                   {i % days for i in invalid_days}))
     return rows
 
 
 def _analysis_rows(store: Store, pid: str, start: int, days: int, asleep: np.ndarray,
                    nonwear: np.ndarray, steps: np.ndarray, enmo: np.ndarray,
                    rng: np.random.Generator, sym_day: np.ndarray,
-                   sym_sev: np.ndarray) -> dict[str, int]:
+                   sym_sev: np.ndarray, invalid: set[int]) -> dict[str, int]:
     nights, day_rows = [], []
     for d in range(days):
         date = dt.datetime.fromtimestamp(start + d * 86400, dt.UTC).date()
@@ -96,7 +100,8 @@ def _analysis_rows(store: Store, pid: str, start: int, days: int, asleep: np.nda
         sedentary = float(((enmo[sl] < 400) & active).sum() * 0.5)
         day_rows.append((pid, date.isoformat(), int(steps[sl].sum()), sedentary,
                          float(active.sum() * 0.5) - sedentary - mvpa, mvpa * 0.8, mvpa * 0.2,
-                         mvpa, mvpa * 0.5, 30.0, 0.0, float(worn.sum() * 0.5), 1,
+                         mvpa, mvpa * 0.5, 30.0, 0.0, float(worn.sum() * 0.5),
+                         int(d not in invalid),
                          int((sym_day == d).sum()), int(((sym_day == d) & (sym_sev >= 4)).sum()),
                          int(sym_sev[sym_day == d].max()) if (sym_day == d).any() else 0))
         if (d + 1) * PER_DAY + 7 * 120 > len(asleep):  # that night has not ended yet
@@ -110,7 +115,7 @@ def _analysis_rows(store: Store, pid: str, start: int, days: int, asleep: np.nda
         tst = max(0.0, tst_true - waso - sol)
         nights.append((pid, date.isoformat(), start + d * 86400 + 23 * 3600,
                        start + d * 86400 + 31 * 3600, tib, tst, sol, waso, 100 * tst / tib,
-                       int(rng.integers(1, 8)), 3.0, "sample", 1))
+                       int(rng.integers(1, 8)), 3.0, "sample", int(d not in invalid)))
     profiles: dict[str, tuple[bytes, bytes]] = {}
     for d in range(days):
         day_key = dt.datetime.fromtimestamp(start + d * 86400, dt.UTC).date().isoformat()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from wearlog.accounts.audit import audit
+from wearlog.export.clinician_csv import iter_clinician_csv
 from wearlog.export.csv_tables import iter_csv
 from wearlog.export.fhir_bundle import fhir_bundle
 from wearlog.web.deps import ApiUser, Conn, Reader, check_patient
@@ -35,12 +37,32 @@ def export_csv(conn: Conn, store: Reader, user: ApiUser, patient_id: str,
     )
 
 
+@router.get(
+    "/patients/{patient_id}/export/clinician/{table}.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}},
+)
+def export_clinician_csv(conn: Conn, store: Reader, user: ApiUser, patient_id: str,
+                         table: Literal["nights", "days", "events"]) -> StreamingResponse:
+    """Nights, days or events for a spreadsheet: local ISO times, labelled event types,
+    rounded figures, and whether each night or day counts."""
+    check_patient(conn, user, patient_id)
+    audit(conn, user.username, "export", patient_id, f"clinician csv {table}")
+    chunks = list(iter_clinician_csv(store, patient_id, table))
+    return StreamingResponse(
+        iter(chunks), media_type="text/csv",
+        headers={"Content-Disposition": attachment(f"{patient_id}-{table}-clinician.csv")},
+    )
+
+
 @router.get("/patients/{patient_id}/export/fhir",
             responses={200: {"content": {"application/fhir+json": {}}}})
-def export_fhir(conn: Conn, store: Reader, user: ApiUser, patient_id: str) -> JSONResponse:
-    """FHIR R4 collection Bundle of Observations (valid nights and days)."""
+def export_fhir(conn: Conn, store: Reader, user: ApiUser, patient_id: str) -> Response:
+    """FHIR R4 collection Bundle of Observations (counted nights and days, symptom
+    events), as a file download."""
     check_patient(conn, user, patient_id)
     audit(conn, user.username, "export", patient_id, "fhir")
     bundle: dict[str, Any] = fhir_bundle(store, patient_id)
-    return JSONResponse(bundle, headers={
-        "Content-Disposition": attachment(f"{patient_id}-fhir.json")})
+    return Response(json.dumps(bundle, allow_nan=False, separators=(",", ":")),
+                    media_type="application/fhir+json", headers={
+                        "Content-Disposition": attachment(f"{patient_id}-fhir.json")})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from wearlog.accounts.audit import audit
-from wearlog.web import data
+from wearlog.web import data, patient_view
 from wearlog.web.deps import Conn, End, PageUser, Reader, check_patient
 from wearlog.web.schemas import RangeDays
 
@@ -30,6 +31,15 @@ def patient_list(request: Request, conn: Conn, store: Reader, user: PageUser) ->
     return _render(request, "patients.html", {"user": user, "rows": rows})
 
 
+@router.get("/topics/{topic_id}", response_class=HTMLResponse)
+def topic_page(request: Request, user: PageUser, topic_id: str) -> HTMLResponse:
+    """One educational topic in full (what the patient page links to)."""
+    t = patient_view.topic_blocks(topic_id)
+    if t is None:
+        raise HTTPException(404, f"no educational topic {topic_id!r}")
+    return _render(request, "topic.html", {"user": user, "t": t})
+
+
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_summary(
     request: Request, conn: Conn, store: Reader, user: PageUser, patient_id: str, end: End,
@@ -43,4 +53,10 @@ def patient_summary(
     return _render(request, "patient.html", {
         "user": user, "s": summary, "days": int(days), "ranges": data.RANGES,
         "end": last if end else "",
+        "night_rows": patient_view.night_rows(summary),
+        "day_rows": patient_view.day_rows(summary),
+        "rhythm_rows": patient_view.RHYTHM_ROWS,
+        "earlier": patient_view.earlier_rhythm(store, patient_id, int(days),
+                                               summary.get("first_date")),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     })

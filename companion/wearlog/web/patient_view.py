@@ -1,0 +1,130 @@
+"""What the patient page shows beyond the summary JSON: the night and day tables, and the
+rhythm of the range before, for comparison. Read-only, from stored rows; the rhythm uses
+the same function as the summary (analysis.profiles.rhythm)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from wearlog.analysis import profiles
+from wearlog.analysis.config import AnalysisConfig
+from wearlog.pipeline import figures
+from wearlog.store import Store
+
+# (key, name, format, one line on what it says): Van Someren et al. 1999 definitions
+RHYTHM_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("IS", "IS, interdaily stability", "2",
+     "How alike the days are, hour by hour (0 to 1; higher = more regular from day to day)."),
+    ("IV", "IV, intradaily variability", "2",
+     "How often rest and activity alternate within a day (0 to about 2; higher = more "
+     "fragmented)."),
+    ("RA", "RA, relative amplitude", "2",
+     "Contrast between the most active 10 h and the least active 5 h (0 to 1; higher = "
+     "clearer day-night difference)."),
+    ("L5", "L5, least active 5 h", "1",
+     "Mean movement (ENMO, mg) in the quietest 5 hours, usually the night."),
+    ("L5_onset", "L5 onset", "clock", "When the quietest 5 hours begin (clock time)."),
+    ("M10", "M10, most active 10 h", "1",
+     "Mean movement (ENMO, mg) in the most active 10 hours."),
+    ("M10_onset", "M10 onset", "clock", "When the most active 10 hours begin (clock time)."),
+)
+
+SOURCE_LABELS = {
+    "markers": "markers (bed/up button)",
+    "corrected": "corrected",
+    "hdcza": "detected (HDCZA)",
+    "sib": "detected (SIB)",
+    "enmo": "detected (movement)",
+    "counts": "detected (counts)",
+    "sample": "sample data",
+}
+
+
+def _clock(utc: int | None, tz: ZoneInfo) -> str:
+    if utc is None:
+        return "–"
+    return dt.datetime.fromtimestamp(utc, tz).strftime("%a %H:%M")
+
+
+def _status(row: dict[str, Any]) -> tuple[str, str]:
+    """(css class, label): counted, not valid (why), or excluded by a clinician."""
+    if row.get("excluded"):
+        return "excluded", "excluded by clinician"
+    if row.get("valid"):
+        return "valid", "yes"
+    reason = row.get("reason")
+    return "invalid", f"no: {reason}" if reason else "no: not valid"
+
+
+def night_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The night table's rows: local bed/up times, figures, source, counted or not."""
+    tz = ZoneInfo(summary["tz"])
+    sym = [e["utc"] for e in summary.get("symptoms", [])]
+    out = []
+    for n in summary.get("nights", []):
+        status, label = _status(n)
+        lo = n.get("onset_utc")
+        hi = n.get("offset_utc")
+        out.append({
+            **n, "bed": _clock(lo, tz), "up": _clock(hi, tz),
+            "source_label": SOURCE_LABELS.get(n.get("source") or "", n.get("source") or "–"),
+            "status": status, "status_label": label,
+            "symptoms": 0 if lo is None or hi is None else sum(lo <= t < hi for t in sym),
+        })
+    return out
+
+
+def day_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The day table's rows: worn hours, activity, counted or not, symptoms."""
+    out = []
+    for d in summary.get("days", []):
+        status, label = _status(d)
+        wear = d.get("wear_min")
+        out.append({**d, "wear_h": None if wear is None else wear / 60.0,
+                    "status": status, "status_label": label})
+    return out
+
+
+def earlier_rhythm(store: Store, patient_id: str, days: int, first_date: str | None
+                   ) -> dict[str, Any] | None:
+    """The rhythm figures of the `days` days before the range (the patient's own earlier
+    values), over their valid days; None when there is no range."""
+    if not first_date:
+        return None
+    last = dt.date.fromisoformat(first_date) - dt.timedelta(days=1)
+    dates = figures.date_range(days, last)
+    lo, hi = dates[0].isoformat(), dates[-1].isoformat()
+    stored = store.profiles_between(patient_id, lo, hi)
+    base = {"first": lo, "last": hi}
+    if not stored:
+        return {**base, "available": False, "rhythm": {},
+                "reason": f"no data in the {days} days before"}
+    valid = {d["day"] for d in store.days_between(patient_id, lo, hi)
+             if d["valid"] and not d.get("excluded")}
+    min_days = AnalysisConfig().min_rhythm_days
+    rh = profiles.rhythm(dates, stored, valid, min_days)
+    if rh.get("IS") is None:
+        return {**base, "available": False, "rhythm": {},
+                "reason": f"the {days} days before have {rh['n_valid_days']} valid days, "
+                          f"{min_days} needed"}
+    return {**base, "available": True, "rhythm": rh}
+
+
+def topic_blocks(topic_id: str) -> dict[str, Any] | None:
+    """One educational topic as (title, summary, blocks of heading or paragraph), as
+    written in its file (faithful to the article; Wearlog's own notes keep their
+    heading); None if there is no such topic or the content cannot load."""
+    content = figures._education()
+    if content is None or topic_id not in content[0]:
+        return None
+    t = content[0][topic_id]
+    blocks: list[tuple[str, str]] = []
+    for para in t.body.strip().split("\n\n"):
+        text = " ".join(line.strip() for line in para.splitlines()).strip()
+        if text.startswith("#"):
+            blocks.append(("h", text.lstrip("#").strip()))
+        elif text:
+            blocks.append(("p", text))
+    return {"id": t.id, "title": t.title, "summary": t.summary, "blocks": blocks}
