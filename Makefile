@@ -8,12 +8,13 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 BROWSER_STAMP := $(VENV)/.chromium
+PG_STAMP := $(VENV)/.postgresql
 STUBS_STAMP := .stubs/.installed
 MP_STUBS := 1.27.0.post1
 
 .PHONY: setup test demo bench lint typecheck clean
 
-setup: $(STAMP) $(NODE_STAMP) $(STUBS_STAMP) $(BROWSER_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(STUBS_STAMP) $(BROWSER_STAMP) $(PG_STAMP)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,17 @@ $(BROWSER_STAMP): | $(PY)
 	  echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; \
+	fi
+	touch $@
+
+# Debian's PostgreSQL server for the tests that run every store, upload and dashboard
+# suite on both backends: each test process starts a throwaway cluster of its own
+# (tests/pgserver.py), as an unprivileged user when run as root.
+$(PG_STAMP): | $(PY)
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing Debian's postgresql for the PostgreSQL backend tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends postgresql; \
 	fi
 	touch $@
 

@@ -50,6 +50,7 @@ AREAS: dict[str, tuple[Callable[[bool], dict[str, Any]], bool]] = {
     "firmware": (_own("bench.firmware_bench"), True),
     "sync": (_own("bench.sync_bench"), True),
     "store": (_own("bench.store_bench"), True),
+    "backends": (_own("bench.backends_bench"), True),
     "accuracy": (_own("bench.accuracy_bench"), True),
     "energy": (_own("bench.energy"), True),
     "logcoding": (_own("bench.logcoding"), True),

@@ -116,3 +116,75 @@ def pytest_pycollect_makemodule(module_path: Path, parent):
     if module_path.name.startswith("mp_test_"):
         return _NotPython.from_parent(parent, path=module_path)
     return None
+
+
+# --- both storage backends ------------------------------------------------------------
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL cluster per test process (tests/pgserver.py), stopped at
+    the end. Not installed: the tests that need it fail with the message, never skip."""
+    from tests.pgserver import PgServer, PgServerError
+
+    try:
+        server = PgServer()
+    except PgServerError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield server
+    from wearlog.store import pg
+
+    pg.close_pools()
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest):
+    """Where a test's database lives: a SQLite file, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield tmp_path / "w.db"
+        return
+    from wearlog.store import DatabaseUrl, pg
+
+    url = DatabaseUrl(request.getfixturevalue("pg_server").database())
+    yield url
+    pg.close_pools(url)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def module_db_location(module_backend: str, tmp_path_factory: pytest.TempPathFactory,
+                       request: pytest.FixtureRequest):
+    """db_location for a database a whole module shares."""
+    if module_backend == "sqlite":
+        yield tmp_path_factory.mktemp("db") / "wearlog.db"
+        return
+    from wearlog.store import DatabaseUrl, pg
+
+    url = DatabaseUrl(request.getfixturevalue("pg_server").database())
+    yield url
+    pg.close_pools(url)
+
+
+def copy_database(src, dest_dir: Path, pg_server_fixture=None):
+    """A test's own copy of a module's template database (SQLite backup, or PostgreSQL
+    CREATE DATABASE ... TEMPLATE)."""
+    from wearlog.store import DatabaseUrl, Store, pg
+
+    if isinstance(src, Path):
+        dest = dest_dir / "wearlog.db"
+        with Store(src) as tpl:
+            tpl.backup(dest)
+        return dest
+    pg.close_pools(src)  # a template database must have no open connection
+    return DatabaseUrl(pg_server_fixture.database(template=src))

@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_FILES = ("Makefile", "pyproject.toml", "package.json", "package-lock.json")
 # What only the tests need: dev extras, the MicroPython VM, its API stubs, a browser.
-TEST_ONLY = ("[dev]", "npm ", ".stubs", "micropython-", "chromium", "apt-get", "sudo")
+TEST_ONLY = ("[dev]", "npm ", ".stubs", "micropython-", "chromium", "postgresql", "apt-get",
+             "sudo")
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
@@ -43,5 +44,5 @@ def test_demo_installs_the_package_and_its_runtime_dependencies_only(tmp_path: P
 def test_test_target_still_sets_up_everything(tmp_path: Path) -> None:
     text = "\n".join(_dry_run("test", tmp_path))
     for needle in ("-e '.[dev]'", "npm ci", ".stubs/esp32", ".stubs/rp2", "chromium",
-                   "ruff check", "mypy", "pytest"):
+                   "postgresql", "ruff check", "mypy", "pytest"):
         assert needle in text, f"`make test` no longer runs {needle!r}:\n{text}"

@@ -18,6 +18,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "serve": ("serve",),
     "data": ("report", "import", "export", "backup", "restore"),
     "pipeline": ("refresh", "enrol"),
+    "db": ("db",),
 }
 
 

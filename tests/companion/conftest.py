@@ -31,3 +31,4 @@ def pyact_awd(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     d = tmp_path_factory.mktemp("pyact")
     return {name: pad.awd_file(name, d) for name in pad.NAMES}
+

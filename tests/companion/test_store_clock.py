@@ -14,8 +14,8 @@ UTC0 = 1_790_000_000  # when the companion first set the clock
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "c.db")
+def store(db_location: Path) -> Store:
+    s = Store(db_location)
     s.add_patient("P")
     s.add_device(1, "P")
     yield s

@@ -23,8 +23,9 @@ from wlproto.records import Epoch, Event
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "w.db")
+def store(db_location: Path) -> Store:
+    """A store on each backend (SQLite file, PostgreSQL server)."""
+    s = Store(db_location)
     s.add_patient("P-001", "Europe/Berlin")
     s.add_device(0x1A2B, "P-001", name="WL-1A2B")
     yield s

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import sqlite3
 from html import unescape
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import copy_database
 from wearlog.accounts import Users, audit_entries, create_token, revoke_token
+from wearlog.accounts.errors import AccountError
 from wearlog.store import Store
 from wearlog.web import create_app
 from wearlog.web.sample_data import make_patient
@@ -20,9 +23,10 @@ PW = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-def template_db(tmp_path_factory):
-    """Built once per module (argon2 and 2 x 14 days of epochs take a while), copied per test."""
-    db = tmp_path_factory.mktemp("tpl") / "wearlog.db"
+def template_db(module_db_location):
+    """Built once per module and backend (argon2 and 2 x 14 days of epochs take a while),
+    copied per test."""
+    db = module_db_location
     with Store(db) as store:
         make_patient(store, "P-A", 1, 14, seed=1)
         make_patient(store, "P-B", 2, 14, seed=2)
@@ -36,11 +40,13 @@ def template_db(tmp_path_factory):
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch, template_db):
-    monkeypatch.delenv("WEARLOG_SECRET_KEY", raising=False)
-    db = tmp_path / "wearlog.db"
-    with Store(template_db) as tpl:
-        tpl.backup(db)
+def env(tmp_path, monkeypatch, template_db, request):
+    if isinstance(template_db, Path):
+        monkeypatch.delenv("WEARLOG_SECRET_KEY", raising=False)
+        db = copy_database(template_db, tmp_path)
+    else:  # PostgreSQL: every server process takes the secret from the environment
+        monkeypatch.setenv("WEARLOG_SECRET_KEY", "e" * 48)
+        db = copy_database(template_db, tmp_path, request.getfixturevalue("pg_server"))
     store = Store(db)
     users = Users(store.conn)
     app = create_app(db)
@@ -277,7 +283,12 @@ def test_revoked_token_is_refused(env):
     assert "revoked" in r.json()["detail"]
 
 
-def test_session_secret_file_is_private(env):
+def test_session_secret_file_is_private(env, monkeypatch):
+    if not isinstance(env.db, Path):  # no file next to a server database: the env var, or
+        monkeypatch.delenv("WEARLOG_SECRET_KEY")  # a clear refusal
+        with pytest.raises(AccountError, match="WEARLOG_SECRET_KEY"):
+            create_app(env.db)
+        return
     secret_file = env.db.with_name(env.db.name + ".secret")
     assert secret_file.exists()
     assert secret_file.stat().st_mode & 0o777 == 0o600
@@ -318,7 +329,7 @@ def test_limiter_and_login_see_one_username_however_it_is_spelled(env):
     r = _attempt(env.app, jar, "\u00a0Dr.A", PW, "10.0.1.1")
     assert r.status_code == 429
     # after the window, the same odd spelling signs in as the one account
-    env.app.state.limiter.succeeded("user:dr.a")
+    env.app.state.limiter.succeeded(env.store.conn, "user:dr.a")
     r = _attempt(env.app, jar, "\u00a0\uff24r.A ", PW, "10.0.1.2")
     assert r.status_code == 303
 
@@ -442,3 +453,24 @@ def test_password_change_needs_the_current_password_and_csrf(env):
     assert r.status_code == 403
     assert csrf_of(form.text)
     login(env.app, "dr.a")  # unchanged
+
+
+# --- several server processes (issue 15): what one process knows, every process knows ------
+
+def test_login_limit_and_sign_out_hold_across_server_processes(env):
+    """Two apps on one database stand for two workers: failures counted by one lock the
+    account on the other, and a sign-out on one ends the cookie on the other."""
+    other = create_app(env.db, secret=env.app.state.settings.secret)
+    jar = TestClient(env.app).get("/login").cookies
+    codes = [_attempt(env.app if i % 2 else other, jar, "dr.b", f"wrong guess {i}!!",
+                      f"10.0.2.{i}").status_code for i in range(5)]
+    assert codes == [401] * 5
+    assert _attempt(other, jar, "dr.b", PW, "10.0.3.1").status_code == 429
+    assert _attempt(env.app, jar, "dr.b", PW, "10.0.3.2").status_code == 429
+
+    first = login(env.app, "dr.a")
+    second = TestClient(other, cookies=first.cookies, follow_redirects=False)
+    assert second.get("/api/patients").status_code == 200
+    csrf = csrf_of(first.get("/").text)
+    assert first.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    assert second.get("/api/patients").status_code == 401

@@ -29,8 +29,8 @@ NOW = int(time.time())
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    db = tmp_path_factory.mktemp("sum") / "wearlog.db"
+def env(module_db_location):
+    db = module_db_location
     with Store(db) as s:
         make_patient(s, "P-OK", 1, 45, seed=1, symptoms_per_day=0.2)
         make_patient(s, "P-WORSE", 2, 45, seed=2, tst_shift_min=90, recent_nights=7,
@@ -80,8 +80,8 @@ def test_wear_hours_are_the_stored_days_of_the_last_week_with_data(env):
     assert 100 < rows["P-OK"]["wear_hours_7d"] <= 168
 
 
-def test_refresh_analyses_what_was_pending_and_the_list_then_shows_it(tmp_path):
-    db = tmp_path / "w.db"
+def test_refresh_analyses_what_was_pending_and_the_list_then_shows_it(db_location):
+    db = db_location
     with Store(db) as s:
         make_patient(s, "P-RAW", 4, 3, seed=4, analysis_rows=False)
         s.ingest(4, [Event(10**6 + i, NOW - 3600 * (i + 1), EV_SYMPTOM, 5) for i in range(6)])
@@ -243,9 +243,9 @@ def test_epochs_from_unset_clock_are_not_shown_until_anchored(tmp_path):
     assert a["epochs_with_data"] == 0
 
 
-def test_concurrent_first_views_do_not_fail(tmp_path):
+def test_concurrent_first_views_do_not_fail(db_location):
     """The bench found 500s: twenty first views raced to create `linked_topics`."""
-    db = tmp_path / "w.db"
+    db = db_location
     with Store(db) as s:
         make_patient(s, "P-C", 1, 20, seed=9, tst_shift_min=120, recent_nights=10)
         Users(s.conn).add("root", "admin", PW)

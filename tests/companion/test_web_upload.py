@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,9 +22,13 @@ T0 = 1_795_000_000
 
 
 @pytest.fixture
-def server_db(tmp_path, monkeypatch):
-    monkeypatch.delenv("WEARLOG_SECRET_KEY", raising=False)
-    db = tmp_path / "server.db"
+def server_db(db_location, monkeypatch):
+    """The clinic server's database, on each backend (SQLite file, PostgreSQL server)."""
+    if isinstance(db_location, Path):
+        monkeypatch.delenv("WEARLOG_SECRET_KEY", raising=False)
+    else:  # several server processes share one secret
+        monkeypatch.setenv("WEARLOG_SECRET_KEY", "k" * 48)
+    db = db_location
     with Store(db) as s:
         s.add_patient("P-A")
         s.add_patient("P-B")
@@ -35,13 +39,10 @@ def server_db(tmp_path, monkeypatch):
 
 
 def table_rows(db, table: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
+    with Store.reader(db) as s:
         cols = ("device_id, seq, time, flags, enmo_dmg, steps" if table == "epochs"
                 else "device_id, seq, time, etype, value, arg, aux")
-        return conn.execute(f"SELECT {cols} FROM {table} ORDER BY device_id, seq").fetchall()
-    finally:
-        conn.close()
+        return s.conn.execute(f"SELECT {cols} FROM {table} ORDER BY device_id, seq").fetchall()
 
 
 def epochs_json(n: int, first: int = 0) -> list[dict]:
@@ -223,11 +224,10 @@ def test_reassigned_device_refuses_old_token(server_db):
 def test_upload_is_audited_with_the_token_not_a_secret(server_db):
     db, token = server_db
     post(create_app(db), token, {"device_id": 1, "epochs": epochs_json(5)})
-    conn = sqlite3.connect(db)
-    actor, action, pid, detail = conn.execute(
-        "SELECT actor, action, patient_id, detail FROM audit_log").fetchone()
-    stored = conn.execute("SELECT token_hash FROM device_tokens").fetchone()[0]
-    conn.close()
+    with Store.reader(db) as s:
+        actor, action, pid, detail = s.conn.execute(
+            "SELECT actor, action, patient_id, detail FROM audit_log").fetchone()
+        stored = s.conn.execute("SELECT token_hash FROM device_tokens").fetchone()[0]
     token_id, secret = token[4:].split("_", 1)
     assert (actor, action, pid) == (f"token:{token_id}", "upload", "P-A")
     assert "5 new" in detail

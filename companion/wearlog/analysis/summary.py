@@ -161,12 +161,17 @@ CHUNK_DAYS = 31
 ONE_LOAD_DAYS = 400
 
 
-def analyse_all(store: Store, patient_id: str, cfg: AnalysisConfig) -> list[Span]:
-    """The whole patient: in one timeline up to ONE_LOAD_DAYS of data (the sleep thresholds
-    are the recording's), longer spans month by month (bounded memory; stretches without
-    data skipped)."""
+def analyse_all(store: Store, patient_id: str, cfg: AnalysisConfig,
+                from_utc: int | None = None, to_utc: int | None = None) -> list[Span]:
+    """The whole patient (or the dates records in [from_utc, to_utc] can change): in one
+    timeline up to ONE_LOAD_DAYS, longer spans month by month (bounded memory; stretches
+    without data skipped, so a device clock that jumped decades costs nothing)."""
     first, last = store.data_span(patient_id)
-    if first is not None and last is not None and last - first <= ONE_LOAD_DAYS * 86400:
+    if from_utc is not None and to_utc is not None:
+        if to_utc - from_utc <= ONE_LOAD_DAYS * 86400:
+            return [analyse_span(store, patient_id, cfg, from_utc, to_utc)]
+        first, last = store.next_epoch_utc(patient_id, from_utc), to_utc
+    elif first is not None and last is not None and last - first <= ONE_LOAD_DAYS * 86400:
         return [analyse_span(store, patient_id, cfg)]
     spans: list[Span] = []
     t = first

@@ -272,18 +272,59 @@ def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: s
 
 
 @click.command()
-@click.option("--patient", "patient_id", required=True, help="Pseudonymous patient ID.")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+@click.argument("out_dir", required=False, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True,
+              help="csv: one patient's per-epoch states (--patient, --out); parquet: epochs, "
+                   "events, nights and days of every patient (or each --patient) into "
+                   "OUT_DIR, partitioned by patient.")
+@click.option("--patient", "patient_id", multiple=True, help="Pseudonymous patient ID.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
               help="CSV file to write ('-' for standard output).")
 @db_option
-def export(patient_id: str, out_path: str, db_path: str | None) -> None:
-    """Per-epoch sleep/wake, wear and sleep-period membership as CSV (for researchers).
+def export(out_dir: str | None, fmt: str, patient_id: tuple[str, ...], out_path: str | None,
+           db_path: str | None) -> None:
+    """Per-epoch sleep/wake, wear and sleep-period membership as CSV (for researchers),
+    or the stored records and results as Parquet for DuckDB, pandas, Polars or Spark.
 
-    Columns: utc, local_time, worn (0/1), in_sleep_period (0/1), sleep (1 asleep,
+    CSV columns: utc, local_time, worn (0/1), in_sleep_period (0/1), sleep (1 asleep,
     0 awake, empty where not scored). Scored as `wearlog report` scores.
 
-    Example: wearlog export --patient P-0042 --out P-0042-epochs.csv
+    Examples: wearlog export --patient P-0042 --out P-0042-epochs.csv;
+    wearlog export --format parquet cohort/
     """
+    if fmt == "parquet":
+        _export_parquet(out_dir, patient_id, db_path)
+        return
+    if len(patient_id) != 1 or not out_path:
+        raise click.UsageError("a CSV export takes one --patient and --out FILE")
+    _export_csv(patient_id[0], out_path, db_path)
+
+
+def _export_parquet(out_dir: str | None, patient_ids: tuple[str, ...],
+                    db_path: str | None) -> None:
+    from wearlog.export.errors import ExportError
+    from wearlog.export.parquet import write_parquet
+    from wearlog.store import StoreError
+
+    if not out_dir:
+        raise click.UsageError("a Parquet export takes the folder to write: "
+                               "wearlog export --format parquet DIR")
+    store = _open(db_path)
+    try:
+        if store.pending():  # records not analysed yet: the refresh step first
+            _refresh_pending(store)
+        counts = write_parquet(store, out_dir, list(patient_ids) or None)
+    except (StoreError, ExportError) as e:
+        raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"cannot write {out_dir}: {e.strerror}") from e
+    finally:
+        store.close()
+    click.echo("wrote " + ", ".join(f"{n} {t}" for t, n in counts.items()) + f" to {out_dir}")
+
+
+def _export_csv(patient_id: str, out_path: str, db_path: str | None) -> None:
     from wearlog.analysis.errors import AnalysisError
     from wearlog.analysis.summary import epoch_states
     from wearlog.export.epoch_states import write_epoch_states

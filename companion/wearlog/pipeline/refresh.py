@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from wearlog.analysis import profiles
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.summary import PatientSummary, Span, analyse_all, analyse_span
+from wearlog.analysis.summary import PatientSummary, Span, analyse_all
 from wearlog.analysis.trends import rolling_trends, symptom_context
 from wearlog.pipeline import figures
 from wearlog.store import Store
@@ -97,8 +97,8 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
     if incremental and entry is not None:
         # each night depends only on the days around it (AnalysisConfig
         # .threshold_window_days): re-analyse the dates the new records can move
-        span = analyse_span(store, patient_id, cfg, entry.from_utc, entry.to_utc)
-        _store_rows(store, patient_id, span)
+        for span in analyse_all(store, patient_id, cfg, entry.from_utc, entry.to_utc):
+            _store_rows(store, patient_id, span)
         return _store_rolling(store, patient_id, cfg, gen)
     # full: analyse everything first; the stored rows are replaced only once it succeeded
     # (a failure leaves the previous rows, shown as pending until a refresh succeeds)

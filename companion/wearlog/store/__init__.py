@@ -12,7 +12,15 @@ from wearlog.store.errors import (
     UnknownPatientError,
     UnknownSyncError,
 )
-from wearlog.store.paths import ENV_VAR, default_db_path, resolve_db_path
+from wearlog.store.paths import (
+    ENV_VAR,
+    DatabaseUrl,
+    DbLocation,
+    default_db_path,
+    is_database_url,
+    location,
+    resolve_db_path,
+)
 from wearlog.store.store import INGEST_BATCH_ROWS, LATEST, Store
 
 __all__ = [
@@ -21,6 +29,8 @@ __all__ = [
     "LATEST",
     "BackupError",
     "BadRecordError",
+    "DatabaseUrl",
+    "DbLocation",
     "NotWearlogDatabaseError",
     "SchemaTooNewError",
     "Store",
@@ -31,5 +41,7 @@ __all__ = [
     "UnknownPatientError",
     "UnknownSyncError",
     "default_db_path",
+    "is_database_url",
+    "location",
     "resolve_db_path",
 ]

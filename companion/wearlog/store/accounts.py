@@ -53,7 +53,7 @@ def user_rows(conn: sqlite3.Connection) -> list[tuple[str, str, int, str | None]
         "SELECT u.username, u.role, u.created_utc, "
         "(SELECT group_concat(patient_id, ',') FROM "
         " (SELECT patient_id FROM assignments a WHERE a.username=u.username "
-        "  ORDER BY patient_id)) FROM users u ORDER BY u.username")]
+        "  ORDER BY patient_id) AS t) FROM users u ORDER BY u.username")]
 
 
 def delete_user(conn: sqlite3.Connection, username: str) -> None:

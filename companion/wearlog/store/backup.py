@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 def backup(store: Store, dest: str | os.PathLike[str]) -> Path:
     """Write a consistent snapshot of the live database to dest (replacing it)."""
+    if not isinstance(store.path, Path):
+        raise BackupError(
+            "this database is on PostgreSQL: back it up with PostgreSQL's own tools, e.g. "
+            "pg_dump --format=custom --file=wearlog.dump DATABASE_URL (see docs/deploy.md), "
+            "or copy it to a SQLite file with `wearlog db copy`")
     dest = Path(dest)
     if dest.resolve() == store.path.resolve():
         raise BackupError("backup destination is the live database itself: choose another path")
@@ -54,6 +59,10 @@ def restore(store: Store, src: str | os.PathLike[str],
     """
     from wearlog.store.store import Store
 
+    if not isinstance(store.path, Path):
+        raise BackupError(
+            "this database is on PostgreSQL: restore a pg_dump with pg_restore, or merge a "
+            "Wearlog SQLite backup with `wearlog db copy BACKUP.db DATABASE_URL --merge`")
     src = Path(src)
     if not src.is_file():
         raise BackupError(f"backup file {src} does not exist")

@@ -196,9 +196,13 @@ class DerivedResults:
         clear the queue entry if no record arrived since (`gen`). Returns whether it did."""
         with self.transaction() as c:
             c.execute(
-                "INSERT OR REPLACE INTO patient_analysis (patient_id, refreshed_utc, first_utc, "
+                "INSERT INTO patient_analysis (patient_id, refreshed_utc, first_utc, "
                 "last_utc, last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse, rolling) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(patient_id) DO UPDATE SET "
+                "refreshed_utc=excluded.refreshed_utc, first_utc=excluded.first_utc, "
+                "last_utc=excluded.last_utc, last_sync_utc=excluded.last_sync_utc, "
+                "wear_min_7d=excluded.wear_min_7d, high_severity_7d=excluded.high_severity_7d, "
+                "sleep_worse=excluded.sleep_worse, rolling=excluded.rolling",
                 (patient_id, int(time.time()), figures.get("first_utc"), figures.get("last_utc"),
                  figures.get("last_sync_utc"), figures.get("wear_min_7d"),
                  int(figures.get("high_severity_7d") or 0),

@@ -380,12 +380,34 @@ def _v12(conn: sqlite3.Connection) -> None:
     conn.executescript("ALTER TABLE users DROP COLUMN session_gen")
 
 
+def _v13(conn: sqlite3.Connection) -> None:
+    """Reserved: issue 18 (record format v2), only if it needs one."""
+
+
+def _v14(conn: sqlite3.Connection) -> None:
+    """Failed sign-ins, kept in the database so every server process (`wearlog serve
+    --workers N`) counts the same failures. (Issue 15; v13 stays reserved for issue 18.)"""
+    conn.executescript(
+        """
+        CREATE TABLE login_failures (
+            limit_key TEXT NOT NULL,
+            at_utc REAL NOT NULL
+        );
+        CREATE INDEX login_failures_key ON login_failures(limit_key, at_utc)
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
-                               _v12]
+                               _v12, _v13, _v14]
 LATEST = len(MIGRATIONS)
 
 
 def current_version(conn: sqlite3.Connection) -> int:
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        from wearlog.store import pg
+
+        return pg.version(conn)  # type: ignore[arg-type]
     row = conn.execute(
         "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'"
     ).fetchone()
@@ -396,34 +418,44 @@ def current_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
-    """Bring the schema up to `target`; each step commits on its own. Returns the version."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version "
-        "(version INTEGER PRIMARY KEY, applied_utc INTEGER)"
-    )
-    conn.commit()
+    """Bring the schema up to `target`; each step commits on its own. Returns the version.
+
+    Each step holds the write lock (several server processes may start at once; the
+    version is read again under the lock, so a step runs once)."""
     version = current_version(conn)
     if version > LATEST:
         raise SchemaTooNewError(
             f"database schema v{version} is newer than this Wearlog (v{LATEST}): upgrade Wearlog"
         )
-    while version < target:
-        step = MIGRATIONS[version]
-        # executescript commits first; wrap the step in an explicit transaction.
-        conn.execute("BEGIN")
+    if version >= target:  # up to date: no write lock taken
+        return version
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            for stmt in _statements(step):
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                         "(version INTEGER PRIMARY KEY, applied_utc INTEGER)")
+            version = current_version(conn)
+            if version > LATEST:
+                raise SchemaTooNewError(f"database schema v{version} is newer than this "
+                                        f"Wearlog (v{LATEST}): upgrade Wearlog")
+            if version >= target:
+                conn.execute("COMMIT")
+                return version
+            for stmt in _statements(MIGRATIONS[version]):
                 conn.execute(stmt)
-            version += 1
             conn.execute(
                 "INSERT INTO schema_version (version, applied_utc) VALUES (?, ?)",
-                (version, int(time.time())),
+                (version + 1, int(time.time())),
             )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return version
+
+
+def all_ddl() -> str:
+    """Every migration's SQL, in order (the PostgreSQL dialect reads its key columns)."""
+    return ";\n".join(s for step in MIGRATIONS for s in _statements(step))
 
 
 class _Recorder:

@@ -11,13 +11,19 @@ from __future__ import annotations
 import sqlite3
 import time
 
+# two-argument MIN/MAX as CASE: portable to PostgreSQL (whose are LEAST/GREATEST)
 _MARK = (
     "INSERT INTO refresh_queue (patient_id, from_utc, to_utc, full, queued_utc, gen) "
     "VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT(patient_id) DO UPDATE SET "
-    "from_utc = MIN(COALESCE(from_utc, excluded.from_utc), "
-    "COALESCE(excluded.from_utc, from_utc)), "
-    "to_utc = MAX(COALESCE(to_utc, excluded.to_utc), COALESCE(excluded.to_utc, to_utc)), "
-    "full = MAX(full, excluded.full), queued_utc = excluded.queued_utc, gen = gen + 1"
+    "from_utc = CASE WHEN refresh_queue.from_utc IS NULL THEN excluded.from_utc "
+    "WHEN excluded.from_utc IS NULL OR refresh_queue.from_utc <= excluded.from_utc "
+    "THEN refresh_queue.from_utc ELSE excluded.from_utc END, "
+    "to_utc = CASE WHEN refresh_queue.to_utc IS NULL THEN excluded.to_utc "
+    "WHEN excluded.to_utc IS NULL OR refresh_queue.to_utc >= excluded.to_utc "
+    "THEN refresh_queue.to_utc ELSE excluded.to_utc END, "
+    "full = CASE WHEN refresh_queue.full >= excluded.full THEN refresh_queue.full "
+    "ELSE excluded.full END, queued_utc = excluded.queued_utc, "
+    "gen = refresh_queue.gen + 1"
 )
 
 

@@ -27,8 +27,15 @@ EXPORTS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "events": (EVENT_EXPORT,
                "filed_events WHERE patient_id=?",
                "device_id, seq"),
-    "nights": (NIGHT_COLS, "nights WHERE patient_id=?", "night"),
-    "days": (DAY_COLS, "days WHERE patient_id=?", "day"),
+    # research rows: `valid` is the analysis' own verdict, `excluded` the clinician's
+    "nights": ((*NIGHT_COLS, "excluded"),
+               "(SELECT n.*, CASE WHEN x.day IS NULL THEN 0 ELSE 1 END AS excluded "
+               "FROM nights n LEFT JOIN exclusions x ON x.patient_id = n.patient_id "
+               "AND x.kind = 'night' AND x.day = n.night) AS e WHERE patient_id=?", "night"),
+    "days": ((*DAY_COLS, "excluded"),
+             "(SELECT d.*, CASE WHEN x.day IS NULL THEN 0 ELSE 1 END AS excluded "
+             "FROM days d LEFT JOIN exclusions x ON x.patient_id = d.patient_id "
+             "AND x.kind = 'day' AND x.day = d.day) AS e WHERE patient_id=?", "day"),
     "linked_topics": (LINK_COLS, "linked_topics WHERE patient_id=?", "linked_at, topic_id"),
 }
 

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from wearlog.store import clock, files, queue
 from wearlog.store.columns import EPOCH_COLS, EVENT_COLS, insert_sql
@@ -29,6 +29,7 @@ from wearlog.store.errors import (
 )
 from wearlog.store.exclusions import Exclusions
 from wearlog.store.migrations import LATEST, check_version, migrate
+from wearlog.store.paths import is_database_url, location
 from wearlog.store.patients import check_patient_id, check_timezone
 from wearlog.store.reads import Reads
 
@@ -53,8 +54,25 @@ class Store(DerivedResults, Reads, Exclusions):
 
     def __init__(self, path: str | os.PathLike[str], readonly: bool = False,
                  migrated: bool = False) -> None:
-        self.path = Path(path)
         self.readonly = readonly
+        self._owns_conn = True
+        if is_database_url(path):  # PostgreSQL: a pooled connection (wearlog.store.pg)
+            from wearlog.store import pg
+
+            self.path = location(path)
+            self.dialect = "postgresql"
+            pgconn = pg.connect(str(path), readonly=readonly)
+            # the sqlite3.Connection surface the named queries use (see pg.PgConnection)
+            self.conn = cast(sqlite3.Connection, pgconn)
+            try:
+                self.version = check_version(self.conn) if readonly or migrated \
+                    else migrate(self.conn)
+            except BaseException:
+                pgconn.close()
+                raise
+            return
+        self.path = Path(path)
+        self.dialect = "sqlite"
         if readonly or migrated:
             if not self.path.exists():
                 raise StoreError(f"no database at {self.path}: sync or import data first")
@@ -89,12 +107,24 @@ class Store(DerivedResults, Reads, Exclusions):
         return cls(path, readonly=True)
 
     @classmethod
+    def over(cls, conn: sqlite3.Connection, path: str | os.PathLike[str],
+             readonly: bool = True) -> Store:
+        """A handle over a connection the caller holds and closes (a request's one pooled
+        connection: two per request could exhaust the PostgreSQL pool under load)."""
+        store = cls.__new__(cls)
+        store.path, store.readonly, store._owns_conn = location(path), readonly, False
+        store.dialect = getattr(conn, "dialect", "sqlite")
+        store.conn, store.version = conn, LATEST
+        return store
+
+    @classmethod
     def memory(cls) -> Store:
         """A throwaway database (not for durability tests)."""
         return cls(":memory:")
 
     def close(self) -> None:
-        self.conn.close()
+        if self._owns_conn:
+            self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -137,7 +167,7 @@ class Store(DerivedResults, Reads, Exclusions):
             c.execute(
                 "INSERT INTO patients (patient_id, tz, clinician, created_utc) VALUES (?,?,?,?) "
                 "ON CONFLICT(patient_id) DO UPDATE SET tz=excluded.tz, "
-                "clinician=COALESCE(excluded.clinician, clinician)",
+                "clinician=COALESCE(excluded.clinician, patients.clinician)",
                 (patient_id, tz, clinician, int(time.time())),
             )
 
@@ -181,7 +211,7 @@ class Store(DerivedResults, Reads, Exclusions):
             c.execute(
                 "INSERT INTO devices (device_id, patient_id, name, added_utc, kind, epoch_s) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
-                "name=COALESCE(excluded.name, name)",
+                "name=COALESCE(excluded.name, devices.name)",
                 (device_id, patient_id, name, int(time.time()), kind, epoch_s),
             )
             if row is None:
@@ -203,7 +233,7 @@ class Store(DerivedResults, Reads, Exclusions):
         at = int(time.time()) if at_utc is None else int(at_utc)
         last_utc = self.conn.execute(
             "SELECT MAX(m) FROM (SELECT MAX(utc) m FROM epochs WHERE device_id=?1 "
-            "UNION ALL SELECT MAX(utc) FROM events WHERE device_id=?1)", (device_id,),
+            "UNION ALL SELECT MAX(utc) FROM events WHERE device_id=?1) AS t", (device_id,),
         ).fetchone()[0]
         if last_utc is not None and last_utc >= at:
             at = int(last_utc) + 1
@@ -292,8 +322,10 @@ class Store(DerivedResults, Reads, Exclusions):
                         transport: str | None) -> None:
         with self.transaction() as c:
             c.execute(
-                "INSERT OR REPLACE INTO device_keys (device_id, secret_hex, address, transport, "
-                "paired_utc) VALUES (?,?,?,?,?)",
+                "INSERT INTO device_keys (device_id, secret_hex, address, transport, "
+                "paired_utc) VALUES (?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
+                "secret_hex=excluded.secret_hex, address=excluded.address, "
+                "transport=excluded.transport, paired_utc=excluded.paired_utc",
                 (device_id, secret_hex, address, transport, int(time.time())),
             )
 
@@ -320,8 +352,9 @@ class Store(DerivedResults, Reads, Exclusions):
 
     def set_upload_mark(self, device_id: int, url: str, next_seq: int) -> None:
         with self.transaction() as c:
-            c.execute("INSERT OR REPLACE INTO uploads (device_id, url, next_seq, at_utc) "
-                      "VALUES (?,?,?,?)", (device_id, url, next_seq, int(time.time())))
+            c.execute("INSERT INTO uploads (device_id, url, next_seq, at_utc) VALUES (?,?,?,?) "
+                      "ON CONFLICT(device_id, url) DO UPDATE SET next_seq=excluded.next_seq, "
+                      "at_utc=excluded.at_utc", (device_id, url, next_seq, int(time.time())))
 
     def filed_counts(self, patient_id: str) -> dict[str, int]:
         """Epochs and events filed under the patient (through the device assignments)."""
@@ -467,7 +500,7 @@ class Store(DerivedResults, Reads, Exclusions):
         """Highest stored sequence of this device (None if nothing yet)."""
         row = self.conn.execute(
             "SELECT MAX(m) FROM (SELECT MAX(seq) m FROM epochs WHERE device_id=? "
-            "UNION ALL SELECT MAX(seq) FROM events WHERE device_id=?)",
+            "UNION ALL SELECT MAX(seq) FROM events WHERE device_id=?) AS t",
             (device_id, device_id),
         ).fetchone()
         return None if row[0] is None else int(row[0])
@@ -497,6 +530,10 @@ class Store(DerivedResults, Reads, Exclusions):
         return clock.reanchor(self.conn, device_id)
 
     def table_names(self) -> list[str]:
+        if self.dialect == "postgresql":
+            from wearlog.store import pg
+
+            return pg.table_names(cast(pg.PgConnection, self.conn))
         return [r[0] for r in self.conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
 

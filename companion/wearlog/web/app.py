@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from wearlog.store import Store
+from wearlog.store import DbLocation, Store
 from wearlog.web import busy
 from wearlog.web.deps import LoginRequired, PasswordChangeRequired
 from wearlog.web.errors import ConfigError
@@ -138,7 +138,7 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
 UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
 
 
-def _prepare_db(path: Path) -> None:
+def _prepare_db(path: DbLocation) -> None:
     """Create / migrate once, before any request (requests then open it as migrated)."""
     Store(path).close()
 

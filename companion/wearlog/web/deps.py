@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from wearlog.accounts.audit import audit
 from wearlog.accounts.errors import UnknownUserError
 from wearlog.accounts.users import User, Users
-from wearlog.store import Store
+from wearlog.store import DatabaseUrl, Store
 from wearlog.web.security import Sessions
 from wearlog.web.settings import Settings
 
@@ -44,8 +44,12 @@ def get_conn(settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[s
         store.close()
 
 
-def get_reader(settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[Store]:
+def get_reader(settings: Annotated[Settings, Depends(get_settings)],
+               conn: Annotated[sqlite3.Connection, Depends(get_conn)]) -> Iterator[Store]:
     """The read-only handle views read stored results through."""
+    if isinstance(settings.db_path, DatabaseUrl):  # the request's one pooled connection
+        yield Store.over(conn, settings.db_path)
+        return
     store = Store.reader(settings.db_path)
     try:
         yield store

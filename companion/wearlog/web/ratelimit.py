@@ -1,46 +1,33 @@
-"""Login rate limiting: N failures per key in a sliding window, kept in memory.
+"""Login rate limiting: N failures per key in a sliding window, kept in the database.
 
-In memory is enough for one server process; a restart forgets, which only helps
-the legitimate user who locked themselves out.
+Every server process (`wearlog serve --workers N`, or several servers behind a proxy)
+reads and writes the same failures, so a limit holds whichever process answers.
 """
 
 from __future__ import annotations
 
-import threading
+import sqlite3
 import time
-from collections import deque
+
+from wearlog.store import ratelimit as q
 
 
 class LoginLimiter:
     def __init__(self, max_failures: int, window_s: int) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
-        self._fails: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
-        while q and now - q[0] > self.window_s:
-            q.popleft()
-        return q
-
-    def retry_after(self, *keys: str) -> int:
+    def retry_after(self, conn: sqlite3.Connection, *keys: str) -> int:
         """Seconds until another attempt is allowed (0: allowed now)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                int(q[0] + self.window_s - now) + 1
-                for q in (self._recent(k, now) for k in keys)
-                if len(q) >= self.max_failures
-            ]
+        now = time.time()
+        waits = [int(oldest + self.window_s - now) + 1
+                 for _key, n, oldest in q.oldest_recent(conn, keys, now - self.window_s)
+                 if n >= self.max_failures]
         return max(waits, default=0)
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
+    def failed(self, conn: sqlite3.Connection, *keys: str) -> None:
+        now = time.time()
+        q.add_failure(conn, keys, now, now - self.window_s)
 
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._fails.pop(key, None)
+    def succeeded(self, conn: sqlite3.Connection, key: str) -> None:
+        q.clear_failures(conn, key)

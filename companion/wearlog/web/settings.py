@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 
-from wearlog.accounts.secret import load_or_create_secret
+from wearlog.accounts.errors import AccountError
+from wearlog.accounts.secret import ENV_SECRET, load_or_create_secret
+from wearlog.store.paths import DatabaseUrl, DbLocation, location
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    db_path: Path
+    db_path: DbLocation  # a SQLite file, or a PostgreSQL URL
     secret: str
     # None: Secure cookies when the request arrived over HTTPS (proxy headers honoured).
     secure_cookies: bool | None = None
@@ -27,6 +28,13 @@ class Settings:
 
     @classmethod
     def for_db(cls, db_path: str | os.PathLike[str], **kw: object) -> Settings:
-        path = Path(db_path)
-        secret = kw.pop("secret", None) or load_or_create_secret(path)
+        path = location(db_path)
+        secret = kw.pop("secret", None)
+        if not secret and isinstance(path, DatabaseUrl) and not os.environ.get(ENV_SECRET):
+            # several servers share one database: the secret cannot live next to a file
+            raise AccountError(
+                f"a PostgreSQL database needs the session secret in ${ENV_SECRET} (the same "
+                "for every server process); generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        secret = secret or load_or_create_secret(path)
         return cls(db_path=path, secret=str(secret), **kw)  # type: ignore[arg-type]

@@ -64,7 +64,7 @@ def login(
     ip = request.client.host if request.client else "?"
     name = normalize_username(username)
     keys = (f"user:{name}", f"ip:{ip}")
-    wait = limiter.retry_after(*keys)
+    wait = limiter.retry_after(conn, *keys)
     if wait:
         return _login_page(request, sessions,
                            f"Too many failed sign-ins: wait {wait} seconds and try again.",
@@ -72,10 +72,10 @@ def login(
     try:
         user = Users(conn).authenticate(name, password)
     except BadCredentialsError:
-        limiter.failed(*keys)
+        limiter.failed(conn, *keys)
         audit(conn, name[:64] or "?", "login-failed", detail=ip)
         return _login_page(request, sessions, "Wrong username or password.", 401, next)
-    limiter.succeeded(keys[0])
+    limiter.succeeded(conn, keys[0])
     audit(conn, user.username, "login", detail=ip)
     target = _safe_next(next)
     if user.must_change_pw:  # a one-time password: choose one's own before anything else
@@ -136,13 +136,13 @@ def change_password(
         return again("Your form expired: please try again.", 403)
     limiter = request.app.state.limiter
     key = f"user:{user.username}"
-    wait = limiter.retry_after(key)
+    wait = limiter.retry_after(conn, key)
     if wait:
         return again(f"Too many wrong passwords: wait {wait} seconds and try again.", 429)
     try:
         Users(conn).authenticate(user.username, current)
     except BadCredentialsError:
-        limiter.failed(key)
+        limiter.failed(conn, key)
         return again("Your current password is not right.")
     if new != confirm:
         return again("The two new passwords differ: type the same one twice.")

@@ -79,7 +79,8 @@ def upload(request: Request, body: UploadIn, conn: Conn,
     records: list[Epoch | Event] = [Epoch(**r.model_dump()) for r in body.epochs]
     records += [Event(**r.model_dump()) for r in body.events]
     settings = request.app.state.settings
-    with Store.session(settings.db_path) as store:
+    # the request's own connection (one per request, whatever the backend)
+    with Store.over(conn, settings.db_path, readonly=False) as store:
         # each record is filed under whoever wore the device when it was recorded
         keys = [(None if r.flags & FLAG_CLOCK_UNSET else r.time, r.seq) for r in records]
         for r, who in zip(records, store.patients_at(token.device_id, keys), strict=True):
