@@ -97,8 +97,10 @@ def disclaimer() -> str:
 
 
 def findings(nights: list[dict[str, Any]], days: list[dict[str, Any]],
-             rhythm: dict[str, Any], last: dt.date) -> tuple[dict[str, Any], list[Any]]:
-    """The education rules on this range's stored figures: (view dict, fired findings)."""
+             rhythm: dict[str, Any], last: dt.date, audience: str = "clinician"
+             ) -> tuple[dict[str, Any], list[Any]]:
+    """The education rules on this range's stored figures: (view dict, fired findings);
+    audience picks the wording (the wearer app asks for the wearer's)."""
     content = _education()
     if content is None:
         return {"available": False, "reason": "educational content not available",
@@ -113,7 +115,7 @@ def findings(nights: list[dict[str, Any]], days: list[dict[str, Any]],
     d_rows = [{k: d.get(k) for k in DAY_KEYS} for d in days]
     rh = {k: rhythm.get(k) for k in RHYTHM_KEYS} if rhythm.get("available") else None
     try:
-        found = evaluate(n_rows, d_rows, rh, audience="clinician", as_of=last, rules=rules,
+        found = evaluate(n_rows, d_rows, rh, audience=audience, as_of=last, rules=rules,
                          topics=topics)
         linked = linked_topics(found, topics)
     except EducationError as e:
