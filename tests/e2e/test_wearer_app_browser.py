@@ -242,6 +242,9 @@ def test_a_wearer_walks_through_the_app(browser, wearable, tmp_path):
             # the night's row, flagged as the wearer's correction, with the new bed time
             assert re.search(rf"corrected bed \S+ {earlier}, up ", section), section
             assert night in section
+            # and the diary on the charts' shared time axis: four ratings per entry
+            dp.wait_for_selector("#summary[data-charts-ready='1']", timeout=60_000)
+            assert dp.evaluate("window.wearlogRendered['chart-diary']") >= 4
             dp.screenshot(path=str(ARTIFACTS / "11-clinician-sees-diary.png"), full_page=True)
             doc.close()
         ctx.close()
