@@ -83,3 +83,29 @@ def test_wheel_in_a_clean_venv_runs_the_demo(tmp_path: Path) -> None:
         db.close()
     assert topics, "no educational topic was linked"
     assert re.search(rf"synced {synced} records", out)
+
+    # The installed dashboard (templates + content from the wheel) shows a linked topic.
+    page = _run([str(py), "-c", DASHBOARD_TOPIC, str(work / "demo" / "wearlog.db"), topics[0]],
+                work, env).stdout
+    assert page.count("Educational, not medical advice.") == 2, page[-2000:]
+    assert "<h1>" in page
+
+
+# Run inside the clean venv: sign in as a new admin and fetch /topics/<id>.
+DASHBOARD_TOPIC = """
+import re, sys
+from fastapi.testclient import TestClient
+from wearlog.accounts import Users
+from wearlog.store import Store
+from wearlog.web import create_app
+db, topic = sys.argv[1], sys.argv[2]
+with Store(db) as s:
+    Users(s.conn).add("wheel-admin", "admin", "correct horse battery staple")
+c = TestClient(create_app(db, secret="w" * 40), follow_redirects=False)
+csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+c.post("/login", data={"username": "wheel-admin", "password": "correct horse battery staple",
+                       "csrf_token": csrf})
+r = c.get("/topics/" + topic)
+assert r.status_code == 200, r.status_code
+print(r.text)
+"""
