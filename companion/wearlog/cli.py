@@ -14,6 +14,7 @@ import click
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ble": ("scan", "pair", "sync", "unpair", "device"),
     "demo": ("demo",),
+    "app": ("app",),
     "users": ("user", "token"),
     "serve": ("serve",),
     "data": ("report", "import", "export", "backup", "restore"),

@@ -157,12 +157,34 @@ def run_demo(days: float = 14, seed: int = 1, workdir: Path | None = None,
         record_links(store, PATIENT, findings)
         topics = [(lt.topic.id, lt.topic.title, [f.text for f in lt.findings])
                   for lt in linked_topics(findings)]
+        add_demo_diary(store, PATIENT, seed)
     finally:
         store.close()
     result = DemoResult(workdir, db_path, PATIENT, device_id, synced, summary.nights,
                         summary.days, topics, timings)
     print_summary(result, con)
     return result
+
+
+DIARY_DAYS = 5
+
+
+def add_demo_diary(store: Store, patient_id: str, seed: int, days: int = DIARY_DAYS) -> int:
+    """A few diary days for the demo wearer (yesterday back), as the app would store
+    them; today is left for the person trying the app."""
+    import datetime as dt
+    import random
+    from zoneinfo import ZoneInfo
+
+    rng = random.Random(seed)
+    today = dt.datetime.now(ZoneInfo(store.patient(patient_id)["tz"])).date()
+    notes = ["stiff in the morning", None, "foggy, poor night", None, "a better day"]
+    rows = [{"day": (today - dt.timedelta(days=i)).isoformat(), "pain": rng.randint(3, 8),
+             "fatigue": rng.randint(4, 9), "sleep_quality": rng.randint(2, 7),
+             "mood": rng.randint(3, 7), "stiffness_min": rng.choice([None, 15, 30, 45]),
+             "note": notes[(i - 1) % len(notes)], "updated_utc": int(time.time())}
+            for i in range(1, days + 1)]
+    return store.save_diary(patient_id, rows)
 
 
 def print_summary(r: DemoResult, con: Console) -> None:
@@ -204,10 +226,12 @@ def program_name() -> str:
 
 
 def print_next_steps(r: DemoResult, con: Console, url: str | None = None,
-                     removed_on_exit: bool = False) -> None:
+                     removed_on_exit: bool = False, wearer_url: str | None = None) -> None:
     """What a person would try next: their report, the dashboard, a real board, the docs."""
     wl = program_name()
     con.rule("Next steps")
+    if wearer_url:
+        con.print(f"  • The wearer's app: [bold]{wearer_url}[/]", soft_wrap=True)
     con.print("  • The wearer's report in the terminal:")
     con.print(f"      {wl} report --db {r.db_path} --patient {r.patient_id}", soft_wrap=True)
     if url:
@@ -250,7 +274,8 @@ def open_in_browser(url: str, con: Console) -> None:
 
 
 def serve_demo(r: DemoResult, sock: socket.socket, open_browser: bool = True,
-               removed_on_exit: bool = False, console: Console | None = None) -> None:
+               removed_on_exit: bool = False, console: Console | None = None,
+               app_sock: socket.socket | None = None) -> None:
     """Create a demo clinician with a one-time password and serve on `sock` until Ctrl-C.
 
     `sock` is the port claimed before the demo recorded anything, so the URL printed
@@ -276,5 +301,30 @@ def serve_demo(r: DemoResult, sock: socket.socket, open_browser: bool = True,
               "At that first sign-in you choose your own password; the one-time one then "
               "stops working.",
               soft_wrap=True)
-    print_next_steps(r, con, url=url, removed_on_exit=removed_on_exit)
-    serve_on(app, sock, on_started=(lambda: open_in_browser(url, con)) if open_browser else None)
+    wearer_url = None
+    stop_wearer = None
+    if app_sock is not None:  # the wearer's own app beside the dashboard
+        from wearlog.app import WearerSettings, create_wearer_app
+        from wearlog.web.listen import serve_in_thread
+
+        settings = WearerSettings(r.db_path, patient_id=r.patient_id)
+        wearer_app = create_wearer_app(settings)
+        a_host, a_port = app_sock.getsockname()[:2]
+        wearer_url = settings.key.first_url(f"http://{a_host}:{a_port}")
+        stop_wearer = serve_in_thread(wearer_app, app_sock)
+        con.rule("The wearer's own app")
+        con.print(f"Open [bold]{wearer_url}[/]\n(the wearer's nights and days, diary with a "
+                  f"few days filled in, device and sharing; `wearlog app` shows it for your own "
+                  "data).", soft_wrap=True)
+    print_next_steps(r, con, url=url, removed_on_exit=removed_on_exit, wearer_url=wearer_url)
+
+    def open_both() -> None:
+        open_in_browser(url, con)
+        if wearer_url:
+            open_in_browser(wearer_url, con)
+
+    try:
+        serve_on(app, sock, on_started=open_both if open_browser else None)
+    finally:
+        if stop_wearer is not None:
+            stop_wearer()

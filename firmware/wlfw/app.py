@@ -71,7 +71,7 @@ class App:
         self.clock = clock if clock is not None else SystemClock()
         self.dclock = DeviceClock(self.clock, getattr(board, "rtc", None))
         self.log_dir = log_dir
-        self.log = RecordLog(log_dir, fs, **(log_options or {}))
+        self.log = RecordLog(log_dir, fs, epoch_s=epoch_len, **(log_options or {}))
         self.fs = self.log.fs
         self.rate = board.RATE_HZ
         self.epoch_len = epoch_len

@@ -1,12 +1,17 @@
 # Append-only, power-safe record log in a directory of segment files.
 #
 # Segment file "<first_seq:010d>.wls" = chunks, each
-#   <BBII magic 0xC5, count, first_seq, base_time> + count * 11-byte records
-#   + <I crc32 over header and records>
-# Records are the wire records (wlproto.records) with t_off relative to the
-# chunk's base_time. Records are buffered in RAM and written one chunk at a
-# time (a full chunk, or earlier on flush()); a chunk is the unit of
-# durability: on boot every chunk is verified and the log is truncated after
+#   v2: <BBIIBH magic 0xC6, count, first_seq, base_time, step, body_len>
+#       + body_len bytes of coded records (wlfw.chunkcode) + <I crc32 over both>
+#   v1: <BBII magic 0xC5, count, first_seq, base_time> + count * 11-byte records
+#       + <I crc32 over header and records>
+# Records are the wire records (wlproto.fields) with t_off relative to the
+# chunk's base_time. New chunks are v2 unless coding would not save a byte
+# (then v1); both are read, so a log written by v1 firmware upgrades in place:
+# its chunks stay as they are and new ones follow in v2.
+# Records are buffered in RAM and written one chunk at a time (a full chunk,
+# or earlier on flush()); a chunk is the unit of durability: on boot every
+# chunk is verified and the log is truncated after
 # the last good one, so a power cut loses at most the chunk being written.
 # Near a full filesystem whole segments are dropped, acknowledged ones first;
 # dropping unacknowledged records appends EV_LOG_FULL (never silent).
@@ -18,9 +23,11 @@ from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, RECORD_SIZE, U16_MAX
 from wlproto.crc import crc32
 from wlproto.fields import pack_epoch_into, pack_event_into
 
-MAGIC = 0xC5
+MAGIC = 0xC5  # v1 chunk: raw record slots
+MAGIC2 = 0xC6  # v2 chunk: coded records
 HDR_FMT = "<BBII"
 HDR_SIZE = 10
+HDR2_SIZE = 13  # HDR_FMT + <BH step, body_len
 CRC_SIZE = 4
 CHUNK_RECORDS = 32
 SEGMENT_BYTES = 16384
@@ -31,6 +38,7 @@ BASE_SLACK = 600  # records up to 10 min older than the first buffered one share
 
 
 def chunk_bytes(count):
+    """The largest chunk of count records (v1, raw: v2 is written only when smaller)."""
     return HDR_SIZE + count * RECORD_SIZE + CRC_SIZE
 
 
@@ -38,7 +46,7 @@ class RecordLog:
     """Records with increasing sequence numbers, kept until the filesystem fills."""
 
     def __init__(self, directory, fs=None, chunk_records=CHUNK_RECORDS,
-                 segment_bytes=SEGMENT_BYTES, reserve_bytes=None):
+                 segment_bytes=SEGMENT_BYTES, reserve_bytes=None, epoch_s=30, coded=False):
         if not (1 <= chunk_records <= 255):
             raise ConfigError("chunk_records must be 1..255, got %d" % chunk_records)
         if segment_bytes < chunk_bytes(chunk_records):
@@ -50,7 +58,14 @@ class RecordLog:
         self.segment_bytes = segment_bytes
         # keep this much free: room for the next chunk plus littlefs's own blocks
         self.reserve = reserve_bytes if reserve_bytes is not None else 2 * segment_bytes
-        self._chunk = bytearray(chunk_bytes(chunk_records))
+        self.step = epoch_s if 0 < epoch_s < 256 else 0  # the epoch time v2 predicts
+        # write v2 chunks; off by default until the sensing + log heap budget has room
+        # for the coder (docs/firmware.md "A denser log"); v2 chunks are read either way
+        self.coded = coded
+        self._cc = None  # wlfw.chunkcode, loaded when first needed
+        self._prev = None  # the coder's state
+        self._extra = 0
+        self._chunk = bytearray(chunk_bytes(chunk_records) + HDR2_SIZE - HDR_SIZE)
         self._hdr = bytearray(HDR_SIZE)
         self._buf = bytearray(chunk_records * RECORD_SIZE)
         self._bn = 0  # records buffered in RAM
@@ -144,26 +159,30 @@ class RecordLog:
                 if n < HDR_SIZE:
                     break
                 magic, count, cfirst, _ = struct.unpack_from(HDR_FMT, chunk, 0)
-                if magic != MAGIC or count < 1 or count > self.cap:
+                if (magic != MAGIC and magic != MAGIC2) or count < 1 or count > self.cap:
                     break
                 if fseq is not None and cfirst != nxt:
                     break  # not the chunk that follows: not one we wrote after this
                 if fseq is None and expect is not None and cfirst < expect:
                     break  # overlaps the previous segment
-                body = count * RECORD_SIZE + CRC_SIZE
-                n = f.readinto(mv[HDR_SIZE:HDR_SIZE + body])
+                hsize, blen = self._body(f, magic, count)
+                total += self._extra
+                if hsize == 0:
+                    break
+                body = blen + CRC_SIZE
+                n = f.readinto(mv[hsize:hsize + body])
                 if n is None:
                     n = 0
                 total += n
                 if n < body:
                     break
-                end = HDR_SIZE + count * RECORD_SIZE
+                end = hsize + blen
                 (c,) = struct.unpack_from("<I", chunk, end)
                 if crc32(mv[:end]) != c:
                     break
                 if fseq is None:
                     fseq = cfirst
-                good += HDR_SIZE + body
+                good += hsize + body
                 nxt = cfirst + count
             # anything after the last good chunk is an unfinished write
             while True:
@@ -177,6 +196,30 @@ class RecordLog:
             self._truncate(path, good)
         self.recovered_bytes += total - good
         return good, nxt, fseq
+
+    def _coder(self):
+        if self._cc is None:
+            from wlfw import chunkcode
+
+            self._cc = chunkcode
+            self._prev = [0] * (chunkcode.NF + 1)
+        return self._cc
+
+    def _body(self, f, magic, count):
+        """After a chunk's first HDR_SIZE bytes: (header size, body length), (0, 0)
+        if the header is cut or names an impossible body."""
+        self._extra = 0  # header bytes read here
+        if magic == MAGIC:
+            return HDR_SIZE, count * RECORD_SIZE
+        mv = memoryview(self._chunk)
+        n = f.readinto(mv[HDR_SIZE:HDR2_SIZE])
+        self._extra = n or 0
+        if n != HDR2_SIZE - HDR_SIZE:
+            return 0, 0
+        blen = self._chunk[HDR_SIZE + 1] | (self._chunk[HDR_SIZE + 2] << 8)
+        if blen < 1 or blen >= count * RECORD_SIZE:
+            return 0, 0
+        return HDR2_SIZE, blen
 
     def _truncate(self, path, size):
         """Keep the first size bytes: copy them to a temp file, rename over."""
@@ -245,14 +288,26 @@ class RecordLog:
         n = self._bn
         if n == 0:
             return
-        size = chunk_bytes(n)
-        lost = self._make_room(size)
         first = self.next_seq - n
         chunk = self._chunk
-        struct.pack_into(HDR_FMT, chunk, 0, MAGIC, n, first, self._bbase)
-        end = HDR_SIZE + n * RECORD_SIZE
-        chunk[HDR_SIZE:end] = memoryview(self._buf)[:n * RECORD_SIZE]
+        raw = n * RECORD_SIZE
+        blen = -1
+        if self.coded:
+            blen = self._coder().encode(self._buf, n, self.step, chunk, HDR2_SIZE, raw - 1,
+                                    self._prev)
+        if blen > 0:
+            struct.pack_into(HDR_FMT, chunk, 0, MAGIC2, n, first, self._bbase)
+            chunk[HDR_SIZE] = self.step
+            chunk[HDR_SIZE + 1] = blen & 0xFF
+            chunk[HDR_SIZE + 2] = blen >> 8
+            end = HDR2_SIZE + blen
+        else:
+            struct.pack_into(HDR_FMT, chunk, 0, MAGIC, n, first, self._bbase)
+            end = HDR_SIZE + raw
+            chunk[HDR_SIZE:end] = memoryview(self._buf)[:raw]
         struct.pack_into("<I", chunk, end, crc32(memoryview(chunk)[:end]))
+        size = end + CRC_SIZE
+        lost = self._make_room(size)
         if not self._segs or self._cur_size + size > self.segment_bytes:
             self._segs.append(first)
             self._cur_size = 0
@@ -362,8 +417,11 @@ class RecordLog:
                 while count < max_count:
                     if f.readinto(mv[:HDR_SIZE]) != HDR_SIZE:
                         break
-                    _, n, cfirst, cbase = struct.unpack_from(HDR_FMT, chunk, 0)
-                    body = n * RECORD_SIZE + CRC_SIZE
+                    magic, n, cfirst, cbase = struct.unpack_from(HDR_FMT, chunk, 0)
+                    hsize, blen = self._body(f, magic, n)
+                    if hsize == 0:
+                        break
+                    body = blen + CRC_SIZE
                     want = first + count
                     if cfirst + n <= want:
                         f.seek(body, 1)
@@ -374,8 +432,8 @@ class RecordLog:
                             want = cfirst
                         else:
                             return first, count, base
-                    f.readinto(mv[HDR_SIZE:HDR_SIZE + body])
-                    end = HDR_SIZE + n * RECORD_SIZE
+                    f.readinto(mv[hsize:hsize + body])
+                    end = hsize + blen
                     if crc32(mv[:end]) != struct.unpack_from("<I", chunk, end)[0]:
                         return first, count, base if base is not None else 0
                     if base is None:
@@ -384,10 +442,14 @@ class RecordLog:
                     k = n - j
                     if k > max_count - count:
                         k = max_count - count
-                    # one copy per chunk, then rebase each record in place
+                    # one copy (or decode) per chunk, then rebase each record in place
                     dst = count * RECORD_SIZE
-                    src = HDR_SIZE + j * RECORD_SIZE
-                    buf[dst:dst + k * RECORD_SIZE] = mv[src:src + k * RECORD_SIZE]
+                    if magic == MAGIC:
+                        src = HDR_SIZE + j * RECORD_SIZE
+                        buf[dst:dst + k * RECORD_SIZE] = mv[src:src + k * RECORD_SIZE]
+                    else:
+                        self._coder().decode(chunk, HDR2_SIZE, n, chunk[HDR_SIZE], buf, dst, j, k,
+                                         self._prev)
                     shift = cbase - base  # small: rebase with small ints only
                     for _ in range(k):
                         t = buf[dst + 1] + (buf[dst + 2] << 8) + shift

@@ -144,3 +144,38 @@ def test_exclusions_never_lose_or_change_the_analysed_rows(tmp_path_factory, ops
         assert got == {k for k, v in want.items() if v}
         for r in s.nights_between("P-1", "0000", "9999"):
             assert r["excluded"] == int(want.get(("night", r["night"]), False))
+
+
+def test_research_exports_carry_the_exclusion_beside_the_analysis_verdict(env, tmp_path):
+    """Research CSV and Parquet keep the analysis' own `valid` and add `excluded`, so an
+    excluded night or day is shown as such in every export."""
+    import csv
+    import io
+
+    import duckdb
+
+    from wearlog.export.csv_tables import write_csv
+    from wearlog.export.parquet import write_parquet
+
+    db, _ = env
+    with Store(db) as s:
+        night = s.nights_between("P-1", "0000-01-01", "9999-12-31")[3]["night"]
+        day = s.days_between("P-1", "0000-01-01", "9999-12-31")[5]["day"]
+        s.set_excluded("P-1", "night", night, True, "dr.a", "")
+        s.set_excluded("P-1", "day", day, True, "dr.a", "")
+        outs = {}
+        for table in ("nights", "days"):
+            buf = io.StringIO()
+            write_csv(s, "P-1", table, buf)
+            outs[table] = list(csv.DictReader(io.StringIO(buf.getvalue())))
+        write_parquet(s, tmp_path / "pq")
+    key = {"nights": "night", "days": "day"}
+    for table, picked in (("nights", night), ("days", day)):
+        rows = outs[table]
+        assert [r[key[table]] for r in rows if r["excluded"] == "1"] == [picked]
+        assert all(r["excluded"] == "0" for r in rows if r[key[table]] != picked)
+        con = duckdb.connect()
+        got = con.execute(
+            f"SELECT {key[table]}, excluded FROM read_parquet('{tmp_path}/pq/{table}/**/*.parquet',"
+            " hive_partitioning=true) WHERE patient_id = 'P-1' AND excluded = 1").fetchall()
+        assert got == [(picked, 1)]

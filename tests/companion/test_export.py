@@ -16,7 +16,7 @@ from wearlog.education import evaluate, record_links
 from wearlog.export import LOCAL_SYSTEM, TABLES, fhir_bundle, write_csv
 from wearlog.export.csv_tables import iter_csv
 from wearlog.export.errors import UnknownTableError
-from wearlog.export.fhir_bundle import DAY_METRICS, LOINC, NIGHT_METRICS
+from wearlog.export.fhir_bundle import DAY_METRICS, DIARY_METRICS, LOINC, NIGHT_METRICS
 from wearlog.store import Store
 from wearlog.web.sample_data import make_patient
 from wlproto.const import EV_SYMPTOM
@@ -34,6 +34,12 @@ def store(tmp_path_factory):
         nights = s.nights_between(pid, "0000-01-01", "9999-12-31")
         days = s.days_between(pid, "0000-01-01", "9999-12-31")
         record_links(s, pid, evaluate(nights, days, audience="clinician"))
+        # the wearer's own entries (diary, a night correction) export like the rest
+        last = nights[-1]
+        s.save_diary(pid, [{"day": last["night"], "pain": 6, "fatigue": 7, "sleep_quality": 3,
+                            "mood": 5, "stiffness_min": 30, "note": "stiff", "updated_utc": 1}])
+        s.save_corrections(pid, [{"night": last["night"], "bed_utc": last["onset_utc"],
+                                  "up_utc": last["onset_utc"] + 8 * 3600, "updated_utc": 1}])
     yield s
     s.close()
 
@@ -96,8 +102,10 @@ def test_fhir_bundle_validates_and_carries_every_valid_metric(store):
         "SELECT COUNT(*) FROM nights WHERE patient_id='P-1' AND valid=1").fetchone()[0]
     days = store.conn.execute(
         "SELECT COUNT(*) FROM days WHERE patient_id='P-1' AND valid=1").fetchone()[0]
-    # sample nights fill all 6 night metrics; days fill all 4 day metrics
-    assert len(obs) == nights * len(NIGHT_METRICS) + days * len(DAY_METRICS)
+    # sample nights fill all 6 night metrics; days fill all 4 day metrics; the one diary
+    # entry fills all 5 diary ones
+    assert len(obs) == (nights * len(NIGHT_METRICS) + days * len(DAY_METRICS)
+                        + len(DIARY_METRICS))
     codes = {(c.system, c.code) for o in obs for c in o.code.coding}
     assert (LOINC, "93832-4") in codes and (LOINC, "41950-7") in codes
     assert {s for s, _ in codes} == {LOINC, LOCAL_SYSTEM}
@@ -113,6 +121,22 @@ def test_fhir_bundle_validates_and_carries_every_valid_metric(store):
     se = [o for o in obs if o.code.coding[0].code == "sleep-efficiency"]
     assert all(o.valueQuantity.value == round(o.valueQuantity.value, 1) for o in se)
     json.dumps(bundle)  # plain JSON types only
+
+
+def test_fhir_diary_is_reported_by_the_wearer_with_loinc_pain(store):
+    bundle = fhir_bundle(store, "P-1")
+    parsed = Bundle.model_validate(bundle)
+    codes = {m[1] for m in DIARY_METRICS.values()}
+    diary = [e.resource for e in parsed.entry
+             if e.resource.__resource_type__ == "Observation"
+             and e.resource.code.coding[0].code in codes]
+    assert all(o.category[0].coding[0].code == "survey" for o in diary)
+    by_code = {o.code.coding[0].code: o for o in diary}
+    assert set(by_code) == {m[1] for m in DIARY_METRICS.values()}
+    pain = by_code["72514-3"]
+    assert pain.code.coding[0].system == LOINC and float(pain.valueQuantity.value) == 6
+    assert float(by_code["diary-morning-stiffness"].valueQuantity.value) == 30
+    assert pain.device is None and pain.performer[0].reference == parsed.entry[0].fullUrl
 
 
 def test_fhir_ids_are_stable_across_exports(store):

@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 
 def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
-    port = _free_port()
+    port, app_port = _free_port(), _free_port()
     log = tmp_path / "demo.log"
     # The "default browser": a program that notes the URL it was asked to open.
     opened = tmp_path / "opened.txt"
@@ -38,7 +38,8 @@ def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
     env = dict(os.environ, COLUMNS="200", TMPDIR=str(tmp), BROWSER=f"{browser} %s")
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(WEARLOG), "demo", "--days", "3", "--port", str(port)],
+            [str(WEARLOG), "demo", "--days", "3", "--port", str(port), "--app-port",
+             str(app_port)],
             stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -86,12 +87,21 @@ def test_demo_serves_the_patient_page_with_data(tmp_path: Path) -> None:
             r = again.post("/login", data={"username": "demo-clinician", "password": password,
                                            "csrf_token": csrf})
             assert r.status_code == 401  # the one-time password was used once
-        # The browser was asked to open the dashboard once it answered.
+        # The wearer's app beside it: its printed URL (with the launch key) opens the
+        # demo wearer's nights, and the diary has a few days filled in.
+        wearer_url = re.search(rf"(http://127\.0\.0\.1:{app_port}/\?token=\S+)",
+                               log.read_text()).group(1)
+        with httpx.Client(follow_redirects=True, timeout=30) as w:
+            home = w.get(wearer_url)
+            assert home.status_code == 200 and "Time awake in the night" in home.text
+            diary = w.get(f"http://127.0.0.1:{app_port}/diary")
+            assert diary.text.count(" ✓") >= 3
+        # The browser was asked to open both once they answered.
         for _ in range(100):
-            if opened.exists():
+            if opened.exists() and len(opened.read_text().split()) == 2:
                 break
             time.sleep(0.1)
-        assert opened.read_text().split() == [base + "/"], log.read_text()
+        assert opened.read_text().split() == [base + "/", wearer_url], log.read_text()
         text = log.read_text()
         steps = text[text.index("Next steps"):]
         assert f"dashboard: {base}/" in steps and "report --db" in steps

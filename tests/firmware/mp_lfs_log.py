@@ -7,6 +7,7 @@
 #   every committed record is there with its content, the log reopens and takes
 #   new records, and the acknowledgement never goes back (nothing acknowledged
 #   comes back to be sent again).
+import gc
 import json
 
 import vfs
@@ -45,7 +46,14 @@ class Flash:
 
     def readblocks(self, n, buf, off=0):
         o = n * self.bs + off
-        buf[:] = memoryview(self.data)[o:o + len(buf)]
+        try:
+            buf[:] = memoryview(self.data)[o:o + len(buf)]
+        except MemoryError:
+            # called from a GC finaliser (a file a power cut left open) with the heap
+            # locked: a flash driver in C allocates nothing, so copy without allocating
+            d = self.data
+            for i in range(len(buf)):
+                buf[i] = d[o + i]
 
     def writeblocks(self, n, buf, off=None):
         if off is None:  # the simple interface: erase, then program whole blocks
@@ -55,7 +63,8 @@ class Flash:
         o = n * self.bs + off
         if self.writes == self.cut_at:
             k = self.torn if self.torn < len(buf) else len(buf)
-            self.data[o:o + k] = memoryview(buf)[:k]
+            for i in range(k):  # no allocation: this may run with the heap locked
+                self.data[o + i] = buf[i]
             self.writes += 1
             raise PowerCut()
         self.data[o:o + len(buf)] = buf
@@ -68,7 +77,8 @@ class Flash:
             return self.bs
         if op == 6:
             o = arg * self.bs
-            self.data[o:o + self.bs] = b"\xff" * self.bs
+            for i in range(o, o + self.bs):  # no allocation (see readblocks)
+                self.data[i] = 0xFF
             self.erases[arg] += 1
             return 0
         return 0
@@ -86,6 +96,9 @@ def mount(flash, fresh=False):
 
 
 def unmount():
+    # a file a power cut left open is closed by its finaliser: let that happen now, on
+    # the mount it belongs to, not at a random later collection on the next mount
+    gc.collect()
     try:
         vfs.umount(MNT)
     except OSError:

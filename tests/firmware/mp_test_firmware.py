@@ -137,6 +137,35 @@ def read_all(log):
         seq = first + n
 
 
+def test_v1_log_upgrades_to_v2_in_place():
+    from wlfw.recordlog import RecordLog, chunk_bytes
+
+    d = fresh_dir()
+    old = RecordLog(d)  # v1 chunks, as v1 firmware wrote them
+    want = []
+    for i in range(70):
+        t = T0 + 30 * i
+        if i % 9 == 4:
+            old.append_event(t, 0, EV_BATTERY, 80, 0, 3900)
+            want.append(Event(i, t, EV_BATTERY, 80, 0, 3900))
+        else:
+            old.append_epoch(t, 0, i % 7, 20 + i % 3, -40, i % 2, 0, 60)
+            want.append(Epoch(i, t, 0, i % 7, 20 + i % 3, -40, i % 2, 0, 60))
+    old.flush()
+    raw = old.bytes_written
+    new = RecordLog(d, coded=True)
+    assert new.next_seq == 70 and read_all(new) == want
+    for i in range(70, 140):
+        t = T0 + 30 * i
+        new.append_epoch(t, 0, i % 7, 20 + i % 3, -40, i % 2, 0, 60)
+        want.append(Epoch(i, t, 0, i % 7, 20 + i % 3, -40, i % 2, 0, 60))
+    new.flush()
+    assert new.bytes_written * 2 < raw  # the same kind of records, coded
+    again = RecordLog(d)
+    assert again.recovered_bytes == 0 and read_all(again) == want
+    assert chunk_bytes(32) == 366
+
+
 def test_recordlog_round_trip_and_recovery():
     from wlfw.recordlog import RecordLog
 
@@ -200,9 +229,11 @@ def test_recordlog_full_filesystem_logs_event():
     from wlfw.recordlog import RecordLog
 
     d = fresh_dir()
-    log = RecordLog(d, fs=SmallFs(d, 6000), segment_bytes=1024, reserve_bytes=1024)
-    for i in range(600):
-        log.append_epoch(T0 + 30 * i, 0, 1, 1, 0, 0, 0, 40)
+    log = RecordLog(d, fs=SmallFs(d, 6000), segment_bytes=1024, reserve_bytes=1024, coded=True)
+    for i in range(20000):  # until the filesystem has filled (v2 chunks are small)
+        log.append_epoch(T0 + 30 * i, 0, (i * 7919) % 5000, i % 300, 0, 0, 0, 40)
+        if log.dropped > 0 and i % 32 == 0:
+            break
     log.flush()
     assert log.dropped > 0 and log.dropped == log.oldest_seq
     recs = read_all(log)

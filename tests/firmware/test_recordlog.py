@@ -65,7 +65,12 @@ def test_records_wait_in_ram_until_a_chunk_is_full(tmp_path: Path) -> None:
     add(log, CHUNK_RECORDS - 1, T0 + 30 * CHUNK_RECORDS)
     add(log, CHUNK_RECORDS, T0 + 30 * CHUNK_RECORDS)
     assert log.chunks_written == 1 and log.buffered == 1
-    assert log.bytes_written == chunk_bytes(CHUNK_RECORDS)
+    assert log.bytes_written == chunk_bytes(CHUNK_RECORDS)  # v1 by default: raw slots
+    (tmp_path / "v2").mkdir()
+    coded = RecordLog(str(tmp_path / "v2"), coded=True)
+    for i in range(CHUNK_RECORDS + 1):
+        add(coded, i, T0 + 30 * i)
+    assert 0 < coded.bytes_written < chunk_bytes(CHUNK_RECORDS)  # v2: coded, smaller
 
 
 def test_read_into_rebases_and_splits_on_time_jumps(tmp_path: Path) -> None:
@@ -118,23 +123,32 @@ def test_corrupt_ack_file_reads_as_zero(tmp_path: Path) -> None:
     assert RecordLog(str(tmp_path)).acked_seq == 0
 
 
-def committed_log(path: Path, n: int) -> RecordLog:
-    log = RecordLog(str(path), chunk_records=8, segment_bytes=300)
+def committed_log(path: Path, n: int, coded: bool = False) -> RecordLog:
+    log = RecordLog(str(path), chunk_records=8, segment_bytes=300, coded=coded)
     for i in range(n):
         add(log, i, T0 + 30 * i)
     log.flush()
     return log
 
 
-def test_power_cut_at_every_byte_of_a_chunk(tmp_path: Path) -> None:
+@pytest.mark.parametrize("coded", [False, True], ids=["v1", "v2"])
+def test_power_cut_at_every_byte_of_a_chunk(tmp_path: Path, coded: bool) -> None:
     """Cut the write of one chunk at each offset: committed records all survive."""
-    size = chunk_bytes(8)
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    committed_log(ref, 20, coded)
+    log = RecordLog(str(ref), chunk_records=8, segment_bytes=300, coded=coded)
+    for i in range(20, 28):
+        add(log, i, T0 + 30 * i)
+    log.flush()
+    size = log.bytes_written  # the chunk as written (v2: coded, smaller than raw)
+    assert size == chunk_bytes(8) if not coded else 0 < size < chunk_bytes(8)
     for cut in range(size + 1):
         d = tmp_path / str(cut)
         d.mkdir()
-        committed_log(d, 20)  # 2 full chunks + 4 in a third, in 2 segments
+        committed_log(d, 20, coded)  # 2 full chunks + 4 in a third, in 2 segments
         fs = CutFs(cut)
-        log = RecordLog(str(d), fs=fs, chunk_records=8, segment_bytes=300)
+        log = RecordLog(str(d), fs=fs, chunk_records=8, segment_bytes=300, coded=coded)
         assert log.next_seq == 20
         for i in range(20, 28):
             add(log, i, T0 + 30 * i)
@@ -170,16 +184,17 @@ def test_power_cut_mid_chunk_is_truncated_on_boot(tmp_path: Path) -> None:
     ops=st.lists(st.sampled_from(["rec", "rec", "rec", "flush", "ack"]), min_size=1,
                  max_size=120),
     cut=st.integers(min_value=0, max_value=3000),
+    coded=st.booleans(),
 )
-def test_power_cut_anywhere_loses_nothing_committed(tmp_path_factory, ops, cut) -> None:
-    """Random appends, flushes and acks, power cut at a random byte or rename."""
+def test_power_cut_anywhere_loses_nothing_committed(tmp_path_factory, ops, cut, coded) -> None:
+    """Random appends, flushes and acks, power cut at a random byte or rename (v1 or v2)."""
     d = tmp_path_factory.mktemp("cut")
     fs = CutFs(cut)
     committed = 0  # records known to be on flash (flush returned)
     acked = 0
     i = 0
     try:
-        log = RecordLog(str(d), fs=fs, chunk_records=8, segment_bytes=200)
+        log = RecordLog(str(d), fs=fs, chunk_records=8, segment_bytes=200, coded=coded)
         for op in ops:
             if op == "rec":
                 before = log.chunks_written
@@ -269,3 +284,45 @@ def test_capacity_at_least_30_days_per_mib(tmp_path: Path) -> None:
     days_per_mib = (1 << 20) / on_disk
     print(f"bytes/day {on_disk}, days per MiB {days_per_mib:.1f}")
     assert days_per_mib >= 30
+
+
+def test_v1_log_upgrades_in_place(tmp_path: Path) -> None:
+    """A log written by v1 firmware (raw chunks) is read by v2, which appends coded
+    chunks after it in the same segment: every record of both survives, in order."""
+    old = RecordLog(str(tmp_path), coded=False, chunk_records=8)
+    for i in range(30):
+        add(old, i, T0 + 30 * i)
+    old.flush()
+    v1_bytes = old.bytes_written
+    assert v1_bytes == 3 * chunk_bytes(8) + chunk_bytes(6)
+    new = RecordLog(str(tmp_path), chunk_records=8, coded=True)
+    assert new.next_seq == 30 and read_all(new) == [expected(i, T0 + 30 * i) for i in range(30)]
+    for i in range(30, 60):
+        add(new, i, T0 + 30 * i)
+    new.flush()
+    assert 0 < new.bytes_written < 3 * chunk_bytes(8) + chunk_bytes(6)  # the v2 part: coded
+    again = RecordLog(str(tmp_path), chunk_records=8)
+    assert again.next_seq == 60 and again.recovered_bytes == 0
+    assert read_all(again) == [expected(i, T0 + 30 * i) for i in range(60)]
+    assert read_all(again, start=27, window=5)[0].seq == 27  # a read across the two formats
+
+
+@settings(max_examples=25, deadline=None)
+@given(cut=st.integers(0, 400))
+def test_power_cut_in_the_first_v2_chunk_after_v1(tmp_path_factory, cut: int) -> None:
+    """Cut the first coded chunk written after v1 chunks anywhere: the v1 records stay."""
+    d = tmp_path_factory.mktemp("up")
+    old = RecordLog(str(d), coded=False, chunk_records=8, segment_bytes=300)
+    for i in range(12):
+        add(old, i, T0 + 30 * i)
+    old.flush()
+    log = RecordLog(str(d), fs=CutFs(cut), chunk_records=8, segment_bytes=300, coded=True)
+    for i in range(12, 20):
+        add(log, i, T0 + 30 * i)
+    try:
+        log.flush()
+    except PowerCut:
+        pass
+    after = RecordLog(str(d), chunk_records=8, segment_bytes=300)
+    assert after.next_seq in (12, 20)
+    assert read_all(after) == [expected(i, T0 + 30 * i) for i in range(after.next_seq)]

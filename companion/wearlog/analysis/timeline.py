@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from wearlog.analysis.corrections import apply_corrections
 from wearlog.store import Store
 from wlproto.const import EV_BED, EV_SYMPTOM, EV_UP
 
@@ -114,6 +115,9 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S,
             angle_known[ia] = True
             enmo_known[ie] = True
     ev = store.patient_events(patient_id, (EV_SYMPTOM, EV_BED, EV_UP), since, until)
+    fixes = [c for c in store.corrections_of(patient_id)
+             if (since is None or c["bed_utc"] >= since) and (until is None or c["up_utc"] < until)]
+    ev = apply_corrections(ev, fixes, ZoneInfo(store.patient(patient_id)["tz"]))
     return Timeline(start, epoch_s, present, enmo, mad, z, dangle, steps, flags,
                     angle_known, enmo_known, ev,
                     _count_cells(store.counts_series(patient_id), start, n, epoch_s))

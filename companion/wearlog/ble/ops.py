@@ -225,6 +225,28 @@ class Bluetooth:
         raise last
 
 
+@contextlib.asynccontextmanager
+async def bluetooth(virtual: str | None = None) -> AsyncIterator[Bluetooth]:
+    """The platform's Bluetooth, or a virtual radio at host:port; its radio closed after
+    (what every CLI command and the wearer app's Device page use)."""
+    bt = Bluetooth.virtual(virtual) if virtual else Bluetooth()
+    try:
+        yield bt
+    finally:
+        if bt.radio:
+            await bt.radio.close()
+
+
+async def find_and_pair(bt: Bluetooth, store: Store, address: str | None, patient_id: str,
+                        tz: str, discard_unsynced: bool = False,
+                        say: Callable[[str], None] = lambda _m: None) -> int:
+    """`wearlog pair` and the Device page: find the device in pairing mode, pair it."""
+    say("Looking for the device (keep it close)…")
+    found = await bt.find(address)
+    say(f"Found {found.name}; pairing…")
+    return await bt.pair(store, found, patient_id, tz, discard_unsynced=discard_unsynced)
+
+
 def _refresh(store: Store, device_id: int) -> list[str]:
     """The refresh step after a sync's records are stored; a failure is a note, not an
     error: the records are kept and the next sync or `wearlog refresh` retries it."""

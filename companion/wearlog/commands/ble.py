@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from wearlog.ble.errors import BleError
-from wearlog.ble.ops import Bluetooth
+from wearlog.ble.ops import bluetooth, find_and_pair
 from wearlog.ble.pairing import load_pairing, paired_devices
 from wearlog.commands.options import (
     NEW_PATIENT_ID,
@@ -47,10 +47,6 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         raise click.ClickException(str(e)) from e
 
 
-def _bt(virtual: str | None) -> Bluetooth:
-    return Bluetooth.virtual(virtual) if virtual else Bluetooth()
-
-
 def _device_id(text: str) -> int:
     try:
         return int(text, 0)
@@ -67,12 +63,8 @@ def scan(virtual: str | None, timeout: float) -> None:
     Example: wearlog scan --virtual 127.0.0.1:9100
     """
     async def go() -> None:
-        bt = _bt(virtual)
-        try:
+        async with bluetooth(virtual) as bt:
             found = await bt.scan(timeout)
-        finally:
-            if bt.radio:
-                await bt.radio.close()
         if not found:
             raise click.ClickException(
                 "no Wearlog device found: is it charged and near? Press its button to wake "
@@ -108,16 +100,9 @@ def pair(address: str | None, patient_id: str, tz: str, discard_unsynced: bool,
     store = open_store(db_path)
 
     async def go() -> int:
-        bt = _bt(virtual)
-        try:
-            console.print("Looking for the device (keep it close)…")
-            found = await bt.find(address)
-            console.print(f"Found {found.name}; pairing…")
-            return await bt.pair(store, found, patient_id, tz,
-                                 discard_unsynced=discard_unsynced)
-        finally:
-            if bt.radio:
-                await bt.radio.close()
+        async with bluetooth(virtual) as bt:
+            return await find_and_pair(bt, store, address, patient_id, tz,
+                                       discard_unsynced=discard_unsynced, say=console.print)
 
     dev = _run(go())
     console.print(f"Paired {dev:#06x} with patient {patient_id}. Next: [bold]wearlog sync[/]")
@@ -154,8 +139,7 @@ def sync(device: str | None, sync_all: bool, upload: str | None, token: str | No
             raise click.ClickException(str(e)) from e
 
     async def go() -> None:
-        bt = _bt(virtual)
-        try:
+        async with bluetooth(virtual) as bt:
             for dev in targets:
                 with Progress(TextColumn(f"{dev:#06x}"), BarColumn(), MofNCompleteColumn(),
                               TransferSpeedColumn(), TimeRemainingColumn(),
@@ -177,32 +161,28 @@ def sync(device: str | None, sync_all: bool, upload: str | None, token: str | No
                     console.print(f"  {res.corrupt} damaged frames were asked for again")
                 if upload:
                     _upload(store, dev, upload, token)
-        finally:
-            if bt.radio:
-                await bt.radio.close()
 
     _run(go())
 
 
 def _upload(store: Any, dev: int, url: str, token: str | None) -> None:
-    """Push what this server has not had yet; the mark moves only after a full success."""
+    """Push what this server has not had yet (export.upload.push_new, as the app does)."""
     from wearlog.export.errors import UploadError
-    from wearlog.export.upload import upload
+    from wearlog.export.upload import push_new
 
     if not token:
         raise click.UsageError("--upload needs --token (or WEARLOG_UPLOAD_TOKEN)")
-    since = store.upload_mark(dev, url)
-    last = store.last_seq(dev)
-    if last is None or last < since:
-        console.print("  upload: nothing new")
-        return
     try:
-        r = upload(url, token, store, dev, since)
+        r = push_new(store, dev, url, token)
     except UploadError as e:
         raise click.ClickException(
             f"upload failed ({e}); the records stay here and the next --upload sends them") from e
-    store.set_upload_mark(dev, url, last + 1)
-    console.print(f"  uploaded {r.sent} records to {url} ({r.new} new there)")
+    if r is None:
+        console.print("  upload: nothing new")
+        return
+    console.print(f"  uploaded {r.sent} records to {url} ({r.new} new there)"
+                  + (f" and {r.wearer_entries} diary entries/corrections"
+                     if r.wearer_entries else ""))
 
 
 @click.command()
@@ -221,12 +201,8 @@ def unpair(device: str, discard_unsynced: bool, db_path: str | None,
     dev = _device_id(device)
 
     async def go() -> None:
-        bt = _bt(virtual)
-        try:
+        async with bluetooth(virtual) as bt:
             await bt.unpair(store, dev, discard_unsynced=discard_unsynced)
-        finally:
-            if bt.radio:
-                await bt.radio.close()
 
     _run(go())
     console.print(f"Unpaired {dev:#06x}; its records stay in the database.")

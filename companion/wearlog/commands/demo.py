@@ -22,10 +22,14 @@ DEMO_HOST = "127.0.0.1"
               help="Serve the dashboard afterwards (until Ctrl-C).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               help="Dashboard port (checked before anything is recorded).")
+@click.option("--app-port", type=click.IntRange(1, 65535),
+              help="Port of the wearer's own app, served beside the dashboard "
+                   "(default: the dashboard's port + 1).")
 @click.option("--browser/--no-browser", default=True, show_default=True,
-              help="Open the dashboard in the default browser, if there is one.")
+              help="Open the dashboard and the wearer's app in the default browser, if "
+                   "there is one.")
 def demo(days: float, seed: int, workdir: str | None, serve: bool, port: int,
-         browser: bool) -> None:
+         app_port: int | None, browser: bool) -> None:
     """Record, pair, sync, analyse and show a virtual wearer's data.
 
     Example: wearlog demo --days 14 --no-serve
@@ -38,10 +42,17 @@ def demo(days: float, seed: int, workdir: str | None, serve: bool, port: int,
     con = Console(highlight=False)  # no colouring of every number and path
     # Claim the port first: a busy port is found in a second, not after the recording,
     # and no other server can take it meanwhile.
+    app_port = app_port or (port + 1 if port < 65535 else port - 1)
     try:
         sock = claim_port(DEMO_HOST, port) if serve else None
     except PortInUseError as e:
         raise click.ClickException(str(e)) from None
+    try:
+        app_sock = claim_port(DEMO_HOST, app_port) if serve else None
+    except PortInUseError as e:
+        if sock is not None:
+            sock.close()
+        raise click.ClickException(str(e).replace("--port", "--app-port")) from None
     temporary = workdir is None
     folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="wearlog-demo-"))
     finished = False
@@ -51,14 +62,15 @@ def demo(days: float, seed: int, workdir: str | None, serve: bool, port: int,
             print_next_steps(result, con)
         else:
             serve_demo(result, sock, open_browser=browser, removed_on_exit=temporary,
-                       console=con)
+                       console=con, app_sock=app_sock)
             con.print("\nThe dashboard has stopped.")
         finished = True
     except KeyboardInterrupt:
         con.print("\nStopped.")
     finally:
-        if sock is not None:
-            sock.close()
+        for s in (sock, app_sock):
+            if s is not None:
+                s.close()
         # A temporary folder goes once the served demo stops, or when the demo did not
         # finish (its data is incomplete); after --no-serve it stays for the next steps.
         if temporary and (serve or not finished):

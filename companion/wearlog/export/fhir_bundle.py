@@ -69,6 +69,21 @@ def _rounded(value: float, unit: str) -> float | int:
     digits = DECIMALS.get(unit, 2)
     return int(round(value)) if digits == 0 else round(float(value), digits)
 
+# The wearer's diary (0-10 numeric rating scales, reported): pain has a LOINC code; for
+# fatigue, sleep quality, mood and morning stiffness no 0-10 self-report code was found,
+# so they use the local system (docs/dashboard.md lists them).
+DIARY_METRICS = {
+    "pain": (LOINC, "72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+             "{score}", "score"),
+    "fatigue": (LOCAL_SYSTEM, "diary-fatigue", "Fatigue, 0-10 numeric rating (reported)",
+                "{score}", "score"),
+    "sleep_quality": (LOCAL_SYSTEM, "diary-sleep-quality",
+                      "Sleep quality, 0-10 numeric rating (reported)", "{score}", "score"),
+    "mood": (LOCAL_SYSTEM, "diary-mood", "Mood, 0-10 numeric rating (reported)", "{score}",
+             "score"),
+    "stiffness_min": (LOCAL_SYSTEM, "diary-morning-stiffness", "Morning stiffness duration "
+                      "(reported)", "min", "min"),
+}
 
 def _fhir_id(patient_id: str) -> str:
     """FHIR ids allow [A-Za-z0-9-.]{1,64}; map anything else to '-'."""
@@ -80,13 +95,14 @@ def _iso(ts: int) -> str:
 
 
 def _observation(pref: str, metric: tuple[str, str, str, str, str], value: float,
-                 start: int, end: int, rid: str) -> dict[str, Any]:
+                 start: int, end: int, rid: str, category: dict[str, Any] = CATEGORY
+                 ) -> dict[str, Any]:
     system, code, display, unit, unit_display = metric
     return {
         "resourceType": "Observation",
         "id": rid,
         "status": "final",
-        "category": [CATEGORY],
+        "category": [category],
         "code": {"coding": [{"system": system, "code": code, "display": display}],
                  "text": display},
         "subject": {"reference": pref},
@@ -147,6 +163,18 @@ def fhir_bundle(store: Store, patient_id: str,
         k = seen[ev["utc"]] = seen.get(ev["utc"], -1) + 1  # several at one second stay apart
         entries.append(_entry(_symptom(patient_url, ev["utc"], ev["severity"],
                                        _stable_id(pid, "symptom", ev["utc"], k))))
+    for entry in store.diary_between(patient_id, lo, hi):
+        d = dt.date.fromisoformat(entry["day"])
+        start = int(dt.datetime.combine(d, dt.time(0), tzinfo=tz).timestamp())
+        end = int(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+                  .timestamp())
+        for key, metric in DIARY_METRICS.items():
+            if entry[key] is not None:
+                obs = _observation(patient_url, metric, entry[key], start, end,
+                                   _stable_id(pid, "diary", entry["day"], metric[1]), SURVEY)
+                obs.pop("device")  # reported by the wearer, not measured
+                obs["performer"] = [{"reference": patient_url}]
+                entries.append(_entry(obs))
     content = hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
     return {
         "resourceType": "Bundle",

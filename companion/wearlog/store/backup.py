@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from wearlog.store.columns import EPOCH_COLS
 from wearlog.store.errors import BackupError, NotWearlogDatabaseError
 from wearlog.store.files import create_private, stored_version
-from wearlog.store.queue import mark_all_of_attached
+from wearlog.store.queue import mark, mark_all_of_attached
 
 if TYPE_CHECKING:
     from wearlog.store.store import Store
@@ -134,6 +134,22 @@ def _merge(store: Store, copy: Path, with_accounts: bool) -> dict[str, int]:
             c.execute("INSERT INTO device_assignments (device_id, patient_id, from_seq) "
                       "SELECT device_id, patient_id, 0 FROM devices d WHERE NOT EXISTS "
                       "(SELECT 1 FROM device_assignments a WHERE a.device_id = d.device_id)")
+            # the wearer's own entries: the newer copy of each date wins, as on upload
+            run("diary_entries", "INSERT INTO diary_entries SELECT * FROM src.diary_entries "
+                "WHERE true ON CONFLICT(patient_id, day) DO UPDATE SET pain=excluded.pain, "
+                "fatigue=excluded.fatigue, sleep_quality=excluded.sleep_quality, "
+                "mood=excluded.mood, stiffness_min=excluded.stiffness_min, note=excluded.note, "
+                "updated_utc=excluded.updated_utc "
+                "WHERE excluded.updated_utc > diary_entries.updated_utc")
+            run("night_corrections", "INSERT INTO night_corrections SELECT * FROM "
+                "src.night_corrections WHERE true ON CONFLICT(patient_id, night) DO UPDATE SET "
+                "bed_utc=excluded.bed_utc, up_utc=excluded.up_utc, removed=excluded.removed, "
+                "updated_utc=excluded.updated_utc "
+                "WHERE excluded.updated_utc > night_corrections.updated_utc")
+            if added.get("night_corrections"):
+                for (pid,) in c.execute("SELECT DISTINCT patient_id FROM src.night_corrections"
+                                        ).fetchall():
+                    mark(c, pid, None, None, full=True)
             if with_accounts:
                 _merge_other_tables(c, run)
             else:
@@ -211,6 +227,20 @@ _ROW_CHECKS: tuple[tuple[str, str], ...] = (
     ("clock_syncs", "SELECT device_id FROM clock_syncs WHERE device_id NOT IN "
      "(SELECT device_id FROM devices) OR typeof(device_time) != 'integer' "
      "OR typeof(host_time) != 'integer' OR uptime NOT IN (0, 1) LIMIT 1"),
+    ("diary_entries", "SELECT patient_id || ' ' || day FROM diary_entries WHERE "
+     "typeof(day) != 'text' OR length(day) != 10 "
+     "OR typeof(pain) != 'integer' OR pain NOT BETWEEN 0 AND 10 "
+     "OR typeof(fatigue) != 'integer' OR fatigue NOT BETWEEN 0 AND 10 "
+     "OR typeof(sleep_quality) != 'integer' OR sleep_quality NOT BETWEEN 0 AND 10 "
+     "OR typeof(mood) != 'integer' OR mood NOT BETWEEN 0 AND 10 "
+     "OR (stiffness_min IS NOT NULL AND (typeof(stiffness_min) != 'integer' "
+     "OR stiffness_min NOT BETWEEN 0 AND 1440)) "
+     "OR (note IS NOT NULL AND (typeof(note) != 'text' OR length(note) > 500)) "
+     "OR typeof(updated_utc) != 'integer' LIMIT 1"),
+    ("night_corrections", "SELECT patient_id || ' ' || night FROM night_corrections WHERE "
+     "typeof(night) != 'text' OR length(night) != 10 OR typeof(bed_utc) != 'integer' "
+     "OR typeof(up_utc) != 'integer' OR up_utc <= bed_utc OR up_utc - bed_utc > 72000 "
+     "OR removed NOT IN (0, 1) OR typeof(updated_utc) != 'integer' LIMIT 1"),
     ("device_assignments", "SELECT assignment_id FROM device_assignments WHERE "
      "device_id NOT IN (SELECT device_id FROM devices) OR typeof(from_seq) != 'integer' "
      "OR from_seq < 0 OR (from_utc IS NOT NULL AND typeof(from_utc) != 'integer') "
@@ -234,7 +264,7 @@ def validate(copy: Path, store: Store) -> str | None:
             except (ZoneInfoNotFoundError, ValueError, TypeError):
                 return f"patient {pid!r} has an unknown time zone {tz!r}"
             known.add(pid)
-        for table in ("devices", "device_assignments"):
+        for table in ("devices", "device_assignments", "diary_entries", "night_corrections"):
             for (pid,) in c.execute(f"SELECT DISTINCT patient_id FROM {table}"):
                 if pid not in known:
                     return f"a row of {table} names patient {pid!r}, who is in neither file"

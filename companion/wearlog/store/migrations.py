@@ -371,7 +371,38 @@ def _v10(conn: sqlite3.Connection) -> None:
 
 
 def _v11(conn: sqlite3.Connection) -> None:
-    """Reserved: wearer diary and sleep-window corrections (issue 17, on its own branch)."""
+    """The wearer's own words: a daily symptom diary and bed/up corrections of nights.
+
+    Reserved as v11 (v10 is the night/day exclusions, on its own branch).
+    Both are keyed by patient and date, so a re-upload replaces, never duplicates; a
+    correction is undone by marking it removed (so the undo travels with an upload too).
+    Device records are never touched: the analysis applies corrections when it reads.
+    """
+    conn.executescript(
+        """
+        CREATE TABLE diary_entries (
+            patient_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            pain INTEGER NOT NULL,
+            fatigue INTEGER NOT NULL,
+            sleep_quality INTEGER NOT NULL,
+            mood INTEGER NOT NULL,
+            stiffness_min INTEGER,
+            note TEXT,
+            updated_utc INTEGER NOT NULL,
+            PRIMARY KEY (patient_id, day)
+        );
+        CREATE TABLE night_corrections (
+            patient_id TEXT NOT NULL,
+            night TEXT NOT NULL,
+            bed_utc INTEGER NOT NULL,
+            up_utc INTEGER NOT NULL,
+            removed INTEGER NOT NULL DEFAULT 0,
+            updated_utc INTEGER NOT NULL,
+            PRIMARY KEY (patient_id, night)
+        )
+        """
+    )
 
 
 def _v12(conn: sqlite3.Connection) -> None:

@@ -18,6 +18,7 @@ from wearlog.store.columns import (
     LINK_COLS,
     NIGHT_COLS,
 )
+from wearlog.store.wearer import CORRECTION_COLS, DIARY_COLS
 
 # CSV export: table -> (columns, FROM/WHERE clause taking the patient id, ORDER BY)
 EXPORTS: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -27,9 +28,20 @@ EXPORTS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "events": (EVENT_EXPORT,
                "filed_events WHERE patient_id=?",
                "device_id, seq"),
-    "nights": (NIGHT_COLS, "nights WHERE patient_id=?", "night"),
-    "days": (DAY_COLS, "days WHERE patient_id=?", "day"),
+    # research rows: `valid` is the analysis' own verdict, `excluded` the clinician's
+    "nights": ((*NIGHT_COLS, "excluded"),
+               "(SELECT n.*, CASE WHEN x.day IS NULL THEN 0 ELSE 1 END AS excluded "
+               "FROM nights n LEFT JOIN exclusions x ON x.patient_id = n.patient_id "
+               "AND x.kind = 'night' AND x.day = n.night) AS e WHERE patient_id=?", "night"),
+    "days": ((*DAY_COLS, "excluded"),
+             "(SELECT d.*, CASE WHEN x.day IS NULL THEN 0 ELSE 1 END AS excluded "
+             "FROM days d LEFT JOIN exclusions x ON x.patient_id = d.patient_id "
+             "AND x.kind = 'day' AND x.day = d.day) AS e WHERE patient_id=?", "day"),
     "linked_topics": (LINK_COLS, "linked_topics WHERE patient_id=?", "linked_at, topic_id"),
+    # the wearer's own entries (store/wearer.py); undone corrections are kept, marked removed
+    "diary_entries": (("patient_id", *DIARY_COLS), "diary_entries WHERE patient_id=?", "day"),
+    "night_corrections": (("patient_id", *CORRECTION_COLS),
+                          "night_corrections WHERE patient_id=?", "night"),
 }
 
 

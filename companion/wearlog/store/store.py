@@ -32,6 +32,7 @@ from wearlog.store.migrations import LATEST, check_version, migrate
 from wearlog.store.paths import is_database_url, location
 from wearlog.store.patients import check_patient_id, check_timezone
 from wearlog.store.reads import Reads
+from wearlog.store.wearer import WearerEntries
 
 if TYPE_CHECKING:
     from wearlog.store.imports import ImportBatch
@@ -45,7 +46,7 @@ _INSERT_EVENT = insert_sql("events", EVENT_COLS, "INSERT OR IGNORE")
 INGEST_BATCH_ROWS = 20_000
 
 
-class Store(DerivedResults, Reads, Exclusions):
+class Store(DerivedResults, Reads, Exclusions, WearerEntries):
     """Opens (creating and migrating as needed) one Wearlog database file.
 
     The one way into the database: every SQL statement lives in wearlog.store behind a

@@ -62,3 +62,21 @@ def serve_on(app: FastAPI, sock: socket.socket,
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
         pass
+
+
+def serve_in_thread(app: FastAPI, sock: socket.socket) -> Callable[[], None]:
+    """Serve `app` on `sock` in a background thread (a second app beside serve_on's);
+    returns the function that stops it."""
+    import uvicorn
+
+    from wearlog.web.app import UVICORN_OPTIONS
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **UVICORN_OPTIONS))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+
+    return stop

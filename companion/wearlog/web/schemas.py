@@ -76,11 +76,44 @@ else:
         "wlproto.fields.EVENT_TABLE.", **_HEADER, **_table_fields(EVENT_TABLE))
 
 
+Scale = Annotated[int, Field(ge=0, le=10)]
+UtcS = Annotated[int, Field(ge=0, le=2**62)]
+IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+MAX_WEARER_ENTRIES = 2000
+
+
+class DiaryIn(BaseModel):
+    """One day of the wearer's diary (0-10 numeric rating scales)."""
+
+    model_config = STRICT
+    day: IsoDate
+    pain: Scale
+    fatigue: Scale
+    sleep_quality: Scale
+    mood: Scale
+    stiffness_min: Annotated[int, Field(ge=0, le=1440)] | None = None
+    note: Annotated[str, Field(max_length=500)] | None = None
+    updated_utc: UtcS
+
+
+class CorrectionIn(BaseModel):
+    """The wearer's bed/up times for one night (removed=1: the correction was undone)."""
+
+    model_config = STRICT
+    night: IsoDate
+    bed_utc: UtcS
+    up_utc: UtcS
+    removed: Annotated[int, Field(ge=0, le=1)] = 0
+    updated_utc: UtcS
+
+
 class UploadIn(BaseModel):
     model_config = STRICT
     device_id: Annotated[int, Field(ge=0, le=2**63 - 1)]
     epochs: Annotated[list[EpochIn], Field(max_length=MAX_UPLOAD_RECORDS)] = []
     events: Annotated[list[EventIn], Field(max_length=MAX_UPLOAD_RECORDS)] = []
+    diary: Annotated[list[DiaryIn], Field(max_length=MAX_WEARER_ENTRIES)] = []
+    corrections: Annotated[list[CorrectionIn], Field(max_length=MAX_WEARER_ENTRIES)] = []
 
     @model_validator(mode="after")
     def _unique(self) -> UploadIn:

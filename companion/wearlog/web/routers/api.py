@@ -16,6 +16,7 @@ from wearlog.accounts.audit import audit
 from wearlog.web import data
 from wearlog.web.deps import ApiUser, Conn, End, Reader, check_patient
 from wearlog.web.schemas import Actogram, Error, PatientRow, RangeDays, Summary
+from wearlog.web.wearer import wearer_entries
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Error, "description": "Not signed in"},
@@ -81,3 +82,14 @@ def get_epochs(conn: Conn, store: Reader, user: ApiUser, patient_id: str, end: E
     rows = data.epoch_rows(store, patient_id, int(days), end)
     audit(conn, user.username, "view", patient_id, f"api epochs {int(days)} d")
     return rows
+
+
+@router.get("/patients/{patient_id}/wearer")
+def get_wearer_entries(conn: Conn, store: Reader, user: ApiUser, patient_id: str, end: End,
+                       days: RangeDays = RangeDays.two_weeks) -> dict[str, Any]:
+    """The wearer's diary (0-10 ratings, morning stiffness, note) and night corrections
+    (bed/up times the wearer set; they replace the detected window) of the range."""
+    check_patient(conn, user, patient_id)
+    dates = data.range_dates(store, patient_id, int(days), end)
+    audit(conn, user.username, "view", patient_id, f"api wearer entries {int(days)} d")
+    return wearer_entries(store, patient_id, dates[0].isoformat(), dates[-1].isoformat())

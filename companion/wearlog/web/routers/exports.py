@@ -25,7 +25,8 @@ router = APIRouter(prefix="/api", tags=["exports"], responses=ERRORS)
     responses={200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}},
 )
 def export_csv(conn: Conn, store: Reader, user: ApiUser, patient_id: str,
-               table: Literal["epochs", "nights", "days", "events", "linked_topics"]
+               table: Literal["epochs", "nights", "days", "events", "linked_topics",
+                              "diary_entries", "night_corrections"]
                ) -> StreamingResponse:
     """All of the patient's rows of one table as CSV."""
     check_patient(conn, user, patient_id)

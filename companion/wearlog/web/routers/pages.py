@@ -12,6 +12,7 @@ from wearlog.accounts.audit import audit
 from wearlog.web import data, patient_view
 from wearlog.web.deps import Conn, End, PageUser, Reader, check_patient
 from wearlog.web.schemas import RangeDays
+from wearlog.web.wearer import wearer_entries
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,4 +60,5 @@ def patient_summary(
         "earlier": patient_view.earlier_rhythm(store, patient_id, int(days),
                                                summary.get("first_date")),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "wearer": wearer_entries(store, patient_id, summary["first_date"], summary["last_date"]),
     })

@@ -94,6 +94,12 @@ def upload(request: Request, body: UploadIn, conn: Conn,
             raise  # 503 + Retry-After (web.busy): the client sends it again later
         except StoreError as e:
             raise HTTPException(422, str(e)) from e
+        try:  # the wearer's own entries, filed under the token's patient (newer wins)
+            wearer = store.save_diary(token.patient_id, [d.model_dump() for d in body.diary])
+            wearer += store.save_corrections(token.patient_id,
+                                             [c.model_dump() for c in body.corrections])
+        except StoreError as e:
+            raise HTTPException(422, str(e)) from e
         if new:
             sync_id = store.begin_sync(token.device_id, note=f"upload token {token.token_id}")
             store.set_sync_records(sync_id, new)
@@ -102,7 +108,8 @@ def upload(request: Request, body: UploadIn, conn: Conn,
         # (queued, retried at the next upload) and the reply says so
         results = refresh(store, token.patient_id)
     audit(conn, f"token:{token.token_id}", "upload", token.patient_id,
-          f"device {token.device_id}: {len(records)} sent, {new} new")
+          f"device {token.device_id}: {len(records)} sent, {new} new, "
+          f"{wearer} diary/correction entries changed")
     seqs = [r.seq for r in records]
     failed = next((r.error for r in results if not r.ok), None)
     return {"device_id": token.device_id, "received": len(records), "new": new,

@@ -1,0 +1,95 @@
+"""The Device page's sync when the device cannot be reached: the job ends as failed,
+keeps what was stored, and says when the device's radio listens next; `wearlog app`
+starts, prints its keyed URL and serves only on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from wearlog.app import WearerSettings, create_wearer_app
+from wearlog.app.routers.device import PERIOD_S, next_window
+from wearlog.ble.pairing import save_pairing
+from wearlog.store import Store
+
+BASE = "http://127.0.0.1:8700"
+WEARLOG = Path(sys.executable).with_name("wearlog")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_next_window_counts_whole_periods_from_the_last_contact():
+    assert next_window(None, 1000.0) is None
+    assert next_window(0, 10.0) == PERIOD_S
+    assert next_window(0, PERIOD_S + 1.0) == 2 * PERIOD_S
+    assert next_window(100, 100.0 + 5 * PERIOD_S) == 100 + 5 * PERIOD_S
+
+
+def test_a_sync_that_cannot_reach_the_device_says_when_to_try_again(tmp_path):
+    db = tmp_path / "w.db"
+    with Store(db) as s:
+        s.add_patient("P-0042", "UTC")
+        s.add_device(0x1234, "P-0042")
+        save_pairing(s, 0x1234, b"k" * 16, "C0:57:1C:00:00:01", None)
+        sync_id = s.begin_sync(0x1234)  # the last time the device was reached
+        s.end_sync(sync_id, "ok")
+    # nothing listens on this port: the radio cannot reach any device
+    app = create_wearer_app(WearerSettings(db, virtual=f"127.0.0.1:{_free_port()}"))
+    with TestClient(app, base_url=BASE) as c:
+        c.get(app.state.settings.key.first_url(BASE))
+        r = c.post("/device/sync", data={"csrf_token": app.state.settings.key.csrf,
+                                         "device": str(0x1234)}, follow_redirects=False)
+        assert r.status_code == 303
+        job = r.headers["location"].split("job=")[1]
+        events = c.get(f"/device/sync/{job}/events").text
+    last = events.strip().split("\n\n")[-1]
+    assert '"state": "failed"' in last
+    assert "Everything received so far is kept" in last
+    assert re.search(r"Try again at about \d\d:\d\d \(its next radio window\)", last), last
+
+
+def test_wearlog_app_prints_a_keyed_loopback_url_and_serves_it(tmp_path):
+    port = _free_port()
+    env = dict(os.environ, COLUMNS="300", WEARLOG_DB=str(tmp_path / "w.db"))
+    log = tmp_path / "app.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(WEARLOG), "app", "--no-browser", "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        m = None
+        while m is None:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            m = re.search(rf"(http://127\.0\.0\.1:{port}/\?token=\S+)", log.read_text())
+            time.sleep(0.2)
+        for _ in range(100):
+            try:
+                first = httpx.get(m.group(1), timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert first.status_code == 303 and "HttpOnly" in first.headers["set-cookie"]
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 403  # no key, no page
+        with httpx.Client(follow_redirects=True) as c:
+            assert "Welcome to Wearlog" in c.get(m.group(1)).text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            assert proc.wait(timeout=30) == 0, log.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert "The app has stopped." in log.read_text()
