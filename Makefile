@@ -21,11 +21,11 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 # What `wearlog demo` needs: the package and its runtime dependencies, nothing more.
-$(RUNTIME_STAMP): pyproject.toml | $(PY)
+$(RUNTIME_STAMP): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(RUNTIME_STAMP) $@
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -78,32 +79,46 @@ def _copy_device(s: Store, src: int, dst: int) -> None:
                       "WHERE device_id=?", (dst, src))
 
 
+def _refresh_figures(tmp: Path, records: list, reps: int = 3) -> dict:
+    """The refresh after one more day beside a full re-analysis of the same 90-day patient,
+    each measured `reps` times on a fresh database (medians: one run on a loaded machine
+    can land either figure on a busy moment)."""
+    one, full = [], []
+    for k in range(reps):
+        s = Store(tmp / f"one{k}.db")
+        s.add_patient("P-90")
+        s.add_device(1, "P-90")
+        # 89 days first, then the 90th arrives: the refresh step analyses only what it touches
+        cut = max(r.time for r in records) - 86400
+        s.ingest(1, [r for r in records if r.time < cut])
+        refresh(s, "P-90")
+        s.ingest(1, [r for r in records if r.time >= cut])
+        t = time.perf_counter()
+        (res,) = refresh(s, "P-90")
+        one.append(time.perf_counter() - t)
+        assert res.ok and not res.full, res
+        t = time.perf_counter()
+        r = analyse_patient(s, "P-90")  # full re-analysis of the same patient, same run
+        full.append(time.perf_counter() - t)
+        s.close()
+    one_s, full_s = statistics.median(one), statistics.median(full)
+    return {
+        "analysis_1x90_s": round(full_s, 3),
+        "refresh_one_more_day_s": round(one_s, 3),
+        "refresh_one_more_day_vs_full": round(one_s / full_s, 3),
+        "refresh_one_more_day_runs_s": [round(x, 3) for x in one],
+        "analysis_1x90_runs_s": [round(x, 3) for x in full],
+        "analysis_1x90_valid_days": r.rhythm["n_valid_days"],
+    }
+
+
 def run(patients: int = 1000, days: int = 30) -> dict:
     figures: dict = {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         w90 = make_wearer(90, seed=1)
         figures.update(_ingest_figures(tmp, w90.records))
-        s = Store(tmp / "one.db")
-        s.add_patient("P-90")
-        s.add_device(1, "P-90")
-        # 89 days first, then the 90th arrives: the refresh step analyses only what it touches
-        cut = max(r.time for r in w90.records) - 86400
-        s.ingest(1, [r for r in w90.records if r.time < cut])
-        refresh(s, "P-90")
-        s.ingest(1, [r for r in w90.records if r.time >= cut])
-        t = time.perf_counter()
-        (res,) = refresh(s, "P-90")
-        one_day = time.perf_counter() - t
-        assert res.ok and not res.full, res
-        t = time.perf_counter()
-        r = analyse_patient(s, "P-90")  # full re-analysis of the same patient, same run
-        full = time.perf_counter() - t
-        figures["analysis_1x90_s"] = round(full, 3)
-        figures["refresh_one_more_day_s"] = round(one_day, 3)
-        figures["refresh_one_more_day_vs_full"] = round(one_day / full, 3)
-        figures["analysis_1x90_valid_days"] = r.rhythm["n_valid_days"]
-        s.close()
+        figures.update(_refresh_figures(tmp, w90.records))
 
         wearers = [make_wearer(days, seed=10 + k).records for k in range(6)]
         s = Store(tmp / "many.db")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD_FILES = ("Makefile", "pyproject.toml", "package.json", "package-lock.json")
+BUILD_FILES = ("Makefile", "pyproject.toml", "setup.py", "package.json", "package-lock.json")
 # What only the tests need: dev extras, the MicroPython VM, its API stubs, a browser.
 TEST_ONLY = ("[dev]", "npm ", ".stubs", "micropython-", "chromium", "postgresql", "apt-get",
              "sudo")

@@ -60,9 +60,11 @@ def daily_profile(x: np.ndarray, start_s: int, epoch_s: int) -> np.ndarray:
         return sums / cnt
 
 
-def lmx(x: np.ndarray, start_s: int, epoch_s: int, hours: int, lowest: bool) -> tuple[float, float]:
-    """(mean activity, onset minutes after midnight) of the least/most active window."""
-    prof = daily_profile(x, start_s, epoch_s)
+def lmx(x: np.ndarray, start_s: int, epoch_s: int, hours: int, lowest: bool,
+        prof: np.ndarray | None = None) -> tuple[float, float]:
+    """(mean activity, onset minutes after midnight) of the least/most active window;
+    prof: daily_profile(x, start_s, epoch_s) when the caller has it already."""
+    prof = daily_profile(x, start_s, epoch_s) if prof is None else prof
     if np.isnan(prof).any():
         raise NotEnoughDataError("L5/M10 need every time of day covered at least once")
     n = hours * 3600 // epoch_s
@@ -78,8 +80,9 @@ def rhythm_metrics(x: np.ndarray, start_s: int, epoch_s: int) -> dict[str, float
 
     start_s: seconds after a local midnight of the first sample (only its time of day matters).
     """
-    l5, l5_on = lmx(x, start_s, epoch_s, 5, lowest=True)
-    m10, m10_on = lmx(x, start_s, epoch_s, 10, lowest=False)
+    prof = daily_profile(x, start_s, epoch_s)  # one profile for both windows
+    l5, l5_on = lmx(x, start_s, epoch_s, 5, lowest=True, prof=prof)
+    m10, m10_on = lmx(x, start_s, epoch_s, 10, lowest=False, prof=prof)
     return {
         "IS": interdaily_stability(x, start_s, epoch_s),
         "IV": intradaily_variability(x, epoch_s),

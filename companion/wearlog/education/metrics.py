@@ -82,6 +82,8 @@ def _is_flag(value: object) -> bool:
 
 def is_number(value: object) -> bool:
     """A finite real number (numpy scalars included); bools are not numbers here."""
+    if type(value) is float or type(value) is int:  # common case, no slow ABC check
+        return math.isfinite(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     return math.isfinite(float(value))

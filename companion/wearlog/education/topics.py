@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..resources import shipped_content
 from .errors import ContentError
 from .metrics import DAY_KEYS, NIGHT_KEYS, RHYTHM_KEYS
 
@@ -26,9 +27,9 @@ DISCLAIMER = (
 
 
 def content_dir() -> Path:
-    """shared/content of this checkout, or $WEARLOG_CONTENT_DIR if set."""
+    """shared/content as installed (or of this checkout), or $WEARLOG_CONTENT_DIR if set."""
     env = os.environ.get("WEARLOG_CONTENT_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "content"
+    path = Path(env) if env else shipped_content()
     if not path.is_dir():
         raise ContentError(
             f"educational content folder not found at {path}; set WEARLOG_CONTENT_DIR "

@@ -160,16 +160,26 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   cfg: AnalysisConfig | None = None, status: str = "ok",
                   worse: bool | None = None,
                   span: tuple[int | None, int | None] | None = None,
-                  known_rhythm: tuple[list[dt.date], dict[str, Any]] | None = None
-                  ) -> tuple[dict[str, Any], list[Any]]:
+                  known_rhythm: tuple[list[dt.date], dict[str, Any]] | None = None,
+                  known_rows: tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                    dict[str, tuple[bytes, bytes]]] | None = None,
+                  tz: ZoneInfo | None = None) -> tuple[dict[str, Any], list[Any]]:
     """The summary of a range from stored rows: (the view's dict, fired findings);
     span: the patient's (first, last) epoch time, known_rhythm: (dates, rhythm) the
-    caller computed already (used when the dates are this range's)."""
+    caller computed already (used when the dates are this range's), known_rows: (every
+    stored night, every stored day, the stored profiles of at least these dates) the
+    caller read already (the refresh step builds three ranges from one read)."""
     cfg = cfg or AnalysisConfig()
-    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    tz = tz or ZoneInfo(store.patient(patient_id)["tz"])
     first, last = dates[0].isoformat(), dates[-1].isoformat()
-    nights = store.nights_between(patient_id, first, last)
-    days = store.days_between(patient_id, first, last)
+    if known_rows is None:
+        nights = store.nights_between(patient_id, first, last)
+        days = store.days_between(patient_id, first, last)
+        stored = store.profiles_between(patient_id, first, last)
+    else:  # the same rows as the queries above give (copies: the caller's stay as read)
+        nights = [dict(n) for n in known_rows[0] if first <= n["night"] <= last]
+        days = [dict(d) for d in known_rows[1] if first <= d["day"] <= last]
+        stored = known_rows[2]
     for n in nights:  # plotted on the date it is named by (the evening it begins)
         n.pop("patient_id", None)
         n["x_utc"] = local_midnight_utc(dt.date.fromisoformat(n["night"]), tz) + 43200
@@ -178,7 +188,6 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
         row["x_utc"] = local_midnight_utc(dt.date.fromisoformat(row["day"]), tz) + 43200
     nights = [{k: _round(v) for k, v in n.items()} for n in nights]
     days = [{k: _round(v) for k, v in d.items()} for d in days]
-    stored = store.profiles_between(patient_id, first, last)
     lo_utc, hi_utc = store.data_span(patient_id) if span is None else span
     mon = ((local_date(lo_utc, tz), local_date(hi_utc, tz))
            if lo_utc is not None and hi_utc is not None else None)

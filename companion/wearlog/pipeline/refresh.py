@@ -172,7 +172,8 @@ def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int 
         for r in figures.RANGES:
             body, fired = figures.build_summary(
                 store, patient_id, figures.date_range(r, last_day), cfg, worse=worse,
-                span=(first_utc, last_utc), known_rhythm=(all_dates, out.rhythm))
+                span=(first_utc, last_utc), known_rhythm=(all_dates, out.rhythm),
+                known_rows=(nights, days, stored), tz=tz)
             summaries[r] = body
             links += [{"patient_id": patient_id, "topic_id": t, "rule_id": f.rule_id,
                        "finding_text": f.text, "window_end": f.window_end, "linked_at": now}

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from wearlog.resources import shipped_firmware
 from wearlog.virtual.wearer import GroundTruth, Wearer
 
-ROOT = Path(__file__).resolve().parents[3]
-HOSTPORT_DIR = ROOT / "firmware" / "hostport"
-FIRMWARE_DIR = ROOT / "firmware"
+FIRMWARE_DIR = shipped_firmware()  # firmware/, installed with the wheel or in the checkout
+HOSTPORT_DIR = FIRMWARE_DIR / "hostport"
 
 
 class HostPortError(RuntimeError):
@@ -36,6 +36,10 @@ class ReplayError(ValueError):
 
 def install_paths() -> None:
     """Make the firmware's board-side modules importable (append: shadow nothing)."""
+    if not (HOSTPORT_DIR / "simboard.py").is_file():
+        raise HostPortError(
+            f"the firmware host port is not at {HOSTPORT_DIR}; reinstall wearlog "
+            "(pip install wearlog, or pip install -e . in a checkout)")
     for p in (str(HOSTPORT_DIR), str(FIRMWARE_DIR)):
         if p not in sys.path:
             sys.path.append(p)
