@@ -41,6 +41,10 @@ def _dashboard(quick: bool) -> dict[str, Any]:
     return {"figures": external.dashboard_rows(d), "raw": d}
 
 
+def _serving(quick: bool) -> dict[str, Any]:
+    return importlib.import_module("bench.dashboard_bench").run_area(quick)  # type: ignore[no-any-return]
+
+
 def _validate(quick: bool) -> dict[str, Any]:
     return importlib.import_module("bench.validate").bench_area(quick)  # type: ignore[no-any-return]
 
@@ -56,6 +60,7 @@ AREAS: dict[str, tuple[Callable[[bool], dict[str, Any]], bool]] = {
     "logcoding": (_own("bench.logcoding"), True),
     "analysis": (_analysis, False),
     "dashboard": (_dashboard, False),
+    "serving": (_serving, False),
     "validate": (_validate, False),
 }
 

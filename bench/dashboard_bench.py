@@ -7,11 +7,15 @@ list, and 20 concurrent signed-in clients each sending a bounded number of reque
 - actogram (90 days x 2,880 epochs),
 - a bare JSON endpoint returning the same epoch rows unprocessed (the baseline),
 - the patient list with 1,000 patients.
+
+`run_area()` (area "serving", `python -m bench --only serving`) measures the summary and
+the list beside the bare endpoint on SQLite and on PostgreSQL, with 1 and 4 workers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -21,30 +25,34 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
+from bench.figures import figure, from_flat
 from wearlog.accounts import Users
 from wearlog.pipeline import refresh
 from wearlog.store import Store
+from wearlog.web.app import UVICORN_OPTIONS
 from wearlog.web.sample_data import make_patient
 
 CLIENTS = 20
 REQUESTS_PER_CLIENT = 3
 LIST_PATIENTS = 1000
 PW = "bench passphrase long enough"
+BARE = "bare_stored_summary_90d"  # the baseline: stored JSON bytes, sign-in + audit only
 
 
-def _build(db: Path) -> None:
+def _build(db: Path, patients: int = LIST_PATIENTS) -> None:
     with Store(db) as s:
         make_patient(s, "P-BENCH", 1, 90, seed=1, symptoms_per_day=1.0)
         now = int(time.time()) // 30 * 30
         rng = np.random.default_rng(2)
         with s.transaction() as c:
-            for i in range(LIST_PATIENTS - 1):
+            for i in range(patients - 1):
                 pid, dev = f"P-{i:04d}", 1000 + i
                 c.execute("INSERT INTO patients (patient_id, tz) VALUES (?, 'UTC')", (pid,))
                 c.execute("INSERT INTO devices (device_id, patient_id) VALUES (?, ?)", (dev, pid))
@@ -68,25 +76,48 @@ def _build(db: Path) -> None:
         users.assign("bench.dr", "P-BENCH")
 
 
-def _start_server(db: Path) -> tuple[subprocess.Popen[bytes], str, socket.socket]:
+def _start_server(db: Path | str, log: Path, workers: int = 1
+                  ) -> tuple[subprocess.Popen[bytes], str, socket.socket]:
+    """uvicorn on a socket bound here, answering once every worker has started.
+
+    With several workers uvicorn's supervisor pings each one every 0.5 s and kills (then
+    replaces) a worker that does not answer within --timeout-worker-healthcheck; the
+    connections it was serving end in "Server disconnected". On this loaded 2-core
+    machine a busy worker's answering thread can wait longer than uvicorn's default 5 s,
+    so the bench passes the same allowance `wearlog serve` uses (UVICORN_OPTIONS). The
+    server log (info level) is kept in `log`; a worker replaced mid-run fails the run.
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     env = {**os.environ, "WEARLOG_DB": str(db), "WEARLOG_SECRET_KEY": "b" * 48}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "wearlog.web.app:app_from_env",
-         "--fd", str(sock.fileno()), "--log-level", "warning", "--no-access-log"],
-        env=env, pass_fds=[sock.fileno()],
-    )
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "wearlog.web.app:app_from_env",
+           "--fd", str(sock.fileno()), "--log-level", "info", "--no-access-log"]
+    if workers > 1:
+        cmd += ["--workers", str(workers), "--timeout-worker-healthcheck",
+                str(UVICORN_OPTIONS["timeout_worker_healthcheck"])]
+    with open(log, "ab") as fh:
+        proc = subprocess.Popen(cmd, env=env, pass_fds=[sock.fileno()], stderr=fh,
+                                stdout=fh)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    deadline = time.monotonic() + 180  # a worker imports numpy, FastAPI... under load
+    while time.monotonic() < deadline and proc.poll() is None:
+        started = log.read_text(errors="replace").count("Application startup complete")
         try:
-            if httpx.get(url + "/login", timeout=1).status_code == 200:
+            if started >= workers and httpx.get(url + "/login", timeout=5).status_code == 200:
                 return proc, url, sock
         except httpx.HTTPError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("bench server did not start")
+    sock.close()
+    tail = log.read_text(errors="replace")[-1500:]
+    raise RuntimeError(f"bench server ({workers} worker(s)) did not start:\n{tail}")
+
+
+def _replaced_workers(log: Path) -> int:
+    """Workers uvicorn's supervisor found dead or hung and replaced (see _start_server)."""
+    return len(re.findall(r"Child process \[\d+\] died", log.read_text(errors="replace")))
 
 
 async def _login(client: httpx.AsyncClient, user: str) -> None:
@@ -100,10 +131,19 @@ async def _login(client: httpx.AsyncClient, user: str) -> None:
 
 async def _load(url: str, user: str, path: str) -> dict[str, Any]:
     sizes: list[int] = []
-    clients = [httpx.AsyncClient(base_url=url, timeout=120) for _ in range(CLIENTS)]
+    signing = [httpx.AsyncClient(base_url=url, timeout=120) for _ in range(CLIENTS)]
     try:
         # sign in first (Argon2 is slow on purpose), so only the measured requests are timed
-        await asyncio.gather(*(_login(c, user) for c in clients))
+        await asyncio.gather(*(_login(c, user) for c in signing))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in signing))
+    # Measure on new connections with the session cookies: 20 sign-ins on a loaded machine
+    # can leave the first ones idle longer than the server's keep-alive (5 s); a request
+    # sent as the server closes such a connection fails ("ReadError", "Server
+    # disconnected") although the server did nothing wrong.
+    clients = [httpx.AsyncClient(base_url=url, timeout=120, cookies=c.cookies)
+               for c in signing]
+    try:
 
         async def one_client(c: httpx.AsyncClient) -> list[float]:
             times = []
@@ -133,14 +173,25 @@ async def _load(url: str, user: str, path: str) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def _server(db: Path | str, log: Path, workers: int = 1) -> Iterator[str]:
+    """A started bench server's URL, stopped (all workers) on leaving."""
+    proc, url, sock = _start_server(db, log, workers)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        sock.close()
+
+
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         t = time.perf_counter()
         _build(db)
         build_s = time.perf_counter() - t
-        proc, url, sock = _start_server(db)
-        try:
+        with _server(db, Path(tmp) / "server.log") as url:
             out: dict[str, Any] = {
                 "setup": {"build_s": round(build_s, 1), "epochs_90d_patient": 90 * 2880,
                           "patients_in_list": LIST_PATIENTS, "server": "uvicorn, 1 process",
@@ -148,23 +199,97 @@ def run() -> dict[str, Any]:
             }
             for name, user, path in (
                 ("summary_90d", "bench.dr", "/api/patients/P-BENCH/summary?days=90"),
-                ("bare_stored_summary_90d", "bench.dr",
-                 "/api/patients/P-BENCH/summary/stored?days=90"),
+                (BARE, "bench.dr", "/api/patients/P-BENCH/summary/stored?days=90"),
                 ("actogram_90d", "bench.dr", "/api/patients/P-BENCH/actogram?days=90"),
                 ("summary_page_90d", "bench.dr", "/patients/P-BENCH?days=90"),
                 ("patient_list_api_1000", "bench.admin", "/api/patients"),
                 ("patient_list_page_1000", "bench.admin", "/"),
             ):
                 out[name] = asyncio.run(_load(url, user, path))
-            bare = out["bare_stored_summary_90d"]["p95_ms"]
+            bare = out[BARE]["p95_ms"]
             for k in ("summary_90d", "summary_page_90d", "patient_list_api_1000",
                       "patient_list_page_1000"):
                 out[f"{k}_p95_vs_bare_stored"] = round(out[k]["p95_ms"] / bare, 2)
             return out
-        finally:
-            proc.terminate()
-            proc.wait(10)
-            sock.close()
+
+
+# --- both backends, 1 and 4 workers (area "serving") --------------------------------
+SERVING = (  # (name, user, path): the bare baseline first
+    (BARE, "bench.dr", "/api/patients/P-BENCH/summary/stored?days=90"),
+    ("summary_90d", "bench.dr", "/api/patients/P-BENCH/summary?days=90"),
+    ("patient_list_api", "bench.admin", "/api/patients"),
+)
+WORKER_COUNTS = (1, 4)
+
+
+def run_serving(quick: bool = False) -> dict[str, Any]:
+    """The 90-day summary and the patient list at CLIENTS clients on SQLite and on
+    PostgreSQL, each with 1 and 4 uvicorn workers, beside the bare stored-JSON endpoint
+    measured on the same server. One database is built (SQLite) and copied into a
+    throwaway PostgreSQL cluster with `wearlog db copy`'s code, so both serve the same
+    rows."""
+    from tests.pgserver import PgServer
+    from wearlog.store import pg
+    from wearlog.store.copy import copy_database
+
+    patients = 50 if quick else LIST_PATIENTS
+    out: dict[str, Any] = {}
+    server = PgServer()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "bench.db"
+            t = time.perf_counter()
+            _build(db, patients)
+            build_s = time.perf_counter() - t
+            url = server.database()
+            t = time.perf_counter()
+            with Store(db) as src, Store(url) as dest:
+                copy_database(src, dest)
+            pg.close_pools(url)
+            out["setup"] = {
+                "build_s": round(build_s, 1), "copy_to_postgresql_s":
+                round(time.perf_counter() - t, 1), "epochs_90d_patient": 90 * 2880,
+                "patients_in_list": patients, "clients": CLIENTS,
+                "requests_per_client": REQUESTS_PER_CLIENT, "cpus": os.cpu_count(),
+                "postgresql_pool_per_worker": pg.POOL_MAX}
+            for backend, where in (("sqlite", db), ("postgresql", url)):
+                for workers in WORKER_COUNTS:
+                    key = f"{backend}_{workers}w"
+                    log = Path(tmp) / f"{key}.log"
+                    with _server(where, log, workers) as base:
+                        res = {name: asyncio.run(_load(base, user, path))
+                               for name, user, path in SERVING}
+                    res["workers_replaced"] = _replaced_workers(log)
+                    out[key] = res
+    finally:
+        pg.close_pools()
+        server.stop()
+    return out
+
+
+def serving_rows(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """p95 of each endpoint beside the bare endpoint's p95 on the same server."""
+    rows = []
+    for key, res in d.items():
+        if key == "setup":
+            continue
+        bare = res[BARE]
+        for name, _, path in SERVING:
+            v = res[name]
+            note = (f"{v['requests']} requests, {v['clients']} clients; p50 {v['p50_ms']} ms; "
+                    f"{v['throughput_rps']} req/s; {path}")
+            if name == BARE:
+                note += f"; workers replaced during the run: {res['workers_replaced']}"
+            rows.append(figure(f"{key} {name} p95", v["p95_ms"], "ms",
+                               None if name == BARE else bare["p95_ms"],
+                               None if name == BARE else "bare stored-summary, same server",
+                               note=note))
+    return rows + from_flat({"setup": d["setup"]})
+
+
+def run_area(quick: bool = False) -> dict[str, Any]:
+    d = run_serving(quick)
+    return {"figures": serving_rows(d), "raw": d}
 
 
 if __name__ == "__main__":

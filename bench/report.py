@@ -14,6 +14,7 @@ TITLES = {
     "store": "Store ingest",
     "analysis": "Analysis (bench/analysis_bench.py)",
     "dashboard": "Dashboard (bench/dashboard_bench.py)",
+    "serving": "Dashboard on both backends, 1 and 4 workers (bench/dashboard_bench.py)",
     "accuracy": "Accuracy against the virtual wearer's ground truth",
     "logcoding": "Denser record log, measured (bench/logcoding.py, in MicroPython)",
     "energy": "Battery model (bench/energy.py: datasheet currents x measured duty cycle)",

@@ -115,3 +115,42 @@ def test_log_coding_bench_round_trips_on_both_targets() -> None:
     assert 0 < res["wasm"]["delta_deflate"] < res["wasm"]["raw"]
     names = {r["name"] for r in logcoding.rows(res)}
     assert "unix: mask: days per MiB (chunks alone)" in names
+
+
+def test_serving_rows_compare_with_the_bare_endpoint_of_the_same_server(tmp_path: Path) -> None:
+    """bench 'serving' (both backends, 1 and 4 workers): each p95 is divided by the bare
+    endpoint's p95 measured on the same server, and replaced workers are counted from
+    uvicorn's log (a replaced worker dropped the requests it was serving)."""
+    from bench import dashboard_bench as db
+
+    def load(p95: float) -> dict:
+        return {"requests": 60, "clients": 20, "p50_ms": p95 / 2, "p95_ms": p95,
+                "throughput_rps": 10.0}
+
+    d = {"setup": {"build_s": 1.0},
+         "sqlite_1w": {db.BARE: load(100.0), "summary_90d": load(150.0),
+                       "patient_list_api": load(300.0), "workers_replaced": 0},
+         "postgresql_4w": {db.BARE: load(200.0), "summary_90d": load(100.0),
+                           "patient_list_api": load(500.0), "workers_replaced": 2}}
+    rows = {r["name"]: r for r in db.serving_rows(d)}
+    assert rows["sqlite_1w summary_90d p95"]["ratio"] == 1.5
+    assert rows["sqlite_1w patient_list_api p95"]["ratio"] == 3.0
+    assert rows["postgresql_4w summary_90d p95"]["ratio"] == 0.5
+    assert rows["postgresql_4w patient_list_api p95"]["baseline"] == 200.0
+    assert rows[f"postgresql_4w {db.BARE} p95"]["ratio"] is None
+    assert "workers replaced during the run: 2" in rows[f"postgresql_4w {db.BARE} p95"]["note"]
+    log = tmp_path / "server.log"
+    log.write_text("INFO:     Child process [41] died\nINFO:     Started server process [42]\n"
+                   "INFO:     Child process [42] died\n")
+    assert db._replaced_workers(log) == 2
+
+
+def test_uvicorn_accepts_the_worker_options() -> None:
+    """UVICORN_OPTIONS (the health-check allowance of `serve --workers`) is a setting the
+    installed uvicorn knows: an older one would refuse it at start."""
+    import uvicorn
+
+    from wearlog.web.app import UVICORN_OPTIONS
+
+    cfg = uvicorn.Config("wearlog.web.app:app_from_env", workers=2, **UVICORN_OPTIONS)
+    assert cfg.timeout_worker_healthcheck == UVICORN_OPTIONS["timeout_worker_healthcheck"]

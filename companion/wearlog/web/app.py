@@ -135,7 +135,12 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
 
 
 # How uvicorn must run the app: forwarded headers are the app's business (Settings).
-UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
+# With --workers, uvicorn's supervisor kills a worker that has not answered its ping
+# within timeout_worker_healthcheck (default 5 s) and drops the requests it was serving
+# ("Server disconnected"); a busy worker on a loaded machine can take longer than 5 s to
+# answer, so a worker is declared hung only after a minute (bench/dashboard_bench.py).
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False,
+                                   "timeout_worker_healthcheck": 60}
 
 
 def _prepare_db(path: DbLocation) -> None:
