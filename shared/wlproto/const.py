@@ -32,6 +32,8 @@ ADV_NAME_PREFIX = "WL-"  # advertised name: "WL-" + 4 upper-case hex digits of t
 
 # --- Records (11 bytes each, little-endian) --------------------------------
 RECORD_SIZE = const(11)
+# Epoch length (s) where nothing says otherwise; a paired device's own is in the store.
+EPOCH_S = const(30)
 
 # First byte of every record: kind in bits 7..6, flags in bits 5..0.
 KIND_EPOCH = const(0)

@@ -22,6 +22,7 @@ from wearlog.ble.bumble_backend import BumbleClient
 from wearlog.ble.errors import (
     AuthFailedError,
     DeviceBusyError,
+    DeviceRefusedError,
     ProtocolMismatchError,
     TransferInterruptedError,
 )
@@ -160,7 +161,11 @@ def test_disconnect_anywhere_then_resync_loses_and_doubles_nothing(
                         await sync_device(link, rig.store, dev, secret, window=window,
                                           stall_timeout=1.0)
                 except TransferInterruptedError as e:
-                    assert "next sync resumes" in str(e)
+                    assert "next sync resumes" in str(e)  # the wearer's message is kept
+                    assert e.resume_from is not None and e.retry_later
+                    # it resumes right after what is stored (nothing skipped)
+                    last = rig.store.last_seq(dev)
+                    assert e.resume_from >= (0 if last is None else last + 1)
                 # Whatever was stored is a prefix of the device's records: no gaps.
                 part = stored_records(rig.store, dev)
                 if part:
@@ -382,3 +387,31 @@ async def test_auth_only_board_syncs_and_still_refuses_strangers(app: Any, tmp_p
         dev = await rig.pair()
         await rig.bt.sync(rig.store, dev)
         assert stored_records(rig.store, dev) == device_records(app)
+
+
+def test_epoch_length_is_checked_against_the_pairing():
+    from wearlog.ble.sync import check_epoch_len
+
+    assert check_epoch_len(1, 10, None) == 10  # a new device: its own length is kept
+    assert check_epoch_len(1, 30, 30) == 30
+    with pytest.raises(DeviceRefusedError, match="now records 10 s epochs.*paired.*30 s"):
+        check_epoch_len(1, 10, 30)
+    with pytest.raises(DeviceRefusedError, match="misconfigured"):
+        check_epoch_len(1, 0, None)
+
+
+async def test_pairing_stores_the_device_epoch_length_and_sync_refuses_a_changed_one(
+    app: Any, rig: Rig
+) -> None:
+    """The epoch length the device reports is what its records are filed with; a device
+    whose length changed after pairing is refused before any record is stored."""
+    app.epoch_len = 15  # what the status reports (the records are not read here)
+    dev = await rig.pair()
+    assert rig.store.device(dev)["epoch_s"] == 15
+    app.epoch_len = 30
+    with pytest.raises(DeviceRefusedError, match="now records 30 s epochs") as e:
+        await rig.bt.sync(rig.store, dev)
+    assert not e.value.retry_later
+    assert rig.store.last_seq(dev) is None and app.log.acked_seq == 0
+    audit = list(rig.store.conn.execute("SELECT status FROM syncs"))
+    assert [a[0] for a in audit] == ["error"]

@@ -24,8 +24,8 @@ from wearlog.analysis.errors import NotEnoughDataError
 from wearlog.analysis.rhythm import rhythm_metrics
 from wearlog.analysis.sleep import sleep_regularity_index
 from wearlog.analysis.timeline import Timeline, local_bounds
+from wlproto.const import EPOCH_S
 
-EPOCH_S = 30
 PER_DAY = 86400 // EPOCH_S
 MISSING = 0xFFFF
 UNSCORED = 253

@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from wlproto.const import EV_BED, EV_SYMPTOM, EV_UP, FLAG_NONWEAR
+from wlproto.const import EPOCH_S, EV_BED, EV_SYMPTOM, EV_UP, FLAG_NONWEAR
 from wlproto.records import Epoch, Event
 
-EPOCH_S = 30
 PER_DAY = 86400 // EPOCH_S
 
 # truth codes per epoch

@@ -15,9 +15,8 @@ import numpy as np
 
 from wearlog.analysis.corrections import apply_corrections
 from wearlog.store import Store
-from wlproto.const import EV_BED, EV_SYMPTOM, EV_UP
+from wlproto.const import EPOCH_S, EV_BED, EV_SYMPTOM, EV_UP
 
-EPOCH_S = 30
 # device kinds whose epochs lack a measurement: bit 1 = no arm angle, bit 2 = no ENMO
 NO_ANGLE = {"import-enmo": 1, "import-counts": 3}
 

@@ -47,6 +47,12 @@ class WearlogLink:
         self.notifications = 0
         self._started = False
 
+    @property
+    def connected(self) -> bool:
+        """Whether the link is still up (how a drop is told from an error, whatever the
+        bleak backend raised)."""
+        return bool(self.client.is_connected)
+
     async def start(self) -> None:
         """Subscribe to replies and frames (once: a second subscription would double them)."""
         if self._started:

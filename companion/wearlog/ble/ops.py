@@ -30,7 +30,7 @@ from wearlog.ble.errors import (
 from wearlog.ble.link import WearlogLink
 from wearlog.ble.pairing import forget_pairing, load_pairing, save_pairing
 from wearlog.ble.radio import CentralRadio
-from wearlog.ble.sync import Progress, SyncResult, sync_device
+from wearlog.ble.sync import Progress, SyncResult, check_epoch_len, sync_device
 from wearlog.store import Store, UnknownDeviceError, UnknownPatientError
 from wlproto import advert
 from wlproto import const as C
@@ -164,8 +164,10 @@ class Bluetooth:
             await link.authenticate(secret)
             full = await link.status()
             try:
+                epoch_s = check_epoch_len(device_id, full.epoch_len, _paired_epoch_s(
+                    store, device_id))
                 from_seq = _first_seq_for(store, device_id, patient_id, full, discard_unsynced)
-            except UnsyncedRecordsError:
+            except (UnsyncedRecordsError, DeviceRefusedError):
                 await link.checked(C.OP_FORGET)  # refused: back to pairing mode, as found
                 raise
         try:
@@ -175,7 +177,8 @@ class Bluetooth:
         try:
             store.device(device_id)
         except UnknownDeviceError:
-            store.add_device(device_id, patient_id, name=found.name, from_seq=from_seq)
+            store.add_device(device_id, patient_id, name=found.name, epoch_s=epoch_s,
+                             from_seq=from_seq)
         else:
             store.assign_device(device_id, patient_id, at_utc=int(self.now()),
                                 from_seq=from_seq)
@@ -262,6 +265,11 @@ def _unsynced(store: Store, device_id: int, st: Status) -> int:
     last = store.last_seq(device_id) if _known(store, device_id) else None
     done = max(st.acked_seq, 0 if last is None else last + 1)
     return max(st.next_seq - done, 0)
+
+
+def _paired_epoch_s(store: Store, device_id: int) -> int | None:
+    """The epoch length a known device's stored records have (None: a new device)."""
+    return int(store.device(device_id)["epoch_s"]) if _known(store, device_id) else None
 
 
 def _known(store: Store, device_id: int) -> bool:

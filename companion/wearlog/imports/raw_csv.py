@@ -27,9 +27,9 @@ from wearlog.imports.common import (
 from wearlog.imports.errors import BadCsvError, FeatureCodeMissingError
 from wearlog.imports.save import ImportResult, ParsedImport, fingerprint, save, zone_for
 from wearlog.store import Store
+from wlproto.const import EPOCH_S
 from wlproto.records import Epoch
 
-EPOCH_S = 30
 MAX_G = 16.0
 
 

@@ -33,6 +33,7 @@ from wearlog.store.paths import is_database_url, location
 from wearlog.store.patients import check_patient_id, check_timezone
 from wearlog.store.reads import Reads
 from wearlog.store.wearer import WearerEntries
+from wlproto.const import EPOCH_S
 
 if TYPE_CHECKING:
     from wearlog.store.imports import ImportBatch
@@ -188,7 +189,7 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
         patient_id: str,
         name: str | None = None,
         kind: str = "wearable",
-        epoch_s: int = 30,
+        epoch_s: int = EPOCH_S,
         from_seq: int = 0,
     ) -> None:
         """Register a device for a patient; a known device given to another patient is

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wlproto.const import EPOCH_S
+
 SLEEP = "sleep"
 WAKE_IN_BED = "wake_in_bed"
 SEDENTARY = "sedentary"
@@ -32,7 +34,6 @@ KINDS = (SLEEP, WAKE_IN_BED, SEDENTARY, WALK, LIGHT, OFFWRIST, NAP, MOVE)
 ASLEEP_KINDS = (SLEEP, NAP, MOVE)
 
 SENSOR_NOISE_MG = 1.5
-EPOCH_S = 30
 
 
 class ScenarioError(ValueError):

@@ -18,10 +18,9 @@ from wearlog.analysis.profiles import MISSING, NO_DATA, NOT_WORN, encode
 from wearlog.analysis.summary import Span
 from wearlog.pipeline.refresh import store_span
 from wearlog.store import Store
-from wlproto.const import EV_SYMPTOM, FLAG_NONWEAR
+from wlproto.const import EPOCH_S, EV_SYMPTOM, FLAG_NONWEAR
 from wlproto.records import Epoch, Event
 
-EPOCH_S = 30
 PER_DAY = 86400 // EPOCH_S
 
 
