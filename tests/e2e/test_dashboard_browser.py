@@ -22,6 +22,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PW = "correct horse battery staple"
+END_UTC = 1_795_300_000  # 2026-11-21 22:26 UTC
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason="needs Debian's chromium: apt-get install -y chromium")
@@ -31,9 +32,11 @@ pytestmark = pytest.mark.skipif(
 def site(tmp_path_factory):
     db = tmp_path_factory.mktemp("e2e") / "wearlog.db"
     with Store(db) as s:
+        # a fixed end (not now): the same data, and the same linked topics, on any day;
+        # this end links six topics in the 14-day range, the fullest printout seen
         make_patient(s, "P-0042", 1, 90, seed=7, symptoms_per_day=0.5,
-                     invalid_days=(-5, -9, -40), diary_days=30)
-        make_patient(s, "P-0099", 2, 5, seed=8)
+                     invalid_days=(-5, -9, -40), diary_days=30, end_utc=END_UTC)
+        make_patient(s, "P-0099", 2, 5, seed=8, end_utc=END_UTC)
         users = Users(s.conn)
         users.add("dr.a", "clinician", PW)
         users.assign("dr.a", "P-0042")
@@ -280,6 +283,7 @@ def test_print_is_one_page_whatever_the_window_width(page, site, tmp_path, paper
         assert page.locator("#actogram").is_visible()
         assert page.locator("#actogram-key").is_visible()
         assert "drawn in" not in page.inner_text("main")
+        assert page.locator("#topics-now li").count() >= 3  # the fullest page we print
         pdf = tmp_path / f"summary-{paper}-{width}.pdf"
         page.pdf(path=str(pdf), format=paper, print_background=True)
         pages.append(_pdf_pages(pdf))
