@@ -65,5 +65,6 @@ def test_summary_invariants(tmp_path_factory: pytest.TempPathFactory, days: int,
     again = analyse_patient(s, "P")
     assert again.nights == out.nights and again.days == out.days
     assert s.conn.execute("SELECT COUNT(*) FROM days").fetchone()[0] == len(out.days)
-    assert all(set(d) == set(DAY_KEYS) for d in out.days)
+    # the stored rows carry the clinician's exclusion beside the analysis' own columns
+    assert all(set(d) == {*DAY_KEYS, "excluded"} and d["excluded"] == 0 for d in out.days)
     s.close()

@@ -119,7 +119,7 @@ def test_get_never_writes(env):
 
 
 @settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=st.lists(st.tuples(st.sampled_from(["night", "day"]), st.integers(0, 4),
                               st.booleans()), max_size=12))
 def test_exclusions_never_lose_or_change_the_analysed_rows(tmp_path_factory, ops):

@@ -22,7 +22,7 @@ from wearlog.web.sample_data import make_patient
 
 PW = "correct horse battery staple"
 TABLES = ("patients", "devices", "epochs", "events", "syncs", "nights", "days", "users",
-          "assignments", "device_tokens")
+          "assignments", "device_tokens", "exclusions", "diary_entries", "night_corrections")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,9 @@ LABELS = [
     "GET /api/patients/{patient_id}/actogram",
     "GET /api/patients/{patient_id}/epochs",
     "GET /api/patients/{patient_id}/export/{table}.csv",
+    "GET /api/patients/{patient_id}/export/clinician/{table}.csv",
     "GET /api/patients/{patient_id}/export/fhir",
+    "GET /api/patients/{patient_id}/wearer",
     "POST /api/upload",
 ]
 

@@ -308,3 +308,19 @@ def test_any_valid_batches_store_each_seq_exactly_once(server_db, batches):
     rows = table_rows(db, "epochs")
     assert [row[1] for row in rows] == sorted(expected)
     assert all(row[2] == expected[row[1]]["time"] for row in rows)
+
+
+@pytest.mark.parametrize("day", ["0000-00-00", "2026-02-30"])
+def test_a_diary_day_that_is_no_date_is_refused_like_any_bad_field(server_db, day):
+    """The pattern YYYY-MM-DD lets '0000-00-00' through; the model refuses it with the
+    schema's own 422 (a list of errors naming the field), and nothing is stored (the fuzz
+    test found a bare-string 422 here)."""
+    db, token = server_db
+    entry = {"day": day, "pain": 3, "fatigue": 4, "sleep_quality": 5, "mood": 6,
+             "updated_utc": 1}
+    r = post(create_app(db), token, {"device_id": 1, "epochs": [], "diary": [entry]})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert isinstance(detail, list) and "day" in detail[0]["loc"], detail
+    with Store.reader(db) as s:
+        assert s.conn.execute("SELECT COUNT(*) FROM diary_entries").fetchone()[0] == 0

@@ -296,7 +296,8 @@ def test_host_port_boots_the_app_from_a_sources_tree(tmp_path: Path) -> None:
     out = json.loads(r.stdout.strip().splitlines()[-1])
     lib = str(t / "lib")
     assert out["modules"] and all(f.startswith(lib) for f in out["modules"].values()), out
-    assert {"wlfw.app", "wlfw.recordlog", "wlproto.records"} <= set(out["modules"])
+    # the device loads the field table (wlproto.fields); wlproto.records decodes, companion-side
+    assert {"wlfw.app", "wlfw.recordlog", "wlproto.fields"} <= set(out["modules"])
     assert out["profile"] == str(t / "lib" / "boards" / "m5stickc_plus2.py")
     assert out["epochs"] >= 0.05 * 2880 - 2  # 72 min of 30-s epochs
     assert out["battery_mv"] == 3900 and out["imu"] == "MPU6886"

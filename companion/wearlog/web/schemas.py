@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+import datetime as dt
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
 from wlproto.const import EV_SYMPTOM, EVENT_TYPES, FLAG_ALL, SEVERITY_MAX, SEVERITY_MIN
 from wlproto.fields import EPOCH_TABLE, EVENT_TABLE
@@ -78,7 +80,15 @@ else:
 
 Scale = Annotated[int, Field(ge=0, le=10)]
 UtcS = Annotated[int, Field(ge=0, le=2**62)]
-IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+def _real_date(v: str) -> str:
+    """'2026-02-30' and '0000-00-00' match the pattern but are no day: refused as a 422."""
+    dt.date.fromisoformat(v)  # ValueError -> pydantic's own 422 detail
+    return v
+
+
+IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_real_date)]
 MAX_WEARER_ENTRIES = 2000
 
 
