@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import IntEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-
-import datetime as dt
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
