@@ -82,12 +82,14 @@ UtcS = Annotated[int, Field(ge=0, le=2**62)]
 
 
 def _real_date(v: str) -> str:
-    """'2026-02-30' and '0000-00-00' match the pattern but are no day: refused as a 422."""
+    """'2026-02-30' matches the pattern but is no day: refused with the model's 422."""
     dt.date.fromisoformat(v)  # ValueError -> pydantic's own 422 detail
     return v
 
 
-IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_real_date)]
+IsoDate = Annotated[str, Field(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
+                               json_schema_extra={"format": "date"}),
+                    AfterValidator(_real_date)]
 MAX_WEARER_ENTRIES = 2000
 
 
