@@ -49,7 +49,6 @@ from wlproto.errors import (
     TruncatedError,
     VersionError,
 )
-from wlproto.records import pack_record_into, record_time, unpack_record
 
 FRAME_HEADER_FMT = "<BBBBII"
 REPLY_HEADER_FMT = "<BBBBB"
@@ -181,6 +180,8 @@ def encode_raw_frame(ftype, first_seq, base_time, record_bytes, count, flags=0):
 
 def encode_frame(records, first_seq=None, base_time=None):
     """Records frame from consecutive records; base_time defaults to the earliest time."""
+    from wlproto.records import pack_record_into  # not loaded on the device (heap, qstrs)
+
     n = len(records)
     if n == 0:
         raise EncodeError("a records frame needs at least one record")
@@ -213,6 +214,8 @@ def encode_reply(opcode, status, payload=b""):
 
 def frame_span_ok(buf, off, count, base_time):
     """True if the count records at buf[off] can share base_time (offsets fit u16)."""
+    from wlproto.records import record_time
+
     for i in range(count):
         t = record_time(buf, off + i * RECORD_SIZE, 0)
         if not (0 <= t - base_time <= U16_MAX):
@@ -274,6 +277,8 @@ def decode_message(data):
         if count > MAX_RECORDS_PER_FRAME:
             raise MalformedError("frame carries %d records, limit %d"
                                  % (count, MAX_RECORDS_PER_FRAME))
+        from wlproto.records import unpack_record  # the companion's side: see encode_frame
+
         recs = []
         for i in range(count):
             recs.append(unpack_record(data, FRAME_HEADER_SIZE + i * RECORD_SIZE,
