@@ -46,7 +46,8 @@ def no_bluetooth(monkeypatch):
     def touched(*_a, **_k):
         raise AssertionError("Bluetooth was used before the arguments were checked")
 
-    monkeypatch.setattr(ble_cmd, "_bt", touched)
+    for name in ("bluetooth", "find_and_pair"):  # how the CLI reaches Bluetooth
+        monkeypatch.setattr(ble_cmd, name, touched)
 
 
 @pytest.mark.parametrize(("args", "says"), [

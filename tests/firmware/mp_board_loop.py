@@ -21,7 +21,6 @@ from wlproto.crc import crc32
 from wlproto.segments import Reassembler
 
 
-
 def frame_header(msg):
     """(type, count, first seq) of a records or end frame, its length and CRC checked.
 
