@@ -373,7 +373,6 @@ def _v10(conn: sqlite3.Connection) -> None:
 def _v11(conn: sqlite3.Connection) -> None:
     """The wearer's own words: a daily symptom diary and bed/up corrections of nights.
 
-    Reserved as v11 (v10 is the night/day exclusions, on its own branch).
     Both are keyed by patient and date, so a re-upload replaces, never duplicates; a
     correction is undone by marking it removed (so the undo travels with an upload too).
     Device records are never touched: the analysis applies corrections when it reads.
@@ -412,12 +411,8 @@ def _v12(conn: sqlite3.Connection) -> None:
 
 
 def _v13(conn: sqlite3.Connection) -> None:
-    """Reserved: issue 18 (record format v2), only if it needs one."""
-
-
-def _v14(conn: sqlite3.Connection) -> None:
     """Failed sign-ins, kept in the database so every server process (`wearlog serve
-    --workers N`) counts the same failures. (Issue 15; v13 stays reserved for issue 18.)"""
+    --workers N`) counts the same failures."""
     conn.executescript(
         """
         CREATE TABLE login_failures (
@@ -430,7 +425,7 @@ def _v14(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
-                               _v12, _v13, _v14]
+                               _v12, _v13]
 LATEST = len(MIGRATIONS)
 
 
