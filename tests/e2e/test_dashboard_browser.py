@@ -11,15 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.chromium import CHROMIUM
 from wearlog.accounts import Users
 from wearlog.store import Store
 from wearlog.web import create_app
 from wearlog.web.live import live_server
 from wearlog.web.sample_data import make_patient
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PW = "correct horse battery staple"
 END_UTC = 1_795_300_000  # 2026-11-21 22:26 UTC
@@ -47,16 +45,6 @@ def site(tmp_path_factory):
     app = create_app(db, secret="e" * 48)
     with live_server(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.chromium import CHROMIUM
 from wearlog.accounts import Users, create_token
 from wearlog.app import WearerSettings, create_wearer_app
 from wearlog.app.routers.device import laptop_tz
@@ -29,9 +30,6 @@ from wearlog.store import Store
 from wearlog.web import create_app
 from wearlog.web.live import live_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "wearer-app"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -76,16 +74,6 @@ def wearable(tmp_path_factory):
         finally:
             if proc.poll() is None:
                 proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _context(browser, base: str):
