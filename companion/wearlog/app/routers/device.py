@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 
 from wearlog.app.deps import Csrf, Db, Settings, Wearer
 from wearlog.app.main import WearerSettings, page
-from wearlog.ble.errors import BleError
+from wearlog.ble.errors import BleError, NotPairedError
 from wearlog.ble.ops import bluetooth, find_and_pair
 from wearlog.ble.pairing import paired_devices
 from wearlog.store import Store, StoreError
@@ -162,7 +162,13 @@ async def _run_sync(settings: WearerSettings, job: SyncJob) -> None:
             async with bluetooth(settings.virtual) as bt:
                 res = await bt.sync(store, job.device_id, progress=progress)
         except BleError as e:
-            job.state, job.message = "failed", f"{e}. {_retry_hint(store, job.device_id, tz)}"
+            # "try again later" only where waiting can help (out of range, busy, a drop);
+            # a missing pairing or another protocol needs the wearer to act first
+            hint = f" {_retry_hint(store, job.device_id, tz)}" if e.retry_later else ""
+            msg = (f"Device {job.device_id:#06x} is not paired with this computer: pair it "
+                   "under \"Pair a device\" on this page first" if isinstance(e, NotPairedError)
+                   else str(e))
+            job.state, job.message = "failed", f"{msg}.{hint}"
             return
         except StoreError as e:
             job.state, job.message = "failed", str(e)
