@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from wearlog.app import WearerSettings, create_wearer_app
 from wearlog.app.routers.device import PERIOD_S, next_window
-from wearlog.ble.pairing import save_pairing
+from wearlog.ble.pairing import paired_devices, save_pairing
 from wearlog.store import Store
 from wearlog.virtual.air import Air
 
@@ -138,3 +138,56 @@ def test_a_sync_that_needs_the_wearer_to_act_gives_no_wait_and_retry_hint(tmp_pa
     assert '"state": "failed"' in last
     assert 'pair it under \\"Pair a device\\" on this page' in last, last
     assert "Try again" not in last and "radio window" not in last, last
+
+
+@contextlib.contextmanager
+def _virtual_device(tmp_path: Path) -> Iterator[str]:
+    """`wearlog device virtual` holding 0.2 days of records, on a loopback port."""
+    port = _free_port()
+    log = tmp_path / "device.log"
+    with open(log, "w") as out:
+        dev = subprocess.Popen([str(WEARLOG), "device", "virtual", "--days", "0.2", "--port",
+                                str(port), "--state", str(tmp_path / "device")],
+                               stdout=out, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, COLUMNS="200"))
+    try:
+        deadline = time.monotonic() + 120
+        while "Advertising as" not in log.read_text():
+            assert dev.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        dev.send_signal(signal.SIGINT)
+        try:
+            dev.wait(timeout=30)
+        finally:
+            if dev.poll() is None:
+                dev.kill()
+
+
+def test_unpair_with_unsynced_records_asks_before_leaving_them(tmp_path):
+    """The CLI's --discard-unsynced, for a wearer with no terminal: the page says how many
+    records are waiting and offers a confirm button; nothing changes until it is pressed."""
+    db = tmp_path / "w.db"
+    with _virtual_device(tmp_path) as radio:
+        app = create_wearer_app(WearerSettings(db, virtual=radio))
+        csrf = app.state.settings.key.csrf
+        with TestClient(app, base_url=BASE) as c:
+            c.get(app.state.settings.key.first_url(BASE))
+            r = c.post("/device/pair", data={"csrf_token": csrf, "patient_id": "P-0007",
+                                             "tz": "UTC"})
+            assert "Paired" in r.text, r.text
+            with Store(db) as s:
+                (dev,) = [d for d, _a, _t in paired_devices(s)]
+            r = c.post("/device/unpair", data={"csrf_token": csrf, "device": str(dev)})
+            m = re.search(r"still holds (\d+) records not synced yet", r.text)
+            assert m and int(m.group(1)) > 500, r.text  # 0.2 days of epochs and events
+            assert f"Unpair anyway, leaving {m.group(1)} records unsynced" in r.text
+            assert 'name="discard" value="true"' in r.text
+            with Store(db) as s:
+                assert [d for d, _a, _t in paired_devices(s)] == [dev]  # still paired
+            r = c.post("/device/unpair", data={"csrf_token": csrf, "device": str(dev),
+                                               "discard": "true"})
+            assert f"Unpaired {dev:#06x}" in r.text, r.text
+            with Store(db) as s:
+                assert paired_devices(s) == []
