@@ -215,7 +215,7 @@ async def unpair(request: Request, store: Db, pid: Wearer, settings: Settings,
     except UnsyncedRecordsError as e:
         return _page(request, store, pid, result={"ok": False, "lines": [
             f"Device {device:#06x} still holds {e.waiting} records not synced yet. Sync it "
-            "first (the Sync button above) to keep them. If you unpair now, this computer "
+            "first (the Sync button below) to keep them. If you unpair now, this computer "
             "does not fetch them."],
             "confirm": {"action": "/device/unpair", "fields": {"device": device},
                         "label": f"Unpair anyway, leaving {e.waiting} records unsynced"}})
