@@ -235,21 +235,25 @@ def run() -> dict[str, Any]:
 
 def _grow_list(db: Path, patients: int) -> None:
     """Add patients X-.... with stored list figures until the list holds `patients`
-    (a fifth with a data gap, half with a worse sleep trend): the list reads only these
-    rows."""
+    (a fifth with a data gap, half with a worse sleep trend) and the 90-day patient's
+    rolling figures: the list reads only the former."""
     now = int(time.time())
     with Store(db) as s:
         have = len(s.patient_ids())
         add = [f"X-{i:05d}" for i in range(patients - have)]
+        # the rolling figures of a refreshed 30-day patient, as every added one has them
+        rolling = s.analysis_state("P-BENCH")["rolling"] or "{}"
         with s.transaction() as c:
             c.executemany("INSERT INTO patients (patient_id, tz) VALUES (?, 'UTC')",
                           [(p,) for p in add])
             c.executemany(
                 "INSERT INTO patient_analysis (patient_id, refreshed_utc, first_utc, last_utc, "
-                "last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse, rolling) "
-                "VALUES (?,?,?,?,?,?,?,?,'{}')",
+                "last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse) "
+                "VALUES (?,?,?,?,?,?,?,?)",
                 [(p, now, now - 30 * 86400, now - (5 * 86400 if i % 5 == 0 else 600),
                   now - 600, 6000.0, i % 7, i % 2) for i, p in enumerate(add)])
+            c.executemany("INSERT INTO patient_rolling (patient_id, rolling) VALUES (?, ?)",
+                          [(p, rolling) for p in add])
 
 
 # --- both backends, 1 and 4 workers (area "serving") --------------------------------

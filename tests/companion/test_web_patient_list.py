@@ -78,6 +78,7 @@ def test_pages_list_everyone_once_flagged_first(db_location, figures, limit):
         for (pid,) in s.conn.execute("SELECT patient_id FROM patients").fetchall():
             s.conn.execute("DELETE FROM refresh_queue WHERE patient_id=?", (pid,))
             s.conn.execute("DELETE FROM patient_analysis WHERE patient_id=?", (pid,))
+            s.conn.execute("DELETE FROM patient_rolling WHERE patient_id=?", (pid,))
             s.conn.execute("DELETE FROM patients WHERE patient_id=?", (pid,))
         s.conn.commit()
         ids = _store_patients(s, figures)

@@ -245,17 +245,20 @@ class DerivedResults:
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO patient_analysis (patient_id, refreshed_utc, first_utc, "
-                "last_utc, last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse, rolling) "
-                "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(patient_id) DO UPDATE SET "
+                "last_utc, last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse) "
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(patient_id) DO UPDATE SET "
                 "refreshed_utc=excluded.refreshed_utc, first_utc=excluded.first_utc, "
                 "last_utc=excluded.last_utc, last_sync_utc=excluded.last_sync_utc, "
                 "wear_min_7d=excluded.wear_min_7d, high_severity_7d=excluded.high_severity_7d, "
-                "sleep_worse=excluded.sleep_worse, rolling=excluded.rolling",
+                "sleep_worse=excluded.sleep_worse",
                 (patient_id, int(time.time()), figures.get("first_utc"), figures.get("last_utc"),
                  figures.get("last_sync_utc"), figures.get("wear_min_7d"),
                  int(figures.get("high_severity_7d") or 0),
-                 None if figures.get("sleep_worse") is None else int(figures["sleep_worse"]),
-                 rolling_json))
+                 None if figures.get("sleep_worse") is None else int(figures["sleep_worse"])))
+            # in a table of its own (v14): the patient list reads the narrow rows above
+            c.execute("INSERT INTO patient_rolling (patient_id, rolling) VALUES (?, ?) "
+                      "ON CONFLICT(patient_id) DO UPDATE SET rolling=excluded.rolling",
+                      (patient_id, rolling_json))
             c.execute("DELETE FROM summaries WHERE patient_id=?", (patient_id,))
             c.executemany(
                 "INSERT INTO summaries (patient_id, range_days, body) VALUES (?,?,?)",

@@ -108,8 +108,9 @@ class Reads:
         q = self.conn.execute("SELECT attempts, error FROM refresh_queue WHERE patient_id=?",
                               (patient_id,)).fetchone()
         a = self.conn.execute(
-            "SELECT refreshed_utc, first_utc, last_utc, rolling FROM patient_analysis "
-            "WHERE patient_id=?", (patient_id,)).fetchone()
+            "SELECT a.refreshed_utc, a.first_utc, a.last_utc, r.rolling "
+            "FROM patient_analysis a LEFT JOIN patient_rolling r "
+            "ON r.patient_id = a.patient_id WHERE a.patient_id=?", (patient_id,)).fetchone()
         status = ("failed" if q and q[1] else "pending") if q else ("ok" if a else "none")
         return {
             "status": status, "error": q[1] if q else None,
