@@ -18,9 +18,13 @@ import numpy as np
 
 from wearlog.testing.days import (
     EPOCH_S,
+    LIGHT,
+    MODERATE,
     NAP,
     NONWEAR,
+    SEDENTARY,
     SLEEP,
+    VIGOROUS,
     WAKE,
     EpochColumns,
     epoch_records,
@@ -36,7 +40,7 @@ __all__ = ["EPOCH_S", "NAP", "NONWEAR", "SLEEP", "WAKE", "EpochWearer", "Truth",
 class Truth:
     start_utc: int
     state: np.ndarray  # WAKE/SLEEP/NONWEAR/NAP per epoch
-    intensity: np.ndarray  # 0 sed, 1 light, 2 moderate, 3 vigorous (while awake and worn)
+    intensity: np.ndarray  # SEDENTARY..VIGOROUS (while awake and worn)
     steps: np.ndarray
     nights: dict[str, tuple[int, int]] = field(default_factory=dict)  # evening date -> bed, up
     symptoms: list[tuple[int, int]] = field(default_factory=list)  # (utc, severity)
@@ -76,14 +80,14 @@ def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20
         for _ in range(6):
             a = idx(day, rng.uniform(8.5, 21.0))
             ln = int(rng.integers(4, 30))
-            intensity[a:a + ln] = 1
+            intensity[a:a + ln] = LIGHT
         for _ in range(int(rng.integers(1, 3))):
             a = idx(day, rng.uniform(9.0, 19.0))
             ln = int(rng.integers(24, 50))  # 12-25 min brisk walk
-            intensity[a:a + ln] = 2
+            intensity[a:a + ln] = MODERATE
         if rng.random() < 0.3:
             a = idx(day, rng.uniform(9.0, 19.0))
-            intensity[a:a + int(rng.integers(10, 30))] = 3
+            intensity[a:a + int(rng.integers(10, 30))] = VIGOROUS
         if d in nap_days:
             a = idx(day, 14.0)
             state[a:a + int(rng.integers(60, 100))] = NAP
@@ -103,7 +107,7 @@ def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20
         lat = int(rng.integers(16, 50))
         state[bed:up] = SLEEP
         in_bed[bed:up] = True
-        intensity[bed:up] = 0
+        intensity[bed:up] = SEDENTARY
         if d >= 0:
             state[bed:bed + lat] = WAKE
         for _ in range(int(rng.integers(1, 4))):
