@@ -38,7 +38,6 @@ def test_quick_run_writes_json_and_markdown(tmp_path: Path) -> None:
                               "note"}
     assert res["areas"]["analysis"]["status"] == "skipped in --quick"
     assert res["areas"]["dashboard"]["status"] == "skipped in --quick"
-    names = {f["name"] for f in res["areas"]["firmware"]["figures"]}
     fw = {f["name"]: f for f in res["areas"]["firmware"]["figures"]}
     full = fw["peak heap: full pipeline, v2 log (sensing + log + sync engine at MTU 247)"]
     alone = fw["peak heap: sensing + log, v2 log"]
