@@ -30,9 +30,8 @@ from wearlog.analysis.sleep import sustained_inactivity
 from wearlog.analysis.timeline import load_timeline
 from wearlog.store import Store
 from wlproto import const as C
+from wlproto.const import EPOCH_S
 from wlproto.records import Epoch
-
-EPOCH_S = 30
 
 
 def agreement(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:

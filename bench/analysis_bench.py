@@ -8,7 +8,7 @@ Figures:
 - analysis_1x90_s: analyse_patient on one patient with 90 days of 30-s epochs;
 - analysis_1000x30_s: analyse_patient over `patients` patients x 30 days each, stored
   in one database (wall time for all of them, ingest excluded; per-patient mean too).
-Synthetic wearers (wearlog.analysis.synthetic) supply the data; 6 distinct 30-day
+Synthetic wearers (wearlog.testing.epochs) supply the data; 6 distinct 30-day
 wearers are reused across patients (analysis cost does not depend on which): the first
 six go through Store.ingest, the rest are copied inside SQLite so the set-up stays short.
 `python bench/analysis_bench.py --quick` runs 50 patients instead of 1,000.
@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 from wearlog.analysis import analyse_patient
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.pipeline import refresh
 from wearlog.store import Store
 from wearlog.store.store import _INSERT_EPOCH
+from wearlog.testing.epochs import make_wearer
 from wlproto.records import Epoch
 
 

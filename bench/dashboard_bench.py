@@ -36,8 +36,8 @@ from bench.figures import figure, from_flat
 from wearlog.accounts import Users
 from wearlog.pipeline import refresh
 from wearlog.store import Store
+from wearlog.testing.database import make_patient
 from wearlog.web.app import UVICORN_OPTIONS
-from wearlog.web.sample_data import make_patient
 
 CLIENTS = 20
 REQUESTS_PER_CLIENT = 3

@@ -172,8 +172,8 @@ def measure(wake_ms: int, radio: list[tuple[float, float, float]], hours: float,
             seed: int = 1) -> Duty:
     """Run the firmware for `hours` of a virtual wearer at wake_ms; radio: (period_h,
     window_min, after_press_min) schedules to integrate."""
+    from wearlog.testing.samples import Wearer
     from wearlog.virtual.hostport import build_device, install_paths
-    from wearlog.virtual.wearer import Wearer
 
     install_paths()
     from wlfw.radio_window import RadioWindow

@@ -46,8 +46,8 @@ def recording(days: float) -> Recording:
 
 def device_copy(rec: Recording, dest: Path) -> Any:
     """A device booted from a copy of the recording's log (syncing acks and mutates it)."""
+    from wearlog.testing.samples import Wearer
     from wearlog.virtual.hostport import build_device
-    from wearlog.virtual.wearer import Wearer
 
     shutil.copytree(rec.run.log_dir, dest)
     app, _board, _clock = build_device(Wearer(days=0.01, seed=1), dest)

@@ -37,6 +37,7 @@ from bench.validate_data import EPOCH_S, firmware_epochs, nights, reductions
 from wearlog.analysis import AnalysisConfig, analyse_patient
 from wearlog.analysis.counts import cole_kripke
 from wearlog.analysis.nonwear import detect_nonwear
+from wearlog.analysis.runs import runs
 from wearlog.analysis.sleep import SleepScores, score_sleep
 from wearlog.analysis.timeline import Timeline, load_timeline
 from wearlog.imports.common import import_seq
@@ -75,6 +76,14 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0, **_SIB10}),
     "HDCZA bridging short blocks, non-wear 90 min, SIB 10 min":
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB10}),
+    # the quantised-sensor rule's boundary: a P10 under one step of dangle counts as 0
+    # (AnalysisConfig.hdcza_p10_below_step)
+    "HDCZA bridging short blocks, non-wear 90 min, P10 under one step counts as 0":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
+                   "hdcza_p10_below_step": True}),
+    "HDCZA bridging short blocks, non-wear 90 min, P10 under one step counts as 0, SIB 10 min":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB10,
+                   "hdcza_p10_below_step": True}),
     "ENMO: sustained inactivity 5 min": ("enmo", _SIB5),
     "ENMO: sustained inactivity 10 min": ("enmo", _SIB10),
     "counts: Tudor-Locke 2014 as published":
@@ -92,6 +101,10 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+GGIR_RAW = "GGIR HDCZA + van Hees 2015, raw 5-s angles"
+GGIR_RAW_CLAMPED = "the same, threshold in GGIR's 0.13-0.50 deg range"
+
+
 def van_hees_raw(angle5: np.ndarray, n: int) -> np.ndarray:
     """van Hees et al. 2015 on 5-s z-angles: sleep in stretches of >= 5 min without an
     angle change > 5 deg; a 30-s epoch is sleep when most of its 5-s epochs are."""
@@ -104,6 +117,57 @@ def van_hees_raw(angle5: np.ndarray, n: int) -> np.ndarray:
             sib[a:b] = True
     per = EPOCH_S // 5
     return sib[: n * per].reshape(n, per).sum(axis=1) * 2 > per
+
+
+def ggir_hdcza(angle5: np.ndarray, ws3: int = 5, clamp: bool = False) -> tuple[int, int] | None:
+    """HDCZA as GGIR implements it (van Hees et al. 2018; GGIR's HDCZA), on 5-s z-angles:
+    per 5-s step the median of the 59 absolute successive differences in the 5 min from
+    it; threshold = 15 x its 10th percentile (0.2 deg when that is 0, GGIR's fallback; or,
+    clamp=True, constrained to 0.13-0.50 deg as GGIR's constrain2range and its current
+    releases); low movement strictly below it; runs longer than 30 min kept; every gap
+    shorter than 60 min filled (including those at the window's ends, as GGIR's does);
+    the longest block. Returns (start, stop) in 5-s steps, or None."""
+    k1 = 5 * 60 // ws3
+    d = np.abs(np.diff(angle5))
+    if len(d) < k1 - 1:
+        return None
+    x = np.median(np.lib.stride_tricks.sliding_window_view(d, k1 - 1), axis=1)
+    pp = float(np.quantile(x, 0.1)) * 15
+    pp = min(max(pp, 0.13), 0.50) if clamp else (pp or 0.20)
+    per_min = 60 // ws3
+    blocks = [(a, b) for a, b in runs(x < pp) if b - a > 30 * per_min]
+    if not blocks:
+        return None
+    spt = np.zeros(len(x), dtype=bool)
+    for a, b in blocks:
+        spt[a:b] = True
+    for a, b in runs(~spt):
+        if b - a < 60 * per_min:
+            spt[a:b] = True
+    return max(runs(spt), key=lambda ab: ab[1] - ab[0])
+
+
+def ggir_raw_night(angle5: np.ndarray, psg: np.ndarray, clamp: bool = False) -> dict[str, Any]:
+    """The published pair straight from the raw signal, as a reference: GGIR's HDCZA period
+    on the 5-s angles and van Hees 2015 sleep within it; figures as _night_figures gives."""
+    n = len(psg)
+    scored = psg >= 0
+    per = psg_period(psg)
+    block = ggir_hdcza(angle5, clamp=clamp)
+    pred = np.zeros(n, dtype=bool)
+    r: dict[str, Any] = {"onset_err": None, "offset_err": None, "tst_err": None,
+                         "waso_err": None, "se_err": None, "valid": 0,
+                         "nonwear_on_psg_sleep": 0, "unscored_pct": 100.0}  # no period
+    if block is not None:
+        i, j = block[0] * 5 // EPOCH_S, min(-(-block[1] * 5 // EPOCH_S), n)
+        pred[i:j] = van_hees_raw(angle5, n)[i:j]
+        r["unscored_pct"] = 0.0
+        if per is not None:
+            tst = float(pred.sum() * EPOCH_S / 60)
+            r.update(onset_err=(i - per[0]) * EPOCH_S / 60, offset_err=(j - per[1]) * EPOCH_S / 60,
+                     tst_err=tst - float((psg == 1).sum() * EPOCH_S / 60))
+    r["pred"] = pred[scored]
+    return r
 
 
 def _store_night(store: Store, pid: str, e: dict[str, np.ndarray], mode: str) -> None:
@@ -227,6 +291,8 @@ def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
                     out["variants"][name] = _night_figures(vs, vw, vr, psg, per, out["truth"],
                                                            int(e["t"][0]))
     out["vanhees_raw"] = van_hees_raw(e["raw_angle5"], n)[scored]
+    out["ggir_raw"] = ggir_raw_night(e["raw_angle5"], psg)
+    out["ggir_raw_clamped"] = ggir_raw_night(e["raw_angle5"], psg, clamp=True)
     out["enmo_mg"] = red["enmo_cal"][scored]
     out["calibrated"] = bool(red["cal"][-1])
     return out
@@ -309,6 +375,9 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     for mode in MODES:
         if all(mode in r for r in results):
             pooled[f"Wearlog ({mode})"] = _pooled([r[mode] for r in results], results, truth)
+    for key, name in (("ggir_raw", GGIR_RAW), ("ggir_raw_clamped", GGIR_RAW_CLAMPED)):
+        if all(key in r for r in results):
+            pooled[name] = _pooled([r[key] for r in results], results, truth)
     pooled["variants"] = {name: _pooled([r["variants"][name] for r in results], results, truth)
                           for name in VARIANTS if all(name in r["variants"] for r in results)}
     pooled["lono_variant_choices"] = []
@@ -337,8 +406,9 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
            "unscored % | onset MedAE min | offset MedAE min | TST MAE min | WASO MAE min | "
            "SE MAE % |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name in ("Wearlog (angle)", "Wearlog (enmo)", "Wearlog (counts)", "van Hees 2015 (raw)",
-                 "ENMO threshold (LONO)", "Cole-Kripke, whole recording",
-                 "Cole-Kripke (ActiLife scaling), whole recording", "always-sleep"):
+                 GGIR_RAW, GGIR_RAW_CLAMPED, "ENMO threshold (LONO)",
+                 "Cole-Kripke, whole recording", "Cole-Kripke (ActiLife scaling), whole recording",
+                 "always-sleep"):
         if name not in pooled:
             continue
         d = pooled[name]
@@ -370,6 +440,10 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
             f"{en['valid_nights']}. TST bias (angle) {_f(a['tst_bias'], 0)} min, (ENMO) "
             f"{_f(en['tst_bias'], 0)} min. PSG sleep called non-wear by the analysis: "
             f"{a['nonwear_on_psg_sleep']} epochs (angle), {en['nonwear_on_psg_sleep']} (ENMO); "
+            + (f"GGIR's HDCZA on the raw 5-s angles: a period on "
+               f"{pooled[GGIR_RAW]['nights_with_period']} nights "
+               f"({pooled[GGIR_RAW_CLAMPED]['nights_with_period']} with the clamp); "
+               if GGIR_RAW in pooled and GGIR_RAW_CLAMPED in pooled else "") +
             f"flagged FLAG_NONWEAR by the firmware (a hint only): "
             f"{pooled['fw_nonwear_on_psg_sleep']}; sensor-fault flag on "
             f"{_f(pooled['fw_fault_pct'], 2)} % of epochs."
@@ -420,6 +494,7 @@ def bench_area(quick: bool) -> dict[str, Any]:
     results, pooled = run(DEFAULT_PSG, only=None)
     rows = []
     vh = pooled["van Hees 2015 (raw)"]["kappa"]
+    g = pooled.get(GGIR_RAW, {})  # the published HDCZA + van Hees 2015 on the raw 5-s angles
     for mode in MODES:
         if f"Wearlog ({mode})" not in pooled:
             rows.append(figure(f"{mode}: skipped (pip install agcounts)", 0, ""))
@@ -432,9 +507,11 @@ def bench_area(quick: bool) -> dict[str, Any]:
             figure(f"{mode}: accuracy", d["accuracy"], "", pooled["always-sleep"]["accuracy"],
                    "always-sleep"),
             figure(f"{mode}: epochs unscored", d["unscored_pct"], "%"),
-            figure(f"{mode}: TST MAE", d["tst_mae"], "min"),
-            figure(f"{mode}: onset MedAE", d["onset_medae_min"], "min"),
-            figure(f"{mode}: offset MedAE", d["offset_medae_min"], "min"),
+            figure(f"{mode}: TST MAE", d["tst_mae"], "min", g.get("tst_mae"), GGIR_RAW),
+            figure(f"{mode}: onset MedAE", d["onset_medae_min"], "min",
+                   g.get("onset_medae_min"), GGIR_RAW),
+            figure(f"{mode}: offset MedAE", d["offset_medae_min"], "min",
+                   g.get("offset_medae_min"), GGIR_RAW),
             figure(f"{mode}: nights with a period", d["nights_with_period"], "nights",
                    pooled["nights"], "nights"),
         ]

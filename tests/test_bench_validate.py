@@ -75,3 +75,24 @@ def test_lono_variant_is_chosen_on_the_other_nights(monkeypatch: pytest.MonkeyPa
     results[0]["variants"]["b"] = {"pred": truth}
     # now "b" wins on nights 0 and 2 and is chosen for night 1, which it gets wrong
     assert validate.lono_variant(results)[1] == "b"
+
+
+def test_ggir_hdcza_reference_finds_the_still_block_and_its_threshold_rules() -> None:
+    """The published HDCZA as GGIR runs it on 5-s angles (the bench's reference row): a
+    wandering arm for 2 h, 6 h with 0.1-deg jitter, 2 h wandering again; the block is the
+    still part within the 5-min window's reach. A perfectly still sensor (P10 x 15 = 0)
+    falls back to GGIR's 0.2 deg, or to its 0.13 deg floor with the clamp."""
+    rng = np.random.default_rng(2)
+    per_h = 720
+    wander = lambda n: np.cumsum(rng.normal(0, 3, n))  # noqa: E731
+    still = -20 + rng.choice([-0.1, 0.0, 0.1], 6 * per_h)
+    angle5 = np.concatenate([wander(2 * per_h), still, wander(2 * per_h)])
+    block = validate.ggir_hdcza(angle5)
+    assert block is not None
+    a, b = block
+    assert abs(a - 2 * per_h) <= 60 and abs(b - 8 * per_h) <= 60  # within 5 min
+    assert validate.ggir_hdcza(angle5[:100]) is None  # 8 min: no block of 30
+    flat = np.concatenate([wander(2 * per_h), np.full(6 * per_h, -20.0), wander(2 * per_h)])
+    for clamp in (False, True):
+        fa, fb = validate.ggir_hdcza(flat, clamp=clamp) or (0, 0)
+        assert abs(fa - 2 * per_h) <= 60 and abs(fb - 8 * per_h) <= 60

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from wearlog.testing.samples import Wearer
 from wearlog.virtual.hostport import HostRun, build_device, run_wearer
-from wearlog.virtual.wearer import Wearer
 
 
 @pytest.fixture(scope="session")

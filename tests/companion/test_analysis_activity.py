@@ -11,13 +11,13 @@ import pytest
 
 from wearlog.analysis import DAY_KEYS, AnalysisConfig, analyse_patient
 from wearlog.analysis.runs import runs
-from wearlog.analysis.synthetic import EPOCH_S, NAP, NONWEAR, Wearer, make_wearer
 from wearlog.store import Store
+from wearlog.testing.epochs import EPOCH_S, NAP, NONWEAR, EpochWearer, make_wearer
 
 TZ = "Europe/London"
 
 
-def run(tmp_path: Path, w: Wearer, config: AnalysisConfig | None = None, tz: str = TZ):
+def run(tmp_path: Path, w: EpochWearer, config: AnalysisConfig | None = None, tz: str = TZ):
     s = Store(tmp_path / "a.db")
     s.add_patient("P", tz)
     s.add_device(1, "P")
@@ -25,7 +25,7 @@ def run(tmp_path: Path, w: Wearer, config: AnalysisConfig | None = None, tz: str
     return s, analyse_patient(s, "P", config)
 
 
-def day_slice(w: Wearer, day: str, tz: str = TZ) -> slice:
+def day_slice(w: EpochWearer, day: str, tz: str = TZ) -> slice:
     z = ZoneInfo(tz)
     d = dt.date.fromisoformat(day)
     a = int(dt.datetime.combine(d, dt.time(0), tzinfo=z).timestamp())

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wearlog.analysis import analyse_patient
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.store import Store
+from wearlog.testing.epochs import make_wearer
 
 TZ = "Europe/Berlin"
 

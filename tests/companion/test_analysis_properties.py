@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wearlog.analysis import DAY_KEYS, NIGHT_KEYS, analyse_patient
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.store import Store
+from wearlog.testing.epochs import make_wearer
 
 ZONES = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Australia/Lord_Howe", "Asia/Kolkata"]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.cli import main
 from wearlog.store import Store
+from wearlog.testing.epochs import make_wearer
 
 
 def test_report_prints_last_14_nights_and_days(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from wearlog.analysis import RHYTHM_KEYS, NotEnoughDataError, analyse_patient
 from wearlog.analysis.rhythm import interdaily_stability, intradaily_variability, lmx
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.store import Store
+from wearlog.testing.epochs import make_wearer
 
 EP = 60
 PER_DAY = 1440

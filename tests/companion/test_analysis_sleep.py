@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from wearlog.analysis import NIGHT_KEYS, AnalysisConfig, analyse_patient
-from wearlog.analysis.synthetic import EPOCH_S, SLEEP, Wearer, make_wearer
 from wearlog.store import Store
+from wearlog.testing.epochs import EPOCH_S, SLEEP, EpochWearer, make_wearer
 
 
-def run(tmp_path: Path, w: Wearer, tz: str = "UTC", config: AnalysisConfig | None = None):
+def run(tmp_path: Path, w: EpochWearer, tz: str = "UTC", config: AnalysisConfig | None = None):
     s = Store(tmp_path / "a.db")
     s.add_patient("P", tz)
     s.add_device(1, "P")
@@ -22,7 +22,7 @@ def run(tmp_path: Path, w: Wearer, tz: str = "UTC", config: AnalysisConfig | Non
     return s, out
 
 
-def truth_sleep_min(w: Wearer, a: int, b: int) -> float:
+def truth_sleep_min(w: EpochWearer, a: int, b: int) -> float:
     t = w.truth
     i, j = (a - t.start_utc) // EPOCH_S, (b - t.start_utc) // EPOCH_S
     return float((t.state[i:j] == SLEEP).sum() * EPOCH_S / 60)

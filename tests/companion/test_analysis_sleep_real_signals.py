@@ -14,10 +14,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from wearlog.analysis import AnalysisConfig
-from wearlog.analysis.sleep import hdcza_threshold, longest_block, score_sleep
+from wearlog.analysis.sleep import hdcza_threshold, longest_block, resolution_step, score_sleep
 from wearlog.analysis.timeline import Timeline
 from wearlog.cli import main
 from wearlog.store import Store
@@ -221,3 +222,23 @@ def test_an_hour_of_still_sleep_is_not_nonwear_but_a_logger_on_a_table_is() -> N
     # the 60-min window of van Hees 2011 (the variant LONO did not choose) calls the hour off
     assert detect_nonwear(timeline(EVENING, z, dangle, enmo),
                           AnalysisConfig(nonwear_window_min=60.0))[PER_H:PER_H + 150].any()
+
+
+def test_a_half_step_p10_counts_as_unresolved_only_with_the_option() -> None:
+    """ICHI14 p002's case: a 10-epoch median of a 0 and one step (0.1 deg) is half a step,
+    so P10 is 0.05 deg rather than 0 and the quantised-sensor rule did not fire (threshold
+    0.75 deg, under the in-bed level). hdcza_p10_below_step treats a P10 under one step of
+    the input as unresolved too; the default keeps the rule at exactly 0."""
+    sig = np.concatenate([np.zeros(9), np.full(2, 0.05), np.full(20, 1.0), np.full(69, 2.0)])
+    worn = np.ones(len(sig), bool)
+    assert np.percentile(sig, 10) == pytest.approx(0.05)
+    assert hdcza_threshold(sig, worn, CFG, step=0.1) == pytest.approx(0.75)
+    on = AnalysisConfig(hdcza_p10_below_step=True)
+    assert hdcza_threshold(sig, worn, on, step=0.1) == pytest.approx(15.0)  # P10 of >= 0.1
+    # a P10 at or above one step is left alone, and exactly 0 is handled as before
+    assert hdcza_threshold(sig + 0.1, worn, on, step=0.1) == hdcza_threshold(sig + 0.1, worn, CFG)
+    zero = np.concatenate([np.zeros(20), np.full(80, 2.0)])
+    assert hdcza_threshold(zero, np.ones(100, bool), on, step=0.1) == \
+        hdcza_threshold(zero, np.ones(100, bool), CFG) == pytest.approx(30.0)
+    assert resolution_step(np.array([0.0, 0.3, 0.1, 2.0])) == pytest.approx(0.1)
+    assert resolution_step(np.zeros(3)) == 0.0

@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from wearlog.accounts import Users, create_token
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.app import WearerSettings, create_wearer_app
 from wearlog.app.main import hours
 from wearlog.education.topics import load_topics
 from wearlog.export.csv_tables import TABLES
 from wearlog.pipeline import refresh
 from wearlog.store import Store
+from wearlog.testing.epochs import make_wearer
 from wearlog.web import create_app
 from wearlog.web.live import live_server
 from wlproto.const import EV_BED, EV_UP

@@ -16,8 +16,8 @@ from wearlog.accounts.audit import pending_audit
 from wearlog.accounts.tokens import create_token
 from wearlog.imports import import_epoch_csv
 from wearlog.store import Store
+from wearlog.testing.database import make_patient
 from wearlog.web import create_app
-from wearlog.web.sample_data import make_patient
 
 PW = "correct horse battery staple"
 T0 = 1_780_000_000

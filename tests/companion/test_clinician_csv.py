@@ -12,7 +12,7 @@ import pytest
 from wearlog.export.clinician_csv import DAY_HEADER, NIGHT_HEADER, iter_clinician_csv
 from wearlog.export.errors import UnknownTableError
 from wearlog.store import Store
-from wearlog.web.sample_data import make_patient
+from wearlog.testing.database import make_patient
 from wlproto.const import EV_SYMPTOM
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from wearlog.analysis import analyse_patient
 from wearlog.store import Store
+from wearlog.testing.samples import Wearer
 from wearlog.virtual.hostport import build_device
-from wearlog.virtual.wearer import Wearer
 from wlproto.const import EV_CLOCK_SET, RECORD_SIZE
 from wlproto.records import Event, unpack_record
 

@@ -19,9 +19,9 @@ from wearlog.accounts import Users
 from wearlog.accounts.tokens import create_token
 from wearlog.imports import import_epoch_csv
 from wearlog.store import Store
+from wearlog.testing.database import make_patient
 from wearlog.web import create_app
 from wearlog.web.live import live_server
-from wearlog.web.sample_data import make_patient
 from wlproto.records import Epoch
 
 PW = "correct horse battery staple"

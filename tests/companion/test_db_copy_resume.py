@@ -12,7 +12,7 @@ import pytest
 
 from wearlog.store import Store
 from wearlog.store import copy as dbcopy
-from wearlog.web.sample_data import make_patient
+from wearlog.testing.database import make_patient
 
 
 class Interrupted(Exception):

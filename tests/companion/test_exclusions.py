@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from wearlog.accounts import Users
 from wearlog.export.fhir_bundle import fhir_bundle
 from wearlog.store import Store
+from wearlog.testing.database import make_patient
 from wearlog.web import create_app
-from wearlog.web.sample_data import make_patient
 
 PW = "correct horse battery staple"
 

@@ -18,7 +18,7 @@ from wearlog.export.csv_tables import iter_csv
 from wearlog.export.errors import UnknownTableError
 from wearlog.export.fhir_bundle import DAY_METRICS, DIARY_METRICS, LOINC, NIGHT_METRICS
 from wearlog.store import Store
-from wearlog.web.sample_data import make_patient
+from wearlog.testing.database import make_patient
 from wlproto.const import EV_SYMPTOM
 from wlproto.records import Epoch, Event
 

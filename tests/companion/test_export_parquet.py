@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from wearlog.cli import main
 from wearlog.export.parquet import TABLES, write_parquet
 from wearlog.store import Store
-from wearlog.web.sample_data import make_patient
+from wearlog.testing.database import make_patient
 from wlproto.const import EV_SYMPTOM
 from wlproto.records import Event
 

@@ -187,7 +187,7 @@ def test_no_sleep_regularity_index_when_no_sleep_was_scored(store: Store,
 
 
 def test_export_writes_per_epoch_sleep_wear_and_period(tmp_path: Path) -> None:
-    from wearlog.analysis.synthetic import make_wearer
+    from wearlog.testing.epochs import make_wearer
 
     db = tmp_path / "x.db"
     s = Store(db)

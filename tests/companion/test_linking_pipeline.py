@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wearlog.analysis import analyse_patient
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.education import (
     DISCLAIMER,
     FIRED,
@@ -21,6 +20,7 @@ from wearlog.education import (
     render_findings,
 )
 from wearlog.store import Store
+from wearlog.testing.epochs import make_wearer
 
 TZ = "Europe/London"
 DAYS = 30

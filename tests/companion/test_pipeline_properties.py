@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from wearlog.analysis.config import AnalysisConfig
 from wearlog.analysis.summary import span_dates
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.pipeline import refresh
 from wearlog.store import Store
+from wearlog.testing.epochs import make_wearer
 
 ALL = ("0000-01-01", "9999-12-31")
 CHUNKS = 10

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from wearlog.accounts import Users
-from wearlog.analysis.synthetic import make_wearer
 from wearlog.cli import main
 from wearlog.export.fhir_bundle import fhir_bundle
 from wearlog.pipeline import refresh
 from wearlog.store import Store
+from wearlog.testing.epochs import make_wearer
 from wearlog.web import create_app
 
 PW = "agreement passphrase long"

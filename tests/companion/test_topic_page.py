@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from wearlog.accounts import Users
 from wearlog.pipeline.refresh import rebuild_figures
 from wearlog.store import Store
+from wearlog.testing.database import make_patient
 from wearlog.web import create_app
-from wearlog.web.sample_data import make_patient
 
 PW = "correct horse battery staple"
 

@@ -15,8 +15,8 @@ from tests.conftest import copy_database
 from wearlog.accounts import Users, audit_entries, create_token, revoke_token
 from wearlog.accounts.errors import AccountError
 from wearlog.store import Store
+from wearlog.testing.database import make_patient
 from wearlog.web import create_app
-from wearlog.web.sample_data import make_patient
 from wearlog.web.security import SESSION_COOKIE
 
 PW = "correct horse battery staple"

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import wearlog.analysis as analysis
-import wearlog.analysis.synthetic as synthetic
 import wearlog.education as education
+import wearlog.testing.epochs as synthetic
 from wearlog.accounts import Users
 from wearlog.pipeline.refresh import rebuild_figures
 from wearlog.store import Store

@@ -18,9 +18,9 @@ from wearlog.accounts import Users
 from wearlog.pipeline import figures
 from wearlog.pipeline.refresh import rebuild_figures
 from wearlog.store import Store
+from wearlog.testing.database import make_patient
 from wearlog.web import create_app, data
 from wearlog.web.live import live_server
-from wearlog.web.sample_data import make_patient
 from wlproto.const import EV_SYMPTOM
 from wlproto.records import Epoch, Event
 

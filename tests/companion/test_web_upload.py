@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from wearlog.accounts import create_token, revoke_token
 from wearlog.export.errors import UploadAuthError, UploadRejectedError, UploadUnreachableError
 from wearlog.export.upload import upload
-from wearlog.store import Store
+from wearlog.store import Store, StoreError
 from wearlog.web import create_app
 from wearlog.web.live import live_server
 from wlproto.const import EV_BATTERY, EV_SYMPTOM, FLAG_ALL
@@ -324,3 +324,39 @@ def test_a_diary_day_that_is_no_date_is_refused_like_any_bad_field(server_db, da
     assert isinstance(detail, list) and "day" in detail[0]["loc"], detail
     with Store.reader(db) as s:
         assert s.conn.execute("SELECT COUNT(*) FROM diary_entries").fetchone()[0] == 0
+
+
+def test_an_upload_at_another_epoch_length_is_refused_before_anything_is_stored(server_db):
+    """The clinic enrolled device 1 at 30-s epochs; a wearer's computer that paired it at
+    60 s says so, and nothing is stored under the wrong length."""
+    db, token = server_db
+    app = create_app(db)
+    r = post(app, token, {"device_id": 1, "epoch_s": 60, "epochs": epochs_json(10)})
+    assert r.status_code == 409, r.text
+    assert "60-s epochs" in r.json()["detail"] and "--epoch-s 60" in r.json()["detail"]
+    assert table_rows(db, "epochs") == []
+    r = post(app, token, {"device_id": 1, "epoch_s": 30, "epochs": epochs_json(10)})
+    assert r.status_code == 200 and r.json()["new"] == 10
+
+
+def test_the_client_sends_the_epoch_length_the_device_reported(server_db, tmp_path):
+    db, token = server_db
+    with Store(tmp_path / "home60.db") as home:
+        home.add_patient("home")
+        home.add_device(1, "home", epoch_s=60)
+        home.ingest(1, [Epoch(i, T0 + 60 * i, 0, 5, 3, 0, 0, 1, 50) for i in range(20)])
+        with live_server(create_app(db)) as url, pytest.raises(UploadRejectedError) as e:
+            upload(url, token, home, 1)
+    assert e.value.status == 409 and "60-s epochs" in str(e.value)
+    assert table_rows(db, "epochs") == []
+
+
+def test_the_enrolled_epoch_length_can_change_only_before_records_arrive(server_db):
+    db, _token = server_db
+    with Store(db) as s:
+        s.set_device_epoch_s(1, 60)
+        assert s.device(1)["epoch_s"] == 60
+        s.ingest(1, [Epoch(0, T0, 0, 5, 3, 0, 0, 1, 50)])
+        with pytest.raises(StoreError, match="cannot change now"):
+            s.set_device_epoch_s(1, 30)
+        assert s.device(1)["epoch_s"] == 60

@@ -14,9 +14,9 @@ import pytest
 from tests.e2e.chromium import CHROMIUM
 from wearlog.accounts import Users
 from wearlog.store import Store
+from wearlog.testing.database import make_patient
 from wearlog.web import create_app
 from wearlog.web.live import live_server
-from wearlog.web.sample_data import make_patient
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PW = "correct horse battery staple"

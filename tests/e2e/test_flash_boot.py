@@ -277,7 +277,7 @@ tree, root = sys.argv[1], sys.argv[2]
 sys.path.insert(0, tree + "/lib")   # the flashed tree first: it must hold everything
 sys.path.insert(1, root)
 from wearlog.virtual.hostport import run_wearer
-from wearlog.virtual.wearer import Wearer
+from wearlog.testing.samples import Wearer
 
 run = run_wearer(days=0.05, seed=3, log_dir=sys.argv[3])
 mods = {n: getattr(m, "__file__", "") for n, m in sys.modules.items()

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.firmware.fswrap import CutFs, PowerCut
+from wearlog.testing.samples import Wearer
 from wearlog.virtual.hostport import build_device, run_device
-from wearlog.virtual.wearer import Wearer
 from wlproto.const import EV_BOOT
 from wlproto.records import Epoch, Event
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wearlog.testing.samples import EPOCH_S, ScenarioError, Wearer
 from wearlog.virtual.hostport import CsvReplay, HostPortError, ReplayError, run_device, run_wearer
-from wearlog.virtual.wearer import EPOCH_S, ScenarioError, Wearer
 from wlproto.const import (
     EV_BED,
     EV_BOOT,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.firmware import mp_test_radio_window as m
+from wearlog.testing.samples import Wearer
 from wearlog.virtual.air import Air
 from wearlog.virtual.ble_wearable import BleWearable
 from wearlog.virtual.hostport import build_device
-from wearlog.virtual.wearer import Wearer
 
 
 @pytest.mark.parametrize("name", sorted(n for n in dir(m) if n.startswith("test_")))

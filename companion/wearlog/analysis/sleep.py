@@ -76,16 +76,29 @@ def longest_block(cand: np.ndarray, cfg: AnalysisConfig, epoch_s: int) -> tuple[
     return max(merged, key=lambda ab: ab[1] - ab[0])
 
 
-def hdcza_threshold(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig) -> float:
+def hdcza_threshold(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig,
+                    step: float = 0.0) -> float:
     """P10 x 15 of the rolling median angle change over the worn epochs (no clamp); when
-    P10 is exactly 0 (a quantised sensor), P10 of the non-zero values."""
+    P10 is exactly 0 (a quantised sensor), P10 of the non-zero values. step: the smallest
+    non-zero value of the signal's input (one step of what the sensor resolves); with
+    cfg.hdcza_p10_below_step, a P10 under one step counts as 0 too (an even rolling
+    window averages a 0 and a step into half a step) and P10 is of the values >= step."""
     v = sig[worn]
     p = float(np.percentile(v, cfg.hdcza_percentile))
-    if p == 0 and (v > 0).any():
+    floor = step if cfg.hdcza_p10_below_step else 0.0
+    resolved = v[v >= floor] if floor > 0 else v[v > 0]
+    if (p == 0 or p < floor) and len(resolved):
         # a quantised sensor holds one reading through much of the rest: the median change
         # is exactly 0 there, below what it resolves; take P10 of what it did resolve
-        p = float(np.percentile(v[v > 0], cfg.hdcza_percentile))
+        p = float(np.percentile(resolved, cfg.hdcza_percentile))
     return p * cfg.hdcza_multiplier
+
+
+def resolution_step(x: np.ndarray) -> float:
+    """The smallest non-zero value of a per-epoch feature (0 when none): one step of what
+    the sensor resolves, for hdcza_threshold's quantised-sensor rule."""
+    pos = x[x > 0]
+    return float(pos.min()) if len(pos) else 0.0
 
 
 def hdcza_period(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig, epoch_s: int,
@@ -120,8 +133,9 @@ def _thresholds(tl: Timeline, worn: np.ndarray, sig: np.ndarray, cfg: AnalysisCo
     w = slice(lo, tl.n if hi is None else hi)
     aw = worn[w] & tl.present[w] & tl.angle_known[w]
     ew = worn[w] & tl.present[w] & tl.enmo_known[w] & ~tl.angle_known[w]
-    return _Thresholds(hdcza_threshold(sig[w], aw, cfg) if aw.any() else None, rm,
-                       hdcza_threshold(rm[w], ew, cfg) if ew.any() else None)
+    return _Thresholds(
+        hdcza_threshold(sig[w], aw, cfg, resolution_step(tl.dangle[w][aw])) if aw.any() else None,
+        rm, hdcza_threshold(rm[w], ew, cfg, resolution_step(tl.enmo[w][ew])) if ew.any() else None)
 
 
 def threshold_window(tl: Timeline, night: dt.date, tz: ZoneInfo, cfg: AnalysisConfig

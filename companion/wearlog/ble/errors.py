@@ -64,4 +64,8 @@ class DeviceRefusedError(BleError):
 
 
 class UnsyncedRecordsError(BleError):
-    """The device still holds records of its previous wearer that no computer stored."""
+    """The device still holds records that no computer stored (`waiting` of them)."""
+
+    def __init__(self, message: str, *, waiting: int) -> None:
+        super().__init__(message)
+        self.waiting = waiting

@@ -197,7 +197,7 @@ class Bluetooth:
                 raise UnsyncedRecordsError(
                     f"{device_id:#06x} still holds {waiting} records not synced yet: run "
                     f"`wearlog sync {device_id:#06x}` first, or pass --discard-unsynced "
-                    "to drop them")
+                    "to drop them", waiting=waiting)
             await link.checked(C.OP_FORGET)
         forget_pairing(store, device_id)
 
@@ -297,7 +297,8 @@ def _first_seq_for(store: Store, device_id: int, patient_id: str, st: Status,
     if waiting and not discard:
         raise UnsyncedRecordsError(
             f"{device_id:#06x} still holds {waiting} records of {previous} that were never "
-            f"synced: {how}, or pass --discard-unsynced to drop them; nothing was changed")
+            f"synced: {how}, or pass --discard-unsynced to drop them; nothing was changed",
+            waiting=waiting)
     return int(st.next_seq)
 
 

@@ -9,6 +9,7 @@ import click
 
 from wearlog.commands.options import db_option, open_store
 from wearlog.store import StoreError
+from wlproto.const import EPOCH_S
 
 
 def _device_id(text: str) -> int:
@@ -63,8 +64,11 @@ def refresh(patient_id: str | None, everyone: bool, workers: int | None,
 @click.option("--tz", default=None, help="The patient's IANA time zone (needed for a new "
               "patient), e.g. Europe/Berlin.")
 @click.option("--name", default=None, help="A label for the device, e.g. WL-3F2A.")
+@click.option("--epoch-s", type=click.IntRange(1, 86400), default=EPOCH_S, show_default=True,
+              help="The device's epoch length in seconds (uploads that say otherwise are "
+              "refused).")
 @db_option
-def enrol(patient_id: str, device: str, tz: str | None, name: str | None,
+def enrol(patient_id: str, device: str, tz: str | None, name: str | None, epoch_s: int,
           db_path: str | None) -> None:
     """Enrol a patient and their device's ID on this (clinic) server, without pairing.
 
@@ -88,13 +92,15 @@ def enrol(patient_id: str, device: str, tz: str | None, name: str | None,
                         f"no patient {patient_id!r} yet: pass --tz ZONE to enrol them") from None
                 store.add_patient(patient_id, tz)
             try:
-                owner = store.device(dev)["patient_id"]
-                if owner != patient_id:
+                known = store.device(dev)
+                if known["patient_id"] != patient_id:
                     raise click.ClickException(
-                        f"device {dev} is enrolled for {owner}: a device belongs to one "
-                        "patient at a time")
+                        f"device {dev} is enrolled for {known['patient_id']}: a device "
+                        "belongs to one patient at a time")
+                if known["epoch_s"] != epoch_s:
+                    store.set_device_epoch_s(dev, epoch_s)
             except UnknownDeviceError:
-                store.add_device(dev, patient_id, name=name)
+                store.add_device(dev, patient_id, name=name, epoch_s=epoch_s)
         except StoreError as e:
             raise click.ClickException(str(e)) from e
     finally:

@@ -35,16 +35,18 @@ class UploadResult:
 
 
 def _records(db: Any, device_id: int, since: int
-             ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
-    """The device's records from `since` on, through the store's named query."""
+             ) -> tuple[list[dict[str, int]], list[dict[str, int]], int]:
+    """The device's records from `since` on, through the store's named query, and the
+    epoch length the device reported at pairing (the server checks it against its own)."""
     from wearlog.store import Store, StoreError
 
     if isinstance(db, Store):
-        return db.records_since(device_id, since, 2**62)
+        return (*db.records_since(device_id, since, 2**62), db.device(device_id)["epoch_s"])
     if isinstance(db, str | os.PathLike):
         try:
             with Store.reader(db) as store:
-                return store.records_since(device_id, since, 2**62)
+                return (*store.records_since(device_id, since, 2**62),
+                        store.device(device_id)["epoch_s"])
         except StoreError as e:
             raise UploadError(f"cannot open the database {os.fspath(db)!r}: {e}") from e
     raise UploadError(f"upload needs a Store or a database path, got {db!r}")
@@ -63,7 +65,8 @@ def upload(
     them again changes nothing) go with the last batch. Raises UploadAuthError for a refused token,
     UploadRejectedError for refused data, UploadUnreachableError for network trouble.
     """
-    epochs, events = _records(db, device_id, 0 if since_seq is None else int(since_seq))
+    epochs, events, epoch_s = _records(db, device_id,
+                                       0 if since_seq is None else int(since_seq))
     result = UploadResult(device_id=device_id)
     endpoint = url.rstrip("/") + UPLOAD_PATH
     headers = {"Authorization": f"Bearer {token}"}
@@ -74,6 +77,7 @@ def upload(
             chunk = records[i:i + batch_records]
             body: dict[str, Any] = {
                 "device_id": device_id,
+                "epoch_s": epoch_s,
                 "epochs": [r for k, r in chunk if k == "epochs"],
                 "events": [r for k, r in chunk if k == "events"],
             }

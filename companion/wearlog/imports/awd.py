@@ -15,10 +15,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from wearlog.imports.common import EARLIEST, LATEST
-from wearlog.imports.epoch_csv import STORE_EPOCH_S, Row, _aggregate, _records
+from wearlog.imports.epoch_csv import Row, _aggregate, _records
 from wearlog.imports.errors import BadCsvError
 from wearlog.imports.save import ImportResult, ParsedImport, fingerprint, save, zone_for
 from wearlog.store import Store
+from wlproto.const import EPOCH_S
 
 HEADER_LINES = 7
 # epoch codes of the AWD header (pyActigraphy's RawAWD.frequency_code), in seconds
@@ -80,9 +81,9 @@ def parse_awd(path: str | Path, tz: ZoneInfo) -> ParsedImport:
     rows: list[Row] = [(line, int(t0) + i * epoch_s, None, float(c), None, 0)
                        for i, (line, c) in enumerate(counts)]
     incomplete = 0
-    if epoch_s < STORE_EPOCH_S:
+    if epoch_s < EPOCH_S:
         rows, incomplete = _aggregate(rows, epoch_s)
-    out_s = max(epoch_s, STORE_EPOCH_S)
+    out_s = max(epoch_s, EPOCH_S)
     records, by_seq = _records(rows, out_s)
     return ParsedImport(path.name, "import-counts", out_s, records, by_seq,
                         fingerprint(path, "import-counts"), source_epoch_s=epoch_s,

@@ -24,9 +24,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from wearlog.imports.errors import ImportDataError
-from wearlog.imports.raw_csv import EPOCH_S, MAX_G, samples_to_epochs
+from wearlog.imports.raw_csv import MAX_G, samples_to_epochs
 from wearlog.imports.save import ImportResult, ParsedImport, fingerprint, save, zone_for
 from wearlog.store import Store
+from wlproto.const import EPOCH_S
 
 SUFFIXES = (".cwa", ".bin", ".gt3x", ".cwa.gz", ".bin.gz", ".gt3x.gz")
 

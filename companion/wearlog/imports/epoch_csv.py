@@ -34,10 +34,10 @@ from wearlog.imports.common import (
 from wearlog.imports.errors import BadCsvError
 from wearlog.imports.save import ImportResult, ParsedImport, fingerprint, save, zone_for
 from wearlog.store import Store
+from wlproto.const import EPOCH_S
 from wlproto.records import Epoch
 
 ANGLE_NAMES = ("angle", "zangle", "anglez", "z_angle")
-STORE_EPOCH_S = 30
 MAX_ENMO_MG = 6553.5
 # Plausibility of the declared ENMO unit. Real wrist ENMO over an hour or more always
 # has epochs of tens of mg (turning over in bed, any waking movement); 6.5 g is beyond
@@ -112,9 +112,9 @@ def parse_epoch_csv(path: str | Path, tz: ZoneInfo,
     kind = ("import-enmo-angle" if ei is not None and ai is not None
             else "import-enmo" if ei is not None else "import-counts")
     incomplete = 0
-    if epoch_s < STORE_EPOCH_S:
+    if epoch_s < EPOCH_S:
         parsed, incomplete = _aggregate(parsed, epoch_s)
-    out_s = max(epoch_s, STORE_EPOCH_S)
+    out_s = max(epoch_s, EPOCH_S)
     records, counts_by_seq = _records(parsed, out_s)
     return ParsedImport(path.name, kind, out_s, records,
                         counts_by_seq if ci is not None else None,
@@ -133,12 +133,13 @@ def _epoch_length(path: Path, tname: str, parsed: list[Row]) -> int:
     """The file's epoch: the most common spacing; every row must sit on its grid."""
     steps = Counter(b[1] - a[1] for a, b in zip(parsed, parsed[1:], strict=False))
     epoch_s = min(steps.most_common(), key=lambda kv: (-kv[1], kv[0]))[0]
-    if not (30 % epoch_s == 0 or epoch_s % 30 == 0):
+    if not (EPOCH_S % epoch_s == 0 or epoch_s % EPOCH_S == 0):
         k = next(i for i in range(1, len(parsed)) if parsed[i][1] - parsed[i - 1][1] == epoch_s)
+        divisors = ", ".join(str(d) for d in range(1, EPOCH_S) if EPOCH_S % d == 0)
         raise BadCsvError(str(path), parsed[k][0], tname,
-                          f"epochs are {epoch_s} s apart: Wearlog takes epochs that divide 30 s "
-                          "(1, 2, 3, 5, 6, 10, 15) or are whole multiples of 30 s; aggregate "
-                          "the file to 30-s or 60-s epochs first")
+                          f"epochs are {epoch_s} s apart: Wearlog takes epochs that divide "
+                          f"{EPOCH_S} s ({divisors}) or are whole multiples of {EPOCH_S} s; "
+                          f"aggregate the file to {EPOCH_S}-s or {2 * EPOCH_S}-s epochs first")
     t0 = parsed[0][1]
     for line, t, *_rest in parsed:
         if (t - t0) % epoch_s:
@@ -166,12 +167,13 @@ def _check_enmo_unit(path: Path, col: str, parsed: list[Row], epoch_s: int, unit
 
 
 def _aggregate(parsed: list[Row], epoch_s: int) -> tuple[list[Row], int]:
-    """Sub-30-s epochs into 30-s ones on the UTC grid: means of ENMO and angle, sums of
-    counts and steps. Returns the 30-s rows and how many lacked some sub-epochs."""
-    per = STORE_EPOCH_S // epoch_s
+    """Epochs shorter than EPOCH_S into EPOCH_S ones on the UTC grid: means of ENMO and
+    angle, sums of counts and steps. Returns the new rows and how many lacked some
+    sub-epochs."""
+    per = EPOCH_S // epoch_s
     blocks: dict[int, list[Row]] = {}
     for r in parsed:
-        blocks.setdefault(r[1] // STORE_EPOCH_S * STORE_EPOCH_S, []).append(r)
+        blocks.setdefault(r[1] // EPOCH_S * EPOCH_S, []).append(r)
     out: list[Row] = []
     incomplete = 0
     for t, rs in blocks.items():

@@ -75,7 +75,8 @@ def parse_raw_csv(path: str | Path, tz: ZoneInfo, time_format: str | None = None
         times.append(t)
         lines.append(line)
     if len(times) < 2:
-        raise BadCsvError(str(path), 2, None, "need samples covering at least one 30-s epoch")
+        raise BadCsvError(str(path), 2, None,
+                          f"need samples covering at least one {EPOCH_S}-s epoch")
 
     def err(k: int, col: str | None, msg: str) -> Exception:
         return BadCsvError(str(path), lines[k], col, msg)
@@ -116,7 +117,7 @@ def samples_to_epochs(times: list[float], samples: array, err: ErrorAt,
     per = rate * EPOCH_S
     if len(usable) // 3 < per:
         raise err(len(times) - 1, None,
-                  f"fewer than {per} samples after {t_start}: no complete 30-s epoch")
+                  f"fewer than {per} samples after {t_start}: no complete {EPOCH_S}-s epoch")
     out = []
     for rec in epochs_from_samples(usable, rate, EPOCH_S, 1000, t_start):
         rec.seq = import_seq(rec.time, EPOCH_S)

@@ -220,6 +220,21 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
                 c.execute("INSERT INTO device_assignments (device_id, patient_id, from_seq) "
                           "VALUES (?,?,?)", (device_id, patient_id, int(from_seq)))
 
+    def set_device_epoch_s(self, device_id: int, epoch_s: int) -> None:
+        """Correct the epoch length a device was enrolled with, while none of its records
+        is stored (after that, the stored epochs are read at the length they came with)."""
+        self.device(device_id)
+        if not 1 <= int(epoch_s) <= 86400:
+            raise StoreError(f"an epoch length must be 1 to 86400 s, got {epoch_s}")
+        with self.transaction() as c:
+            held = c.execute("SELECT EXISTS (SELECT 1 FROM epochs WHERE device_id=?1) OR "
+                             "EXISTS (SELECT 1 FROM events WHERE device_id=?1)",
+                             (device_id,)).fetchone()[0]
+            if held:
+                raise StoreError(f"device {device_id} already has records stored at its "
+                                 "enrolled epoch length: it cannot change now")
+            c.execute("UPDATE devices SET epoch_s=? WHERE device_id=?", (int(epoch_s), device_id))
+
     def assign_device(self, device_id: int, patient_id: str, at_utc: int | None = None,
                       from_seq: int | None = None) -> None:
         """Lend a known device to `patient_id` from `at_utc` (default now) on.

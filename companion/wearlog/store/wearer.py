@@ -25,6 +25,20 @@ STIFFNESS_MAX_MIN = 24 * 60
 CORRECTION_MAX_S = 20 * 3600
 
 
+def _newest_wins(table: str, cols: tuple[str, ...]) -> str:
+    """An upsert keyed on (patient_id, cols[0]) that keeps the row with the newer
+    updated_utc: the wearer's app, a re-upload and an older copy can arrive in any order."""
+    sets = ", ".join(f"{k}=excluded.{k}" for k in cols[1:])
+    return (f"INSERT INTO {table} (patient_id, {', '.join(cols)}) "
+            f"VALUES ({', '.join('?' * (len(cols) + 1))}) "
+            f"ON CONFLICT(patient_id, {cols[0]}) DO UPDATE SET {sets} "
+            f"WHERE excluded.updated_utc >= {table}.updated_utc")
+
+
+_NEWEST_WINS_DIARY = _newest_wins("diary_entries", DIARY_COLS)
+_NEWEST_WINS_CORRECTION = _newest_wins("night_corrections", CORRECTION_COLS)
+
+
 def check_diary(row: dict[str, Any]) -> dict[str, Any]:
     """The entry as stored, or BadRecordError saying which field is wrong and why."""
     try:
@@ -86,15 +100,8 @@ class WearerEntries:
         changed = 0
         with self.transaction() as c:
             for r in checked:
-                changed += c.execute(
-                    "INSERT INTO diary_entries (patient_id, day, pain, fatigue, sleep_quality, "
-                    "mood, stiffness_min, note, updated_utc) VALUES (?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT(patient_id, day) DO UPDATE SET pain=excluded.pain, "
-                    "fatigue=excluded.fatigue, sleep_quality=excluded.sleep_quality, "
-                    "mood=excluded.mood, stiffness_min=excluded.stiffness_min, "
-                    "note=excluded.note, updated_utc=excluded.updated_utc "
-                    "WHERE excluded.updated_utc >= diary_entries.updated_utc",
-                    (patient_id, *(r[k] for k in DIARY_COLS))).rowcount
+                changed += c.execute(_NEWEST_WINS_DIARY,
+                                     (patient_id, *(r[k] for k in DIARY_COLS))).rowcount
         return changed
 
     def diary_between(self, patient_id: str, first: str = "0000-01-01",
@@ -115,13 +122,8 @@ class WearerEntries:
         changed = 0
         with self.transaction() as c:
             for r in checked:
-                changed += c.execute(
-                    "INSERT INTO night_corrections (patient_id, night, bed_utc, up_utc, removed, "
-                    "updated_utc) VALUES (?,?,?,?,?,?) ON CONFLICT(patient_id, night) DO "
-                    "UPDATE SET bed_utc=excluded.bed_utc, up_utc=excluded.up_utc, "
-                    "removed=excluded.removed, updated_utc=excluded.updated_utc "
-                    "WHERE excluded.updated_utc >= night_corrections.updated_utc",
-                    (patient_id, *(r[k] for k in CORRECTION_COLS))).rowcount
+                changed += c.execute(_NEWEST_WINS_CORRECTION,
+                                     (patient_id, *(r[k] for k in CORRECTION_COLS))).rowcount
             if changed:
                 queue.mark(c, patient_id, None, None, full=True)
         return changed

@@ -42,6 +42,15 @@ class Air:
         return port
 
     async def close(self) -> None:
+        """Close every port: bumble's TCP server transport closes its packet pipes but
+        neither its listening socket nor the central's accepted connection."""
         for t in self._transports:
             await t.close()
+            conn = getattr(t.sink, "transport", None)
+            if conn is not None:
+                conn.close()
+            server = getattr(t, "server", None)
+            if server is not None:
+                server.close()
+                await server.wait_closed()
         self._transports = []

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from wearlog.resources import shipped_firmware
-from wearlog.virtual.wearer import GroundTruth, Wearer
+from wearlog.testing.samples import GroundTruth, Wearer
 
 FIRMWARE_DIR = shipped_firmware()  # firmware/, installed with the wheel or in the checkout
 HOSTPORT_DIR = FIRMWARE_DIR / "hostport"

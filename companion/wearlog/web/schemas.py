@@ -121,6 +121,9 @@ class CorrectionIn(BaseModel):
 class UploadIn(BaseModel):
     model_config = STRICT
     device_id: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    epoch_s: Annotated[int | None, Field(
+        ge=1, le=86400, description="The device's epoch length in seconds, as it reported "
+        "at pairing; refused (409) when the clinic enrolled the device with another")] = None
     epochs: Annotated[list[EpochIn], Field(max_length=MAX_UPLOAD_RECORDS)] = []
     events: Annotated[list[EventIn], Field(max_length=MAX_UPLOAD_RECORDS)] = []
     diary: Annotated[list[DiaryIn], Field(max_length=MAX_WEARER_ENTRIES)] = []

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 
 from wearlog.app.deps import Csrf, Db, Settings, Wearer
 from wearlog.app.main import WearerSettings, page
-from wearlog.ble.errors import BleError
+from wearlog.ble.errors import BleError, NotPairedError, UnsyncedRecordsError
 from wearlog.ble.ops import bluetooth, find_and_pair
 from wearlog.ble.pairing import paired_devices
 from wearlog.store import Store, StoreError
@@ -125,14 +125,23 @@ async def scan(request: Request, store: Db, pid: Wearer, settings: Settings) -> 
 @router.post("/device/pair", response_class=HTMLResponse, dependencies=[Csrf])
 async def pair(request: Request, store: Db, pid: Wearer, settings: Settings,
                patient_id: Annotated[str, Form()], tz: Annotated[str, Form()],
-               address: Annotated[str, Form()] = "") -> HTMLResponse:
+               address: Annotated[str, Form()] = "",
+               discard: Annotated[bool, Form()] = False) -> HTMLResponse:
     lines: list[str] = []
     try:
         patient_id = check_patient_id(patient_id.strip())
         tz = check_timezone(tz)
         async with bluetooth(settings.virtual) as bt:
             dev = await find_and_pair(bt, store, address or None, patient_id, tz,
-                                      say=lines.append)
+                                      discard_unsynced=discard, say=lines.append)
+    except UnsyncedRecordsError as e:
+        return _page(request, store, pid, result={"ok": False, "lines": [
+            *lines, f"This device still holds {e.waiting} records of its previous wearer that "
+            "no computer has stored. Ask them or your clinic to sync it first. If you pair "
+            "anyway, those records are skipped: none of them is filed under you."],
+            "confirm": {"action": "/device/pair", "label": f"Pair anyway, skipping "
+                        f"{e.waiting} records", "fields": {"patient_id": patient_id, "tz": tz,
+                                                           "address": address}}})
     except (BleError, StoreError) as e:
         return _page(request, store, pid, result={"ok": False, "lines": [*lines, str(e)]})
     lines.append(f"Paired {dev:#06x} with {patient_id}. Next: sync it.")
@@ -162,7 +171,13 @@ async def _run_sync(settings: WearerSettings, job: SyncJob) -> None:
             async with bluetooth(settings.virtual) as bt:
                 res = await bt.sync(store, job.device_id, progress=progress)
         except BleError as e:
-            job.state, job.message = "failed", f"{e}. {_retry_hint(store, job.device_id, tz)}"
+            # "try again later" only where waiting can help (out of range, busy, a drop);
+            # a missing pairing or another protocol needs the wearer to act first
+            hint = f" {_retry_hint(store, job.device_id, tz)}" if e.retry_later else ""
+            msg = (f"Device {job.device_id:#06x} is not paired with this computer: pair it "
+                   "under \"Pair a device\" on this page first" if isinstance(e, NotPairedError)
+                   else str(e))
+            job.state, job.message = "failed", f"{msg}.{hint}"
             return
         except StoreError as e:
             job.state, job.message = "failed", str(e)
@@ -192,10 +207,18 @@ async def events(request: Request, job_id: str) -> StreamingResponse:
 
 @router.post("/device/unpair", response_class=HTMLResponse, dependencies=[Csrf])
 async def unpair(request: Request, store: Db, pid: Wearer, settings: Settings,
-                 device: Annotated[int, Form()]) -> HTMLResponse:
+                 device: Annotated[int, Form()],
+                 discard: Annotated[bool, Form()] = False) -> HTMLResponse:
     try:
         async with bluetooth(settings.virtual) as bt:
-            await bt.unpair(store, device)
+            await bt.unpair(store, device, discard_unsynced=discard)
+    except UnsyncedRecordsError as e:
+        return _page(request, store, pid, result={"ok": False, "lines": [
+            f"Device {device:#06x} still holds {e.waiting} records not synced yet. Sync it "
+            "first (the Sync button below) to keep them. If you unpair now, this computer "
+            "does not fetch them."],
+            "confirm": {"action": "/device/unpair", "fields": {"device": device},
+                        "label": f"Unpair anyway, leaving {e.waiting} records unsynced"}})
     except (BleError, StoreError) as e:
         return _page(request, store, pid, result={"ok": False, "lines": [str(e)]})
     return _page(request, store, pid, result={"ok": True, "lines": [

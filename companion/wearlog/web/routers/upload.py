@@ -67,7 +67,8 @@ def device_token(
         401: {"model": Error, "description": "Missing, unknown or revoked device token"},
         403: {"model": Error, "description": "Token is for another device"},
         409: {"model": Error, "description": "A record from when the device was another "
-                                             "patient's"},
+                                             "patient's, or an epoch length other than the "
+                                             "one the device was enrolled with"},
         413: {"model": Error, "description": "Body larger than the upload limit"},
     },
 )
@@ -81,6 +82,13 @@ def upload(request: Request, body: UploadIn, conn: Conn,
     settings = request.app.state.settings
     # the request's own connection (one per request, whatever the backend)
     with Store.over(conn, settings.db_path, readonly=False) as store:
+        enrolled_s = store.device(token.device_id)["epoch_s"]
+        if body.epoch_s is not None and body.epoch_s != enrolled_s:
+            raise HTTPException(409, f"device {token.device_id} records {body.epoch_s}-s "
+                                f"epochs but is enrolled here with {enrolled_s}-s epochs: "
+                                "nothing was stored; the clinic can enrol it again with "
+                                f"`wearlog enrol PATIENT {token.device_id} --epoch-s "
+                                f"{body.epoch_s}` before any of its records are stored")
         # each record is filed under whoever wore the device when it was recorded
         keys = [(None if r.flags & FLAG_CLOCK_UNSET else r.time, r.seq) for r in records]
         for r, who in zip(records, store.patients_at(token.device_id, keys), strict=True):

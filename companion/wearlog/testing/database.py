@@ -1,6 +1,7 @@
-"""Synthetic but realistic-looking patients for tests, the bench and demos.
+"""A sample database: synthetic but realistic-looking patients for tests and the bench.
 
-Records go in through Store.ingest like real syncs. With analysis_rows, the nights,
+Records go in through Store.ingest like real syncs (store_records: any generator's
+records, e.g. make_wearer's, can be stored the same way). With analysis_rows, the nights,
 days and day profiles come from the generator's own ground truth (source='sample') and
 go through the refresh step's storing half (rolling figures, summaries, links), so tests
 can assert exact figures without depending on the analysis methods. Without, the
@@ -18,10 +19,21 @@ from wearlog.analysis.profiles import MISSING, NO_DATA, NOT_WORN, encode
 from wearlog.analysis.summary import Span
 from wearlog.pipeline.refresh import store_span
 from wearlog.store import Store
-from wlproto.const import EPOCH_S, EV_SYMPTOM, FLAG_NONWEAR
+from wearlog.testing.days import EPOCH_S, PER_DAY, EpochColumns, epoch_records
+from wlproto.const import EV_SYMPTOM, FLAG_NONWEAR
 from wlproto.records import Epoch, Event
 
-PER_DAY = 86400 // EPOCH_S
+__all__ = ["make_patient", "store_records"]
+
+
+def store_records(store: Store, device_id: int, records: list[Epoch | Event],
+                  note: str = "sample data") -> int:
+    """Store a device's records as one sync would (audit row included); returns how many
+    were new. The device must be registered (Store.add_device)."""
+    sync = store.begin_sync(device_id, note=note)
+    new = store.ingest(device_id, records, sync_id=sync)
+    store.end_sync(sync, "ok")
+    return new
 
 
 def make_patient(
@@ -64,19 +76,13 @@ def make_patient(
     enmo[nonwear] = 0
     steps[nonwear] = 0
     flags = np.where(nonwear, FLAG_NONWEAR, 0)
-    records: list[Epoch | Event] = [
-        Epoch(i, int(t[i]), int(flags[i]), int(enmo[i]), int(enmo[i] // 2), 0,
-              0 if asleep[i] else 40, int(steps[i]), 60)
-        for i in range(n)
-    ]
+    cols = EpochColumns(flags, enmo, enmo // 2, np.zeros(n, dtype=np.int64),
+                        np.where(asleep, 0, 40), steps, 60)
     n_sym = rng.poisson(symptoms_per_day * days)
     sym_times = np.sort(rng.integers(start, end, n_sym))
     sym_sev = rng.integers(1, 6, n_sym)
-    for k, (ts, sev) in enumerate(zip(sym_times, sym_sev, strict=True)):
-        records.append(Event(n + k, int(ts), EV_SYMPTOM, int(sev)))
-    sync = store.begin_sync(device_id, note="sample data")
-    new = store.ingest(device_id, records, sync_id=sync)
-    store.end_sync(sync, "ok")
+    events = [(int(ts), EV_SYMPTOM, int(sev)) for ts, sev in zip(sym_times, sym_sev, strict=True)]
+    new = store_records(store, device_id, epoch_records(start, cols, events, interleave=False))
     rows = {"epochs": n, "events": int(n_sym), "new": new, "nights": 0, "days": 0}
     if analysis_rows:
         sym_day = (sym_times - start) // 86400

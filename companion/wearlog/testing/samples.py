@@ -1,4 +1,5 @@
-"""A virtual wearer: wrist acceleration for multi-day schedules, with ground truth.
+"""Raw samples of a virtual wearer: wrist acceleration for multi-day schedules, with ground
+truth (the form the firmware reads from its IMU; virtual.hostport runs it on the device).
 
 The schedule (nights with sleep latency, awakenings and posture changes, naps,
 sedentary time, walking bouts at a realistic cadence, light activity, time
@@ -10,7 +11,8 @@ Signal model (milli-g, device frame): gravity along the forearm orientation
 (pitch, roll), plus per activity: breathing-scale tremor and twitches in
 sleep, slow orientation wander and gestures when sedentary, a step-frequency
 bounce along gravity with arm swing at half that frequency when walking, and
-sensor noise only when the device lies off the wrist. Truth is per 30-s epoch.
+sensor noise only when the device lies off the wrist. Truth is per 30-s epoch, in the
+codes of wearlog.testing.days as well (GroundTruth.state).
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wlproto.const import EPOCH_S
+import wearlog.testing.days as codes
+from wearlog.testing.days import EPOCH_S, ScenarioError
 
+__all__ = ["EPOCH_S", "GroundTruth", "Press", "ScenarioError", "Segment", "Wearer"]
+
+# what the wearer does in a segment of the schedule
 SLEEP = "sleep"
 WAKE_IN_BED = "wake_in_bed"
 SEDENTARY = "sedentary"
@@ -34,10 +40,6 @@ KINDS = (SLEEP, WAKE_IN_BED, SEDENTARY, WALK, LIGHT, OFFWRIST, NAP, MOVE)
 ASLEEP_KINDS = (SLEEP, NAP, MOVE)
 
 SENSOR_NOISE_MG = 1.5
-
-
-class ScenarioError(ValueError):
-    """The scenario parameters cannot describe a wearable day."""
 
 
 @dataclass
@@ -76,6 +78,8 @@ class GroundTruth:
     walks: list[tuple[float, float, float]]  # (start, end, cadence) walking bouts
     offwrist: list[tuple[float, float]]
     presses: list[Press] = field(default_factory=list)
+    # per epoch, in the codes every generator shares: WAKE, SLEEP, NAP or NONWEAR
+    state: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
 
     def epoch_time(self, k: int) -> int:
         return self.start_utc + EPOCH_S * k
@@ -281,6 +285,7 @@ class Wearer:
     def _truth(self) -> GroundTruth:
         n = int(self.duration // EPOCH_S)
         asleep = np.zeros(n)
+        napping = np.zeros(n)
         worn = np.zeros(n)
         walking = np.zeros(n)
         steps = np.zeros(n)
@@ -295,6 +300,8 @@ class Wearer:
                     continue
                 if s.kind in ASLEEP_KINDS:
                     asleep[k] += ov
+                if s.kind == NAP:
+                    napping[k] += ov
                 if s.kind != OFFWRIST:
                     worn[k] += ov
                 if s.kind == WALK:
@@ -307,9 +314,12 @@ class Wearer:
                 walks.append((s.start, s.end, s.cadence))
             if s.kind == OFFWRIST:
                 off.append((s.start, s.end))
+        state = np.where(worn <= 0.5, codes.NONWEAR,
+                         np.where(asleep > 0.5, np.where(napping > 0.5, codes.NAP, codes.SLEEP),
+                                  codes.WAKE)).astype(np.int8)
         return GroundTruth(self.start_utc, n, asleep > 0.5, worn > 0.5, steps, walking > 0.5,
                            list(self._in_bed), list(self._symptoms), list(self._bed_marks),
-                           walks, off, list(self.presses))
+                           walks, off, list(self.presses), state)
 
     # --- samples ------------------------------------------------------------------
     def temp_c(self, t: float) -> float:

@@ -1,4 +1,5 @@
-"""A synthetic wearer with ground truth, for tests and benchmarks of the analysis.
+"""Epoch records of a synthetic wearer with ground truth, for tests and benchmarks of the
+analysis (the form a synced device's data takes, without the firmware in between).
 
 Not a physiological model: it produces epoch features with the properties the
 algorithms rely on (sleep = long stretches with small arm-angle changes broken by
@@ -15,27 +16,38 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from wlproto.const import EPOCH_S, EV_BED, EV_SYMPTOM, EV_UP, FLAG_NONWEAR
+from wearlog.testing.days import (
+    EPOCH_S,
+    LIGHT,
+    MODERATE,
+    NAP,
+    NONWEAR,
+    SEDENTARY,
+    SLEEP,
+    VIGOROUS,
+    WAKE,
+    EpochColumns,
+    epoch_records,
+    runs,
+)
+from wlproto.const import EV_BED, EV_SYMPTOM, EV_UP, FLAG_NONWEAR
 from wlproto.records import Epoch, Event
 
-PER_DAY = 86400 // EPOCH_S
-
-# truth codes per epoch
-WAKE, SLEEP, NONWEAR, NAP = 0, 1, 2, 3
+__all__ = ["EPOCH_S", "NAP", "NONWEAR", "SLEEP", "WAKE", "EpochWearer", "Truth", "make_wearer"]
 
 
 @dataclass
 class Truth:
     start_utc: int
     state: np.ndarray  # WAKE/SLEEP/NONWEAR/NAP per epoch
-    intensity: np.ndarray  # 0 sed, 1 light, 2 moderate, 3 vigorous (while awake and worn)
+    intensity: np.ndarray  # SEDENTARY..VIGOROUS (while awake and worn)
     steps: np.ndarray
     nights: dict[str, tuple[int, int]] = field(default_factory=dict)  # evening date -> bed, up
     symptoms: list[tuple[int, int]] = field(default_factory=list)  # (utc, severity)
 
 
 @dataclass
-class Wearer:
+class EpochWearer:
     records: list[Epoch | Event]
     truth: Truth
 
@@ -43,7 +55,7 @@ class Wearer:
 def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20),
                 seed: int = 0, markers: bool = False, nonwear_days: tuple[int, ...] = (),
                 nap_days: tuple[int, ...] = (), symptom_days: tuple[int, ...] = (),
-                bed_h: float = 23.0, up_h: float = 7.0, jitter_h: float = 0.4) -> Wearer:
+                bed_h: float = 23.0, up_h: float = 7.0, jitter_h: float = 0.4) -> EpochWearer:
     """`days` local days from local midnight of `start`; day i has a night on its evening."""
     rng = np.random.default_rng(seed)
     zone = ZoneInfo(tz)
@@ -68,14 +80,14 @@ def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20
         for _ in range(6):
             a = idx(day, rng.uniform(8.5, 21.0))
             ln = int(rng.integers(4, 30))
-            intensity[a:a + ln] = 1
+            intensity[a:a + ln] = LIGHT
         for _ in range(int(rng.integers(1, 3))):
             a = idx(day, rng.uniform(9.0, 19.0))
             ln = int(rng.integers(24, 50))  # 12-25 min brisk walk
-            intensity[a:a + ln] = 2
+            intensity[a:a + ln] = MODERATE
         if rng.random() < 0.3:
             a = idx(day, rng.uniform(9.0, 19.0))
-            intensity[a:a + int(rng.integers(10, 30))] = 3
+            intensity[a:a + int(rng.integers(10, 30))] = VIGOROUS
         if d in nap_days:
             a = idx(day, 14.0)
             state[a:a + int(rng.integers(60, 100))] = NAP
@@ -95,7 +107,7 @@ def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20
         lat = int(rng.integers(16, 50))
         state[bed:up] = SLEEP
         in_bed[bed:up] = True
-        intensity[bed:up] = 0
+        intensity[bed:up] = SEDENTARY
         if d >= 0:
             state[bed:bed + lat] = WAKE
         for _ in range(int(rng.integers(1, 4))):
@@ -157,29 +169,11 @@ def make_wearer(days: int, tz: str = "UTC", start: dt.date = dt.date(2026, 3, 20
             zz = float(np.clip(zz + rng.normal(0, 0.4), -85, 85))
         z[i] = zz
     # after 30 min flat the device sets FLAG_NONWEAR (its own cheaper rule)
-    for a, b in _runs(off):
+    for a, b in runs(off):
         flags[a + 60:b] |= FLAG_NONWEAR
     truth.steps = steps
-    records: list[Epoch | Event] = []
-    ev_by_time = sorted(events)
-    ei = 0
-    seq = 0
-    for i in range(n):
-        t = t0 + i * EPOCH_S
-        while ei < len(ev_by_time) and ev_by_time[ei][0] <= t:
-            et, etype, val = ev_by_time[ei]
-            records.append(Event(seq, et, etype, val))
-            seq += 1
-            ei += 1
-        records.append(Epoch(seq, t, int(flags[i]), int(min(enmo[i] * 10, 65535)),
-                             int(min(mad[i] * 10, 65535)), int(round(z[i])),
-                             int(min(round(dangle[i] * 10), 255)), int(min(steps[i], 255)), 40))
-        seq += 1
-    return Wearer(records, truth)
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    m = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    d = np.diff(m)
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(),
-                    strict=True))
+    cols = EpochColumns(flags, np.minimum(enmo * 10, 65535).astype(np.int64),
+                        np.minimum(mad * 10, 65535).astype(np.int64), np.round(z).astype(np.int64),
+                        np.minimum(np.round(dangle * 10), 255).astype(np.int64),
+                        np.minimum(steps, 255), 40)
+    return EpochWearer(epoch_records(t0, cols, events), truth)
