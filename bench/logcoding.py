@@ -1,7 +1,9 @@
-"""A denser record log (issue 18 item 2), measured before it is built: the v1 log's own
-flash chunks from the shared host-port recording, coded per chunk three ways in
-MicroPython (bench/vm/mp_bench_logcoding.py) on both targets, sizes and CPU beside the v1
-chunk. Each coding is decoded again and compared in the VM before its size counts.
+"""A denser record log (issue 18 item 2): the log's own flash chunks from the shared
+host-port recording (v2 by default: decoded back to their records), coded per chunk in
+MicroPython (bench/vm/mp_bench_logcoding.py) on both targets by the firmware's own v2
+coder (wlfw.chunkcode, "mask") and by the alternatives that were not built, sizes and CPU
+beside the v1 chunk of the same records. Each coding is decoded again and compared in the
+VM before its size counts.
 
 `python -m bench.logcoding [--days D]` prints the table; nothing here changes the log.
 """
@@ -21,23 +23,36 @@ from tests.vm.harness import run_module
 
 MODULE = Path(__file__).with_name("vm") / "mp_bench_logcoding.py"
 HDR = struct.Struct("<BBII")  # wlfw.recordlog: magic, count, first_seq, base_time
+HDR2 = 3  # a v2 chunk's header goes on: <BH step, coded length>
+MAGIC2 = 0xC6
 REC = 11
 CRC = 4
-LEN_BYTE = 1  # a v2 chunk would need its coded length (count no longer gives it)
+LEN_BYTE = 1  # the alternatives would need their coded length too (count no longer gives it)
 CODINGS = ("delta", "mask", "deflate", "delta_deflate")
 
 
 def chunks_of(log_dir: Path) -> list[bytes]:
-    """The records of every chunk on flash, in log order."""
+    """The records of every chunk on flash, in log order (v2 chunks decoded by the
+    firmware's own decoder: the records as the v1 chunk would hold them)."""
+    from wlfw import chunkcode  # on the path once the host port is loaded (recording)
+
+    prev = [0] * (chunkcode.NF + 1)
     out = []
     for seg in sorted(log_dir.glob("*.wls")):
         data = seg.read_bytes()
         i = 0
         while i + HDR.size <= len(data):
-            _magic, n, _first, _base = HDR.unpack_from(data, i)
+            magic, n, _first, _base = HDR.unpack_from(data, i)
             start = i + HDR.size
-            out.append(data[start:start + n * REC])
-            i = start + n * REC + CRC
+            if magic == MAGIC2:
+                step, blen = data[start], data[start + 1] | (data[start + 2] << 8)
+                recs = bytearray(n * REC)
+                chunkcode.decode(data, start + HDR2, n, step, recs, 0, 0, n, prev)
+                out.append(bytes(recs))
+                i = start + HDR2 + blen + CRC
+            else:
+                out.append(data[start:start + n * REC])
+                i = start + n * REC + CRC
     return out
 
 
@@ -47,7 +62,8 @@ def measure(days: float, targets: tuple[str, ...] = ("wasm", "unix")) -> dict[st
     rec = recording(days)
     chunks = chunks_of(rec.run.log_dir)
     res: dict[str, Any] = {"days": rec.run.simulated_s / 86400,
-                           "v1_bytes_written": rec.run.app.log.bytes_written}
+                           "bytes_written": rec.run.app.log.bytes_written,
+                           "coded": rec.run.app.log.coded}
     with tempfile.TemporaryDirectory() as d:
         blob = Path(d) / "chunks.bin"
         blob.write_bytes(b"".join(bytes([len(c) // REC]) + c for c in chunks))
@@ -78,7 +94,8 @@ def rows(res: dict[str, Any]) -> list[dict[str, Any]]:
             if k + "_unavailable" in m:
                 out.append(figure(f"{target}: {k}", None, "", note=m[k + "_unavailable"]))
                 continue
-            flash = m[k] + c * (HDR.size + CRC + LEN_BYTE)
+            # the firmware's coder: its own chunks (13-byte header, v1 where not smaller)
+            flash = m["v2_chunk_bytes"] if k == "mask" else m[k] + c * (HDR.size + CRC + LEN_BYTE)
             out += [
                 figure(f"{target}: {k}: chunk bytes per record", flash / n, "bytes/record",
                        v1 / n, "v1 chunk"),

@@ -1,6 +1,8 @@
-# Denser record log (issue 18 item 2): per-chunk delta/zigzag-varint coding against
-# deflate, measured in MicroPython (bench/logcoding.py runs it on both targets).
-# Input /t/chunks.bin: per flash chunk of the v1 log, <B count> + count * 11-byte records.
+# Denser record log (issue 18 item 2): the firmware's own v2 coder (wlfw.chunkcode, the
+# changed-field mask) beside the alternatives that were not built (every field as a
+# varint of its change; deflate; both), measured in MicroPython (bench/logcoding.py runs
+# it on both targets). The alternatives use the coder's own zigzag varint.
+# Input /t/chunks.bin: per flash chunk of the log, <B count> + count * 11-byte records.
 # Every coding is decoded again and compared with the input: a size only counts if it
 # round-trips. Prints one "@@BENCH " + JSON line.
 import io
@@ -10,65 +12,52 @@ from time import ticks_diff, ticks_us
 
 import deflate
 
-REC = 11
-EPOCH_FMT = "<BHHHbBBb"  # wlproto.records: kind_flags, t_off, enmo, mad, z, dang, steps, temp
-KIND_EPOCH = 0  # kind in the top bits of kind_flags (wlproto.const KIND_SHIFT)
+from wlfw import chunkcode
+from wlfw.recordlog import chunk_bytes
+from wlproto.const import KIND_EPOCH, KIND_SHIFT, RECORD_SIZE
+from wlproto.fields import EPOCH_FMT
+
+REC = RECORD_SIZE
+NF = chunkcode.NF
 WBITS = 9  # 512-byte window: what a board can spare per chunk
+V2_HEADER = 13  # wlfw.recordlog: <BBIIBH magic, count, first_seq, base_time, step, length>
+CRC = 4
 
 
 def _kind(b):
-    return b >> 6
-
-
-def _put(out, v):
-    v = (v << 1) ^ (v >> 31)  # zigzag (fields fit in 32 bits)
-    v &= 0xFFFFFFFF
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-
-
-def _get(buf, i):
-    v = 0
-    shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        v |= (b & 0x7F) << shift
-        if b < 0x80:
-            break
-        shift += 7
-    return (v >> 1) ^ -(v & 1), i
+    return b >> KIND_SHIFT
 
 
 def delta_encode(recs, n):
     """kind_flags raw; epochs: every field as a zigzag varint of its change from the
-    previous epoch in the chunk; events: t_off delta, then their 8 bytes raw."""
-    out = bytearray()
-    prev = (0, 0, 0, 0, 0, 0, 0)
+    previous epoch in the chunk; events: t_off delta, then their bytes raw."""
+    out = bytearray(n * (1 + 3 * (NF + 1)) + n * REC)
+    i = 0
+    prev = [0] * (NF + 1)
     prev_t = 0
     for k in range(n):
         o = k * REC
         kf = recs[o]
-        out.append(kf)
+        out[i] = kf
+        i += 1
         if _kind(kf) == KIND_EPOCH:
             f = struct.unpack_from(EPOCH_FMT, recs, o)[1:]
-            for j in range(7):
-                _put(out, f[j] - prev[j])
-            prev = f
+            for j in range(NF + 1):
+                i = chunkcode._put(out, i, f[j] - prev[j])
+                prev[j] = f[j]
             prev_t = f[0]
         else:
             t = recs[o + 1] | (recs[o + 2] << 8)
-            _put(out, t - prev_t)
+            i = chunkcode._put(out, i, t - prev_t)
             prev_t = t
-            out += recs[o + 3:o + REC]
-    return out
+            out[i:i + REC - 3] = recs[o + 3:o + REC]
+            i += REC - 3
+    return out[:i]
 
 
 def delta_decode(buf, n):
     out = bytearray(n * REC)
-    prev = [0, 0, 0, 0, 0, 0, 0]
+    prev = [0] * (NF + 1)
     prev_t = 0
     i = 0
     for k in range(n):
@@ -76,101 +65,19 @@ def delta_decode(buf, n):
         kf = buf[i]
         i += 1
         if _kind(kf) == KIND_EPOCH:
-            for j in range(7):
-                d, i = _get(buf, i)
+            for j in range(NF + 1):
+                d, i = chunkcode._get(buf, i)
                 prev[j] += d
-            struct.pack_into(EPOCH_FMT, out, o, kf, prev[0], prev[1], prev[2], prev[3], prev[4],
-                             prev[5], prev[6])
+            struct.pack_into(EPOCH_FMT, out, o, kf, *prev)
             prev_t = prev[0]
         else:
-            d, i = _get(buf, i)
+            d, i = chunkcode._get(buf, i)
             prev_t += d
             out[o] = kf
             out[o + 1] = prev_t & 0xFF
             out[o + 2] = prev_t >> 8
-            out[o + 3:o + REC] = buf[i:i + 8]
-            i += 8
-    return out
-
-
-def mask_encode(recs, n, epoch_s=30):
-    """One mask byte per record says what changed from the previous epoch in the chunk:
-    bit 0 kind_flags (then the byte follows), bit 1 t_off other than +epoch_s, bits 2-7
-    enmo, mad, z, dang, steps, temp (a zigzag varint of the change follows each set bit).
-    An event is bit 0 + its kind_flags, a t_off delta and its 8 bytes raw."""
-    out = bytearray()
-    prev = [0, 0, 0, 0, 0, 0, 0]
-    prev[0] = -epoch_s
-    prev_kf = -1
-    for k in range(n):
-        o = k * REC
-        kf = recs[o]
-        if _kind(kf) != KIND_EPOCH:
-            out.append(1)
-            out.append(kf)
-            t = recs[o + 1] | (recs[o + 2] << 8)
-            _put(out, t - prev[0])
-            prev[0] = t - epoch_s  # the next epoch's t_off is measured from here
-            out += recs[o + 3:o + REC]
-            prev_kf = -1
-            continue
-        f = struct.unpack_from(EPOCH_FMT, recs, o)[1:]
-        at = len(out)
-        out.append(0)
-        m = 0
-        if kf != prev_kf:
-            m = 1
-            out.append(kf)
-        if f[0] != prev[0] + epoch_s:
-            m |= 2
-            _put(out, f[0] - prev[0] - epoch_s)
-        for j in range(1, 7):
-            if f[j] != prev[j]:
-                m |= 1 << (j + 1)
-                _put(out, f[j] - prev[j])
-        out[at] = m
-        prev = list(f)
-        prev_kf = kf
-    return out
-
-
-def mask_decode(buf, n, epoch_s=30):
-    out = bytearray(n * REC)
-    prev = [0, 0, 0, 0, 0, 0, 0]
-    prev[0] = -epoch_s
-    prev_kf = -1
-    i = 0
-    for k in range(n):
-        o = k * REC
-        m = buf[i]
-        i += 1
-        kf = prev_kf
-        if m & 1:
-            kf = buf[i]
-            i += 1
-        if _kind(kf) != KIND_EPOCH:
-            d, i = _get(buf, i)
-            t = prev[0] + d
-            out[o] = kf
-            out[o + 1] = t & 0xFF
-            out[o + 2] = t >> 8
-            out[o + 3:o + REC] = buf[i:i + 8]
-            i += 8
-            prev[0] = t - epoch_s
-            prev_kf = -1
-            continue
-        t = prev[0] + epoch_s
-        if m & 2:
-            d, i = _get(buf, i)
-            t += d
-        prev[0] = t
-        for j in range(1, 7):
-            if m & (1 << (j + 1)):
-                d, i = _get(buf, i)
-                prev[j] += d
-        struct.pack_into(EPOCH_FMT, out, o, kf, prev[0], prev[1], prev[2], prev[3], prev[4],
-                         prev[5], prev[6])
-        prev_kf = kf
+            out[o + 3:o + REC] = buf[i:i + REC - 3]
+            i += REC - 3
     return out
 
 
@@ -195,7 +102,10 @@ def measure(path):
         n = blob[i]
         chunks.append((n, blob[i + 1:i + 1 + n * REC]))
         i += 1 + n * REC
-    res = {"chunks": len(chunks), "records": 0, "raw": 0}
+    res = {"chunks": len(chunks), "records": 0, "raw": 0, "v2_chunk_bytes": 0,
+           "v2_raw_chunks": 0}
+    prev = [0] * (NF + 1)
+    coded = bytearray(255 * REC)
     for name in ("delta", "mask", "deflate", "delta_deflate"):
         res[name] = 0
         res[name + "_enc_us"] = 0
@@ -212,13 +122,23 @@ def measure(path):
         res["delta"] += len(d)
         res["delta_enc_us"] += ticks_diff(t1, t)
         res["delta_dec_us"] += ticks_diff(t2, t1)
+        # the firmware's coder, as RecordLog.flush() calls it: coded only when smaller
+        # than the raw records, else the chunk is written as v1
         t = ticks_us()
-        mk = mask_encode(recs, n)
+        blen = chunkcode.encode(recs, n, 30, coded, 0, len(recs) - 1, prev)
         t1 = ticks_us()
-        back = mask_decode(mk, n)
-        t2 = ticks_us()
-        assert back == recs, "mask coding did not round-trip"
-        res["mask"] += len(mk)
+        if blen > 0:
+            back = bytearray(len(recs))
+            chunkcode.decode(coded, 0, n, 30, back, 0, 0, n, prev)
+            t2 = ticks_us()
+            assert back == recs, "the firmware's v2 coding did not round-trip"
+            res["mask"] += blen
+            res["v2_chunk_bytes"] += V2_HEADER + blen + CRC
+        else:
+            t2 = t1
+            res["mask"] += len(recs)
+            res["v2_chunk_bytes"] += chunk_bytes(n)
+            res["v2_raw_chunks"] += 1
         res["mask_enc_us"] += ticks_diff(t1, t)
         res["mask_dec_us"] += ticks_diff(t2, t1)
         for name, data in (("deflate", recs), ("delta_deflate", d)):

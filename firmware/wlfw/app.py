@@ -47,8 +47,8 @@ _LOW_BATTERY_BATCH = const(8)  # 4 min of epochs
 _CRITICAL_BATTERY_PCT = const(3)  # below this, flush every epoch
 
 # LiPo open-circuit voltage (mV) -> percent, linear between points.
-_BATT_MV = (3300, 3500, 3600, 3700, 3750, 3800, 3900, 4000, 4100, 4200)
-_BATT_PCT = (0, 5, 10, 25, 40, 50, 65, 80, 90, 100)
+_BATT_MV = const((3300, 3500, 3600, 3700, 3750, 3800, 3900, 4000, 4100, 4200))
+_BATT_PCT = const((0, 5, 10, 25, 40, 50, 65, 80, 90, 100))
 
 
 def battery_percent(mv):

@@ -13,9 +13,9 @@ except ImportError:  # CPython
 
 
 DEBOUNCE_MS = const(30)
-WINDOW_MS = const(2000)  # short presses counted from the first one
-LONG_MS = const(2000)  # held this long = a long press
-MAX_SEVERITY = const(5)
+_WINDOW_MS = const(2000)  # short presses counted from the first one
+_LONG_MS = const(2000)  # held this long = a long press
+_MAX_SEVERITY = const(5)
 
 SYMPTOM = const(1)
 LONG = const(2)
@@ -77,12 +77,12 @@ class Button:
             self._down_t = t
             self._long_sent = False
             self.presses += 1
-            if self._count and _diff(t, self._first_t) >= WINDOW_MS:
+            if self._count and _diff(t, self._first_t) >= _WINDOW_MS:
                 self._close()
             return
         if self._long_sent:
             return
-        if _diff(t, self._down_t) >= LONG_MS:
+        if _diff(t, self._down_t) >= _LONG_MS:
             self._long(self._down_t)
             return
         if self._count == 0:
@@ -96,7 +96,7 @@ class Button:
         self._push(LONG, 0, t)
 
     def _close(self):
-        n = self._count if self._count < MAX_SEVERITY else MAX_SEVERITY
+        n = self._count if self._count < _MAX_SEVERITY else _MAX_SEVERITY
         self._push(SYMPTOM, n, self._first_t)
         self._count = 0
 
@@ -104,10 +104,10 @@ class Button:
         """Settle a debounced level; time-outs: the 2-s window, a press held 2 s."""
         if self._raw != self._down and _diff(now, self._raw_t) >= DEBOUNCE_MS:
             self._edge(self._raw, self._raw_t)
-        if self._down and not self._long_sent and _diff(now, self._down_t) >= LONG_MS:
+        if self._down and not self._long_sent and _diff(now, self._down_t) >= _LONG_MS:
             self._long(self._down_t)
-        if self._count and _diff(now, self._first_t) >= WINDOW_MS and not (
-                self._down and _diff(self._down_t, self._first_t) < WINDOW_MS):
+        if self._count and _diff(now, self._first_t) >= _WINDOW_MS and not (
+                self._down and _diff(self._down_t, self._first_t) < _WINDOW_MS):
             self._close()
 
     @property

@@ -17,8 +17,8 @@
 # Stuck or still? A still but live sensor repeats itself too: an 8-bit logger
 # (31 mg per step) held all three axes bit-identical for up to 25 min of real
 # sleep (ICHI14). So "stuck" needs all three raw axes bit-identical within each
-# of STUCK_WINDOWS windows in a row AND one of: the sensor's step is fine enough for
-# its own noise to show (lsb_mg <= STUCK_FINE_LSB_MG: a live one flickers), or the
+# of _STUCK_WINDOWS windows in a row AND one of: the sensor's step is fine enough for
+# its own noise to show (lsb_mg <= _STUCK_FINE_LSB_MG: a live one flickers), or the
 # repeated reading is not gravity (|a| outside 1 g +- 20 %: a still sensor
 # measures 1 g). A coarse sensor stuck on a gravity-like reading cannot be told
 # from a still one; non-wear detection deals with that case.
@@ -41,20 +41,20 @@ _G = const(1000)  # 1 g in mg
 _DDEG_PER_RAD = 572.9577951308232  # 0.1 degree per radian
 
 # Step detector (validated on the virtual wearer, see docs/firmware.md).
-STEP_THRESHOLD_MG = const(60)  # smoothed |a| above baseline to count a peak
-STEP_MIN_INTERVAL_MS = const(280)  # cadence limit: at most ~214 steps/min
-STEP_MAX_INTERVAL_MS = const(1500)  # a longer gap ends the walking run
-STEP_MIN_RUN = const(6)  # steps are counted only once a run reaches this
+_STEP_THRESHOLD_MG = const(60)  # smoothed |a| above baseline to count a peak
+_STEP_MIN_INTERVAL_MS = const(280)  # cadence limit: at most ~214 steps/min
+_STEP_MAX_INTERVAL_MS = const(1500)  # a longer gap ends the walking run
+_STEP_MIN_RUN = const(6)  # steps are counted only once a run reaches this
 
 # Non-wear: an epoch is "still" below these; FLAG_NONWEAR once still for long.
-NONWEAR_MAD_DMG = const(20)  # 2.0 mg (sensor noise alone is about 1.3 mg)
-NONWEAR_DANGLE_DDEG = const(20)  # 2 degrees: noise near vertical reaches 1
+_NONWEAR_MAD_DMG = const(20)  # 2.0 mg (sensor noise alone is about 1.3 mg)
+_NONWEAR_DANGLE_DDEG = const(20)  # 2 degrees: noise near vertical reaches 1
 NONWEAR_RUN_EPOCHS = const(20)  # 10 min of still epochs
-STUCK_WINDOWS = const(12)  # 1 min of bit-identical x, y, z (and see above)
+_STUCK_WINDOWS = const(12)  # 1 min of bit-identical x, y, z (and see above)
 # A live sensor's noise (~1.3 mg rms) crosses a step of 8 mg or less several times a
 # minute; an 8-bit logger's 31-mg steps it never crosses when still.
-STUCK_FINE_LSB_MG = const(8)
-STUCK_G_TOL_MG = const(200)  # |a| this far from 1 g is no still sensor
+_STUCK_FINE_LSB_MG = const(8)
+_STUCK_G_TOL_MG = const(200)  # |a| this far from 1 g is no still sensor
 
 
 def isqrt(n):
@@ -72,7 +72,7 @@ def isqrt(n):
 class Features:
     """Streaming feature engine: feed() samples, end_epoch() per epoch."""
 
-    def __init__(self, rate_hz=25, win_s=5, step_threshold_mg=STEP_THRESHOLD_MG,
+    def __init__(self, rate_hz=25, win_s=5, step_threshold_mg=_STEP_THRESHOLD_MG,
                  nonwear_run=NONWEAR_RUN_EPOCHS, lsb_mg=1):
         if not (4 <= rate_hz <= 200):
             raise ConfigError("sample rate %r Hz outside 4..200" % (rate_hz,))
@@ -82,10 +82,10 @@ class Features:
         self.win_n = rate_hz * win_s
         self._win = array("h", bytes(2 * self.win_n))  # |a| of the current window
         self._th = step_threshold_mg
-        self._smin = (STEP_MIN_INTERVAL_MS * rate_hz + 999) // 1000
-        self._smax = STEP_MAX_INTERVAL_MS * rate_hz // 1000
+        self._smin = (_STEP_MIN_INTERVAL_MS * rate_hz + 999) // 1000
+        self._smax = _STEP_MAX_INTERVAL_MS * rate_hz // 1000
         self.nonwear_run = nonwear_run
-        self._fine = lsb_mg <= STUCK_FINE_LSB_MG
+        self._fine = lsb_mg <= _STUCK_FINE_LSB_MG
         # state carried across epochs
         self._m = _G
         self._lp = _G
@@ -175,10 +175,10 @@ class Features:
                             run = 0
                         last = i
                         run += 1
-                        if run > STEP_MIN_RUN:
+                        if run > _STEP_MIN_RUN:
                             steps += 1
-                        elif run == STEP_MIN_RUN:
-                            steps += STEP_MIN_RUN
+                        elif run == _STEP_MIN_RUN:
+                            steps += _STEP_MIN_RUN
                 elif lp < bl:
                     armed = True
             if kend > k:
@@ -239,7 +239,7 @@ class Features:
         if flat:
             self._stuck += 1
             g = win[0] - _G
-            self._stuck_bad = self._fine or g > STUCK_G_TOL_MG or g < -STUCK_G_TOL_MG
+            self._stuck_bad = self._fine or g > _STUCK_G_TOL_MG or g < -_STUCK_G_TOL_MG
         else:
             self._stuck = 0
         if self.stuck:
@@ -300,7 +300,7 @@ class Features:
             flags |= FLAG_SENSOR_FAULT
         # the still limits sit just above a fine sensor's own noise; a coarse one (8-bit,
         # 31 mg a step) reads a sleeping wrist as exactly still, so it gives no hint
-        if (n and self._fine and mad < NONWEAR_MAD_DMG and dang < NONWEAR_DANGLE_DDEG
+        if (n and self._fine and mad < _NONWEAR_MAD_DMG and dang < _NONWEAR_DANGLE_DDEG
                 and not self._fault):
             self._still += 1
         else:
@@ -322,4 +322,4 @@ class Features:
 
     @property
     def stuck(self):
-        return self._stuck >= STUCK_WINDOWS and self._stuck_bad
+        return self._stuck >= _STUCK_WINDOWS and self._stuck_bad

@@ -17,36 +17,44 @@
 # dropping unacknowledged records appends EV_LOG_FULL (never silent).
 import struct
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):  # type: ignore[misc]
+        return x
+
+
 from wlfw.errors import ConfigError, LogFullError
 from wlfw.fsio import OsFs
 from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, RECORD_SIZE, U16_MAX
 from wlproto.crc import crc32
 from wlproto.fields import pack_epoch_into, pack_event_into
 
-MAGIC = 0xC5  # v1 chunk: raw record slots
-MAGIC2 = 0xC6  # v2 chunk: coded records
-HDR_FMT = "<BBII"
-HDR_SIZE = 10
-HDR2_SIZE = 13  # HDR_FMT + <BH step, body_len
-CRC_SIZE = 4
+_MAGIC = const(0xC5)  # v1 chunk: raw record slots
+_MAGIC2 = const(0xC6)  # v2 chunk: coded records
+_HDR_FMT = const("<BBII")
+_HDR_SIZE = const(10)
+_HDR2_SIZE = const(13)  # _HDR_FMT + <BH step, body_len
+_CRC_SIZE = const(4)
 CHUNK_RECORDS = 32
-SEGMENT_BYTES = 16384
+_SEGMENT_BYTES = const(16384)
 SEG_EXT = ".wls"
-ACK_NAME = "ack"
-TMP_EXT = ".tmp"
-BASE_SLACK = 600  # records up to 10 min older than the first buffered one share its chunk
+_ACK_NAME = const("ack")
+_TMP_EXT = const(".tmp")
+_BASE_SLACK = const(600)  # records up to 10 min older than the first buffered one share its chunk
 
 
 def chunk_bytes(count):
     """The largest chunk of count records (v1, raw: v2 is written only when smaller)."""
-    return HDR_SIZE + count * RECORD_SIZE + CRC_SIZE
+    return _HDR_SIZE + count * RECORD_SIZE + _CRC_SIZE
 
 
 class RecordLog:
     """Records with increasing sequence numbers, kept until the filesystem fills."""
 
     def __init__(self, directory, fs=None, chunk_records=CHUNK_RECORDS,
-                 segment_bytes=SEGMENT_BYTES, reserve_bytes=None, epoch_s=30, coded=False):
+                 segment_bytes=_SEGMENT_BYTES, reserve_bytes=None, epoch_s=30, coded=True):
         if not (1 <= chunk_records <= 255):
             raise ConfigError("chunk_records must be 1..255, got %d" % chunk_records)
         if segment_bytes < chunk_bytes(chunk_records):
@@ -59,14 +67,13 @@ class RecordLog:
         # keep this much free: room for the next chunk plus littlefs's own blocks
         self.reserve = reserve_bytes if reserve_bytes is not None else 2 * segment_bytes
         self.step = epoch_s if 0 < epoch_s < 256 else 0  # the epoch time v2 predicts
-        # write v2 chunks; off by default until the sensing + log heap budget has room
-        # for the coder (docs/firmware.md "A denser log"); v2 chunks are read either way
+        # write v2 chunks (coded=False: v1 only, as firmware before v2 wrote them);
+        # both are read either way
         self.coded = coded
         self._cc = None  # wlfw.chunkcode, loaded when first needed
         self._prev = None  # the coder's state
         self._extra = 0
-        self._chunk = bytearray(chunk_bytes(chunk_records) + HDR2_SIZE - HDR_SIZE)
-        self._hdr = bytearray(HDR_SIZE)
+        self._chunk = bytearray(chunk_bytes(chunk_records) + _HDR2_SIZE - _HDR_SIZE)
         self._buf = bytearray(chunk_records * RECORD_SIZE)
         self._bn = 0  # records buffered in RAM
         self._bbase = 0  # their base time
@@ -95,7 +102,7 @@ class RecordLog:
         fs = self.fs
         segs = []
         for name in fs.listdir(self.dir):
-            if name.endswith(TMP_EXT):
+            if name.endswith(_TMP_EXT):
                 fs.remove(self._path(name))  # an interrupted rewrite: the original stands
             elif name.endswith(SEG_EXT) and len(name) == 10 + len(SEG_EXT):
                 try:
@@ -128,7 +135,7 @@ class RecordLog:
 
     def _read_ack(self):
         try:
-            f = self.fs.open(self._path(ACK_NAME), "rb")
+            f = self.fs.open(self._path(_ACK_NAME), "rb")
         except OSError:
             return 0
         try:
@@ -152,14 +159,14 @@ class RecordLog:
         f = self.fs.open(path, "rb")
         try:
             while True:
-                n = f.readinto(mv[:HDR_SIZE])
+                n = f.readinto(mv[:_HDR_SIZE])
                 if n is None:
                     n = 0
                 total += n
-                if n < HDR_SIZE:
+                if n < _HDR_SIZE:
                     break
-                magic, count, cfirst, _ = struct.unpack_from(HDR_FMT, chunk, 0)
-                if (magic != MAGIC and magic != MAGIC2) or count < 1 or count > self.cap:
+                magic, count, cfirst, _ = struct.unpack_from(_HDR_FMT, chunk, 0)
+                if (magic != _MAGIC and magic != _MAGIC2) or count < 1 or count > self.cap:
                     break
                 if fseq is not None and cfirst != nxt:
                     break  # not the chunk that follows: not one we wrote after this
@@ -169,7 +176,7 @@ class RecordLog:
                 total += self._extra
                 if hsize == 0:
                     break
-                body = blen + CRC_SIZE
+                body = blen + _CRC_SIZE
                 n = f.readinto(mv[hsize:hsize + body])
                 if n is None:
                     n = 0
@@ -206,24 +213,24 @@ class RecordLog:
         return self._cc
 
     def _body(self, f, magic, count):
-        """After a chunk's first HDR_SIZE bytes: (header size, body length), (0, 0)
+        """After a chunk's first _HDR_SIZE bytes: (header size, body length), (0, 0)
         if the header is cut or names an impossible body."""
         self._extra = 0  # header bytes read here
-        if magic == MAGIC:
-            return HDR_SIZE, count * RECORD_SIZE
+        if magic == _MAGIC:
+            return _HDR_SIZE, count * RECORD_SIZE
         mv = memoryview(self._chunk)
-        n = f.readinto(mv[HDR_SIZE:HDR2_SIZE])
+        n = f.readinto(mv[_HDR_SIZE:_HDR2_SIZE])
         self._extra = n or 0
-        if n != HDR2_SIZE - HDR_SIZE:
+        if n != _HDR2_SIZE - _HDR_SIZE:
             return 0, 0
-        blen = self._chunk[HDR_SIZE + 1] | (self._chunk[HDR_SIZE + 2] << 8)
+        blen = self._chunk[_HDR_SIZE + 1] | (self._chunk[_HDR_SIZE + 2] << 8)
         if blen < 1 or blen >= count * RECORD_SIZE:
             return 0, 0
-        return HDR2_SIZE, blen
+        return _HDR2_SIZE, blen
 
     def _truncate(self, path, size):
         """Keep the first size bytes: copy them to a temp file, rename over."""
-        tmp = path + TMP_EXT
+        tmp = path + _TMP_EXT
         mv = memoryview(self._chunk)
         src = self.fs.open(path, "rb")
         try:
@@ -251,7 +258,7 @@ class RecordLog:
         elif self._bn and not (0 <= t - self._bbase <= U16_MAX):
             self.flush()
         if self._bn == 0:
-            self._bbase = t - BASE_SLACK if t > BASE_SLACK else 0
+            self._bbase = t - _BASE_SLACK if t > _BASE_SLACK else 0
         if self._bn >= self.cap:  # flush could not write
             raise LogFullError("log full: %d records wait in RAM and the filesystem has no "
                                "room; sync with the companion to free space" % self._bn)
@@ -293,20 +300,20 @@ class RecordLog:
         raw = n * RECORD_SIZE
         blen = -1
         if self.coded:
-            blen = self._coder().encode(self._buf, n, self.step, chunk, HDR2_SIZE, raw - 1,
+            blen = self._coder().encode(self._buf, n, self.step, chunk, _HDR2_SIZE, raw - 1,
                                     self._prev)
         if blen > 0:
-            struct.pack_into(HDR_FMT, chunk, 0, MAGIC2, n, first, self._bbase)
-            chunk[HDR_SIZE] = self.step
-            chunk[HDR_SIZE + 1] = blen & 0xFF
-            chunk[HDR_SIZE + 2] = blen >> 8
-            end = HDR2_SIZE + blen
+            struct.pack_into(_HDR_FMT, chunk, 0, _MAGIC2, n, first, self._bbase)
+            chunk[_HDR_SIZE] = self.step
+            chunk[_HDR_SIZE + 1] = blen & 0xFF
+            chunk[_HDR_SIZE + 2] = blen >> 8
+            end = _HDR2_SIZE + blen
         else:
-            struct.pack_into(HDR_FMT, chunk, 0, MAGIC, n, first, self._bbase)
-            end = HDR_SIZE + raw
-            chunk[HDR_SIZE:end] = memoryview(self._buf)[:raw]
+            struct.pack_into(_HDR_FMT, chunk, 0, _MAGIC, n, first, self._bbase)
+            end = _HDR_SIZE + raw
+            chunk[_HDR_SIZE:end] = memoryview(self._buf)[:raw]
         struct.pack_into("<I", chunk, end, crc32(memoryview(chunk)[:end]))
-        size = end + CRC_SIZE
+        size = end + _CRC_SIZE
         lost = self._make_room(size)
         if not self._segs or self._cur_size + size > self.segment_bytes:
             self._segs.append(first)
@@ -378,13 +385,13 @@ class RecordLog:
             return self.acked_seq
         b = bytearray(8)
         struct.pack_into("<II", b, 0, seq, crc32(struct.pack("<I", seq)))
-        tmp = self._path(ACK_NAME + TMP_EXT)
+        tmp = self._path(_ACK_NAME + _TMP_EXT)
         f = self.fs.open(tmp, "wb")
         try:
             f.write(b)
         finally:
             f.close()
-        self.fs.rename(tmp, self._path(ACK_NAME))
+        self.fs.rename(tmp, self._path(_ACK_NAME))
         self.acked_seq = seq
         return seq
 
@@ -415,13 +422,13 @@ class RecordLog:
             f = self.fs.open(self._seg_path(segs[i]), "rb")
             try:
                 while count < max_count:
-                    if f.readinto(mv[:HDR_SIZE]) != HDR_SIZE:
+                    if f.readinto(mv[:_HDR_SIZE]) != _HDR_SIZE:
                         break
-                    magic, n, cfirst, cbase = struct.unpack_from(HDR_FMT, chunk, 0)
+                    magic, n, cfirst, cbase = struct.unpack_from(_HDR_FMT, chunk, 0)
                     hsize, blen = self._body(f, magic, n)
                     if hsize == 0:
                         break
-                    body = blen + CRC_SIZE
+                    body = blen + _CRC_SIZE
                     want = first + count
                     if cfirst + n <= want:
                         f.seek(body, 1)
@@ -444,11 +451,11 @@ class RecordLog:
                         k = max_count - count
                     # one copy (or decode) per chunk, then rebase each record in place
                     dst = count * RECORD_SIZE
-                    if magic == MAGIC:
-                        src = HDR_SIZE + j * RECORD_SIZE
+                    if magic == _MAGIC:
+                        src = _HDR_SIZE + j * RECORD_SIZE
                         buf[dst:dst + k * RECORD_SIZE] = mv[src:src + k * RECORD_SIZE]
                     else:
-                        self._coder().decode(chunk, HDR2_SIZE, n, chunk[HDR_SIZE], buf, dst, j, k,
+                        self._coder().decode(chunk, _HDR2_SIZE, n, chunk[_HDR_SIZE], buf, dst, j, k,
                                          self._prev)
                     shift = cbase - base  # small: rebase with small ints only
                     for _ in range(k):

@@ -9,7 +9,15 @@
 # secrets: wlfw.auth.SecretStore; proofs: wlproto.auth. rng(n) -> n random bytes.
 import struct
 
-from wlproto import auth, frames
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):  # type: ignore[misc]
+        return x
+
+
+from wlproto import auth, wire
 from wlproto.const import (
     ATT_OVERHEAD,
     CRC_SIZE,
@@ -53,14 +61,15 @@ from wlproto.errors import ProtocolError, VersionError
 CONTROL = 0  # which characteristic a notification goes to
 DATA = 1
 NEEDS_AUTH = (OP_SET_TIME, OP_READ, OP_ACK, OP_FORGET)
-NEARLY_FULL_BYTES = 65536
+_NEARLY_FULL_BYTES = const(65536)
 
 
 class _Out:
     """One message being cut into segments for one characteristic."""
 
     def __init__(self):
-        self.msg = None
+        self.msg = None  # a reply (bytes), or the engine's frame buffer
+        self.n = 0  # the message's length
         self.off = 0
         self.counter = 0
         self.end = 0  # a data message: the sequence after its records
@@ -95,7 +104,11 @@ class SyncServer:
         self.rng = rng
         self.sessions = {}
         self.streamer = None  # the one session allowed to stream
-        self._recs = bytearray(MAX_RECORDS_PER_FRAME * RECORD_SIZE)
+        # One frame buffer, records read straight into it after the header: no
+        # allocation per frame. Only one session's frame is in it at a time (_owner).
+        self._frame = bytearray(MAX_MESSAGE_SIZE)
+        self._body = memoryview(self._frame)[FRAME_HEADER_SIZE:]
+        self._owner = None
         self._seg = bytearray(512)
         self.frames_sent = 0
         self.notifications_sent = 0
@@ -108,6 +121,8 @@ class SyncServer:
         s = self.sessions.pop(conn, None)
         if s is not None and self.streamer is s:
             self.streamer = None
+        if s is not None and self._owner is s:
+            self._owner = None
 
     def mtu_changed(self, conn, mtu):
         s = self.sessions.get(conn)
@@ -127,19 +142,19 @@ class SyncServer:
         else:
             flags |= STATUS_FLAG_PAIRING_MODE
         free = log.free_bytes()
-        if free < NEARLY_FULL_BYTES:
+        if free < _NEARLY_FULL_BYTES:
             flags |= STATUS_FLAG_LOG_NEARLY_FULL
         if getattr(d, "sensor_fault", False):
             flags |= STATUS_FLAG_SENSOR_FAULT
         if not authed:
-            return frames.Status(flags, d.device_id, 0, 0, 0, 0, 0, d.battery_pct(),
-                                 d.epoch_len).encode()
+            return wire.encode_status(flags, d.device_id, 0, 0, 0, 0, 0, d.battery_pct(),
+                                      d.epoch_len)
         flags |= STATUS_FLAG_AUTHENTICATED
         if free > 0xFFFFFFFF:
             free = 0xFFFFFFFF
-        return frames.Status(flags, d.device_id, log.oldest_seq, log.next_seq, log.acked_seq,
-                             d.device_time() & 0xFFFFFFFF, free, d.battery_pct(),
-                             d.epoch_len).encode()
+        return wire.encode_status(flags, d.device_id, log.oldest_seq, log.next_seq,
+                                  log.acked_seq, d.device_time() & 0xFFFFFFFF, free,
+                                  d.battery_pct(), d.epoch_len)
 
     # --- commands --------------------------------------------------------------
     def command(self, conn, data):
@@ -149,7 +164,7 @@ class SyncServer:
             self.connected(conn)
             s = self.sessions[conn]
         try:
-            op, payload = frames.decode_command(data)
+            op, payload = wire.decode_command(data)
         except VersionError:
             self._reply(s, data[1] if len(data) > 1 else 0, ST_BAD_VERSION)
             return
@@ -175,7 +190,7 @@ class SyncServer:
         elif op == OP_SET_TIME:
             (utc,) = struct.unpack("<I", payload)
             prev, was_unset = self.device.set_time(utc)
-            self._reply(s, op, ST_OK, frames.set_time_reply(prev & 0xFFFFFFFF, was_unset))
+            self._reply(s, op, ST_OK, wire.set_time_reply(prev & 0xFFFFFFFF, was_unset))
         elif op == OP_READ:
             self._read(s, payload)
         elif op == OP_ACK:
@@ -215,7 +230,7 @@ class SyncServer:
         self._reply(s, OP_AUTH_PROVE, ST_OK if ok else ST_AUTH_FAILED)
 
     def _read(self, s, payload):
-        from_seq, window = frames.parse_read(payload)
+        from_seq, window = wire.parse_read(payload)
         log = self.device.log
         if self.streamer is not None and self.streamer is not s:
             self._reply(s, OP_READ, ST_BUSY)
@@ -234,11 +249,13 @@ class SyncServer:
         s.end_due = False
         # A new READ restarts the data stream: drop a half-sent frame.
         s.out[DATA].msg = None
+        if self._owner is s:
+            self._owner = None
         self.streamer = s
         self._reply(s, OP_READ, ST_OK)
 
     def _ack(self, s, payload):
-        seq = frames.parse_u32(payload)
+        seq = wire.parse_u32(payload)
         log = self.device.log
         if seq > log.next_seq or (seq > s.sent_to and seq > log.acked_seq):
             self._reply(s, OP_ACK, ST_OUT_OF_RANGE)  # not sent in this session
@@ -249,7 +266,7 @@ class SyncServer:
         self._reply(s, OP_ACK, ST_OK)
 
     def _reply(self, s, op, status, payload=b""):
-        s.replies.append(frames.encode_reply(op, status, payload))
+        s.replies.append(wire.encode_reply(op, status, payload))
 
     # --- outgoing notifications ---------------------------------------------------
     def _frame_budget(self, s):
@@ -259,7 +276,11 @@ class SyncServer:
         return n if n < MAX_RECORDS_PER_FRAME else MAX_RECORDS_PER_FRAME
 
     def _next_data(self, s):
+        """Put the session's next frame in the frame buffer; its length, or 0 if none
+        is due (or another session's half-sent frame still holds the buffer)."""
         log = self.device.log
+        if self._owner is not None and self._owner is not s:
+            return 0
         if s.cursor < log.oldest_seq:  # dropped for space since the READ
             s.cursor = log.oldest_seq
         limit = s.ack_point + s.window
@@ -270,35 +291,37 @@ class SyncServer:
             if s.cursor >= log.next_seq and not s.end_due:
                 s.end_due = True
                 s.out[DATA].end = s.cursor
-                return frames.encode_raw_frame(FT_END, log.next_seq,
-                                               self.device.device_time() & 0xFFFFFFFF, b"", 0)
-            return None
+                return wire.frame_into(self._frame, FT_END, log.next_seq,
+                                       self.device.device_time() & 0xFFFFFFFF, 0)
+            return 0
         budget = self._frame_budget(s)
         if n > budget:
             n = budget
-        first, count, base = log.read_into(s.cursor, self._recs, n)
+        first, count, base = log.read_into(s.cursor, self._body, n)
         if count == 0:
-            return None
+            return 0
         s.cursor = first + count
         s.out[DATA].end = s.cursor  # acked only once the frame's last segment is out
         self.frames_sent += 1
-        return frames.encode_raw_frame(FT_RECORDS, first, base,
-                                       memoryview(self._recs)[: count * RECORD_SIZE], count)
+        return wire.frame_into(self._frame, FT_RECORDS, first, base, count)
 
     def _fill(self, s):
         """Make sure a message is pending on some characteristic; False if idle."""
         ctl, dat = s.out
         if ctl.msg is None and s.replies:
             ctl.msg = s.replies.pop(0)
+            ctl.n = len(ctl.msg)
             ctl.off = 0
         if ctl.msg is not None:
             return True
         if dat.msg is None and s.streaming and self.streamer is s:
-            msg = self._next_data(s)
-            if msg is None:
+            n = self._next_data(s)
+            if n == 0:
                 return False
-            dat.msg = msg
+            dat.msg = self._frame
+            dat.n = n
             dat.off = 0
+            self._owner = s
         return dat.msg is not None
 
     def peek(self, conn):
@@ -309,13 +332,13 @@ class SyncServer:
         which = CONTROL if s.out[CONTROL].msg is not None else DATA
         o = s.out[which]
         per = s.mtu - ATT_OVERHEAD - 1
-        n = len(o.msg) - o.off
+        n = o.n - o.off
         if n > per:
             n = per
         head = o.counter & SEG_COUNTER_MASK
         if o.off == 0:
             head |= SEG_FIRST
-        if o.off + n >= len(o.msg):
+        if o.off + n >= o.n:
             head |= SEG_LAST
         seg = self._seg
         seg[0] = head
@@ -329,9 +352,12 @@ class SyncServer:
         o.off += s.mtu - ATT_OVERHEAD - 1
         o.counter = (o.counter + 1) & SEG_COUNTER_MASK
         self.notifications_sent += 1
-        if o.off >= len(o.msg):
-            if which == DATA and o.end > s.sent_to:
-                s.sent_to = o.end  # the whole frame is out: its records may be acked
+        if o.off >= o.n:
+            if which == DATA:
+                if o.end > s.sent_to:
+                    s.sent_to = o.end  # the whole frame is out: its records may be acked
+                if self._owner is s:
+                    self._owner = None
             o.msg = None
             o.off = 0
 

@@ -1,7 +1,8 @@
 # The field tables of the wire records, and what the device needs of them:
 # the struct formats, the records' named access, packing into a buffer.
-# Decoding and validation live in wlproto.records (the sync engine and the
-# companion load it; the sensing + log pipeline does not, to keep its heap).
+# Decoding, validation and the Event class live in wlproto.records (the
+# companion and the tests load it; the device does not, to keep its heap: it
+# writes events from their values).
 import struct
 
 from wlproto.const import (
@@ -115,28 +116,6 @@ class Epoch(Record):
         self.time = time
         self.flags = flags
         _fill(self, EPOCH_TABLE, values, named)
-
-
-class Event(Record):
-    """A timestamped device or wearer event (symptom, bed/up, clock, boot...).
-
-    Event(seq, time, etype, value, arg, aux, flags): flags last, as events are
-    mostly written without.
-    """
-
-    kind = KIND_EVENT
-    TABLE = EVENT_TABLE
-    FIELDS = ("seq", "time", "flags") + tuple([f[0] for f in EVENT_TABLE])
-
-    def __init__(self, seq, time, *values, **named):
-        self.seq = seq
-        self.time = time
-        n = len(EVENT_TABLE)
-        if len(values) > n:
-            named["flags"] = values[n]
-            values = values[:n]
-        self.flags = named.pop("flags", 0)
-        _fill(self, EVENT_TABLE, values, named)
 
 
 def pack_epoch_into(buf, off, flags, t_off, *values):

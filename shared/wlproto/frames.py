@@ -13,31 +13,17 @@
 import struct
 
 from wlproto.const import (
-    COMMAND_HEADER_SIZE,
     CRC_SIZE,
     FRAME_FLAG_DEFLATE,
     FRAME_HEADER_SIZE,
     FT_END,
     FT_RECORDS,
     FT_REPLY,
-    MAX_COMMAND_SIZE,
     MAX_MESSAGE_SIZE,
     MAX_RECORDS_PER_FRAME,
-    NONCE_SIZE,
-    OP_ACK,
-    OP_AUTH_BEGIN,
-    OP_AUTH_PROVE,
-    OP_FORGET,
-    OP_PAIR,
-    OP_READ,
-    OP_SET_TIME,
-    OP_STATUS,
-    OP_STOP,
-    PROOF_SIZE,
     PROTOCOL_VERSION,
     RECORD_SIZE,
     REPLY_HEADER_SIZE,
-    SECRET_SIZE,
     U16_MAX,
 )
 from wlproto.crc import crc32
@@ -50,24 +36,25 @@ from wlproto.errors import (
     VersionError,
 )
 
-FRAME_HEADER_FMT = "<BBBBII"
-REPLY_HEADER_FMT = "<BBBBB"
-STATUS_FMT = "<BBIIIIIIBBH"
-STATUS_SIZE = 30
-MAX_REPLY_PAYLOAD = 64
-
-# Command payload sizes: exact, so a short or long write is refused, not guessed at.
-COMMAND_PAYLOAD = {
-    OP_STATUS: 0,
-    OP_AUTH_BEGIN: NONCE_SIZE,
-    OP_AUTH_PROVE: PROOF_SIZE,
-    OP_PAIR: SECRET_SIZE,
-    OP_SET_TIME: 4,
-    OP_READ: 6,
-    OP_ACK: 4,
-    OP_STOP: 0,
-    OP_FORGET: 0,
-}
+# The device's half (what the sync engine loads), re-exported for the companion.
+from wlproto.wire import (  # noqa: F401
+    COMMAND_PAYLOAD,
+    FRAME_HEADER_FMT,
+    MAX_REPLY_PAYLOAD,
+    REPLY_HEADER_FMT,
+    STATUS_FMT,
+    STATUS_SIZE,
+    decode_command,
+    encode_command,
+    encode_reply,
+    encode_status,
+    frame_into,
+    parse_read,
+    parse_u32,
+    read_payload,
+    set_time_reply,
+    u32_payload,
+)
 
 
 class Frame:
@@ -133,7 +120,9 @@ class Status:
         return "Status%r" % (self.fields(),)
 
     def encode(self):
-        return struct.pack(STATUS_FMT, *self.fields())
+        return encode_status(self.flags, self.device_id, self.oldest_seq, self.next_seq,
+                             self.acked_seq, self.device_time, self.free_bytes,
+                             self.battery_pct, self.epoch_len, self.record_size, self.version)
 
     @classmethod
     def decode(cls, data):
@@ -151,13 +140,6 @@ class Status:
         return cls(f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[10], f[9], f[0])
 
 
-def _seal(buf):
-    """Append the CRC over everything before it (buf has CRC_SIZE spare bytes)."""
-    n = len(buf) - CRC_SIZE
-    struct.pack_into("<I", buf, n, crc32(memoryview(buf)[:n]))
-    return buf
-
-
 def frame_capacity(max_bytes):
     """How many records fit in a frame of at most max_bytes."""
     n = (max_bytes - FRAME_HEADER_SIZE - CRC_SIZE) // RECORD_SIZE
@@ -167,15 +149,16 @@ def frame_capacity(max_bytes):
 
 
 def encode_raw_frame(ftype, first_seq, base_time, record_bytes, count, flags=0):
-    """Frame from already-packed records (the device path: no record objects)."""
+    """Frame from already-packed records (count of them in record_bytes)."""
     if count > MAX_RECORDS_PER_FRAME:
         raise EncodeError("%d records exceed %d per frame" % (count, MAX_RECORDS_PER_FRAME))
     body = len(record_bytes)
+    if body != count * RECORD_SIZE:
+        raise EncodeError("%d bytes are not %d records" % (body, count))
     buf = bytearray(FRAME_HEADER_SIZE + body + CRC_SIZE)
-    struct.pack_into(FRAME_HEADER_FMT, buf, 0, PROTOCOL_VERSION, ftype, flags, count,
-                     first_seq, base_time)
     buf[FRAME_HEADER_SIZE:FRAME_HEADER_SIZE + body] = record_bytes
-    return bytes(_seal(buf))
+    frame_into(buf, ftype, first_seq, base_time, count, flags)
+    return bytes(buf)
 
 
 def encode_frame(records, first_seq=None, base_time=None):
@@ -200,16 +183,6 @@ def encode_frame(records, first_seq=None, base_time=None):
 
 def encode_end(next_seq, device_time=0):
     return encode_raw_frame(FT_END, next_seq, device_time, b"", 0)
-
-
-def encode_reply(opcode, status, payload=b""):
-    n = len(payload)
-    if n > MAX_REPLY_PAYLOAD:
-        raise EncodeError("reply payload of %d bytes exceeds %d" % (n, MAX_REPLY_PAYLOAD))
-    buf = bytearray(REPLY_HEADER_SIZE + n + CRC_SIZE)
-    struct.pack_into(REPLY_HEADER_FMT, buf, 0, PROTOCOL_VERSION, FT_REPLY, opcode, status, n)
-    buf[REPLY_HEADER_SIZE:REPLY_HEADER_SIZE + n] = payload
-    return bytes(_seal(buf))
 
 
 def frame_span_ok(buf, off, count, base_time):
@@ -287,60 +260,6 @@ def decode_message(data):
     if not crc_ok:
         raise CrcError("corrupt message (bad CRC, type byte %d)" % ftype)
     raise MalformedError("unknown message type %d" % ftype)
-
-
-def encode_command(opcode, payload=b""):
-    want = COMMAND_PAYLOAD.get(opcode)
-    if want is None:
-        raise EncodeError("unknown opcode 0x%02x" % opcode)
-    if len(payload) != want:
-        raise EncodeError("opcode 0x%02x takes %d payload bytes, got %d"
-                          % (opcode, want, len(payload)))
-    return bytes(bytearray((PROTOCOL_VERSION, opcode, 0))) + bytes(payload)
-
-
-def decode_command(data):
-    """(opcode, payload) from a control-point write; raises ProtocolError subclasses."""
-    n = len(data)
-    if n < COMMAND_HEADER_SIZE:
-        raise TruncatedError("command of %d bytes is shorter than its header" % n)
-    if n > MAX_COMMAND_SIZE:
-        raise OversizeError("command of %d bytes exceeds %d" % (n, MAX_COMMAND_SIZE))
-    if data[0] != PROTOCOL_VERSION:
-        raise VersionError(data[0], PROTOCOL_VERSION)
-    opcode = data[1]
-    want = COMMAND_PAYLOAD.get(opcode)
-    if want is None:
-        raise MalformedError("unknown opcode 0x%02x" % opcode)
-    if data[2] != 0:
-        raise MalformedError("reserved command byte is %d, must be 0" % data[2])
-    got = n - COMMAND_HEADER_SIZE
-    if got < want:
-        raise TruncatedError("opcode 0x%02x needs %d payload bytes, got %d" % (opcode, want, got))
-    if got > want:
-        raise OversizeError("opcode 0x%02x takes %d payload bytes, got %d" % (opcode, want, got))
-    return opcode, bytes(data[COMMAND_HEADER_SIZE:])
-
-
-# Typed payload helpers, so both sides agree on the byte order of each field.
-def read_payload(from_seq, window):
-    return struct.pack("<IH", from_seq, window)
-
-
-def parse_read(payload):
-    return struct.unpack("<IH", payload)
-
-
-def u32_payload(v):
-    return struct.pack("<I", v)
-
-
-def parse_u32(payload):
-    return struct.unpack("<I", payload)[0]
-
-
-def set_time_reply(previous_time, was_unset):
-    return struct.pack("<IB", previous_time, 1 if was_unset else 0)
 
 
 def parse_set_time_reply(payload):

@@ -27,13 +27,35 @@ from wlproto.fields import (  # noqa: F401  (re-exported: records are read from 
     EVENT_TABLE,
     HEADER_FMT,
     Epoch,
-    Event,
     Record,
     _fill,
     pack_epoch_into,
     pack_event_into,
     record_fmt,
 )
+
+
+class Event(Record):
+    """A timestamped device or wearer event (symptom, bed/up, clock, boot...).
+
+    Event(seq, time, etype, value, arg, aux, flags): flags last, as events are
+    mostly written without.
+    """
+
+    kind = KIND_EVENT
+    TABLE = EVENT_TABLE
+    FIELDS = ("seq", "time", "flags") + tuple([f[0] for f in EVENT_TABLE])
+
+    def __init__(self, seq, time, *values, **named):
+        self.seq = seq
+        self.time = time
+        n = len(EVENT_TABLE)
+        if len(values) > n:
+            named["flags"] = values[n]
+            values = values[:n]
+        self.flags = named.pop("flags", 0)
+        _fill(self, EVENT_TABLE, values, named)
+
 
 
 def _check(name, v, lo, hi):

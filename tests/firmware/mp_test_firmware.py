@@ -141,7 +141,7 @@ def test_v1_log_upgrades_to_v2_in_place():
     from wlfw.recordlog import RecordLog, chunk_bytes
 
     d = fresh_dir()
-    old = RecordLog(d)  # v1 chunks, as v1 firmware wrote them
+    old = RecordLog(d, coded=False)  # v1 chunks, as v1 firmware wrote them
     want = []
     for i in range(70):
         t = T0 + 30 * i

@@ -30,9 +30,11 @@ def test_every_profile_is_found() -> None:
 @pytest.mark.parametrize("board", board_names())
 def test_closure_holds_the_app_and_the_profile_and_nothing_host_side(board: str) -> None:
     got = names(board)
-    for needed in ("wlfw.app", "wlfw.recordlog", "wlproto.records", "boards.common",
+    for needed in ("wlfw.app", "wlfw.recordlog", "wlfw.chunkcode", "wlproto.wire", "boards.common",
                    f"boards.{board}", "wlfw", "wlproto", "boards", "drivers"):
         assert needed in got, needed
+    # the companion's half of the protocol (decoding into objects) stays off the device
+    assert not {"wlproto.frames", "wlproto.records"} & got
     # other boards' profiles and the host port stay off the device
     assert not {f"boards.{b}" for b in board_names() if b != board} & got
     assert not any(n.startswith(("hostport", "mptime", "simboard")) for n in got)

@@ -65,12 +65,12 @@ def test_records_wait_in_ram_until_a_chunk_is_full(tmp_path: Path) -> None:
     add(log, CHUNK_RECORDS - 1, T0 + 30 * CHUNK_RECORDS)
     add(log, CHUNK_RECORDS, T0 + 30 * CHUNK_RECORDS)
     assert log.chunks_written == 1 and log.buffered == 1
-    assert log.bytes_written == chunk_bytes(CHUNK_RECORDS)  # v1 by default: raw slots
-    (tmp_path / "v2").mkdir()
-    coded = RecordLog(str(tmp_path / "v2"), coded=True)
+    assert 0 < log.bytes_written < chunk_bytes(CHUNK_RECORDS)  # v2 by default: coded, smaller
+    (tmp_path / "v1").mkdir()
+    raw = RecordLog(str(tmp_path / "v1"), coded=False)
     for i in range(CHUNK_RECORDS + 1):
-        add(coded, i, T0 + 30 * i)
-    assert 0 < coded.bytes_written < chunk_bytes(CHUNK_RECORDS)  # v2: coded, smaller
+        add(raw, i, T0 + 30 * i)
+    assert raw.bytes_written == chunk_bytes(CHUNK_RECORDS)  # v1: raw slots
 
 
 def test_read_into_rebases_and_splits_on_time_jumps(tmp_path: Path) -> None:

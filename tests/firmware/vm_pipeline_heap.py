@@ -5,6 +5,15 @@ import os
 
 from wlfw.app import App
 
+CODED = True  # the log's default; /t/params.json {"coded": false} measures v1
+try:
+    import json
+
+    with open("/t/params.json") as _f:
+        CODED = json.load(_f).get("coded", CODED)
+except OSError:
+    pass
+
 
 class Clock:
     def __init__(self):
@@ -90,7 +99,7 @@ def test_pipeline_heap():
         pass
     clock = Clock()
     board = Board(clock)
-    app = App(board, clock=clock, log_dir="/log")
+    app = App(board, clock=clock, log_dir="/log", log_options={"coded": CODED})
     app.boot()
     yield
     app.set_time(1760000000)

@@ -93,8 +93,9 @@ def run_module(
 ) -> VmRun:
     """Run every test_* in ``test_file`` on ``target``; one VmResult per test.
 
-    ``mpy``: load every module as mpy-cross output (.mpy), as a flashed board does
-    (unix target only: compiling source on the device costs heap a board lacks).
+    ``mpy``: load every module (the test module too; not the runner, mptest.py) as
+    mpy-cross output (.mpy), as a flashed board does: compiling source on the device
+    costs heap a board lacks. Both targets load mpy-cross 1.27's .mpy v6.3.
     """
     files: list[tuple[str, str]] = []
     for host, vm in SOURCE_TREES.items():
@@ -103,12 +104,10 @@ def run_module(
     files.append((f"/t/{test_file.name}", str(test_file)))
     for vm_path, host_path in (extra or {}).items():
         files.append((vm_path, str(host_path)))
-    if target == "unix":
-        if mpy:
-            files = [_compiled(vm, host) for vm, host in files]
-        return _run_unix(files, test_file.stem, heapsize, timeout)
     if mpy:
-        raise ValueError("mpy=True is for the unix target")
+        files = [_compiled(vm, host) for vm, host in files]
+    if target == "unix":
+        return _run_unix(files, test_file.stem, heapsize, timeout)
     if target != "wasm":
         raise ValueError(f"unknown MicroPython target {target!r}: one of {TARGETS}")
     if not (VM_PACKAGE / "micropython.mjs").exists():
