@@ -382,3 +382,24 @@ def test_patient_list_pages_and_search_by_keyboard(browser, site):
         page.screenshot(path=str(ARTIFACTS / "patient-list-page-2.png"), full_page=True)
     finally:
         ctx.close()
+
+
+def test_exclude_and_restore_a_night_by_its_button(page, site):
+    """Each row's button submits the table's shared form (form= attribute) with its day."""
+    sign_in(page, site, user="dr.b")
+    page.goto(site + "/patients/P-0099?days=14")
+    row = page.locator("#night-table tbody tr").first
+    night = row.get_attribute("data-night")
+    try:
+        row.get_by_role("button", name=f"Exclude {night} from the figures").click()
+        page.wait_for_url(re.compile(r".*/patients/P-0099.*"))
+        row = page.locator(f'#night-table tr[data-night="{night}"]')
+        assert "excluded" in (row.get_attribute("class") or "")
+    finally:
+        button = page.get_by_role("button", name=f"Count {night} again")
+        if button.count():
+            button.click()
+            page.wait_for_url(re.compile(r".*/patients/P-0099.*"))
+    row = page.locator(f'#night-table tr[data-night="{night}"]')
+    assert "excluded" not in (row.get_attribute("class") or "")
+    assert row.get_by_role("button", name=f"Exclude {night} from the figures").count() == 1
