@@ -8,10 +8,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from wearlog.analysis import profiles
-from wearlog.analysis.config import AnalysisConfig
 from wearlog.pipeline import figures
-from wearlog.store import Store
 
 # (key, name, format, one line on what it says): Van Someren et al. 1999 definitions
 RHYTHM_ROWS: tuple[tuple[str, str, str, str], ...] = (
@@ -85,31 +82,6 @@ def day_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({**d, "wear_h": None if wear is None else wear / 60.0,
                     "status": status, "status_label": label})
     return out
-
-
-def earlier_rhythm(store: Store, patient_id: str, days: int, first_date: str | None
-                   ) -> dict[str, Any] | None:
-    """The rhythm figures of the `days` days before the range (the patient's own earlier
-    values), over their valid days; None when there is no range."""
-    if not first_date:
-        return None
-    last = dt.date.fromisoformat(first_date) - dt.timedelta(days=1)
-    dates = figures.date_range(days, last)
-    lo, hi = dates[0].isoformat(), dates[-1].isoformat()
-    stored = store.profiles_between(patient_id, lo, hi)
-    base = {"first": lo, "last": hi}
-    if not stored:
-        return {**base, "available": False, "rhythm": {},
-                "reason": f"no data in the {days} days before"}
-    valid = {d["day"] for d in store.days_between(patient_id, lo, hi)
-             if d["valid"] and not d.get("excluded")}
-    min_days = AnalysisConfig().min_rhythm_days
-    rh = profiles.rhythm(dates, stored, valid, min_days)
-    if rh.get("IS") is None:
-        return {**base, "available": False, "rhythm": {},
-                "reason": f"the {days} days before have {rh['n_valid_days']} valid days, "
-                          f"{min_days} needed"}
-    return {**base, "available": True, "rhythm": rh}
 
 
 def topic_blocks(topic_id: str) -> dict[str, Any] | None:

@@ -67,8 +67,7 @@ def patient_summary(
         "night_rows": patient_view.night_rows(summary),
         "day_rows": patient_view.day_rows(summary),
         "rhythm_rows": patient_view.RHYTHM_ROWS,
-        "earlier": patient_view.earlier_rhythm(store, patient_id, int(days),
-                                               summary.get("first_date")),
+        "earlier": summary.get("earlier_rhythm"),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "wearer": wearer_entries(store, patient_id, summary["first_date"], summary["last_date"]),
     })
