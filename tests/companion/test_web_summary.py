@@ -292,3 +292,24 @@ def test_the_earlier_rhythm_is_stored_with_the_summary_and_the_page_only_reads_i
     assert page.status_code == 200, page.text[:500]
     assert f"({earlier['first']} to {earlier['last']})" in page.text
     assert "No earlier values" not in page.text
+
+
+def test_the_row_tables_are_rendered_once_per_stored_summary(env):
+    """The night and day tables are kept per stored summary: the same bytes give the same
+    object; other bytes (a new refresh) render anew."""
+    from wearlog.web import patient_view
+
+    db, c = env
+    templates = c.app.state.templates
+    with Store.reader(db) as s:
+        body = figures.summary_for(s, "P-OK", 14)
+    assert isinstance(body, bytes)
+    import json as _json
+
+    summary = _json.loads(body)
+    first = patient_view.row_tables(templates.env, summary, body)
+    assert patient_view.row_tables(templates.env, summary, body) is first
+    assert first.count('<tr class="') == len(summary["nights"]) + len(summary["days"])
+    changed = dict(summary, nights=summary["nights"][:-1])
+    other = patient_view.row_tables(templates.env, changed, body + b" ")
+    assert other is not first and other.count('<tr class="') == first.count('<tr class="') - 1

@@ -1,12 +1,18 @@
-"""What the patient page shows beyond the summary JSON: the night and day tables, and the
-rhythm of the range before, for comparison. Read-only, from stored rows; the rhythm uses
-the same function as the summary (analysis.profiles.rhythm)."""
+"""What the patient page shows beyond the summary JSON: the night and day tables (rows
+from the summary, rendered once per stored summary) and the rhythm rows' wording.
+Read-only: nothing here computes a figure."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+from markupsafe import Markup
 
 from wearlog.pipeline import figures
 
@@ -100,3 +106,30 @@ def topic_blocks(topic_id: str) -> dict[str, Any] | None:
         elif text:
             blocks.append(("p", text))
     return {"id": t.id, "title": t.title, "summary": t.summary, "blocks": blocks}
+
+
+_TABLES_KEPT = 64  # rendered tables kept per process (a few kB each)
+_tables: OrderedDict[bytes, Markup] = OrderedDict()
+_tables_lock = threading.Lock()
+
+
+def row_tables(env: Environment, summary: dict[str, Any], body: bytes | None) -> Markup:
+    """The night and day tables' HTML. They are most of the page's rendering and depend
+    only on the summary, so a stored summary's (body: its bytes) are rendered once per
+    process and kept by a hash of those bytes; a range built on request is rendered as is."""
+    key = None if body is None else hashlib.blake2b(body, digest_size=16).digest()
+    if key is not None:
+        with _tables_lock:
+            hit = _tables.get(key)
+            if hit is not None:
+                _tables.move_to_end(key)
+                return hit
+    html = Markup(env.get_template("_row_tables.html").render(
+        night_rows=night_rows(summary), day_rows=day_rows(summary),
+        analysed=summary.get("analysis_status") == "ok"))
+    if key is not None:
+        with _tables_lock:
+            _tables[key] = html
+            while len(_tables) > _TABLES_KEPT:
+                _tables.popitem(last=False)
+    return html

@@ -64,8 +64,8 @@ def patient_summary(
     return _render(request, "patient.html", {
         "user": user, "s": summary, "days": int(days), "ranges": data.RANGES,
         "end": last if end else "",
-        "night_rows": patient_view.night_rows(summary),
-        "day_rows": patient_view.day_rows(summary),
+        "row_tables": patient_view.row_tables(request.app.state.templates.env, summary,
+                                              body if isinstance(body, bytes) else None),
         "rhythm_rows": patient_view.RHYTHM_ROWS,
         "earlier": summary.get("earlier_rhythm"),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
