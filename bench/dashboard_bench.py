@@ -6,7 +6,9 @@ list, and 20 concurrent signed-in clients each sending a bounded number of reque
 - patient summary (90 days: nights, days, symptoms, completeness, rhythm, topics),
 - actogram (90 days x 2,880 epochs),
 - a bare JSON endpoint returning the same epoch rows unprocessed (the baseline),
-- the patient list with 1,000 patients.
+- the patient list with 1,000 patients (paged: the API's first 100 rows, the page's
+  first 50, flagged first; all 1,000 in one API call; a search), then with 10,000
+  (9,000 added with stored list figures only, which is all the list reads).
 
 `run_area()` (area "serving", `python -m bench --only serving`) measures the summary and
 the list beside the bare endpoint on SQLite and on PostgreSQL, with 1 and 4 workers.
@@ -42,6 +44,7 @@ from wearlog.web.app import UVICORN_OPTIONS
 CLIENTS = 20
 REQUESTS_PER_CLIENT = 3
 LIST_PATIENTS = 1000
+BIG_LIST_PATIENTS = 10_000
 PW = "bench passphrase long enough"
 BARE = "bare_stored_summary_90d"  # the baseline: stored JSON bytes, sign-in + audit only
 
@@ -202,15 +205,55 @@ def run() -> dict[str, Any]:
                 (BARE, "bench.dr", "/api/patients/P-BENCH/summary/stored?days=90"),
                 ("actogram_90d", "bench.dr", "/api/patients/P-BENCH/actogram?days=90"),
                 ("summary_page_90d", "bench.dr", "/patients/P-BENCH?days=90"),
+                # the list pages: 100 rows per API call, 50 per page, flagged first
                 ("patient_list_api_1000", "bench.admin", "/api/patients"),
+                ("patient_list_api_1000_all", "bench.admin", "/api/patients?limit=1000"),
                 ("patient_list_page_1000", "bench.admin", "/"),
+                ("patient_list_page_1000_search", "bench.admin", "/?q=p-09"),
+            ):
+                out[name] = asyncio.run(_load(url, user, path))
+            # 9,000 more patients with stored figures (what the list reads): 10,000 in all
+            t = time.perf_counter()
+            _grow_list(db, BIG_LIST_PATIENTS)
+            out["setup"]["grow_to_10000_s"] = round(time.perf_counter() - t, 1)
+            for name, user, path in (
+                ("patient_list_api_10000", "bench.admin", "/api/patients"),
+                ("patient_list_page_10000", "bench.admin", "/"),
+                ("patient_list_page_10000_last", "bench.admin",
+                 f"/?page={BIG_LIST_PATIENTS // 50}"),
+                ("patient_list_page_10000_search", "bench.admin", "/?q=x-09"),
+                (f"{BARE}_at_10000", "bench.dr", "/api/patients/P-BENCH/summary/stored?days=90"),
             ):
                 out[name] = asyncio.run(_load(url, user, path))
             bare = out[BARE]["p95_ms"]
             for k in ("summary_90d", "summary_page_90d", "patient_list_api_1000",
-                      "patient_list_page_1000"):
+                      "patient_list_page_1000", "patient_list_api_10000",
+                      "patient_list_page_10000"):
                 out[f"{k}_p95_vs_bare_stored"] = round(out[k]["p95_ms"] / bare, 2)
             return out
+
+
+def _grow_list(db: Path, patients: int) -> None:
+    """Add patients X-.... with stored list figures until the list holds `patients`
+    (a fifth with a data gap, half with a worse sleep trend) and the 90-day patient's
+    rolling figures: the list reads only the former."""
+    now = int(time.time())
+    with Store(db) as s:
+        have = len(s.patient_ids())
+        add = [f"X-{i:05d}" for i in range(patients - have)]
+        # the rolling figures of a refreshed 30-day patient, as every added one has them
+        rolling = s.analysis_state("P-BENCH")["rolling"] or "{}"
+        with s.transaction() as c:
+            c.executemany("INSERT INTO patients (patient_id, tz) VALUES (?, 'UTC')",
+                          [(p,) for p in add])
+            c.executemany(
+                "INSERT INTO patient_analysis (patient_id, refreshed_utc, first_utc, last_utc, "
+                "last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                [(p, now, now - 30 * 86400, now - (5 * 86400 if i % 5 == 0 else 600),
+                  now - 600, 6000.0, i % 7, i % 2) for i, p in enumerate(add)])
+            c.executemany("INSERT INTO patient_rolling (patient_id, rolling) VALUES (?, ?)",
+                          [(p, rolling) for p in add])
 
 
 # --- both backends, 1 and 4 workers (area "serving") --------------------------------

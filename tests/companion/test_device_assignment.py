@@ -214,7 +214,7 @@ def test_every_reader_follows_the_assignment(tmp_path: Path) -> None:
             [4 if pid == "P-1" else 2]
         refresh(s, pid)  # the patient list reads what the refresh step stored
     admin = User("t.admin", "admin")
-    listed = {r["patient_id"]: r for r in data.patient_list(s, admin, now=t0 + 86400)}
+    listed = {r["patient_id"]: r for r in data.patient_page(s, admin, now=t0 + 86400).rows}
     assert listed["P-1"]["last_data_utc"] == t0 + 30 * 49
     assert listed["P-2"]["last_data_utc"] == t0 + 30 * 99
     assert filed(s, "P-1") == set(range(50)) and filed(s, "P-2") == set(range(51, 101))

@@ -36,6 +36,10 @@ def seed(conn: sqlite3.Connection, version: int) -> None:
             conn.execute("UPDATE epochs SET utc=? WHERE seq=?", (None if flags else t, seq))
     conn.execute("INSERT INTO events (device_id, seq, time, flags, etype, value, arg, aux, "
                  "sync_id) VALUES (3, 3, 1780000100, 0, 1, 5, 0, 0, 1)")
+    if 9 <= version < 14:  # v9..v13 kept the rolling figures in patient_analysis
+        conn.execute("INSERT INTO patient_analysis (patient_id, refreshed_utc, last_utc, "
+                     "wear_min_7d, high_severity_7d, sleep_worse, rolling) "
+                     "VALUES ('P-old', 5, 1780000060, 120.5, 2, 1, '{\"trends\": [1]}')")
     conn.commit()
 
 
@@ -65,6 +69,12 @@ def test_upgrade_from_every_earlier_version(tmp_path: Path, from_version: int) -
         assert [(x["patient_id"], x["from_utc"], x["to_utc"]) for x in a] == [
             ("P-old", None, None)]
         assert s.filed_counts("P-old") == {"epochs": 3, "events": 1}
+    if 9 <= from_version < 14:  # v14: the rolling figures moved to their own table
+        state = s.analysis_state("P-old")
+        assert (state["refreshed_utc"], state["last_utc"], state["rolling"]) == (
+            5, 1780000060, '{"trends": [1]}')
+        assert s.conn.execute("SELECT wear_min_7d, high_severity_7d, sleep_worse FROM "
+                              "patient_analysis").fetchall() == [(120.5, 2, 1)]
     # the upgraded file works like a new one
     s.add_patient("P-new")
     s.add_device(4, "P-new")

@@ -267,3 +267,49 @@ def test_concurrent_first_views_do_not_fail(db_location):
             "SELECT COUNT(*) - COUNT(DISTINCT topic_id || rule_id || window_end || finding_text) "
             "FROM linked_topics").fetchone()[0]
     assert dup == 0
+
+
+def test_the_earlier_rhythm_is_stored_with_the_summary_and_the_page_only_reads_it(
+        env, monkeypatch):
+    """The rhythm of the days before the range is computed at refresh and stored in the
+    summary: the page shows it without reading any activity profile."""
+    from wearlog.analysis.config import AnalysisConfig
+
+    db, c = env
+    body = c.get("/api/patients/P-OK/summary?days=14").json()
+    earlier = body["earlier_rhythm"]
+    assert earlier["available"] and earlier["rhythm"]["IS"] is not None, earlier
+    first = dt.date.fromisoformat(body["first_date"])
+    assert earlier["last"] == (first - dt.timedelta(days=1)).isoformat()
+    with Store.reader(db) as s:
+        assert figures.earlier_rhythm(s, "P-OK", 14, first, AnalysisConfig()) == earlier
+
+    def no_profiles(*_a, **_k):
+        raise AssertionError("a GET of the page read activity profiles")
+
+    monkeypatch.setattr(Store, "profiles_between", no_profiles)
+    page = c.get("/patients/P-OK?days=14")
+    assert page.status_code == 200, page.text[:500]
+    assert f"({earlier['first']} to {earlier['last']})" in page.text
+    assert "No earlier values" not in page.text
+
+
+def test_the_row_tables_are_rendered_once_per_stored_summary(env):
+    """The night and day tables are kept per stored summary: the same bytes give the same
+    object; other bytes (a new refresh) render anew."""
+    from wearlog.web import patient_view
+
+    db, c = env
+    templates = c.app.state.templates
+    with Store.reader(db) as s:
+        body = figures.summary_for(s, "P-OK", 14)
+    assert isinstance(body, bytes)
+    import json as _json
+
+    summary = _json.loads(body)
+    first = patient_view.row_tables(templates.env, summary, body)
+    assert patient_view.row_tables(templates.env, summary, body) is first
+    assert first.count('<tr class="') == len(summary["nights"]) + len(summary["days"])
+    changed = dict(summary, nights=summary["nights"][:-1])
+    other = patient_view.row_tables(templates.env, changed, body + b" ")
+    assert other is not first and other.count('<tr class="') == first.count('<tr class="') - 1

@@ -19,6 +19,7 @@ from wearlog.web import create_app
 from wearlog.web.live import live_server
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PW = "correct horse battery staple"
 END_UTC = 1_795_300_000  # 2026-11-21 22:26 UTC
 
@@ -42,6 +43,10 @@ def site(tmp_path_factory):
         users.assign("dr.b", "P-0099")  # a patient without diary entries
         users.add("dr.once", "clinician", "one-time secret 123", must_change=True)
         users.assign("dr.once", "P-0042")
+        # a clinic-size list for the admin: 70 more patients without data (flagged)
+        for i in range(70):
+            s.add_patient(f"L-{i:03d}")
+        users.add("dr.admin", "admin", PW)
     app = create_app(db, secret="e" * 48)
     with live_server(app) as url:
         yield url
@@ -341,3 +346,60 @@ def test_fhir_link_downloads_a_file(page, site):
     assert ids == [e["resource"]["id"] for e in again.json()["entry"]]
     assert any(e["resource"].get("code", {}).get("coding", [{}])[0].get("code") == "symptom-event"
                for e in r.json()["entry"])
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="needs axe-core: npm ci")
+def test_patient_list_pages_and_search_by_keyboard(browser, site):
+    """72 patients: 50 on the first page, flagged first; the search box and the pager
+    work from the keyboard; axe-core finds no serious or critical violation."""
+    # bypass_csp: only so the test can inject axe-core; the page itself runs under it
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=True)
+    page = ctx.new_page()
+    try:
+        sign_in(page, site, user="dr.admin")
+        rows = page.locator("table.patients tbody tr")
+        assert rows.count() == 50
+        assert "72 patients" in page.inner_text("#list-count")
+        page.get_by_label("Find a patient by ID").focus()
+        page.keyboard.type("l-06")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r".*\?q=l-06$"))
+        assert [rows.nth(i).get_attribute("data-patient") for i in range(rows.count())] \
+            == [f"L-{i:03d}" for i in range(60, 70)]
+        page.goto(site + "/")
+        nav = page.get_by_role("navigation", name="Pages")
+        assert nav.get_by_role("link", name="Page 1").get_attribute("aria-current") == "page"
+        nav.get_by_role("link", name="Next").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(site + "/?page=2")
+        assert rows.count() == 22
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "patient-list-page-2.png"), full_page=True)
+    finally:
+        ctx.close()
+
+
+def test_exclude_and_restore_a_night_by_its_button(page, site):
+    """Each row's button submits the table's shared form (form= attribute) with its day."""
+    sign_in(page, site, user="dr.b")
+    page.goto(site + "/patients/P-0099?days=14")
+    row = page.locator("#night-table tbody tr").first
+    night = row.get_attribute("data-night")
+    try:
+        row.get_by_role("button", name=f"Exclude {night} from the figures").click()
+        page.wait_for_url(re.compile(r".*/patients/P-0099.*"))
+        row = page.locator(f'#night-table tr[data-night="{night}"]')
+        assert "excluded" in (row.get_attribute("class") or "")
+    finally:
+        button = page.get_by_role("button", name=f"Count {night} again")
+        if button.count():
+            button.click()
+            page.wait_for_url(re.compile(r".*/patients/P-0099.*"))
+    row = page.locator(f'#night-table tr[data-night="{night}"]')
+    assert "excluded" not in (row.get_attribute("class") or "")
+    assert row.get_by_role("button", name=f"Exclude {night} from the figures").count() == 1

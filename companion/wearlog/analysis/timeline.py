@@ -7,7 +7,6 @@ grid indices: a night across a DST change simply holds 23 or 25 hours of epochs.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -65,10 +64,10 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S,
     chunks = []
     for dev in store.patient_epochs(patient_id, since, until):
         # one device at a time, straight into numpy: no join, no sort (the grid orders)
-        if dev.rows:
-            part = np.empty((len(dev.rows), 9), dtype=np.int64)
-            part[:, :7] = np.fromiter(itertools.chain.from_iterable(dev.rows), np.int64,
-                                      len(dev.rows) * 7).reshape(-1, 7)
+        values = dev.values
+        if len(values):
+            part = np.empty((len(values), 9), dtype=np.int64)
+            part[:, :7] = values
             part[:, 7] = dev.epoch_s
             part[:, 8] = NO_ANGLE.get(dev.kind, 0)
             chunks.append(part)

@@ -156,6 +156,27 @@ def sleep_worse(nights: list[dict[str, Any]], recent_n: int = 7, base_n: int = 2
     return bool(tst or se)
 
 
+def earlier_rhythm(store: Store, patient_id: str, days: int, first: dt.date,
+                   cfg: AnalysisConfig) -> dict[str, Any]:
+    """The rhythm figures of the `days` days before a range starting on `first` (the
+    patient's own earlier values), over their valid, not excluded days."""
+    dates = date_range(days, first - dt.timedelta(days=1))
+    lo, hi = dates[0].isoformat(), dates[-1].isoformat()
+    stored = store.profiles_between(patient_id, lo, hi)
+    base = {"first": lo, "last": hi}
+    if not stored:
+        return {**base, "available": False, "rhythm": {},
+                "reason": f"no data in the {days} days before"}
+    valid = {d["day"] for d in store.days_between(patient_id, lo, hi)
+             if d["valid"] and not d.get("excluded")}
+    rh = profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days)
+    if rh.get("IS") is None:
+        return {**base, "available": False, "rhythm": {},
+                "reason": f"the {days} days before have {rh['n_valid_days']} valid days, "
+                          f"{cfg.min_rhythm_days} needed"}
+    return {**base, "available": True, "rhythm": {k: _round(v) for k, v in rh.items()}}
+
+
 def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   cfg: AnalysisConfig | None = None, status: str = "ok",
                   worse: bool | None = None,
@@ -238,6 +259,7 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
         "completeness": completeness,
         "completeness_pct": round(100 * worn_total / slots_total, 1) if slots_total else None,
         "rhythm": rhythm,
+        "earlier_rhythm": earlier_rhythm(store, patient_id, len(dates), dates[0], cfg),
         "findings": view_findings,
         "topics": topic_history(store, patient_id),
         "sleep_worse_than_baseline": worse,

@@ -28,7 +28,7 @@ BATCH_ROWS = 5000
 ORDER = ("patients", "devices", "device_assignments", "syncs", "epochs", "events",
          "clock_syncs", "users", "assignments", "device_tokens", "device_keys", "uploads",
          "web_sessions", "audit_log", "nights", "days", "day_profiles", "patient_analysis",
-         "summaries", "refresh_queue", "linked_topics")
+         "patient_rolling", "summaries", "refresh_queue", "linked_topics")
 # The key each table is read in (keyset pages); a table not here is read whole.
 KEYS: dict[str, tuple[str, ...]] = {
     "patients": ("patient_id",), "devices": ("device_id",),
@@ -40,6 +40,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "web_sessions": ("token_hash",), "audit_log": ("audit_id",),
     "nights": ("patient_id", "night"), "days": ("patient_id", "day"),
     "day_profiles": ("patient_id", "day"), "patient_analysis": ("patient_id",),
+    "patient_rolling": ("patient_id",),
     "summaries": ("patient_id", "range_days"), "refresh_queue": ("patient_id",),
     "linked_topics": ("id",),
 }

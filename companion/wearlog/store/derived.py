@@ -7,12 +7,15 @@ records and this file about what is derived from them.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from wearlog.store import queue
 from wearlog.store.columns import DAY_COLS, LINK_COLS, NIGHT_COLS, insert_sql
@@ -38,18 +41,54 @@ class DeviceEpochs:
     device_id: int
     epoch_s: int
     kind: str
-    rows: list[tuple[int, ...]]  # utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags
+    rows: list[np.ndarray]  # int64 (n, 7): utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg,
+    # steps, flags; one array per stretch the device was the patient's
+
+    @property
+    def values(self) -> np.ndarray:
+        """Every row, one (n, 7) int64 array."""
+        if len(self.rows) == 1:
+            return self.rows[0]
+        return np.concatenate(self.rows) if self.rows else np.empty((0, 7), np.int64)
 
 
 _EPOCH_FIELDS = "utc, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, steps, flags"
+# The analysis reads a patient's every epoch: building a Python int per field is most of
+# its cost, so the six fields after utc come packed in two integers within their wire
+# ranges (u16 ENMO and MAD; i8 z-angle, u8 angle change, steps and flags), a third of the
+# objects of a plain read. A row outside those ranges (an import may hold one) packs to
+# NULL and that stretch is read plainly (_unpack).
+_PACKED_FIELDS = (
+    "utc, CASE WHEN enmo_dmg BETWEEN 0 AND 65535 AND mad_dmg BETWEEN 0 AND 65535 "
+    "THEN enmo_dmg * 65536 + mad_dmg END, CASE WHEN zangle_deg BETWEEN -128 AND 127 "
+    "AND dangle_ddeg BETWEEN 0 AND 255 AND steps BETWEEN 0 AND 255 "
+    "AND flags BETWEEN 0 AND 255 "
+    "THEN ((zangle_deg + 128) * 256 + dangle_ddeg) * 65536 + steps * 256 + flags END")
 # a time range: the seq range it spans from the utc index (covering, no row look-ups),
 # then the rows along the primary key (a clock jump may put other rows inside: +utc drops
 # them)
 _SEQS = "SELECT MIN(seq), MAX(seq) FROM epochs WHERE device_id = ? AND utc >= ? AND utc < ?"
-_EPOCHS_RANGE = (f"SELECT {_EPOCH_FIELDS} FROM epochs WHERE device_id = ? AND seq >= ? "
-                 "AND seq <= ? AND +utc >= ? AND +utc < ?")
-_EPOCHS_ALL = (f"SELECT {_EPOCH_FIELDS} FROM epochs "
-               "WHERE device_id = ? AND +utc >= ? AND +utc < ?")
+_RANGE_WHERE = ("FROM epochs WHERE device_id = ? AND seq >= ? AND seq <= ? "
+                "AND +utc >= ? AND +utc < ?")
+_ALL_WHERE = "FROM epochs WHERE device_id = ? AND +utc >= ? AND +utc < ?"
+
+
+def _unpack(rows: list[tuple[Any, ...]]) -> np.ndarray | None:
+    """(n, 7) int64 from rows of _PACKED_FIELDS; None if a row did not pack."""
+    try:
+        a = np.fromiter(itertools.chain.from_iterable(rows), np.int64,
+                        len(rows) * 3).reshape(-1, 3)
+    except TypeError:  # NULL: a value outside the wire ranges
+        return None
+    out = np.empty((len(rows), 7), dtype=np.int64)
+    out[:, 0] = a[:, 0]
+    out[:, 1] = a[:, 1] >> 16
+    out[:, 2] = a[:, 1] & 0xFFFF
+    out[:, 3] = (a[:, 2] >> 24) - 128
+    out[:, 4] = (a[:, 2] >> 16) & 0xFF
+    out[:, 5] = (a[:, 2] >> 8) & 0xFF
+    out[:, 6] = a[:, 2] & 0xFF
+    return out
 # per assignment, the first/last epoch time by an index seek (not a scan of the view)
 _SPAN = (
     "SELECT MIN(lo), MAX(hi) FROM (SELECT "
@@ -122,13 +161,22 @@ class DerivedResults:
             if a_lo < a_hi:
                 # a whole device's epochs: read along the primary key (+utc keeps the
                 # planner off the utc index, which would look every row up a second time)
+                args: tuple[Any, ...]
                 if since is None and until is None:
-                    rows = self.conn.execute(_EPOCHS_ALL, (dev, a_lo, a_hi)).fetchall()
+                    where, args = _ALL_WHERE, (dev, a_lo, a_hi)
                 else:
                     s_lo, s_hi = self.conn.execute(_SEQS, (dev, a_lo, a_hi)).fetchone()
-                    rows = [] if s_lo is None else self.conn.execute(
-                        _EPOCHS_RANGE, (dev, s_lo, s_hi, a_lo, a_hi)).fetchall()
-                dev_out.rows.extend(rows)
+                    if s_lo is None:
+                        continue
+                    where, args = _RANGE_WHERE, (dev, s_lo, s_hi, a_lo, a_hi)
+                rows = self.conn.execute(f"SELECT {_PACKED_FIELDS} {where}", args).fetchall()
+                if not rows:
+                    continue
+                values = _unpack(rows)
+                if values is None:
+                    plain = self.conn.execute(f"SELECT {_EPOCH_FIELDS} {where}", args).fetchall()
+                    values = np.array(plain, dtype=np.int64).reshape(-1, 7)
+                dev_out.rows.append(values)
         return list(out.values())
 
     def patient_events(self, patient_id: str, etypes: Sequence[int], since: int | None = None,
@@ -197,17 +245,20 @@ class DerivedResults:
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO patient_analysis (patient_id, refreshed_utc, first_utc, "
-                "last_utc, last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse, rolling) "
-                "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(patient_id) DO UPDATE SET "
+                "last_utc, last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse) "
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(patient_id) DO UPDATE SET "
                 "refreshed_utc=excluded.refreshed_utc, first_utc=excluded.first_utc, "
                 "last_utc=excluded.last_utc, last_sync_utc=excluded.last_sync_utc, "
                 "wear_min_7d=excluded.wear_min_7d, high_severity_7d=excluded.high_severity_7d, "
-                "sleep_worse=excluded.sleep_worse, rolling=excluded.rolling",
+                "sleep_worse=excluded.sleep_worse",
                 (patient_id, int(time.time()), figures.get("first_utc"), figures.get("last_utc"),
                  figures.get("last_sync_utc"), figures.get("wear_min_7d"),
                  int(figures.get("high_severity_7d") or 0),
-                 None if figures.get("sleep_worse") is None else int(figures["sleep_worse"]),
-                 rolling_json))
+                 None if figures.get("sleep_worse") is None else int(figures["sleep_worse"])))
+            # in a table of its own (v14): the patient list reads the narrow rows above
+            c.execute("INSERT INTO patient_rolling (patient_id, rolling) VALUES (?, ?) "
+                      "ON CONFLICT(patient_id) DO UPDATE SET rolling=excluded.rolling",
+                      (patient_id, rolling_json))
             c.execute("DELETE FROM summaries WHERE patient_id=?", (patient_id,))
             c.executemany(
                 "INSERT INTO summaries (patient_id, range_days, body) VALUES (?,?,?)",

@@ -424,8 +424,26 @@ def _v13(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v14(conn: sqlite3.Connection) -> None:
+    """The rolling figures (one JSON document per patient, tens of kB for a month of data)
+    move to their own table: the patient list reads the narrow patient_analysis row of
+    every patient it counts and orders, and a row carrying the document took a page or
+    more each (10,000 patients: 55 ms per list page, 12 ms without the documents)."""
+    conn.executescript(
+        """
+        CREATE TABLE patient_rolling (
+            patient_id TEXT PRIMARY KEY,
+            rolling TEXT NOT NULL
+        );
+        INSERT INTO patient_rolling (patient_id, rolling)
+            SELECT patient_id, rolling FROM patient_analysis;
+        ALTER TABLE patient_analysis DROP COLUMN rolling
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
-                               _v12, _v13]
+                               _v12, _v13, _v14]
 LATEST = len(MIGRATIONS)
 
 

@@ -108,8 +108,9 @@ class Reads:
         q = self.conn.execute("SELECT attempts, error FROM refresh_queue WHERE patient_id=?",
                               (patient_id,)).fetchone()
         a = self.conn.execute(
-            "SELECT refreshed_utc, first_utc, last_utc, rolling FROM patient_analysis "
-            "WHERE patient_id=?", (patient_id,)).fetchone()
+            "SELECT a.refreshed_utc, a.first_utc, a.last_utc, r.rolling "
+            "FROM patient_analysis a LEFT JOIN patient_rolling r "
+            "ON r.patient_id = a.patient_id WHERE a.patient_id=?", (patient_id,)).fetchone()
         status = ("failed" if q and q[1] else "pending") if q else ("ok" if a else "none")
         return {
             "status": status, "error": q[1] if q else None,
@@ -117,20 +118,42 @@ class Reads:
             "last_utc": a[2] if a else None, "rolling": a[3] if a else None,
         }
 
-    def patient_list_rows(self, username: str | None) -> list[tuple[Any, ...]]:
-        """The stored patient-list figures of a clinician's patients (None: every patient,
-        for admins) in one indexed query, by patient id: (patient_id, last_sync_utc,
-        last_data_utc, wear_min_7d, high_severity_7d, sleep_worse, queued, error)."""
-        cols = ("SELECT p.patient_id, a.last_sync_utc, a.last_utc, a.wear_min_7d, "
-                "a.high_severity_7d, a.sleep_worse, q.patient_id IS NOT NULL, q.error ")
+    def patient_list_page(self, username: str | None, *, gap_before_utc: int, many_high: int,
+                          search: str = "", limit: int, offset: int = 0
+                          ) -> tuple[list[tuple[Any, ...]], int, int]:
+        """One page of the stored patient-list figures of a clinician's patients (None:
+        every patient, for admins): (rows, patients matching, flagged among them).
+
+        Rows are (patient_id, last_sync_utc, last_data_utc, wear_min_7d, high_severity_7d,
+        sleep_worse, queued, error), flagged patients first, then by patient id. Flagged is
+        what the list flags (web/data.py, tested to agree): a failed analysis, or figures
+        that are current and show a data gap (no data at or after `gap_before_utc`), a
+        worse sleep trend or `many_high` high-severity symptoms. `search` keeps the
+        patient ids containing it (case-insensitive). Nothing is computed but this
+        comparison of stored values, so a page of 10,000 patients is one indexed read."""
+        rank = ("CASE WHEN q.error IS NOT NULL THEN 0 WHEN q.patient_id IS NOT NULL THEN 1 "
+                "WHEN a.last_utc IS NULL OR a.last_utc < ? OR a.sleep_worse <> 0 "
+                "OR a.high_severity_7d >= ? THEN 0 ELSE 1 END")
         joins = ("LEFT JOIN patient_analysis a ON a.patient_id = p.patient_id "
                  "LEFT JOIN refresh_queue q ON q.patient_id = p.patient_id ")
         if username is None:
-            return self.conn.execute(
-                cols + "FROM patients p " + joins + "ORDER BY p.patient_id").fetchall()
-        return self.conn.execute(
-            cols + "FROM assignments s JOIN patients p ON p.patient_id = s.patient_id "
-            + joins + "WHERE s.username = ? ORDER BY p.patient_id", (username,)).fetchall()
+            source, where, args = "FROM patients p ", "WHERE 1=1 ", []
+        else:
+            source = "FROM assignments s JOIN patients p ON p.patient_id = s.patient_id "
+            where, args = "WHERE s.username = ? ", [username]
+        if search:
+            pattern = "%" + "".join("!" + c if c in "!%_" else c for c in search.lower()) + "%"
+            where += "AND LOWER(p.patient_id) LIKE ? ESCAPE '!' "
+            args.append(pattern)
+        total, flagged = self.conn.execute(
+            f"SELECT COUNT(*), IFNULL(SUM(CASE WHEN {rank} = 0 THEN 1 ELSE 0 END), 0) "
+            + source + joins + where, (gap_before_utc, many_high, *args)).fetchone()
+        rows = self.conn.execute(
+            "SELECT p.patient_id, a.last_sync_utc, a.last_utc, a.wear_min_7d, "
+            "a.high_severity_7d, a.sleep_worse, q.patient_id IS NOT NULL, q.error "
+            + source + joins + where + f"ORDER BY {rank}, p.patient_id LIMIT ? OFFSET ?",
+            (*args, gap_before_utc, many_high, limit, offset)).fetchall()
+        return rows, int(total), int(flagged)
 
     def patient_rows(self, patient_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The stored patient-list figures, one indexed read for any number of patients."""

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -36,6 +37,14 @@ def _fmt_utc(ts: int | None) -> str:
 
 def _fmt_num(v: Any, digits: int = 0) -> str:
     return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def _numcell(v: Any, digits: int = 0) -> Markup:
+    """A sortable table cell: the raw value to sort by, the rounded one to read (a filter,
+    not a macro: a 90-day page has a thousand of them)."""
+    if v is None:
+        return Markup('<td data-v="">–</td>')
+    return Markup(f'<td data-v="{escape(v)}">{escape(_fmt_num(v, digits))}</td>')
 
 
 def _plural(n: Any, word: str) -> str:
@@ -77,6 +86,7 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["utc"] = _fmt_utc
     templates.env.filters["num"] = _fmt_num
+    templates.env.filters["numcell"] = _numcell
     templates.env.filters["plural"] = _plural
     templates.env.filters["rhythm_value"] = _rhythm_value
     app.state.templates = templates

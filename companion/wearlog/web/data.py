@@ -23,14 +23,40 @@ GAP_HOURS = 48
 MANY_HIGH_SEVERITY = 5
 
 
-def patient_list(store: Store, user: User, now: int | None = None) -> list[dict[str, Any]]:
-    """One row per patient the user may see: last sync, wear time in the last 7 days
-    with data, flags; one query over the figures the refresh step stored."""
+PAGE_SIZE = 50  # patients per page of the list page
+API_LIMIT = 100  # default rows per call of GET /api/patients
+MAX_LIMIT = 1000
+
+
+class PatientPage:
+    """One page of the patient list: its rows, and how many patients match in all."""
+
+    def __init__(self, rows: list[dict[str, Any]], total: int, flagged: int, offset: int,
+                 limit: int, search: str) -> None:
+        self.rows, self.total, self.flagged = rows, total, flagged
+        self.offset, self.limit, self.search = offset, limit, search
+
+    @property
+    def page(self) -> int:
+        return self.offset // self.limit + 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+
+def patient_page(store: Store, user: User, now: int | None = None, *, search: str = "",
+                 limit: int = PAGE_SIZE, offset: int = 0) -> PatientPage:
+    """One page of the patients the user may see: last sync, wear time in the last 7 days
+    with data, flags; flagged patients first. Two indexed reads of the figures the
+    refresh step stored: nothing is computed per request but the comparison with now."""
     now = int(time.time()) if now is None else now
     out = []
     gap_s = GAP_HOURS * 3600
-    for pid, sync, last, wear, high, worse_i, queued, error in store.patient_list_rows(
-            None if user.is_admin else user.username):
+    rows, total, flagged = store.patient_list_page(
+        None if user.is_admin else user.username, gap_before_utc=now - gap_s,
+        many_high=MANY_HIGH_SEVERITY, search=search, limit=limit, offset=offset)
+    for pid, sync, last, wear, high, worse_i, queued, error in rows:
         if error or queued:  # figures from before the latest records are not shown as current
             out.append({"patient_id": pid, "last_sync_utc": None, "last_data_utc": None,
                         "wear_hours_7d": None, "high_severity_7d": None, "sleep_worse": None,
@@ -54,7 +80,7 @@ def patient_list(store: Store, user: User, now: int | None = None) -> list[dict[
             "analysis_status": "none" if sync is None and last is None else "ok",
             "flags": flags,
         })
-    return out
+    return PatientPage(out, total, flagged, offset, limit, search)
 
 
 def patient_tz(store: Store, patient_id: str) -> ZoneInfo:

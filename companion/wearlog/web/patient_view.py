@@ -1,17 +1,20 @@
-"""What the patient page shows beyond the summary JSON: the night and day tables, and the
-rhythm of the range before, for comparison. Read-only, from stored rows; the rhythm uses
-the same function as the summary (analysis.profiles.rhythm)."""
+"""What the patient page shows beyond the summary JSON: the night and day tables (rows
+from the summary, rendered once per stored summary) and the rhythm rows' wording.
+Read-only: nothing here computes a figure."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from wearlog.analysis import profiles
-from wearlog.analysis.config import AnalysisConfig
+from jinja2 import Environment
+from markupsafe import Markup
+
 from wearlog.pipeline import figures
-from wearlog.store import Store
 
 # (key, name, format, one line on what it says): Van Someren et al. 1999 definitions
 RHYTHM_ROWS: tuple[tuple[str, str, str, str], ...] = (
@@ -87,31 +90,6 @@ def day_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def earlier_rhythm(store: Store, patient_id: str, days: int, first_date: str | None
-                   ) -> dict[str, Any] | None:
-    """The rhythm figures of the `days` days before the range (the patient's own earlier
-    values), over their valid days; None when there is no range."""
-    if not first_date:
-        return None
-    last = dt.date.fromisoformat(first_date) - dt.timedelta(days=1)
-    dates = figures.date_range(days, last)
-    lo, hi = dates[0].isoformat(), dates[-1].isoformat()
-    stored = store.profiles_between(patient_id, lo, hi)
-    base = {"first": lo, "last": hi}
-    if not stored:
-        return {**base, "available": False, "rhythm": {},
-                "reason": f"no data in the {days} days before"}
-    valid = {d["day"] for d in store.days_between(patient_id, lo, hi)
-             if d["valid"] and not d.get("excluded")}
-    min_days = AnalysisConfig().min_rhythm_days
-    rh = profiles.rhythm(dates, stored, valid, min_days)
-    if rh.get("IS") is None:
-        return {**base, "available": False, "rhythm": {},
-                "reason": f"the {days} days before have {rh['n_valid_days']} valid days, "
-                          f"{min_days} needed"}
-    return {**base, "available": True, "rhythm": rh}
-
-
 def topic_blocks(topic_id: str) -> dict[str, Any] | None:
     """One educational topic as (title, summary, blocks of heading or paragraph), as
     written in its file (faithful to the article; Wearlog's own notes keep their
@@ -128,3 +106,30 @@ def topic_blocks(topic_id: str) -> dict[str, Any] | None:
         elif text:
             blocks.append(("p", text))
     return {"id": t.id, "title": t.title, "summary": t.summary, "blocks": blocks}
+
+
+_TABLES_KEPT = 64  # rendered tables kept per process (a few kB each)
+_tables: OrderedDict[bytes, Markup] = OrderedDict()
+_tables_lock = threading.Lock()
+
+
+def row_tables(env: Environment, summary: dict[str, Any], body: bytes | None) -> Markup:
+    """The night and day tables' HTML. They are most of the page's rendering and depend
+    only on the summary, so a stored summary's (body: its bytes) are rendered once per
+    process and kept by a hash of those bytes; a range built on request is rendered as is."""
+    key = None if body is None else hashlib.blake2b(body, digest_size=16).digest()
+    if key is not None:
+        with _tables_lock:
+            hit = _tables.get(key)
+            if hit is not None:
+                _tables.move_to_end(key)
+                return hit
+    html = Markup(env.get_template("_row_tables.html").render(
+        night_rows=night_rows(summary), day_rows=day_rows(summary),
+        analysed=summary.get("analysis_status") == "ok"))
+    if key is not None:
+        with _tables_lock:
+            _tables[key] = html
+            while len(_tables) > _TABLES_KEPT:
+                _tables.popitem(last=False)
+    return html

@@ -7,9 +7,9 @@ audit log.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from wearlog.accounts.audit import audit
@@ -35,11 +35,30 @@ def json_response(body: bytes | dict[str, Any]) -> Response:
 
 
 @router.get("/patients", response_model=list[PatientRow])
-def list_patients(store: Reader, user: ApiUser) -> Response:
-    """Your patients with last sync, wear time and flags (admins: all patients)."""
+def list_patients(
+    request: Request, store: Reader, user: ApiUser,
+    q: Annotated[str, Query(max_length=64, description="keep patient ids containing this "
+                            "(case-insensitive)")] = "",
+    limit: Annotated[int, Query(ge=1, le=data.MAX_LIMIT)] = data.API_LIMIT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Your patients (admins: all) with last sync, wear time and flags, flagged patients
+    first, then by id; one page of `limit` from `offset`. `X-Total-Count` says how many
+    match, `X-Flagged-Count` how many of them are flagged; `Link` names the next and
+    previous pages (RFC 8288)."""
+    page = data.patient_page(store, user, search=q, limit=limit, offset=offset)
+    links = []
+    if offset + limit < page.total:
+        links.append(f'<{request.url.include_query_params(offset=offset + limit)}>; rel="next"')
+    if offset > 0:
+        links.append(f'<{request.url.include_query_params(offset=max(0, offset - limit))}>; '
+                     'rel="prev"')
+    headers = {"X-Total-Count": str(page.total), "X-Flagged-Count": str(page.flagged)}
+    if links:
+        headers["Link"] = ", ".join(links)
     # rows built from stored figures in a fixed shape (PatientRow): sent as they are
-    return Response(json.dumps(data.patient_list(store, user), separators=(",", ":")),
-                    media_type="application/json")
+    return Response(json.dumps(page.rows, separators=(",", ":")),
+                    media_type="application/json", headers=headers)
 
 
 @router.get("/patients/{patient_id}/summary", response_model=Summary)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from wearlog.accounts.audit import audit
@@ -26,10 +27,19 @@ def _render(request: Request, name: str, ctx: dict[str, object], status: int = 2
 
 
 @router.get("/", response_class=HTMLResponse)
-def patient_list(request: Request, conn: Conn, store: Reader, user: PageUser) -> HTMLResponse:
-    rows = data.patient_list(store, user)
-    audit(conn, user.username, "list", detail=f"{len(rows)} patients")
-    return _render(request, "patients.html", {"user": user, "rows": rows})
+def patient_list(
+    request: Request, conn: Conn, store: Reader, user: PageUser,
+    q: Annotated[str, Query(max_length=64)] = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    """One page of the patient list (flagged first), searchable by patient id."""
+    q = q.strip()
+    listed = data.patient_page(store, user, search=q, offset=(page - 1) * data.PAGE_SIZE)
+    audit(conn, user.username, "list",
+          detail=f"{len(listed.rows)} of {listed.total} patients, page {page}"
+          + (f", search {q!r}" if q else ""))
+    return _render(request, "patients.html", {"user": user, "listed": listed,
+                                              "rows": listed.rows, "q": q})
 
 
 @router.get("/topics/{topic_id}", response_class=HTMLResponse)
@@ -54,11 +64,10 @@ def patient_summary(
     return _render(request, "patient.html", {
         "user": user, "s": summary, "days": int(days), "ranges": data.RANGES,
         "end": last if end else "",
-        "night_rows": patient_view.night_rows(summary),
-        "day_rows": patient_view.day_rows(summary),
+        "row_tables": patient_view.row_tables(request.app.state.templates.env, summary,
+                                              body if isinstance(body, bytes) else None),
         "rhythm_rows": patient_view.RHYTHM_ROWS,
-        "earlier": patient_view.earlier_rhythm(store, patient_id, int(days),
-                                               summary.get("first_date")),
+        "earlier": summary.get("earlier_rhythm"),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "wearer": wearer_entries(store, patient_id, summary["first_date"], summary["last_date"]),
     })
