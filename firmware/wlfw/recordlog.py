@@ -31,23 +31,41 @@ from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, RECORD_SIZE, U16_MAX
 from wlproto.crc import crc32
 from wlproto.fields import pack_epoch_into, pack_event_into
 
-_MAGIC = const(0xC5)  # v1 chunk: raw record slots
-_MAGIC2 = const(0xC6)  # v2 chunk: coded records
-_HDR_FMT = const("<BBII")
-_HDR_SIZE = const(10)
-_HDR2_SIZE = const(13)  # _HDR_FMT + <BH step, body_len
-_CRC_SIZE = const(4)
+MAGIC = const(0xC5)  # v1 chunk: raw record slots
+MAGIC2 = const(0xC6)  # v2 chunk: coded records
+HDR_FMT = const("<BBII")
+HDR_SIZE = const(10)
+_HDR2_SIZE = const(13)  # HDR_FMT + <BH step, body_len
+CRC_SIZE = const(4)
 CHUNK_RECORDS = 32
 _SEGMENT_BYTES = const(16384)
 SEG_EXT = ".wls"
-_ACK_NAME = const("ack")
-_TMP_EXT = const(".tmp")
+ACK_NAME = const("ack")
+TMP_EXT = const(".tmp")
 _BASE_SLACK = const(600)  # records up to 10 min older than the first buffered one share its chunk
 
 
 def chunk_bytes(count):
     """The largest chunk of count records (v1, raw: v2 is written only when smaller)."""
-    return _HDR_SIZE + count * RECORD_SIZE + _CRC_SIZE
+    return HDR_SIZE + count * RECORD_SIZE + CRC_SIZE
+
+
+def _boot():
+    """wlfw.logboot: the scan and repair code, needed at boot and after a failed write."""
+    from wlfw import logboot
+
+    return logboot
+
+
+def _drop_boot():
+    """Unload wlfw.logboot so its code is collected (it is not needed between boots)."""
+    import sys
+
+    import wlfw
+
+    sys.modules.pop("wlfw.logboot", None)
+    if hasattr(wlfw, "logboot"):  # a package keeps its imported submodules
+        delattr(wlfw, "logboot")
 
 
 class RecordLog:
@@ -73,7 +91,7 @@ class RecordLog:
         self._cc = None  # wlfw.chunkcode, loaded when first needed
         self._prev = None  # the coder's state
         self._extra = 0
-        self._chunk = bytearray(chunk_bytes(chunk_records) + _HDR2_SIZE - _HDR_SIZE)
+        self._chunk = bytearray(chunk_bytes(chunk_records) + _HDR2_SIZE - HDR_SIZE)
         self._buf = bytearray(chunk_records * RECORD_SIZE)
         self._bn = 0  # records buffered in RAM
         self._bbase = 0  # their base time
@@ -97,112 +115,10 @@ class RecordLog:
     def _seg_path(self, first):
         return self._path("%010d%s" % (first, SEG_EXT))
 
-    # --- boot recovery -------------------------------------------------------
+    # --- boot recovery (wlfw.logboot: loaded at boot, dropped after) ----------
     def _recover(self):
-        fs = self.fs
-        segs = []
-        for name in fs.listdir(self.dir):
-            if name.endswith(_TMP_EXT):
-                fs.remove(self._path(name))  # an interrupted rewrite: the original stands
-            elif name.endswith(SEG_EXT) and len(name) == 10 + len(SEG_EXT):
-                try:
-                    segs.append(int(name[:10]))
-                except ValueError:
-                    pass
-        segs.sort()
-        self.acked_seq = self._read_ack()
-        expect = None
-        kept = []
-        for first in segs:
-            good, nxt, fseq = self._scan(first, expect)
-            if good == 0:
-                fs.remove(self._seg_path(first))
-                continue
-            if fseq != first:  # name and content disagree: trust the content
-                fs.rename(self._seg_path(first), self._seg_path(fseq))
-            kept.append(fseq)
-            expect = nxt
-            self._cur_size = good
-        self._segs = kept
-        nxt = expect if expect is not None else 0
-        # never reuse a sequence number the companion may already hold
-        if self.acked_seq > nxt:
-            nxt = self.acked_seq
-        self.next_seq = nxt
-        self.oldest_seq = kept[0] if kept else nxt
-        if not kept:
-            self._cur_size = 0
-
-    def _read_ack(self):
-        try:
-            f = self.fs.open(self._path(_ACK_NAME), "rb")
-        except OSError:
-            return 0
-        try:
-            b = f.read(8)
-        finally:
-            f.close()
-        if len(b) != 8:
-            return 0
-        seq, c = struct.unpack("<II", b)
-        return seq if crc32(b[:4]) == c else 0
-
-    def _scan(self, first, expect):
-        """Verify one segment: (good bytes, next seq, first seq); truncate the rest."""
-        path = self._seg_path(first)
-        chunk = self._chunk
-        mv = memoryview(chunk)
-        good = 0
-        fseq = None
-        nxt = expect
-        total = 0
-        f = self.fs.open(path, "rb")
-        try:
-            while True:
-                n = f.readinto(mv[:_HDR_SIZE])
-                if n is None:
-                    n = 0
-                total += n
-                if n < _HDR_SIZE:
-                    break
-                magic, count, cfirst, _ = struct.unpack_from(_HDR_FMT, chunk, 0)
-                if (magic != _MAGIC and magic != _MAGIC2) or count < 1 or count > self.cap:
-                    break
-                if fseq is not None and cfirst != nxt:
-                    break  # not the chunk that follows: not one we wrote after this
-                if fseq is None and expect is not None and cfirst < expect:
-                    break  # overlaps the previous segment
-                hsize, blen = self._body(f, magic, count)
-                total += self._extra
-                if hsize == 0:
-                    break
-                body = blen + _CRC_SIZE
-                n = f.readinto(mv[hsize:hsize + body])
-                if n is None:
-                    n = 0
-                total += n
-                if n < body:
-                    break
-                end = hsize + blen
-                (c,) = struct.unpack_from("<I", chunk, end)
-                if crc32(mv[:end]) != c:
-                    break
-                if fseq is None:
-                    fseq = cfirst
-                good += hsize + body
-                nxt = cfirst + count
-            # anything after the last good chunk is an unfinished write
-            while True:
-                n = f.readinto(mv)
-                if not n:
-                    break
-                total += n
-        finally:
-            f.close()
-        if 0 < good < total:
-            self._truncate(path, good)
-        self.recovered_bytes += total - good
-        return good, nxt, fseq
+        _boot().recover(self)
+        _drop_boot()
 
     def _coder(self):
         if self._cc is None:
@@ -213,40 +129,20 @@ class RecordLog:
         return self._cc
 
     def _body(self, f, magic, count):
-        """After a chunk's first _HDR_SIZE bytes: (header size, body length), (0, 0)
+        """After a chunk's first HDR_SIZE bytes: (header size, body length), (0, 0)
         if the header is cut or names an impossible body."""
         self._extra = 0  # header bytes read here
-        if magic == _MAGIC:
-            return _HDR_SIZE, count * RECORD_SIZE
+        if magic == MAGIC:
+            return HDR_SIZE, count * RECORD_SIZE
         mv = memoryview(self._chunk)
-        n = f.readinto(mv[_HDR_SIZE:_HDR2_SIZE])
+        n = f.readinto(mv[HDR_SIZE:_HDR2_SIZE])
         self._extra = n or 0
-        if n != _HDR2_SIZE - _HDR_SIZE:
+        if n != _HDR2_SIZE - HDR_SIZE:
             return 0, 0
-        blen = self._chunk[_HDR_SIZE + 1] | (self._chunk[_HDR_SIZE + 2] << 8)
+        blen = self._chunk[HDR_SIZE + 1] | (self._chunk[HDR_SIZE + 2] << 8)
         if blen < 1 or blen >= count * RECORD_SIZE:
             return 0, 0
         return _HDR2_SIZE, blen
-
-    def _truncate(self, path, size):
-        """Keep the first size bytes: copy them to a temp file, rename over."""
-        tmp = path + _TMP_EXT
-        mv = memoryview(self._chunk)
-        src = self.fs.open(path, "rb")
-        try:
-            dst = self.fs.open(tmp, "wb")
-            try:
-                left = size
-                while left:
-                    k = left if left < len(mv) else len(mv)
-                    src.readinto(mv[:k])
-                    dst.write(mv[:k])
-                    left -= k
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        self.fs.rename(tmp, path)
 
     # --- appending -----------------------------------------------------------
     def _slot(self, t, flags):
@@ -303,17 +199,17 @@ class RecordLog:
             blen = self._coder().encode(self._buf, n, self.step, chunk, _HDR2_SIZE, raw - 1,
                                     self._prev)
         if blen > 0:
-            struct.pack_into(_HDR_FMT, chunk, 0, _MAGIC2, n, first, self._bbase)
-            chunk[_HDR_SIZE] = self.step
-            chunk[_HDR_SIZE + 1] = blen & 0xFF
-            chunk[_HDR_SIZE + 2] = blen >> 8
+            struct.pack_into(HDR_FMT, chunk, 0, MAGIC2, n, first, self._bbase)
+            chunk[HDR_SIZE] = self.step
+            chunk[HDR_SIZE + 1] = blen & 0xFF
+            chunk[HDR_SIZE + 2] = blen >> 8
             end = _HDR2_SIZE + blen
         else:
-            struct.pack_into(_HDR_FMT, chunk, 0, _MAGIC, n, first, self._bbase)
-            end = _HDR_SIZE + raw
-            chunk[_HDR_SIZE:end] = memoryview(self._buf)[:raw]
+            struct.pack_into(HDR_FMT, chunk, 0, MAGIC, n, first, self._bbase)
+            end = HDR_SIZE + raw
+            chunk[HDR_SIZE:end] = memoryview(self._buf)[:raw]
         struct.pack_into("<I", chunk, end, crc32(memoryview(chunk)[:end]))
-        size = end + _CRC_SIZE
+        size = end + CRC_SIZE
         lost = self._make_room(size)
         if not self._segs or self._cur_size + size > self.segment_bytes:
             self._segs.append(first)
@@ -345,9 +241,10 @@ class RecordLog:
             return
         first = self._segs[-1]
         try:
-            good, _, _ = self._scan(first, None)
+            good = _boot().scan(self, first, None)[0]
         except OSError:
             good = 0  # never created
+        _drop_boot()
         if good == 0:
             try:
                 self.fs.remove(self._seg_path(first))
@@ -385,13 +282,13 @@ class RecordLog:
             return self.acked_seq
         b = bytearray(8)
         struct.pack_into("<II", b, 0, seq, crc32(struct.pack("<I", seq)))
-        tmp = self._path(_ACK_NAME + _TMP_EXT)
+        tmp = self._path(ACK_NAME + TMP_EXT)
         f = self.fs.open(tmp, "wb")
         try:
             f.write(b)
         finally:
             f.close()
-        self.fs.rename(tmp, self._path(_ACK_NAME))
+        self.fs.rename(tmp, self._path(ACK_NAME))
         self.acked_seq = seq
         return seq
 
@@ -422,13 +319,13 @@ class RecordLog:
             f = self.fs.open(self._seg_path(segs[i]), "rb")
             try:
                 while count < max_count:
-                    if f.readinto(mv[:_HDR_SIZE]) != _HDR_SIZE:
+                    if f.readinto(mv[:HDR_SIZE]) != HDR_SIZE:
                         break
-                    magic, n, cfirst, cbase = struct.unpack_from(_HDR_FMT, chunk, 0)
+                    magic, n, cfirst, cbase = struct.unpack_from(HDR_FMT, chunk, 0)
                     hsize, blen = self._body(f, magic, n)
                     if hsize == 0:
                         break
-                    body = blen + _CRC_SIZE
+                    body = blen + CRC_SIZE
                     want = first + count
                     if cfirst + n <= want:
                         f.seek(body, 1)
@@ -451,11 +348,11 @@ class RecordLog:
                         k = max_count - count
                     # one copy (or decode) per chunk, then rebase each record in place
                     dst = count * RECORD_SIZE
-                    if magic == _MAGIC:
-                        src = _HDR_SIZE + j * RECORD_SIZE
+                    if magic == MAGIC:
+                        src = HDR_SIZE + j * RECORD_SIZE
                         buf[dst:dst + k * RECORD_SIZE] = mv[src:src + k * RECORD_SIZE]
                     else:
-                        self._coder().decode(chunk, _HDR2_SIZE, n, chunk[_HDR_SIZE], buf, dst, j, k,
+                        self._coder().decode(chunk, _HDR2_SIZE, n, chunk[HDR_SIZE], buf, dst, j, k,
                                          self._prev)
                     shift = cbase - base  # small: rebase with small ints only
                     for _ in range(k):
