@@ -13,6 +13,12 @@ docs/firmware.md "Board limits"):
 - sensing + log (App with features, button, clock, the v2 record log): 40 KB;
 - the full pipeline (sensing + log + the sync engine streaming at MTU 247 to a
   central that keeps counts, not messages): 48 KB (issue 18 item 3).
+
+Read this figure with its convention: with one collection in the sampling call, as
+before 2026-12-02, the same pipeline reads about 52.9 KB. The 2-4 KB between the two
+is garbage the sync step already dropped but stale words on the VM's stack still pin
+(a collection frees no live object, so the lower figure still counts everything the
+device holds); whether a board's stack pins it the same way is not measured.
 """
 
 from __future__ import annotations
