@@ -9,7 +9,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
+from tests.virtual_device import free_port, virtual_device
 from wearlog.app import WearerSettings, create_wearer_app
 from wearlog.app.routers.device import PERIOD_S, next_window
 from wearlog.ble.pairing import paired_devices, save_pairing
@@ -28,12 +28,6 @@ from wearlog.virtual.air import Air
 
 BASE = "http://127.0.0.1:8700"
 WEARLOG = Path(sys.executable).with_name("wearlog")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -86,7 +80,7 @@ def test_a_sync_that_cannot_reach_the_device_says_when_to_try_again(tmp_path):
 
 
 def test_wearlog_app_prints_a_keyed_loopback_url_and_serves_it(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, COLUMNS="300", WEARLOG_DB=str(tmp_path / "w.db"))
     log = tmp_path / "app.log"
     with open(log, "w") as out:
@@ -126,7 +120,7 @@ def test_a_sync_that_needs_the_wearer_to_act_gives_no_wait_and_retry_hint(tmp_pa
     with Store(db) as s:
         s.add_patient("P-0042", "UTC")
         s.add_device(0x1234, "P-0042")  # assigned, never paired here
-    app = create_wearer_app(WearerSettings(db, virtual=f"127.0.0.1:{_free_port()}"))
+    app = create_wearer_app(WearerSettings(db, virtual=f"127.0.0.1:{free_port()}"))
     with TestClient(app, base_url=BASE) as c:
         c.get(app.state.settings.key.first_url(BASE))
         r = c.post("/device/sync", data={"csrf_token": app.state.settings.key.csrf,
@@ -140,36 +134,11 @@ def test_a_sync_that_needs_the_wearer_to_act_gives_no_wait_and_retry_hint(tmp_pa
     assert "Try again" not in last and "radio window" not in last, last
 
 
-@contextlib.contextmanager
-def _virtual_device(tmp_path: Path) -> Iterator[str]:
-    """`wearlog device virtual` holding 0.2 days of records, on a loopback port."""
-    port = _free_port()
-    log = tmp_path / "device.log"
-    with open(log, "w") as out:
-        dev = subprocess.Popen([str(WEARLOG), "device", "virtual", "--days", "0.2", "--port",
-                                str(port), "--state", str(tmp_path / "device")],
-                               stdout=out, stderr=subprocess.STDOUT,
-                               env=dict(os.environ, COLUMNS="200"))
-    try:
-        deadline = time.monotonic() + 120
-        while "Advertising as" not in log.read_text():
-            assert dev.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        yield f"127.0.0.1:{port}"
-    finally:
-        dev.send_signal(signal.SIGINT)
-        try:
-            dev.wait(timeout=30)
-        finally:
-            if dev.poll() is None:
-                dev.kill()
-
-
 def test_unpair_with_unsynced_records_asks_before_leaving_them(tmp_path):
     """The CLI's --discard-unsynced, for a wearer with no terminal: the page says how many
     records are waiting and offers a confirm button; nothing changes until it is pressed."""
     db = tmp_path / "w.db"
-    with _virtual_device(tmp_path) as radio:
+    with virtual_device(tmp_path, 0.2) as radio:
         app = create_wearer_app(WearerSettings(db, virtual=radio))
         csrf = app.state.settings.key.csrf
         with TestClient(app, base_url=BASE) as c:

@@ -4,21 +4,14 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from tests.virtual_device import virtual_device
+
 WEARLOG = Path(sys.executable).with_name("wearlog")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wearlog(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -27,19 +20,9 @@ def _wearlog(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 def test_scan_pair_sync_unpair_against_a_virtual_device(tmp_path: Path) -> None:
-    port = _free_port()
-    env = dict(os.environ, COLUMNS="200", WEARLOG_DB=str(tmp_path / "w.db"),
-               WEARLOG_VIRTUAL=f"127.0.0.1:{port}")
-    log = tmp_path / "device.log"
-    with open(log, "w") as out:
-        dev = subprocess.Popen([str(WEARLOG), "device", "virtual", "--days", "0.2", "--port",
-                                str(port), "--state", str(tmp_path / "device")],
-                               stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while "Advertising as" not in log.read_text():
-            assert dev.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    with virtual_device(tmp_path, 0.2, check_exit=True) as radio:
+        env = dict(os.environ, COLUMNS="200", WEARLOG_DB=str(tmp_path / "w.db"),
+                   WEARLOG_VIRTUAL=radio)
         r = _wearlog("scan", "--timeout", "2", env=env)
         assert r.returncode == 0 and "WL-" in r.stdout, r.stdout + r.stderr
         r = _wearlog("sync", env=env)
@@ -61,10 +44,3 @@ def test_scan_pair_sync_unpair_against_a_virtual_device(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stdout + r.stderr
         r = _wearlog("sync", env=env)
         assert r.returncode != 0 and "no device paired yet" in r.stderr
-    finally:
-        dev.send_signal(signal.SIGINT)
-        try:
-            assert dev.wait(timeout=30) == 0, log.read_text()
-        finally:
-            if dev.poll() is None:
-                dev.kill()

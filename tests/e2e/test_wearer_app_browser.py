@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.chromium import CHROMIUM
+from tests.virtual_device import virtual_device
 from wearlog.accounts import Users, create_token
 from wearlog.app import WearerSettings, create_wearer_app
 from wearlog.app.routers.device import laptop_tz
@@ -44,36 +41,12 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def wearable(tmp_path_factory):
     """2.5 days recorded on the unchanged firmware, advertising on a virtual radio (so at
     least one whole night is in it, whatever the hour the test runs)."""
-    d = tmp_path_factory.mktemp("device")
-    port = _free_port()
-    log = d / "device.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([str(WEARLOG), "device", "virtual", "--days", "2.5", "--port",
-                                 str(port), "--state", str(d / "state")],
-                                stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 300
-        while "Advertising as" not in log.read_text():
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.5)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+    with virtual_device(tmp_path_factory.mktemp("device"), 2.5, start_timeout_s=300) as addr:
+        yield addr
 
 
 def _context(browser, base: str):
