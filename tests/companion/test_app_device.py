@@ -54,6 +54,19 @@ def test_next_window_counts_whole_periods_from_the_last_contact():
     assert next_window(100, 100.0 + 5 * PERIOD_S) == 100 + 5 * PERIOD_S
 
 
+def _last_sync_event(db: Path, radio: str, device: int = 0x1234) -> str:
+    """Start a sync from the Device page and return its last server-sent event."""
+    app = create_wearer_app(WearerSettings(db, virtual=radio))
+    with TestClient(app, base_url=BASE) as c:
+        c.get(app.state.settings.key.first_url(BASE))
+        r = c.post("/device/sync", data={"csrf_token": app.state.settings.key.csrf,
+                                         "device": str(device)}, follow_redirects=False)
+        assert r.status_code == 303
+        job = r.headers["location"].split("job=")[1]
+        events = c.get(f"/device/sync/{job}/events").text
+    return events.strip().split("\n\n")[-1]
+
+
 def test_a_sync_that_cannot_reach_the_device_says_when_to_try_again(tmp_path):
     """The radio works but the device is out of range (no wearable on the air)."""
     db = tmp_path / "w.db"
@@ -64,15 +77,7 @@ def test_a_sync_that_cannot_reach_the_device_says_when_to_try_again(tmp_path):
         sync_id = s.begin_sync(0x1234)  # the last time the device was reached
         s.end_sync(sync_id, "ok")
     with _empty_air() as port:
-        app = create_wearer_app(WearerSettings(db, virtual=f"127.0.0.1:{port}"))
-        with TestClient(app, base_url=BASE) as c:
-            c.get(app.state.settings.key.first_url(BASE))
-            r = c.post("/device/sync", data={"csrf_token": app.state.settings.key.csrf,
-                                             "device": str(0x1234)}, follow_redirects=False)
-            assert r.status_code == 303
-            job = r.headers["location"].split("job=")[1]
-            events = c.get(f"/device/sync/{job}/events").text
-    last = events.strip().split("\n\n")[-1]
+        last = _last_sync_event(db, f"127.0.0.1:{port}")
     assert '"state": "failed"' in last
     assert "no wearlog device" in last.lower() or "not found" in last.lower(), last
     assert "Everything received so far is kept" in last
@@ -120,15 +125,7 @@ def test_a_sync_that_needs_the_wearer_to_act_gives_no_wait_and_retry_hint(tmp_pa
     with Store(db) as s:
         s.add_patient("P-0042", "UTC")
         s.add_device(0x1234, "P-0042")  # assigned, never paired here
-    app = create_wearer_app(WearerSettings(db, virtual=f"127.0.0.1:{free_port()}"))
-    with TestClient(app, base_url=BASE) as c:
-        c.get(app.state.settings.key.first_url(BASE))
-        r = c.post("/device/sync", data={"csrf_token": app.state.settings.key.csrf,
-                                         "device": str(0x1234)}, follow_redirects=False)
-        assert r.status_code == 303
-        job = r.headers["location"].split("job=")[1]
-        events = c.get(f"/device/sync/{job}/events").text
-    last = events.strip().split("\n\n")[-1]
+    last = _last_sync_event(db, f"127.0.0.1:{free_port()}")
     assert '"state": "failed"' in last
     assert 'pair it under \\"Pair a device\\" on this page' in last, last
     assert "Try again" not in last and "radio window" not in last, last
