@@ -57,7 +57,10 @@ class RawRepl(threading.Thread):
         self.execs = 0
 
     def send(self, b: bytes) -> None:
-        os.write(self.master, b)
+        try:
+            os.write(self.master, b)
+        except OSError:  # the test closed the pty after its last reply: the board is gone
+            pass
 
     def run_code(self, code: str) -> tuple[str, str]:
         assert self.vm.stdin and self.vm.stdout
@@ -95,7 +98,10 @@ class RawRepl(threading.Thread):
                         continue
                     code = self.line.decode()
                     self.line.clear()
-                    out, err = self.run_code(code)
+                    try:
+                        out, err = self.run_code(code)
+                    except (OSError, ValueError):  # the VM was stopped at the test's end
+                        return
                     self.execs += 1
                     self.send(out.encode() + b"\x04" + err.encode() + b"\x04>")
                 else:
@@ -121,6 +127,7 @@ def board(tmp_path: Path):
         vm.communicate()  # reaps it and closes its pipes
         os.close(slave)
         os.close(master)
+        repl.join(10)  # ends here, inside this test, not under a later one
 
 
 def test_flash_through_mpremote_to_micropython(board: tuple[str, RawRepl]) -> None:
