@@ -147,6 +147,8 @@ def test_list_page_pages_and_searches(client):
     assert "8 patients with “p-11” in the ID" in found.text
     assert "No patient ID contains “nobody”" in client.get("/?q=nobody").text
     assert client.get("/?page=0").status_code == 422
+    assert client.get(f"/?page={data.MAX_OFFSET // data.PAGE_SIZE}").status_code == 200
+    assert client.get(f"/?page={2**63}").status_code == 422  # not a 500 from the database
     assert client.get("/?q=" + "x" * 65).status_code == 422
 
 
@@ -163,7 +165,8 @@ def test_api_pages_with_headers(client):
         "/api/patients", params={"limit": 1000}).headers
     assert [x["patient_id"] for x in client.get(
         "/api/patients", params={"q": "z-"}).json()] == ["Z-000", "Z-001"]
-    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+    assert client.get("/api/patients", params={"offset": data.MAX_OFFSET}).json() == []
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"offset": 2**63}):
         assert client.get("/api/patients", params=bad).status_code == 422
 
 

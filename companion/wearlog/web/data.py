@@ -26,6 +26,9 @@ MANY_HIGH_SEVERITY = 5
 PAGE_SIZE = 50  # patients per page of the list page
 API_LIMIT = 100  # default rows per call of GET /api/patients
 MAX_LIMIT = 1000
+# the furthest a list request may start: far past any clinic's list, well inside the
+# 64-bit integers both databases take for OFFSET
+MAX_OFFSET = 10**9
 
 
 class PatientPage:

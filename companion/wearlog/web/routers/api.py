@@ -40,7 +40,7 @@ def list_patients(
     q: Annotated[str, Query(max_length=64, description="keep patient ids containing this "
                             "(case-insensitive)")] = "",
     limit: Annotated[int, Query(ge=1, le=data.MAX_LIMIT)] = data.API_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=data.MAX_OFFSET)] = 0,
 ) -> Response:
     """Your patients (admins: all) with last sync, wear time and flags, flagged patients
     first, then by id; one page of `limit` from `offset`. `X-Total-Count` says how many

@@ -30,7 +30,7 @@ def _render(request: Request, name: str, ctx: dict[str, object], status: int = 2
 def patient_list(
     request: Request, conn: Conn, store: Reader, user: PageUser,
     q: Annotated[str, Query(max_length=64)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=data.MAX_OFFSET // data.PAGE_SIZE)] = 1,
 ) -> HTMLResponse:
     """One page of the patient list (flagged first), searchable by patient id."""
     q = q.strip()
