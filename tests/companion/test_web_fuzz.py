@@ -95,7 +95,9 @@ def test_api_fuzz(fuzz_env, operations, label, mode):
         strategy = st.tuples(strategy, st.booleans()).map(_aim)
     seen: list[int] = []
 
-    @settings(max_examples=30, deadline=None, database=None,
+    # an upload the strict model takes is about 1 in 9 of the generated ones (most
+    # fail on a field of their own); 80 positive cases leave ~0.01 % to never see one
+    @settings(max_examples=80 if mode == "positive" else 30, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(case=strategy)
     def run(case):
@@ -120,5 +122,20 @@ def _aim(pair):
         if case.path_parameters and "patient_id" in case.path_parameters:
             case.path_parameters["patient_id"] = "P-A"
         if isinstance(case.body, dict) and "device_id" in case.body:
+            # JSON Schema counts 3.0 as an integer; the strict upload model (like the
+            # companion, which sends ints) does not: the aimed half sends ints
+            case.body = _whole_numbers_as_ints(case.body)
             case.body["device_id"] = 1
+            if "epoch_s" in case.body:  # the length device 1 is enrolled with
+                case.body["epoch_s"] = 30
     return case
+
+
+def _whole_numbers_as_ints(x):
+    if isinstance(x, dict):
+        return {k: _whole_numbers_as_ints(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_whole_numbers_as_ints(v) for v in x]
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x

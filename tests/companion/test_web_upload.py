@@ -360,3 +360,18 @@ def test_the_enrolled_epoch_length_can_change_only_before_records_arrive(server_
         with pytest.raises(StoreError, match="cannot change now"):
             s.set_device_epoch_s(1, 30)
         assert s.device(1)["epoch_s"] == 60
+
+
+def test_a_correction_with_up_before_bed_is_refused_as_the_model_refuses_any_field(server_db):
+    """Found by the API fuzz: the window check answered a bare-string 422, outside the
+    documented validation-error shape. Now the model refuses it, and nothing is stored."""
+    db, token = server_db
+    app = create_app(db)
+    body = {"device_id": 1, "epochs": epochs_json(3), "corrections": [
+        {"removed": 0, "bed_utc": 221209, "night": "8064-12-22", "up_utc": 0,
+         "updated_utc": 6989016}]}
+    r = post(app, token, body)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert isinstance(detail, list) and "'got up' must come after" in detail[0]["msg"]
+    assert table_rows(db, "epochs") == []

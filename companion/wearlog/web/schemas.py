@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
+from wearlog.store.wearer import check_correction
 from wlproto.const import EV_SYMPTOM, EVENT_TYPES, FLAG_ALL, SEVERITY_MAX, SEVERITY_MIN
 from wlproto.fields import EPOCH_TABLE, EVENT_TABLE
 
@@ -116,6 +117,13 @@ class CorrectionIn(BaseModel):
     up_utc: UtcS
     removed: Annotated[int, Field(ge=0, le=1)] = 0
     updated_utc: UtcS
+
+    @model_validator(mode="after")
+    def _window(self) -> CorrectionIn:
+        """The store's own check (up after bed, within 20 h): its BadRecordError is a
+        ValueError, so a bad window is the model's 422 like any other field's."""
+        check_correction(self.model_dump())
+        return self
 
 
 class UploadIn(BaseModel):
