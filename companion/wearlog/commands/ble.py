@@ -213,9 +213,18 @@ def device() -> None:
     """Devices without hardware: a virtual wearable for trying Wearlog out."""
 
 
+def virtual_start(now: float, days: float) -> int:
+    """When the virtual wearer's recording begins: the simulated person's days start at
+    noon (wearlog.testing.samples.Wearer), so begin at the last 12:00 UTC that leaves
+    `days` of recording before `now`; the person then sleeps at night whatever the hour
+    the command runs (the command records from there up to now: up to a day more)."""
+    return (int(now - days * 86400) - 43200) // 86400 * 86400 + 43200
+
+
 @device.command("virtual")
 @click.option("--port", default=9100, show_default=True, help="TCP port for centrals.")
-@click.option("--days", default=14.0, show_default=True, help="Days of wear to record first.")
+@click.option("--days", default=14.0, show_default=True,
+              help="Days of wear to record first (at least; from a noon up to now).")
 @click.option("--seed", default=1, show_default=True, help="Scenario seed.")
 @click.option("--state", type=click.Path(file_okay=False), help="Device flash directory.")
 def virtual(port: int, days: float, seed: int, state: str | None) -> None:
@@ -229,8 +238,11 @@ def virtual(port: int, days: float, seed: int, state: str | None) -> None:
     from wearlog.virtual.hostport import run_wearer
 
     state_dir = Path(state) if state else Path(tempfile.mkdtemp(prefix="wearlog-virtual-"))
-    console.print(f"Recording {days:g} simulated days on the firmware (host port)…")
-    start = int(time.time() - days * 86400)
+    now = time.time()
+    start = virtual_start(now, days)
+    days = (now - start) / 86400  # from that noon up to now
+    console.print(f"Recording {days:.2f} simulated days on the firmware (host port), from "
+                  "the last noon that gives at least --days, so the wearer sleeps at night…")
     run = run_wearer(days=days, seed=seed, log_dir=state_dir / "log", start_utc=start)
     console.print(f"  {run.app.log.next_seq} records in {run.wall_s:.1f} s -> {state_dir}")
 
