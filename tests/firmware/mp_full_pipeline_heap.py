@@ -14,7 +14,7 @@ import os
 import struct
 
 import micropython
-from vm_pipeline_heap import Board, Clock
+from vm_pipeline_heap import CODED, Board, Clock
 
 from wlfw.app import App
 from wlfw.auth import SecretStore
@@ -25,16 +25,6 @@ from wlproto.crc import crc32
 
 SECRET = b"0123456789abcdef"
 LOG = "/fullpipe"
-CODED = True  # the log's default; /t/params.json {"coded": false} measures v1
-try:
-    import json
-
-    with open("/t/params.json") as _f:
-        CODED = json.load(_f).get("coded", CODED)
-except OSError:
-    pass
-
-
 def rng(n):
     return bytes(n)  # the nonce's value does not change the heap
 
