@@ -44,3 +44,27 @@ def test_packed_read_gives_every_value_as_stored(db_location, rows, cut):
         got = [d.values for d in s.patient_epochs("P", since=lo, until=lo + 30 * 20)]
         part = np.concatenate(got) if got else np.empty((0, 7), np.int64)
         assert np.array_equal(part[np.argsort(part[:, 0])], want[cut:cut + 20])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(times=st.lists(st.one_of(st.integers(-(1 << 40), 1 << 40), st.integers(-40, 40),
+                                st.integers((1 << 32) - 40, (1 << 32) + 40)),
+                      min_size=1, max_size=30, unique=True))
+def test_read_gives_every_time_as_stored(db_location, times):
+    """SQLite reads utc as eight hex digits: times before 1970 or after 2106 (a clock
+    gone wrong) print wider and must still come back as stored (the packed read)."""
+    with Store(db_location) as s:
+        if "P" not in s.patient_ids():
+            s.add_patient("P")
+            s.add_device(7, "P")
+        with s.transaction() as c:
+            c.execute("DELETE FROM epochs WHERE device_id = 7")
+            c.executemany(_INSERT_EPOCH, [tuple({
+                "device_id": 7, "seq": k, "time": t, "utc": t, "flags": 1, "enmo_dmg": 5,
+                "mad_dmg": 6, "zangle_deg": -90, "dangle_ddeg": 9, "steps": 2,
+                "temp_hc": -128, "counts": None, "sync_id": None}[col] for col in EPOCH_COLS)
+                for k, t in enumerate(times)])
+        (dev,) = s.patient_epochs("P")
+        got = dev.values[np.argsort(dev.values[:, 0])]
+        assert got[:, 0].tolist() == sorted(times)
+        assert (got[:, 1:] == [5, 6, -90, 9, 2, 1]).all()

@@ -235,7 +235,10 @@ def score_sleep(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, cfg: AnalysisConfi
     sib = sustained_inactivity(tl, worn, cfg)
     sig = hdcza_signal(tl, cfg) if sig is None else sig
     out = SleepScores(in_period=np.zeros(tl.n, dtype=bool), asleep=np.zeros(tl.n, dtype=bool))
-    rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
+    if (tl.present & ~tl.angle_known).any():
+        rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
+    else:  # every night is scored on the angle: the ENMO median is never read
+        rm = np.zeros(0)
     d = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
     last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
     while d <= last:

@@ -61,23 +61,18 @@ GRID_ALIGN_S = 900
 def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S,
                   since: int | None = None, until: int | None = None) -> Timeline | None:
     """The patient's anchored epochs (optionally those in [since, until)) on one grid."""
-    chunks = []
+    # per record length (ascending), the devices' rows in their order: one array each
+    groups: dict[int, list[tuple[np.ndarray, int]]] = {}
     for dev in store.patient_epochs(patient_id, since, until):
         # one device at a time, straight into numpy: no join, no sort (the grid orders)
         values = dev.values
         if len(values):
-            part = np.empty((len(values), 9), dtype=np.int64)
-            part[:, :7] = values
-            part[:, 7] = dev.epoch_s
-            part[:, 8] = NO_ANGLE.get(dev.kind, 0)
-            chunks.append(part)
-    if not chunks:
+            groups.setdefault(dev.epoch_s, []).append((values, NO_ANGLE.get(dev.kind, 0)))
+    if not groups:
         return None
-    a = np.concatenate(chunks)
-    kinds = a[:, 8]
-    utc, dev_epoch = a[:, 0], a[:, 7]
-    start = int(utc.min() // GRID_ALIGN_S * GRID_ALIGN_S)
-    last = int((utc + dev_epoch).max())
+    start = min(int(v[:, 0].min()) for g in groups.values() for v, _ in g)
+    start = start // GRID_ALIGN_S * GRID_ALIGN_S
+    last = max(int(v[:, 0].max()) + k for k, g in groups.items() for v, _ in g)
     n = -(-(last - start) // epoch_s)
     present = np.zeros(n, dtype=bool)
     enmo = np.zeros(n)
@@ -93,23 +88,31 @@ def load_timeline(store: Store, patient_id: str, epoch_s: int = EPOCH_S,
     # Where several sources cover one cell (an ENMO import and a counts import), a source
     # never overwrites a measurement with one it does not have: ENMO comes from sources
     # that measured it, the angle from sources that measured it.
-    for k in np.unique(dev_epoch):
-        sel = dev_epoch == k
+    for k in sorted(groups):
+        g = groups[k]
+        a = g[0][0] if len(g) == 1 else np.concatenate([v for v, _ in g])
+        kinds = {kind for _, kind in g}
+        # a slice (every row) when all rows of this length have the measurement
+        has_angle: np.ndarray | slice = slice(None)
+        has_enmo: np.ndarray | slice = slice(None)
+        if kinds != {0}:
+            kb = np.concatenate([np.full(len(v), kind) for v, kind in g])
+            has_angle, has_enmo = (kb & 1) == 0, (kb & 2) == 0
         parts = max(int(k) // epoch_s, 1)
-        base = (utc[sel] - start) // epoch_s
-        has_angle = (kinds[sel] & 1) == 0
-        has_enmo = (kinds[sel] & 2) == 0
+        base = (a[:, 0] - start) // epoch_s
+        enmo_v, mad_v = a[has_enmo, 1] / 10.0, a[has_enmo, 2] / 10.0
+        z_v, dangle_v = a[has_angle, 3], a[has_angle, 4] / 10.0 / parts
         for p in range(parts):
             idx = base + p
             present[idx] = True
             ie, ia = idx[has_enmo], idx[has_angle]
-            enmo[ie] = a[sel, 1][has_enmo] / 10.0
-            mad[ie] = a[sel, 2][has_enmo] / 10.0
-            z[ia] = a[sel, 3][has_angle]
-            dangle[ia] = a[sel, 4][has_angle] / 10.0 / parts
-            st = a[sel, 5] // parts + (a[sel, 5] % parts > p)
+            enmo[ie] = enmo_v
+            mad[ie] = mad_v
+            z[ia] = z_v
+            dangle[ia] = dangle_v
+            st = a[:, 5] // parts + (a[:, 5] % parts > p)
             steps[idx] = np.maximum(steps[idx], st)
-            flags[idx] |= a[sel, 6]
+            flags[idx] |= a[:, 6]
             angle_known[ia] = True
             enmo_known[ie] = True
     ev = store.patient_events(patient_id, (EV_SYMPTOM, EV_BED, EV_UP), since, until)
