@@ -9,7 +9,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.runs import close_gaps, keep_runs_at_least, runs
+from wearlog.analysis.runs import close_gaps, cover, keep_runs_at_least, runs
 from wearlog.analysis.timeline import Timeline, local_bounds
 from wlproto.const import EV_SYMPTOM
 
@@ -21,8 +21,8 @@ def bout_epochs(active: np.ndarray, width: int, fraction: float) -> np.ndarray:
     if len(active) < width or width <= 0:
         return out
     counts = sliding_window_view(active.astype(np.int32), width).sum(axis=1)
-    for s in np.flatnonzero(counts >= fraction * width):
-        out[s: s + width] = True
+    starts = np.flatnonzero(counts >= fraction * width)
+    out = cover(len(active), starts, np.minimum(starts + width, len(active)))
     for a, b in runs(out):
         act = np.flatnonzero(active[a:b])
         out[a:b] = False

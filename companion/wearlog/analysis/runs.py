@@ -15,11 +15,20 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def keep_runs_at_least(mask: np.ndarray, min_len: int) -> np.ndarray:
-    out = np.zeros(len(mask), dtype=bool)
-    for a, b in runs(mask):
-        if b - a >= min_len:
-            out[a:b] = True
-    return out
+    """The runs of True at least min_len long (the others become False)."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    d = np.diff(m.astype(np.int8))
+    starts, stops = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    keep = stops - starts >= min_len
+    return cover(len(mask), starts[keep], stops[keep])
+
+
+def cover(n: int, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """A mask of n epochs, True inside every [start, stop) (intervals may overlap)."""
+    marks = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(marks, starts, 1)
+    np.add.at(marks, stops, -1)
+    return np.cumsum(marks[:n]) > 0
 
 
 def rolling_median(x: np.ndarray, width: int) -> np.ndarray:

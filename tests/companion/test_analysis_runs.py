@@ -1,0 +1,50 @@
+"""The run-length helpers are vectorised (no loop per run): each must equal its plain
+definition, one run or window at a time, on any mask."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wearlog.analysis.activity import bout_epochs
+from wearlog.analysis.runs import cover, keep_runs_at_least, runs
+
+MASKS = st.lists(st.booleans(), max_size=200).map(lambda xs: np.array(xs, dtype=bool))
+
+
+@settings(max_examples=300, deadline=None)
+@given(mask=MASKS, min_len=st.integers(0, 30))
+def test_keep_runs_at_least_keeps_exactly_the_long_runs(mask, min_len):
+    want = np.zeros(len(mask), dtype=bool)
+    for a, b in runs(mask):
+        if b - a >= min_len:
+            want[a:b] = True
+    assert np.array_equal(keep_runs_at_least(mask, min_len), want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 100), spans=st.lists(st.tuples(st.integers(0, 100),
+                                                       st.integers(0, 30)), max_size=20))
+def test_cover_is_the_union_of_the_intervals(n, spans):
+    starts = np.array([min(a, n) for a, _ in spans], dtype=np.int64)
+    stops = np.array([min(a + w, n) for a, w in spans], dtype=np.int64)
+    want = np.zeros(n, dtype=bool)
+    for a, b in zip(starts, stops, strict=True):
+        want[a:b] = True
+    assert np.array_equal(cover(n, starts, stops), want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(active=MASKS, width=st.integers(0, 25), fraction=st.floats(0, 1))
+def test_bout_epochs_marks_every_qualifying_window_trimmed(active, width, fraction):
+    want = np.zeros(len(active), dtype=bool)
+    if 0 < width <= len(active):
+        for s in range(len(active) - width + 1):
+            if active[s:s + width].sum() >= fraction * width:
+                want[s:s + width] = True
+        for a, b in runs(want):
+            act = np.flatnonzero(active[a:b])
+            want[a:b] = False
+            want[a + act[0]:a + act[-1] + 1] = True
+    assert np.array_equal(bout_epochs(active, width, fraction), want)
