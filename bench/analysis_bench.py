@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sqlite3
 import statistics
 import sys
@@ -83,7 +84,7 @@ def _refresh_figures(tmp: Path, records: list, reps: int = 3) -> dict:
     """The refresh after one more day beside a full re-analysis of the same 90-day patient,
     each measured `reps` times on a fresh database (medians: one run on a loaded machine
     can land either figure on a busy moment)."""
-    one, full = [], []
+    one, full, one_cpu, full_cpu = [], [], [], []
     for k in range(reps):
         s = Store(tmp / f"one{k}.db")
         s.add_patient("P-90")
@@ -93,19 +94,25 @@ def _refresh_figures(tmp: Path, records: list, reps: int = 3) -> dict:
         s.ingest(1, [r for r in records if r.time < cut])
         refresh(s, "P-90")
         s.ingest(1, [r for r in records if r.time >= cut])
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         (res,) = refresh(s, "P-90")
         one.append(time.perf_counter() - t)
+        one_cpu.append(time.process_time() - c)
         assert res.ok and not res.full, res
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         r = analyse_patient(s, "P-90")  # full re-analysis of the same patient, same run
         full.append(time.perf_counter() - t)
+        full_cpu.append(time.process_time() - c)
         s.close()
     one_s, full_s = statistics.median(one), statistics.median(full)
     return {
         "analysis_1x90_s": round(full_s, 3),
         "refresh_one_more_day_s": round(one_s, 3),
         "refresh_one_more_day_vs_full": round(one_s / full_s, 3),
+        "refresh_one_more_day_cpu_vs_full_cpu": round(
+            statistics.median(one_cpu) / statistics.median(full_cpu), 3),
+        "refresh_one_more_day_cpu_s": round(statistics.median(one_cpu), 4),
+        "analysis_1x90_cpu_s": round(statistics.median(full_cpu), 4),
         "refresh_one_more_day_runs_s": [round(x, 3) for x in one],
         "analysis_1x90_runs_s": [round(x, 3) for x in full],
         "analysis_1x90_valid_days": r.rhythm["n_valid_days"],
@@ -134,13 +141,25 @@ def run(patients: int = 1000, days: int = 30) -> dict:
         figures[f"setup_{patients}x{days}_s"] = round(time.perf_counter() - t, 1)
         s.queue_full(s.patient_ids())
         workers = os.cpu_count() or 1
+        load0 = os.getloadavg()
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu0 = time.process_time()
         t = time.perf_counter()
         results = refresh(s, workers=workers)  # the refresh step over every patient
         total = time.perf_counter() - t
+        # CPU of the workers (ended with their pool) and of this process: what the
+        # analysis costs whatever else loads the machine
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime
+               + time.process_time() - cpu0)
         assert all(x.ok for x in results) and len(results) == patients
         figures[f"analysis_{patients}x{days}_workers"] = workers
         figures[f"analysis_{patients}x{days}_s"] = round(total, 1)
         figures[f"analysis_{patients}x{days}_per_patient_s"] = round(total / patients, 4)
+        figures[f"analysis_{patients}x{days}_cpu_s"] = round(cpu, 1)
+        figures[f"analysis_{patients}x{days}_cpu_per_patient_s"] = round(cpu / patients, 4)
+        figures[f"analysis_{patients}x{days}_loadavg"] = [
+            [round(x, 2) for x in load0], [round(x, 2) for x in os.getloadavg()]]
         size = (tmp / "many.db").stat().st_size
         figures[f"db_{patients}x{days}_mb"] = round(size / 1e6)
         figures["db_mb_per_patient_month"] = round(size / 1e6 / patients * 30 / days, 2)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wearlog.analysis.activity import bout_epochs
-from wearlog.analysis.runs import cover, keep_runs_at_least, runs
+from wearlog.analysis.runs import cover, keep_runs_at_least, rolling_median, runs
 
 MASKS = st.lists(st.booleans(), max_size=200).map(lambda xs: np.array(xs, dtype=bool))
 
@@ -48,3 +48,15 @@ def test_bout_epochs_marks_every_qualifying_window_trimmed(active, width, fracti
             want[a:b] = False
             want[a + act[0]:a + act[-1] + 1] = True
     assert np.array_equal(bout_epochs(active, width, fraction), want)
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=st.lists(st.one_of(st.integers(0, 300).map(lambda v: v / 10),
+                            st.floats(-1e6, 1e6)), max_size=120),
+       width=st.integers(1, 30))
+def test_rolling_median_is_the_median_of_each_centred_window(x, width):
+    a = np.array(x, dtype=float)
+    left = width // 2
+    padded = np.pad(a, (left, width - 1 - left), mode="edge") if len(a) else a
+    want = np.array([np.median(padded[i:i + width]) for i in range(len(a))])
+    assert np.array_equal(rolling_median(a, width), want)
