@@ -1,0 +1,31 @@
+"""Day profiles are stored zlib-compressed with run-length matches only (cheaper to
+write, no larger): every profile must come back exactly, and profiles stored before
+(default zlib compression) must still decode."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wearlog.analysis.profiles import MISSING, NO_DATA, PER_DAY, decode, encode
+
+DAY = st.tuples(st.integers(0, 2**32 - 1), st.floats(0, 1), st.integers(1, 400))
+
+
+@settings(max_examples=60, deadline=None)
+@given(day=DAY)
+def test_a_profile_comes_back_as_written(day):
+    seed, missing, scale = day
+    rng = np.random.default_rng(seed)
+    enmo = np.minimum(rng.exponential(scale, PER_DAY), MISSING - 1).astype(np.uint16)
+    enmo[rng.random(PER_DAY) < missing] = MISSING
+    state = rng.choice(np.array([0, 1, 253, 254, NO_DATA], dtype=np.uint8), PER_DAY)
+    state[: int(PER_DAY * missing)] = NO_DATA
+    e, s = decode(encode(enmo, state))
+    assert np.array_equal(e, enmo) and np.array_equal(s, state)
+    old = (zlib.compress(enmo.tobytes(), 6), zlib.compress(state.tobytes(), 6))
+    e, s = decode(old)
+    assert np.array_equal(e, enmo) and np.array_equal(s, state)
