@@ -177,13 +177,13 @@ def earlier_rhythm(store: Store, patient_id: str, days: int, first: dt.date,
     return {**base, "available": True, "rhythm": {k: _round(v) for k, v in rh.items()}}
 
 
-def _same_rhythm(known: tuple[list[dt.date], dict[str, Any]] | None, dates: list[dt.date],
+def _same_rhythm(known: tuple[list[dt.date], dict[str, Any]], dates: list[dt.date],
                  stored: dict[str, tuple[bytes, bytes]], valid: set[str]) -> bool:
     """Whether the rhythm the caller computed over known[0] is this range's: the same
     dates, or those dates preceded only by dates without a profile or a valid day (a
     90-day range of a 30-day patient). Such dates add all-missing rows before the first:
     no valid day for IS/IV/L5/M10, no pair of states 24 h apart for the SRI."""
-    if known is None or len(known[0]) > len(dates):
+    if len(known[0]) > len(dates):
         return False
     extra = len(dates) - len(known[0])
     return dates[extra:] == known[0] and not any(
@@ -200,7 +200,8 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   tz: ZoneInfo | None = None) -> tuple[dict[str, Any], list[Any]]:
     """The summary of a range from stored rows: (the view's dict, fired findings);
     span: the patient's (first, last) epoch time, known_rhythm: (dates, rhythm) the
-    caller computed already (used when the dates are this range's), known_rows: (every
+    caller computed already (used when they are this range's, or this range only adds
+    earlier dates without data: _same_rhythm), known_rows: (every
     stored night, every stored day, the stored profiles of at least these dates) the
     caller read already (the refresh step builds three ranges from one read)."""
     cfg = cfg or AnalysisConfig()
@@ -244,7 +245,8 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                              "present_pct": round(100 * float((st != profiles.NO_DATA).mean()), 1),
                              "worn_pct": round(100 * worn / len(st), 1)})
     valid = {d["day"] for d in days if d["valid"]}
-    rh = (known_rhythm[1] if _same_rhythm(known_rhythm, dates, stored, valid)
+    rh = (known_rhythm[1] if known_rhythm is not None
+          and _same_rhythm(known_rhythm, dates, stored, valid)
           else profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days))
     if rh.get("IS") is not None:
         rhythm: dict[str, Any] = {"available": True, **{k: _round(v) for k, v in rh.items()}}
