@@ -105,6 +105,42 @@ def check_log(expected: list[dict]) -> None:
           "carry the field")
 
 
+def check_upgrade_power_cuts(expected: list[dict]) -> None:
+    """A power cut at every byte, rename and remove of the boot-time upgrade: the next
+    boot finishes it and every record reads back."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT))  # tests.firmware.fswrap (no wlproto or wlfw at the top)
+    from tests.firmware.fswrap import CutFs, PowerCut
+    from wlfw.recordlog import RecordLog
+    from wlproto.const import RECORD_SIZE
+    from wlproto.records import unpack_record
+
+    pristine = WORK / "log"
+    trial = WORK / "cut"
+    total = None
+    budget = 0
+    while total is None or budget <= total:
+        shutil.rmtree(trial, ignore_errors=True)
+        shutil.copytree(pristine, trial)
+        fs = CutFs(budget)
+        try:
+            RecordLog(str(trial), fs=fs, chunk_records=8, epoch_s=30)
+            total = fs.steps  # the whole upgrade fit in the budget: the last trial
+        except PowerCut:
+            pass
+        log = RecordLog(str(trial), chunk_records=8, epoch_s=30)  # the next boot
+        assert log.next_seq == len(expected), (budget, log.next_seq)
+        buf = bytearray(64 * RECORD_SIZE)
+        first, n, base = log.read_into(0, buf, 64)
+        got = [unpack_record(buf, k * RECORD_SIZE, first + k, base).fields()[:len(want) - 1]
+               for k, want in zip(range(n), expected, strict=False)]
+        assert (first, n) == (0, len(expected)), (budget, first, n)
+        assert got == [tuple(w[k] for k in w if k != "kind") for w in expected], budget
+        budget += 1
+    print(f"log upgrade: cut at each of its {total} steps, the next boot finishes it")
+
+
 def store_rows(store, table: str) -> list[dict]:
     from wearlog.store.reads import EXPORTS
 
@@ -194,6 +230,7 @@ def check_backup(old_backup: Path) -> None:
 def main() -> None:
     expected = json.loads((WORK / "expected.json").read_text())
     check_protocol()
+    check_upgrade_power_cuts(expected["log"])
     check_log(expected["log"])
     check_readonly_refuses_unmigrated(WORK / "readonly.db")
     check_store(WORK / "old.db", expected["epochs"])
