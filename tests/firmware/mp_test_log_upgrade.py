@@ -33,7 +33,9 @@ def test_boot_upgrades_an_older_layout():
     log = RecordLog("/upg", chunk_records=8, epoch_s=30)
     assert log.next_seq == len(expected), log.next_seq
     got = read_all(log)
-    for rec, want in zip(got, expected):
+    assert len(got) == len(expected)
+    for i in range(len(got)):  # (MicroPython's zip has no strict=)
+        rec, want = got[i], expected[i]
         vals = list(rec.fields())
         if isinstance(rec, Epoch):
             assert vals.pop() == DEFAULT, vals
