@@ -21,7 +21,10 @@ _RAW = RECORD_SIZE - 3  # an event's bytes after kind_flags and t_off
 # one record's largest coding (mask, kind_flags, t_off, then an epoch's changes or an
 # event's bytes): a change of a 32-bit field is a varint of up to 5 bytes, of a
 # narrower one (and of t_off) up to 3
-WORST = MASK_BYTES + 4 + max(_RAW, sum([5 if f[1] in "iI" else 3 for f in EPOCH_TABLE]))
+WORST = 0
+for _f in EPOCH_TABLE:
+    WORST += 5 if _f[1] in "iI" else 3
+WORST = MASK_BYTES + 4 + (WORST if WORST > _RAW else _RAW)
 # the layout decode reads (a boot-time log upgrade passes an older one: wlfw.logupgrade)
 CUR = (NF, MASK_BYTES, EPOCH_FMT, RECORD_SIZE)
 

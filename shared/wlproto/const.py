@@ -8,18 +8,6 @@ except ImportError:  # CPython
         return x
 
 
-# Defined with the field tables they follow from (wlproto.fields), read from here:
-# the protocol version, the record slot size, the record header's bits and sentinels.
-from wlproto.fields import (  # noqa: E402, F401
-    FLAGS_MASK,
-    KIND_EPOCH,
-    KIND_EVENT,
-    KIND_SHIFT,
-    PROTOCOL_VERSION,
-    RECORD_SIZE,
-    TEMP_UNKNOWN,
-    U16_MAX,
-)
 
 # --- GATT -----------------------------------------------------------------
 # 128-bit UUIDs share one random base; only the 2nd..3rd bytes differ.
@@ -95,7 +83,7 @@ FRAME_HEADER_SIZE = const(12)  # <BBBBII version, type, flags, count, first_seq,
 REPLY_HEADER_SIZE = const(5)  # <BBBBB version, type, opcode, status, length
 CRC_SIZE = const(4)
 MAX_RECORDS_PER_FRAME = const(64)
-MAX_MESSAGE_SIZE = FRAME_HEADER_SIZE + RECORD_SIZE * MAX_RECORDS_PER_FRAME + CRC_SIZE
+# MAX_MESSAGE_SIZE (header + MAX_RECORDS_PER_FRAME records + CRC): at the end, after RECORD_SIZE
 
 # Segment byte at the start of every notification.
 SEG_FIRST = const(0x80)
@@ -152,3 +140,18 @@ STATUS_FLAG_AUTHENTICATED = const(0x04)
 STATUS_FLAG_LOG_NEARLY_FULL = const(0x08)
 STATUS_FLAG_SENSOR_FAULT = const(0x10)
 STATUS_FLAG_PAIRING_MODE = const(0x20)
+
+# Defined with the field tables they follow from (wlproto.fields), read from here:
+# the protocol version, the record slot size, the record header's bits and sentinels.
+from wlproto.fields import (  # noqa: E402, F401
+    FLAGS_MASK,
+    KIND_EPOCH,
+    KIND_EVENT,
+    KIND_SHIFT,
+    PROTOCOL_VERSION,
+    RECORD_SIZE,
+    TEMP_UNKNOWN,
+    U16_MAX,
+)
+
+MAX_MESSAGE_SIZE = FRAME_HEADER_SIZE + RECORD_SIZE * MAX_RECORDS_PER_FRAME + CRC_SIZE

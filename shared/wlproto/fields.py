@@ -58,7 +58,11 @@ EVENT_FMT = record_fmt(EVENT_TABLE)
 RECORD_SIZE = max(struct.calcsize(EPOCH_FMT), struct.calcsize(EVENT_FMT))
 # The newest row's version: a field added is a new protocol version, which both
 # sides read from this one table (a peer on another version gets VersionError).
-PROTOCOL_VERSION = max([f[6] for f in EPOCH_TABLE + EVENT_TABLE])
+PROTOCOL_VERSION = 1
+for _t in (EPOCH_TABLE, EVENT_TABLE):
+    for _f in _t:
+        if _f[6] > PROTOCOL_VERSION:
+            PROTOCOL_VERSION = _f[6]
 
 
 def _fill(rec, table, values, named):

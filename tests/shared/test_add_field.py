@@ -139,7 +139,7 @@ def test_the_device_upgrades_its_log_on_the_vm(tmp_path: Path) -> None:
     expected = tmp_path / "expected.json"
     expected.write_text(json.dumps({"log": [_as_dict(r) for r in recs]}))
     (seg,) = (tmp_path / "log").iterdir()
-    run = run_module(ROOT / "tests" / "firmware" / "mp_test_log_upgrade.py", mpy=True, extra={
+    run = run_module(ROOT / "tests" / "firmware" / "mp_log_upgrade.py", mpy=True, extra={
         "/lib/wlproto/fields.py": work / "shared" / "wlproto" / "fields.py",
         "/lib/wlfw/features.py": work / "firmware" / "wlfw" / "features.py",
         "/upg/" + seg.name: seg, "/t/expected.json": expected})

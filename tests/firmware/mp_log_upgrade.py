@@ -1,8 +1,8 @@
-# In MicroPython, run by tests/shared/test_add_field.py with a field table that has one
-# row more than the log on /upg was written with (fields.py and features.py replaced by
-# the patched copies): booting the record log rewrites the older-layout segment, every
-# record reads back with its values and the new field's default, and new records carry
-# the field.
+# In MicroPython, run by tests/shared/test_add_field.py (not collected on its own: it
+# needs a field table with one row more than the log on /upg was written with, the
+# patched fields.py and features.py). Booting the record log rewrites the older-layout
+# segment, every record reads back with its values and the new field's default, and
+# new records carry the field.
 import json
 import struct
 
