@@ -8,7 +8,6 @@ except ImportError:  # CPython
         return x
 
 
-
 # --- GATT -----------------------------------------------------------------
 # 128-bit UUIDs share one random base; only the 2nd..3rd bytes differ.
 SERVICE_UUID = "7e1a0001-5c3b-4f6e-9a57-2f0c8e6d1b01"
