@@ -21,9 +21,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from wearlog.store import Store
 from wlfw.recordlog import RecordLog
-from wlproto.records import Epoch, Event
+from wlproto.const import EV_SYMPTOM, EVENT_TYPES, FLAG_ALL
+from wlproto.records import EPOCH_TABLE, Epoch, Event
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW_AFTER = '    ("temp_hc", "b", "0.5 degC", -128, 127, TEMP_UNKNOWN, 1),\n'
@@ -146,3 +150,52 @@ def test_the_device_upgrades_its_log_on_the_vm(tmp_path: Path) -> None:
     res = run.results.get("test_boot_upgrades_an_older_layout")
     assert res is not None, run.output[-3000:]
     assert res.ok, res.error
+
+
+_EPOCH_VALUES = st.tuples(*(st.integers(f[3], f[4]) for f in EPOCH_TABLE))
+_EVENT = st.sampled_from(EVENT_TYPES).flatmap(lambda et: st.tuples(
+    st.just(et), st.integers(1, 5) if et == EV_SYMPTOM else st.integers(0, 255),
+    st.integers(0, 2**32 - 1), st.integers(0, 65535)))
+_STEP = st.tuples(st.integers(0, FLAG_ALL), st.integers(0, 400) | st.integers(0, 90_000),
+                  st.one_of(_EPOCH_VALUES.map(lambda v: ("e", v)),
+                            _EVENT.map(lambda v: ("v", v))))
+
+
+def test_any_v1_log_upgrades_without_loss(tmp_path: Path) -> None:
+    """Nothing lost, for any v1 log: hypothesis writes logs with the real (v1) firmware
+    (any field values at their range's ends or between, events, time jumps that split
+    chunks, raw or coded chunks, any chunk size); the copy with the new row boots each
+    and must serve every record, old fields unchanged, the new one at its default."""
+    work = tmp_path / "work"
+    _patched_tree(work)
+    cases: list[dict[str, object]] = []
+
+    @settings(max_examples=60, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.integers(1, 150).flatmap(lambda n: st.lists(_STEP, min_size=n, max_size=n)),
+           st.booleans(), st.integers(1, 32))
+    def write(steps: list, coded: bool, chunk: int) -> None:
+        d = tmp_path / f"log{len(cases)}"
+        d.mkdir()
+        log = RecordLog(str(d), chunk_records=chunk, epoch_s=30, coded=coded)
+        t = 1_767_225_600
+        want = []
+        for flags, gap, (kind, vals) in steps:
+            t += gap
+            seq = (log.append_epoch(t, flags, *vals) if kind == "e"
+                   else log.append_event(t, flags, *vals))
+            want.append([kind, seq, t, flags & 0x3F, *vals])
+        log.flush()
+        cases.append({"dir": str(d), "chunk": chunk, "records": want})
+
+    write()
+    (work / "logs.json").write_text(json.dumps(cases))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(work / "shared"), str(work / "firmware"), str(ROOT / "companion")])}
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("add_field_check.py")), str(work),
+         "logs"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().endswith("ok"), proc.stdout
+    assert f"any logs: {len(cases)} v1 logs upgraded" in proc.stdout, proc.stdout
+    print(proc.stdout, sum(len(c["records"]) for c in cases), "records")  # type: ignore[arg-type]
