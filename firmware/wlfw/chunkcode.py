@@ -13,7 +13,7 @@
 import struct
 
 from wlproto.const import KIND_EPOCH, KIND_SHIFT, RECORD_SIZE
-from wlproto.fields import EPOCH_FMT, EPOCH_TABLE
+from wlproto.fields import EPOCH_FMT, EPOCH_SIZE, EPOCH_TABLE
 
 NF = len(EPOCH_TABLE)
 MASK_BYTES = (NF + 2 + 7) // 8
@@ -26,7 +26,7 @@ for _f in EPOCH_TABLE:
     WORST += 5 if _f[1] in "iI" else 3
 WORST = MASK_BYTES + 4 + (WORST if WORST > _RAW else _RAW)
 # the layout decode reads (a boot-time log upgrade passes an older one: wlfw.logupgrade)
-CUR = (NF, MASK_BYTES, EPOCH_FMT, RECORD_SIZE)
+CUR = (NF, MASK_BYTES, EPOCH_FMT, RECORD_SIZE, EPOCH_SIZE)
 
 
 def _put(dst, i, v):
@@ -111,8 +111,8 @@ def encode(src, n, step, dst, off, limit, prev):
 def decode(src, i, n, step, dst, dst_off, skip, take, prev, lay=CUR):
     """Decode the n coded records at src[i:]; write records skip .. skip+take-1 as
     record slots at dst[dst_off:]. prev: as for encode (nf + 1 ints for an older
-    layout lay = (nf, mask bytes, epoch format, record size))."""
-    nf, mb, fmt, rs = lay
+    layout lay = (nf, mask bytes, epoch format, record size, epoch size))."""
+    nf, mb, fmt, rs, es = lay
     raw = rs - 3
     for j in range(nf + 1):
         prev[j] = 0
@@ -154,5 +154,7 @@ def decode(src, i, n, step, dst, dst_off, skip, take, prev, lay=CUR):
                 prev[j + 1] += d
         if k >= skip:
             struct.pack_into(fmt, dst, o, kf, *prev)
+            for q in range(o + es, o + rs):  # padding, when events are the longer
+                dst[q] = 0
             o += rs
     return (o - dst_off) // rs

@@ -68,7 +68,8 @@ def upgrade(log, path):
                 if coded:
                     chunkcode.decode(body, 0, n, hdr[HDR_SIZE], slots, 0, 0, n,
                                      [0] * (len(ep) + 1),
-                                     (len(ep), (len(ep) + 9) // 8, efmt, size))
+                                     (len(ep), (len(ep) + 9) // 8, efmt, size,
+                                      struct.calcsize(efmt)))
                 else:
                     slots[:] = body[:blen]
                 dst.write(_chunk(log, n, first, base, _convert(slots, n, ep, ev, efmt, vfmt,

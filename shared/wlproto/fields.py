@@ -54,8 +54,10 @@ def record_fmt(table):
 EPOCH_FMT = record_fmt(EPOCH_TABLE)
 EVENT_FMT = record_fmt(EVENT_TABLE)
 # Both kinds share one stream of fixed-size slots (the device log, the frames):
-# the larger record sets the size; the shorter one is padded.
-RECORD_SIZE = max(struct.calcsize(EPOCH_FMT), struct.calcsize(EVENT_FMT))
+# the larger record sets the size; the shorter one is padded with zeros.
+EPOCH_SIZE = struct.calcsize(EPOCH_FMT)
+EVENT_SIZE = struct.calcsize(EVENT_FMT)
+RECORD_SIZE = EPOCH_SIZE if EPOCH_SIZE > EVENT_SIZE else EVENT_SIZE
 # The newest row's version: a field added is a new protocol version, which both
 # sides read from this one table (a peer on another version gets VersionError).
 PROTOCOL_VERSION = 1
@@ -135,8 +137,12 @@ def pack_epoch_into(buf, off, flags, t_off, *values):
     """The device's path: write one epoch (values in EPOCH_TABLE order) into buf."""
     struct.pack_into(EPOCH_FMT, buf, off, (KIND_EPOCH << KIND_SHIFT) | (flags & FLAGS_MASK),
                      t_off, *values)
+    for i in range(off + EPOCH_SIZE, off + RECORD_SIZE):  # the padding (none in v1)
+        buf[i] = 0
 
 
 def pack_event_into(buf, off, flags, t_off, *values):
     struct.pack_into(EVENT_FMT, buf, off, (KIND_EVENT << KIND_SHIFT) | (flags & FLAGS_MASK),
                      t_off, *values)
+    for i in range(off + EVENT_SIZE, off + RECORD_SIZE):  # the padding (none in v1)
+        buf[i] = 0
