@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wearlog.analysis.activity import bout_epochs
+from wearlog.analysis.rhythm import daily_profile
 from wearlog.analysis.runs import cover, keep_runs_at_least, rolling_median, runs
 
 MASKS = st.lists(st.booleans(), max_size=200).map(lambda xs: np.array(xs, dtype=bool))
@@ -61,3 +62,22 @@ def test_rolling_median_is_the_median_of_each_centred_window(x, width):
     padded = np.pad(a, (left, width - 1 - left), mode="edge") if len(a) else a
     want = np.array([np.median(padded[i:i + width]) for i in range(len(a))])
     assert np.array_equal(rolling_median(a, width), want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(days=st.integers(1, 40), seed=st.integers(0, 2**32 - 1),
+       scale=st.floats(0.01, 1000), decimals=st.sampled_from([None, 1, 4]))
+def test_daily_profile_of_whole_days_is_the_slot_mean_in_series_order(days, seed, scale,
+                                                                      decimals):
+    """daily_profile sums whole days column-wise: exactly what a per-slot running sum
+    over the series (np.bincount, the general path) gives."""
+    rng = np.random.default_rng(seed)
+    x = rng.exponential(scale, days * 2880) * (rng.random(days * 2880) < 0.7)
+    if decimals is not None:
+        x = np.round(x, decimals)
+    slot = np.arange(len(x)) % 2880
+    want = np.bincount(slot, weights=x, minlength=2880) / np.bincount(slot, minlength=2880)
+    assert np.array_equal(daily_profile(x, 0, 30), want)
+    with_gap = x.copy()
+    with_gap[0] = np.nan  # the general path, NaN skipped
+    assert np.isfinite(daily_profile(with_gap, 0, 30)).all() or days == 1

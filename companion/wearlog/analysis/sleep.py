@@ -86,11 +86,13 @@ def hdcza_threshold(sig: np.ndarray, worn: np.ndarray, cfg: AnalysisConfig,
     v = sig[worn]
     p = float(np.percentile(v, cfg.hdcza_percentile))
     floor = step if cfg.hdcza_p10_below_step else 0.0
-    resolved = v[v >= floor] if floor > 0 else v[v > 0]
-    if (p == 0 or p < floor) and len(resolved):
-        # a quantised sensor holds one reading through much of the rest: the median change
-        # is exactly 0 there, below what it resolves; take P10 of what it did resolve
-        p = float(np.percentile(resolved, cfg.hdcza_percentile))
+    if p == 0 or p < floor:
+        resolved = v[v >= floor] if floor > 0 else v[v > 0]
+        if len(resolved):
+            # a quantised sensor holds one reading through much of the rest: the median
+            # change is exactly 0 there, below what it resolves; take P10 of what it did
+            # resolve
+            p = float(np.percentile(resolved, cfg.hdcza_percentile))
     return p * cfg.hdcza_multiplier
 
 
@@ -123,16 +125,24 @@ class _Thresholds:
     enmo: float | None
 
 
+def _threshold_epochs(tl: Timeline, worn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(worn epochs with an arm angle, worn epochs with ENMO only): what each threshold
+    pools."""
+    return (worn & tl.present & tl.angle_known,
+            worn & tl.present & tl.enmo_known & ~tl.angle_known)
+
+
 def _thresholds(tl: Timeline, worn: np.ndarray, sig: np.ndarray, cfg: AnalysisConfig,
-                rm: np.ndarray | None = None, lo: int = 0, hi: int | None = None
-                ) -> _Thresholds:
+                rm: np.ndarray | None = None, lo: int = 0, hi: int | None = None,
+                pooled: tuple[np.ndarray, np.ndarray] | None = None) -> _Thresholds:
     """Thresholds from the epochs lo..hi (default: the whole timeline); rm: the 5-min
-    rolling median of ENMO (computed here when not given)."""
+    rolling median of ENMO (computed here when not given); pooled: _threshold_epochs
+    when the caller has it already."""
     if rm is None:
         rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
     w = slice(lo, tl.n if hi is None else hi)
-    aw = worn[w] & tl.present[w] & tl.angle_known[w]
-    ew = worn[w] & tl.present[w] & tl.enmo_known[w] & ~tl.angle_known[w]
+    all_aw, all_ew = _threshold_epochs(tl, worn) if pooled is None else pooled
+    aw, ew = all_aw[w], all_ew[w]
     return _Thresholds(
         hdcza_threshold(sig[w], aw, cfg, resolution_step(tl.dangle[w][aw])) if aw.any() else None,
         rm, hdcza_threshold(rm[w], ew, cfg, resolution_step(tl.enmo[w][ew])) if ew.any() else None)
@@ -239,10 +249,12 @@ def score_sleep(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, cfg: AnalysisConfi
         rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
     else:  # every night is scored on the angle: the ENMO median is never read
         rm = np.zeros(0)
+    pooled = _threshold_epochs(tl, worn)
     d = dt.datetime.fromtimestamp(tl.start, tz).date() - dt.timedelta(days=1)
     last = dt.datetime.fromtimestamp(tl.end - 1, tz).date()
     while d <= last:
-        thr = _thresholds(tl, worn, sig, cfg, rm, *threshold_window(tl, d, tz, cfg))
+        thr = _thresholds(tl, worn, sig, cfg, rm, *threshold_window(tl, d, tz, cfg),
+                          pooled=pooled)
         night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id, out, thr)
         if night is not None:
             out.nights.append(night)
