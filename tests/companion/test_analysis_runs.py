@@ -3,6 +3,8 @@ definition, one run or window at a time, on any mask."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,6 +64,28 @@ def test_rolling_median_is_the_median_of_each_centred_window(x, width):
     padded = np.pad(a, (left, width - 1 - left), mode="edge") if len(a) else a
     want = np.array([np.median(padded[i:i + width]) for i in range(len(a))])
     assert np.array_equal(rolling_median(a, width), want)
+
+
+def test_the_ten_input_network_sorts_every_input_of_zeros_and_ones():
+    # the 0-1 principle (Knuth, TAOCP 5.3.4): a comparator network that sorts all 2^10
+    # inputs of 0s and 1s sorts every input, so its middle outputs are the exact median pair
+    from wearlog.analysis.runs import _NET10
+    for bits in itertools.product((0, 1), repeat=10):
+        c = list(bits)
+        for i, j in _NET10:
+            c[i], c[j] = min(c[i], c[j]), max(c[i], c[j])
+        assert c == sorted(bits)
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.lists(st.integers(0, 12).map(lambda v: v / 20), min_size=1, max_size=200))
+def test_rolling_median_of_ten_with_many_ties_is_the_sorted_windows_middle(x):
+    # the refresh's 5-min median (10 epochs) on quantised values: the network's answer is
+    # the one sorting each window gives
+    a = np.array(x, dtype=float)
+    padded = np.pad(a, (5, 4), mode="edge")
+    win = np.sort(np.lib.stride_tricks.sliding_window_view(padded, 10), axis=1)
+    assert np.array_equal(rolling_median(a, 10), (win[:, 4] + win[:, 5]) / 2)
 
 
 @settings(max_examples=150, deadline=None)

@@ -40,11 +40,49 @@ def rolling_median(x: np.ndarray, width: int) -> np.ndarray:
     win = np.lib.stride_tricks.sliding_window_view(padded, width)
     if np.isnan(x).any():
         return np.median(win, axis=1)
+    if width == 10:  # the 5-min median of 30-s epochs: the hot path of every refresh
+        return _median10(padded, len(x))
     # the middle order statistic(s): what np.median does, without its overhead; short
-    # windows (the 5-min median is 10 epochs) sort faster than they partition
+    # windows sort faster than they partition
     mid = (width - 1) // 2, width // 2
     part = np.sort(win, axis=1) if width <= 16 else np.partition(win, mid, axis=1)
     return part[:, mid[0]] if mid[0] == mid[1] else (part[:, mid[0]] + part[:, mid[1]]) / 2
+
+
+def _network_ops(net: tuple[tuple[int, int], ...], outputs: set[int]
+                 ) -> tuple[tuple[int, int, bool, bool], ...]:
+    """The comparators (i, j) of a sorting network that the given outputs depend on, each
+    with whether its min (to i) and its max (to j) are read later."""
+    need, ops = set(outputs), []
+    for i, j in reversed(net):
+        lo, hi = i in need, j in need
+        if lo or hi:
+            ops.append((i, j, lo, hi))
+            need |= {i, j}
+    return tuple(reversed(ops))
+
+
+# Waksman's 29-comparator sorting network for 10 inputs (Knuth, TAOCP vol. 3, 5.3.4; all
+# 1,024 inputs of 0s and 1s come out sorted: tests/companion/test_analysis_runs.py); its
+# outputs 4 and 5 are the two middle order statistics, exact values (min/max only)
+_NET10 = ((4, 9), (3, 8), (2, 7), (1, 6), (0, 5), (1, 4), (6, 9), (0, 3), (5, 8), (0, 2),
+          (3, 6), (7, 9), (0, 1), (2, 4), (5, 7), (8, 9), (1, 2), (4, 6), (7, 8), (3, 5),
+          (2, 5), (6, 8), (1, 3), (4, 7), (2, 3), (6, 7), (3, 4), (5, 6), (4, 5))
+_MEDIAN10 = _network_ops(_NET10, {4, 5})
+
+
+def _median10(padded: np.ndarray, n: int) -> np.ndarray:
+    """The centred median of 10 (mean of the 5th and 6th smallest) of every window of a
+    padded array without NaN: the same values as sorting each window (np.sort), from ~45
+    element-wise min/max over whole columns instead of 86,400 small sorts (~3x less CPU)."""
+    c = [padded[i:i + n] for i in range(10)]
+    for i, j, lo, hi in _MEDIAN10:
+        a, b = c[i], c[j]
+        if lo:
+            c[i] = np.minimum(a, b)
+        if hi:
+            c[j] = np.maximum(a, b)
+    return (c[4] + c[5]) / 2
 
 
 def close_gaps(mask: np.ndarray, max_gap: int) -> np.ndarray:
