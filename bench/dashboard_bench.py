@@ -65,10 +65,11 @@ def _build(db: Path, patients: int = LIST_PATIENTS) -> None:
                 # six hours of epochs each, ending 0-4 days ago
                 end = now - int(rng.integers(0, 4)) * 86400
                 c.executemany(
-                    "INSERT INTO epochs (device_id, seq, time, utc, flags, enmo_dmg, mad_dmg, "
-                    "zangle_deg, dangle_ddeg, steps, temp_hc) VALUES (?,?,?,?,0,?,0,0,0,0,-128)",
-                    [(dev, k, end - 30 * (720 - k), end - 30 * (720 - k), k % 300)
-                     for k in range(720)])
+                    # time_off 0: device time = utc (columns.EPOCH_STORED)
+                    "INSERT INTO epochs (device_id, seq, time_off, utc, flags, enmo_dmg, "
+                    "mad_dmg, zangle_deg, dangle_ddeg, steps, temp_hc) "
+                    "VALUES (?,?,0,?,0,?,0,0,0,0,-128)",
+                    [(dev, k, end - 30 * (720 - k), k % 300) for k in range(720)])
         # the refresh step analyses every listed patient, as their uploads would have
         s.queue_full([p for p in s.patient_ids() if p != "P-BENCH"])  # its rows: sample
         results = refresh(s, workers=os.cpu_count() or 1)

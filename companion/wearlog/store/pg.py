@@ -19,6 +19,7 @@ import os
 import re
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -294,7 +295,9 @@ class PgConnection:
         """INSERT ... ON CONFLICT DO NOTHING of many rows as COPY into a temporary table
         and one INSERT ... SELECT (several times faster than row-by-row statements);
         the same rows land, the same ones are skipped."""
-        stage = f"wl_stage_{table}"
+        # named after its columns too: a session that staged rows before a migration
+        # changed the table's columns does not reuse a stage of the old layout
+        stage = f"wl_stage_{table}_{zlib.crc32(cols.encode()):08x}"
         with _as_sqlite_errors(), self._raw.cursor() as cur:
             cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
                         f"(LIKE {table}) ON COMMIT DELETE ROWS")

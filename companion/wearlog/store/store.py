@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from wearlog.store import clock, files, queue
-from wearlog.store.columns import EPOCH_COLS, EVENT_COLS, insert_sql
+from wearlog.store.columns import EPOCH_STORED, EVENT_COLS, insert_sql, stored_epoch
 from wearlog.store.derived import DerivedResults
 from wearlog.store.errors import (
     BadRecordError,
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 from wlproto.const import FLAG_CLOCK_UNSET
 from wlproto.records import Epoch, Event
 
-_INSERT_EPOCH = insert_sql("epochs", EPOCH_COLS, "INSERT OR IGNORE")
+# rows in EPOCH_STORED order (columns.stored_epoch of an EPOCH_COLS row)
+_INSERT_EPOCH = insert_sql("epochs", EPOCH_STORED, "INSERT OR IGNORE")
 _INSERT_EVENT = insert_sql("events", EVENT_COLS, "INSERT OR IGNORE")
 # Rows per transaction for long imports: well under a second of writing on a slow machine,
 # far below the 5-s busy timeout other writers wait.
@@ -433,9 +434,9 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
             if isinstance(r, Epoch):
                 _check_seq(r)
                 utc = None if r.flags & FLAG_CLOCK_UNSET else r.time
-                ep_rows.append((
+                ep_rows.append(stored_epoch((
                     device_id, *r.fields(), utc, counts.get(r.seq) if counts else None, sync_id,
-                ))
+                )))
             elif isinstance(r, Event):
                 _check_seq(r)
                 utc = None if r.flags & FLAG_CLOCK_UNSET else r.time
