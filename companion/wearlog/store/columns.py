@@ -29,7 +29,11 @@ _TIME, _UTC = EPOCH_COLS.index("time"), EPOCH_COLS.index("utc")
 def stored_epoch(row: Sequence[Any]) -> tuple[Any, ...]:
     """One epoch row in EPOCH_COLS order as inserted (EPOCH_STORED order)."""
     utc = row[_UTC]
-    return (*row[:_TIME], row[_TIME] - (utc or 0), *row[_TIME + 1:])
+    if utc is None:  # time_off = time
+        return tuple(row)
+    out = list(row)
+    out[_TIME] -= utc
+    return tuple(out)
 
 
 # what a CSV export of records shows: everything but the internal sync link
