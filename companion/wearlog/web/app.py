@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from wearlog.store import DbLocation, Store
+from wearlog.store import DatabaseUrl, DbLocation, Store
+from wearlog.store.pool import StorePool
 from wearlog.web import busy
 from wearlog.web.deps import LoginRequired, PasswordChangeRequired
 from wearlog.web.errors import ConfigError
@@ -70,7 +72,16 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
             raise ConfigError("create_app needs the database path (or Settings)")
         settings = Settings.for_db(db_path, **overrides)
     _prepare_db(settings.db_path)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for pool in (app.state.writers, app.state.readers):  # the handles kept open
+            if pool is not None:
+                pool.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Wearlog clinician dashboard",
         version="0.1.0",
         description="Read-only summaries of pseudonymous patients' wearable data, exports, "
@@ -80,6 +91,10 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
         docs_url=None, redoc_url=None,
     )
     app.state.settings = settings
+    # SQLite: open handles kept for reuse by requests (PostgreSQL pools in psycopg)
+    sqlite = not isinstance(settings.db_path, DatabaseUrl)
+    app.state.writers = StorePool(settings.db_path, readonly=False) if sqlite else None
+    app.state.readers = StorePool(settings.db_path, readonly=True) if sqlite else None
     app.state.sessions = Sessions(settings.secret, settings.session_max_age_s,
                                   settings.secure_cookies)
     app.state.limiter = LoginLimiter(settings.login_max_failures, settings.login_window_s)
