@@ -85,7 +85,9 @@ Reader = Annotated[Store, Depends(get_reader)]
 
 
 def session_user(request: Request, conn: sqlite3.Connection, sessions: Sessions) -> User | None:
-    name = sessions.username(conn, sessions.read(request))
+    session = sessions.read(request)
+    request.state.session = session  # the page's CSRF token comes from it (one check)
+    name = sessions.username(conn, session)
     if name is None:  # no sign-in, signed out, expired, or the account was removed
         return None
     try:
