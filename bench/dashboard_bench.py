@@ -409,6 +409,8 @@ def serving_rows(d: dict[str, Any]) -> list[dict[str, Any]]:
             v = res[name]
             note = (f"{v['requests']} requests, {v['clients']} clients; p50 {v['p50_ms']} ms; "
                     f"{v['throughput_rps']} req/s; {path}")
+            if v.get("server_cpu_ms_per_request") is not None:
+                note += f"; server CPU {v['server_cpu_ms_per_request']} ms per request"
             if name == BARE:
                 note += f"; workers replaced during the run: {res['workers_replaced']}"
             rows.append(figure(f"{key} {name} p95", v["p95_ms"], "ms",
