@@ -56,8 +56,9 @@ def test_a_transaction_left_open_is_rolled_back_not_lent_on(db: Path) -> None:
 
 def test_a_changed_schema_is_not_reused(db: Path) -> None:
     """Another program changed the schema (a newer Wearlog migrated it): the kept handle
-    is closed and the next request opens a new one, whose version check runs again."""
-    pool = StorePool(db, readonly=True)
+    is closed and the next request opens a new one, whose version check runs again
+    (checked here on every take; the server checks at most once a second)."""
+    pool = StorePool(db, readonly=True, check_every_s=0)
     kept = pool.open()
     pool.give_back(kept)
     other = sqlite3.connect(db)
@@ -67,6 +68,26 @@ def test_a_changed_schema_is_not_reused(db: Path) -> None:
     assert pool.take() is None
     with pytest.raises(sqlite3.ProgrammingError):  # closed, not merely dropped
         kept.conn.execute("SELECT 1")
+    fresh = pool.open()
+    pool.give_back(fresh)
+    assert pool.take() is fresh  # the new schema's handles are reused again
+    pool.give_back(fresh)
+    pool.close()
+
+
+def test_a_handle_opened_on_a_new_schema_retires_the_older_ones(db: Path) -> None:
+    pool = StorePool(db, readonly=True)  # default: the cookie is read at most once a second
+    old = pool.open()
+    pool.give_back(old)
+    other = sqlite3.connect(db)
+    other.execute("CREATE TABLE zz_added_by_another_program (x INTEGER)")
+    other.commit()
+    other.close()
+    new = pool.open()  # e.g. the pool was empty for a moment under load
+    assert pool.idle() == 0
+    with pytest.raises(sqlite3.ProgrammingError):
+        old.conn.execute("SELECT 1")
+    pool.give_back(new)
     pool.close()
 
 

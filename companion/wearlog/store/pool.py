@@ -4,9 +4,10 @@ Opening a handle costs a connect, its pragmas and a first read that parses the w
 schema (the version check): more than most dashboard requests' own work. A pool keeps
 up to `keep` idle handles of one kind (read-only, or writable on a migrated database)
 and hands one to each request. A handle comes back with no transaction open (anything
-left open is rolled back), and one whose database schema changed since it was opened
-(another program migrated it) is closed instead of reused, so the next request opens
-a fresh one and its version check runs again.
+left open is rolled back). When the database schema changed since the handles were
+opened (another program migrated it; noticed within CHECK_EVERY_S), they are closed
+instead of reused, so the next request opens a fresh one and its version check runs
+again.
 
 PostgreSQL handles come from psycopg's own pool (wearlog.store.pg); this is SQLite only.
 """
@@ -16,42 +17,57 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 
 from wearlog.store.store import Store
 
 KEEP = 32  # idle handles kept per kind (a request holds one of each while it runs)
+CHECK_EVERY_S = 1.0  # how often a lent handle's schema cookie is read again
 
 
 class StorePool:
     """Handles on one SQLite database, all read-only or all writable."""
 
-    def __init__(self, path: str | os.PathLike[str], readonly: bool, keep: int = KEEP
-                 ) -> None:
+    def __init__(self, path: str | os.PathLike[str], readonly: bool, keep: int = KEEP,
+                 check_every_s: float = CHECK_EVERY_S) -> None:
         self.path, self.readonly, self.keep = path, readonly, keep
-        self._idle: list[tuple[Store, int]] = []  # (handle, schema cookie when opened)
-        self._cookies: dict[int, int] = {}  # id(handle) -> schema cookie, while lent
+        self.check_every_s = check_every_s
+        self._idle: list[Store] = []
+        self._cookie: int | None = None  # the schema cookie the idle handles were opened on
+        self._checked = time.monotonic()
         self._lock = threading.Lock()
         self.opened = 0  # handles opened in all (a reused one is not counted again)
 
     def take(self) -> Store | None:
-        """An idle handle whose schema is unchanged, or None (then `open` one).
+        """An idle handle, or None (then `open` one).
 
-        Cheap enough for the event loop: a list pop and one read of the schema cookie
-        from the database header (a read-only handle never waits for a writer in WAL)."""
-        while True:
-            with self._lock:
-                if not self._idle:
-                    return None
-                store, cookie = self._idle.pop()
-            try:
-                same = _schema_cookie(store.conn) == cookie
-            except sqlite3.Error:
-                same = False
-            if same:
-                with self._lock:
-                    self._cookies[id(store)] = cookie
-                return store
-            store.close()
+        Cheap enough for the event loop: a list pop. At most once per check_every_s the
+        handle's schema cookie is read (a call into SQLite, which lets other threads
+        take the interpreter lock; done on every take it cost a busy event loop more
+        than the rest of the request's own work); if the schema changed, every idle
+        handle is closed and the caller opens a new one, which checks the version."""
+        with self._lock:
+            if not self._idle:
+                return None
+            store = self._idle.pop()
+            now = time.monotonic()
+            check = now - self._checked >= self.check_every_s
+            if check:
+                self._checked = now
+            cookie = self._cookie
+        if not check:
+            return store
+        try:
+            same = _schema_cookie(store.conn) == cookie
+        except sqlite3.Error:
+            same = False
+        if same:
+            return store
+        with self._lock:
+            stale, self._idle = [store, *self._idle], []
+        for s in stale:
+            s.close()
+        return None
 
     def open(self) -> Store:
         """A new handle (it checks the schema version; it may wait on the disk)."""
@@ -59,22 +75,26 @@ class StorePool:
         cookie = _schema_cookie(store.conn)
         with self._lock:
             self.opened += 1
-            self._cookies[id(store)] = cookie
+            if cookie != self._cookie:  # the first, or the schema changed: a new epoch
+                stale, self._idle, self._cookie = self._idle, [], cookie
+            else:
+                stale = []
+        for s in stale:
+            s.close()
         return store
 
     def give_back(self, store: Store) -> None:
         """Return a handle after its request: rolled back if it was left in a
         transaction, kept if there is room, else closed."""
-        with self._lock:
-            cookie = self._cookies.pop(id(store), None)
+        ok = True
         try:
             if store.conn.in_transaction:
                 store.conn.rollback()
         except sqlite3.Error:
-            cookie = None
+            ok = False
         with self._lock:
-            if cookie is not None and len(self._idle) < self.keep:
-                self._idle.append((store, cookie))
+            if ok and len(self._idle) < self.keep:
+                self._idle.append(store)
                 return
         store.close()
 
@@ -86,7 +106,7 @@ class StorePool:
         """Close every idle handle (a handle still lent out is closed when given back)."""
         with self._lock:
             idle, self._idle, self.keep = self._idle, [], 0
-        for store, _ in idle:
+        for store in idle:
             store.close()
 
 
