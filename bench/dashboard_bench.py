@@ -2,7 +2,10 @@
 
 A real uvicorn server in a subprocess (so the clients do not share its GIL) on 127.0.0.1,
 a database with one patient holding 90 days of 30-s epochs and 1,000 patients in the
-list, and 20 concurrent signed-in clients each sending a bounded number of requests:
+list, and 20 concurrent signed-in clients, each on its own keep-alive connection (a
+lean asyncio client, `_Connection`, so the clients take little of the 2 cores the server
+needs), sending one untimed request and then REQUESTS_PER_CLIENT timed ones; each figure
+records p50/p95, throughput and the server's CPU per request:
 - patient summary (90 days: nights, days, symptoms, completeness, rhythm, topics),
 - actogram (90 days x 2,880 epochs),
 - a bare JSON endpoint returning the same epoch rows unprocessed (the baseline),
