@@ -52,8 +52,7 @@ def _ingest_figures(tmp: Path, records: list) -> dict:
     conn = sqlite3.connect(tmp / "raw.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    rows = [(1, e.seq, e.time, e.time, e.flags, e.enmo_dmg, e.mad_dmg, e.zangle_deg,
-             e.dangle_ddeg, e.steps, e.temp_hc, None, None) for e in epochs]
+    rows = [(1, *e.fields(), e.time, None, None) for e in epochs]  # EPOCH_COLS order
     t = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(_INSERT_EPOCH, rows)

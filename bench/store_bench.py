@@ -37,10 +37,9 @@ def _raw_rows(records: list[Any]) -> tuple[list[tuple], list[tuple]]:
     ep, ev = [], []
     for r in records:
         if isinstance(r, Epoch):
-            ep.append((1, r.seq, r.time, r.time, r.flags, r.enmo_dmg, r.mad_dmg, r.zangle_deg,
-                       r.dangle_ddeg, r.steps, r.temp_hc, None, None))
+            ep.append((1, *r.fields(), r.time, None, None))  # EPOCH_COLS: utc, counts, sync
         else:
-            ev.append((1, r.seq, r.time, r.time, r.flags, r.etype, r.value, r.arg, r.aux, None))
+            ev.append((1, *r.fields(), r.time, None))  # EVENT_COLS: utc, sync
     return ep, ev
 
 

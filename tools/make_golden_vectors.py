@@ -19,12 +19,8 @@ T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 def rec_dict(r: Epoch | Event) -> dict:
-    if isinstance(r, Epoch):
-        keys = ["seq", "time", "flags", "enmo_dmg", "mad_dmg", "zangle_deg", "dangle_ddeg"]
-        keys += ["steps", "temp_hc"]
-        return {"kind": "epoch", **{k: getattr(r, k) for k in keys}}
-    keys = ["seq", "time", "flags", "etype", "value", "arg", "aux"]
-    return {"kind": "event", **{k: getattr(r, k) for k in keys}}
+    kind = "epoch" if isinstance(r, Epoch) else "event"
+    return {"kind": kind, **dict(zip(r.FIELDS, r.fields(), strict=True))}
 
 
 def main() -> None:

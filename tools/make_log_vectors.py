@@ -44,11 +44,13 @@ CASES = {
 
 
 def write(log: object, steps: list) -> None:
+    from wlproto.fields import EPOCH_TABLE
+
     for s in steps:
         if s == "flush":
             log.flush()  # type: ignore[attr-defined]
-        elif s[0] == "e":
-            log.append_epoch(*s[1:])  # type: ignore[attr-defined]
+        elif s[0] == "e":  # fields added after a case was written take their defaults
+            log.append_epoch(*s[1:], *(f[5] for f in EPOCH_TABLE[len(s) - 3:]))  # type: ignore[attr-defined]
         else:
             log.append_event(*s[1:])  # type: ignore[attr-defined]
     log.flush()  # type: ignore[attr-defined]

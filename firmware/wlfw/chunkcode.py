@@ -13,12 +13,20 @@
 import struct
 
 from wlproto.const import KIND_EPOCH, KIND_SHIFT, RECORD_SIZE
-from wlproto.fields import EPOCH_FMT, EPOCH_TABLE
+from wlproto.fields import EPOCH_FMT, EPOCH_SIZE, EPOCH_TABLE
 
 NF = len(EPOCH_TABLE)
 MASK_BYTES = (NF + 2 + 7) // 8
 _RAW = RECORD_SIZE - 3  # an event's bytes after kind_flags and t_off
-WORST = MASK_BYTES + 1 + 3 + 3 * NF  # one record's largest coding (varints <= 3 bytes)
+# one record's largest coding (mask, kind_flags, t_off, then an epoch's changes or an
+# event's bytes): a change of a 32-bit field is a varint of up to 5 bytes, of a
+# narrower one (and of t_off) up to 3
+WORST = 0
+for _f in EPOCH_TABLE:
+    WORST += 5 if _f[1] in "iI" else 3
+WORST = MASK_BYTES + 4 + (WORST if WORST > _RAW else _RAW)
+# the layout decode reads (a boot-time log upgrade passes an older one: wlfw.logupgrade)
+CUR = (NF, MASK_BYTES, EPOCH_FMT, RECORD_SIZE, EPOCH_SIZE)
 
 
 def _put(dst, i, v):
@@ -100,10 +108,13 @@ def encode(src, n, step, dst, off, limit, prev):
     return i - off
 
 
-def decode(src, i, n, step, dst, dst_off, skip, take, prev):
+def decode(src, i, n, step, dst, dst_off, skip, take, prev, lay=CUR):
     """Decode the n coded records at src[i:]; write records skip .. skip+take-1 as
-    record slots at dst[dst_off:]. prev: as for encode."""
-    for j in range(NF + 1):
+    record slots at dst[dst_off:]. prev: as for encode (nf + 1 ints for an older
+    layout lay = (nf, mask bytes, epoch format, record size, epoch size))."""
+    nf, mb, fmt, rs, es = lay
+    raw = rs - 3
+    for j in range(nf + 1):
         prev[j] = 0
     prev[0] = -step
     kf = -1
@@ -113,9 +124,9 @@ def decode(src, i, n, step, dst, dst_off, skip, take, prev):
         stop = n
     for k in range(stop):
         m = 0
-        for b in range(MASK_BYTES):
+        for b in range(mb):
             m |= src[i + b] << (8 * b)
-        i += MASK_BYTES
+        i += mb
         if m & 1:
             kf = src[i]
             i += 1
@@ -126,9 +137,9 @@ def decode(src, i, n, step, dst, dst_off, skip, take, prev):
                 dst[o] = kf
                 dst[o + 1] = t & 0xFF
                 dst[o + 2] = t >> 8
-                dst[o + 3:o + RECORD_SIZE] = src[i:i + _RAW]
-                o += RECORD_SIZE
-            i += _RAW
+                dst[o + 3:o + rs] = src[i:i + raw]
+                o += rs
+            i += raw
             prev[0] = t - step
             kf = -1
             continue
@@ -137,11 +148,13 @@ def decode(src, i, n, step, dst, dst_off, skip, take, prev):
             d, i = _get(src, i)
             t += d
         prev[0] = t
-        for j in range(NF):
+        for j in range(nf):
             if m & (4 << j):
                 d, i = _get(src, i)
                 prev[j + 1] += d
         if k >= skip:
-            struct.pack_into(EPOCH_FMT, dst, o, kf, *prev)
-            o += RECORD_SIZE
-    return (o - dst_off) // RECORD_SIZE
+            struct.pack_into(fmt, dst, o, kf, *prev)
+            for q in range(o + es, o + rs):  # padding, when events are the longer
+                dst[q] = 0
+            o += rs
+    return (o - dst_off) // rs

@@ -16,6 +16,8 @@ from wlfw.recordlog import (
 )
 from wlproto.crc import crc32
 
+FIRST_MAGIC = 0xC5  # the v1 records' raw chunk; FIRST_MAGIC .. MAGIC - 1: older layouts
+
 
 def recover(log):
     fs = log.fs
@@ -34,6 +36,11 @@ def recover(log):
     kept = []
     for first in segs:
         good, nxt, fseq = scan(log, first, expect)
+        if good < 0:  # written in an older record layout: a firmware update added a field
+            from wlfw import logupgrade
+
+            logupgrade.upgrade(log, log._seg_path(first))
+            good, nxt, fseq = scan(log, first, expect)
         if good == 0:
             fs.remove(log._seg_path(first))
             continue
@@ -88,6 +95,8 @@ def scan(log, first, expect):
                 break
             magic, count, cfirst, _ = struct.unpack_from(HDR_FMT, chunk, 0)
             if (magic != MAGIC and magic != MAGIC2) or count < 1 or count > log.cap:
+                if good == 0 and FIRST_MAGIC <= magic < MAGIC:  # older layout: logupgrade
+                    return -1, expect, None
                 break
             if fseq is not None and cfirst != nxt:
                 break  # not the chunk that follows: not one we wrote after this

@@ -1,10 +1,13 @@
 # Append-only, power-safe record log in a directory of segment files.
 #
 # Segment file "<first_seq:010d>.wls" = chunks, each
-#   v2: <BBIIBH magic 0xC6, count, first_seq, base_time, step, body_len>
+#   v2: <BBIIBH magic MAGIC2, count, first_seq, base_time, step, body_len>
 #       + body_len bytes of coded records (wlfw.chunkcode) + <I crc32 over both>
-#   v1: <BBII magic 0xC5, count, first_seq, base_time> + count * 11-byte records
-#       + <I crc32 over header and records>
+#   v1: <BBII magic MAGIC, count, first_seq, base_time> + count * RECORD_SIZE-byte
+#       records + <I crc32 over header and records>
+# The magic names the record layout too: 0xC3 + 2 * protocol version (0xC5 and
+# 0xC6 for the v1 records), so chunks written before a firmware update that added
+# a field are recognised at boot and rewritten in the new layout (wlfw.logupgrade).
 # Records are the wire records (wlproto.fields) with t_off relative to the
 # chunk's base_time. New chunks are v2 unless coding would not save a byte
 # (then v1); both are read, so a log written by v1 firmware upgrades in place:
@@ -27,12 +30,12 @@ except ImportError:  # CPython
 
 from wlfw.errors import ConfigError, LogFullError
 from wlfw.fsio import OsFs
-from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, RECORD_SIZE, U16_MAX
+from wlproto.const import EV_LOG_FULL, FLAG_CLOCK_UNSET, PROTOCOL_VERSION, RECORD_SIZE, U16_MAX
 from wlproto.crc import crc32
 from wlproto.fields import pack_epoch_into, pack_event_into
 
-MAGIC = const(0xC5)  # v1 chunk: raw record slots
-MAGIC2 = const(0xC6)  # v2 chunk: coded records
+MAGIC = 0xC3 + 2 * PROTOCOL_VERSION  # v1 chunk: raw record slots (0xC5 for v1 records)
+MAGIC2 = MAGIC + 1  # v2 chunk: coded records
 HDR_FMT = const("<BBII")
 HDR_SIZE = const(10)
 _HDR2_SIZE = const(13)  # HDR_FMT + <BH step, body_len

@@ -8,8 +8,6 @@ except ImportError:  # CPython
         return x
 
 
-PROTOCOL_VERSION = const(1)
-
 # --- GATT -----------------------------------------------------------------
 # 128-bit UUIDs share one random base; only the 2nd..3rd bytes differ.
 SERVICE_UUID = "7e1a0001-5c3b-4f6e-9a57-2f0c8e6d1b01"
@@ -30,16 +28,9 @@ FIRMWARE_REV_CHAR = const(0x2A26)
 
 ADV_NAME_PREFIX = "WL-"  # advertised name: "WL-" + 4 upper-case hex digits of the device id
 
-# --- Records (11 bytes each, little-endian) --------------------------------
-RECORD_SIZE = const(11)
+# --- Records (RECORD_SIZE bytes each, little-endian: wlproto.fields) --------
 # Epoch length (s) where nothing says otherwise; a paired device's own is in the store.
 EPOCH_S = const(30)
-
-# First byte of every record: kind in bits 7..6, flags in bits 5..0.
-KIND_EPOCH = const(0)
-KIND_EVENT = const(1)
-KIND_SHIFT = const(6)
-FLAGS_MASK = const(0x3F)
 
 # Flags (both kinds use CLOCK_UNSET; the others describe an epoch).
 FLAG_BUTTON = const(0x01)  # button pressed during the epoch
@@ -78,9 +69,6 @@ FAULT_OVERRUN = const(3)
 SEVERITY_MIN = const(1)
 SEVERITY_MAX = const(5)
 
-# Sentinel values inside epoch records.
-TEMP_UNKNOWN = const(-128)
-U16_MAX = const(65535)
 U8_MAX = const(255)
 
 # --- Frames (device -> central, carried in segments) -----------------------
@@ -94,7 +82,7 @@ FRAME_HEADER_SIZE = const(12)  # <BBBBII version, type, flags, count, first_seq,
 REPLY_HEADER_SIZE = const(5)  # <BBBBB version, type, opcode, status, length
 CRC_SIZE = const(4)
 MAX_RECORDS_PER_FRAME = const(64)
-MAX_MESSAGE_SIZE = const(FRAME_HEADER_SIZE + RECORD_SIZE * MAX_RECORDS_PER_FRAME + CRC_SIZE)
+# MAX_MESSAGE_SIZE (header + MAX_RECORDS_PER_FRAME records + CRC): at the end, after RECORD_SIZE
 
 # Segment byte at the start of every notification.
 SEG_FIRST = const(0x80)
@@ -151,3 +139,18 @@ STATUS_FLAG_AUTHENTICATED = const(0x04)
 STATUS_FLAG_LOG_NEARLY_FULL = const(0x08)
 STATUS_FLAG_SENSOR_FAULT = const(0x10)
 STATUS_FLAG_PAIRING_MODE = const(0x20)
+
+# Defined with the field tables they follow from (wlproto.fields), read from here:
+# the protocol version, the record slot size, the record header's bits and sentinels.
+from wlproto.fields import (  # noqa: E402, F401
+    FLAGS_MASK,
+    KIND_EPOCH,
+    KIND_EVENT,
+    KIND_SHIFT,
+    PROTOCOL_VERSION,
+    RECORD_SIZE,
+    TEMP_UNKNOWN,
+    U16_MAX,
+)
+
+MAX_MESSAGE_SIZE = FRAME_HEADER_SIZE + RECORD_SIZE * MAX_RECORDS_PER_FRAME + CRC_SIZE

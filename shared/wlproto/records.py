@@ -33,6 +33,9 @@ from wlproto.fields import (  # noqa: F401  (re-exported: records are read from 
     pack_event_into,
     record_fmt,
 )
+from wlproto.layouts import check_tables, layout  # noqa: F401  (layout: re-exported)
+
+check_tables()
 
 
 class Event(Record):

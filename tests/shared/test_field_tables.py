@@ -38,7 +38,7 @@ def test_named_positional_and_default_access() -> None:
 
 
 def test_range_checks_come_from_the_rows() -> None:
-    for name, _code, _unit, lo, hi, _default in R.EPOCH_TABLE:
+    for name, _code, _unit, lo, hi, _default, _since in R.EPOCH_TABLE:
         for bad in (lo - 1, hi + 1):
             rec = R.Epoch(1, 100, **{name: bad})
             with pytest.raises(EncodeError, match=name):
@@ -59,7 +59,7 @@ def test_every_in_range_epoch_round_trips(values: tuple[int, ...]) -> None:
 def test_a_new_row_needs_no_other_record_code() -> None:
     """What adding a field means for the record code: a row, nothing else."""
 
-    table = (*R.EPOCH_TABLE, ("light_lux", "H", "lux", 0, 1000, 0))
+    table = (*R.EPOCH_TABLE, ("light_lux", "H", "lux", 0, 1000, 0, 2))
 
     class Epoch2(R.Record):
         kind = R.Epoch.kind
@@ -87,5 +87,5 @@ def test_store_and_upload_columns_follow_the_tables() -> None:
     assert list(EpochIn.model_fields) == ["seq", "time", "flags", *names]
     assert list(EventIn.model_fields) == ["seq", "time", "flags", *(f[0] for f in R.EVENT_TABLE)]
     schema = EpochIn.model_json_schema()["properties"]
-    for name, _code, _unit, lo, hi, _default in R.EPOCH_TABLE:
+    for name, _code, _unit, lo, hi, _default, _since in R.EPOCH_TABLE:
         assert (schema[name]["minimum"], schema[name]["maximum"]) == (lo, hi)

@@ -8,13 +8,14 @@ import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wearlog.store.columns import EPOCH_COLS
+from wearlog.store.columns import EPOCH_COLS, EVENT_COLS
 from wearlog.store.errors import BackupError, NotWearlogDatabaseError
 from wearlog.store.files import create_private, stored_version
 from wearlog.store.queue import mark, mark_all_of_attached
+from wlproto.fields import EPOCH_TABLE, EVENT_TABLE
 
 if TYPE_CHECKING:
     from wearlog.store.store import Store
@@ -112,14 +113,11 @@ def _merge(store: Store, copy: Path, with_accounts: bool) -> dict[str, int]:
             # sync ids differ between files: map through the uid.
             c.execute("CREATE TEMP TABLE sync_map AS SELECT s.sync_id AS old, m.sync_id AS new "
                       "FROM src.syncs s JOIN main.syncs m ON m.sync_uid = s.sync_uid")
-            ep = [c for c in EPOCH_COLS if c != "sync_id"]  # the wire fields and more
-            run("epochs", f"INSERT OR IGNORE INTO epochs ({', '.join(ep)}, sync_id) "
-                f"SELECT {', '.join('e.' + c for c in ep)}, sm.new "
-                "FROM src.epochs e LEFT JOIN temp.sync_map sm ON sm.old = e.sync_id")
-            run("events", "INSERT OR IGNORE INTO events (device_id, seq, time, utc, flags, etype, "
-                "value, arg, aux, sync_id) SELECT e.device_id, e.seq, e.time, e.utc, e.flags, "
-                "e.etype, e.value, e.arg, e.aux, sm.new FROM src.events e "
-                "LEFT JOIN temp.sync_map sm ON sm.old = e.sync_id")
+            for table, cols in (("epochs", EPOCH_COLS), ("events", EVENT_COLS)):
+                rc = [c for c in cols if c != "sync_id"]  # the wire fields and more
+                run(table, f"INSERT OR IGNORE INTO {table} ({', '.join(rc)}, sync_id) "
+                    f"SELECT {', '.join('e.' + c for c in rc)}, sm.new "
+                    f"FROM src.{table} e LEFT JOIN temp.sync_map sm ON sm.old = e.sync_id")
             run("clock_syncs", "INSERT OR IGNORE INTO clock_syncs (device_id, device_time, "
                 "host_time, uptime, sync_id, last_seq_at) SELECT cs.device_id, cs.device_time, "
                 "cs.host_time, cs.uptime, sm.new, cs.last_seq_at FROM src.clock_syncs cs "
@@ -196,6 +194,12 @@ def _merge_other_tables(c: sqlite3.Connection, run: Callable[[str, str], None]) 
 
 
 # --- validation of a backup's rows (each query: the first offending row, or none) --------
+def _field_checks(table: tuple[tuple[Any, ...], ...]) -> str:
+    """A record field outside its row's range (wlproto.fields), as SQL conditions."""
+    return "".join(f"OR typeof({f[0]}) != 'integer' OR {f[0]} NOT BETWEEN {int(f[3])} AND "
+                   f"{int(f[4])} " for f in table)
+
+
 _ROW_CHECKS: tuple[tuple[str, str], ...] = (
     ("devices", "SELECT device_id FROM devices WHERE typeof(device_id) != 'integer' "
      "OR device_id < 0 OR typeof(epoch_s) != 'integer' OR epoch_s NOT BETWEEN 1 AND 86400 "
@@ -205,22 +209,16 @@ _ROW_CHECKS: tuple[tuple[str, str], ...] = (
      "OR typeof(seq) != 'integer' OR seq < 0 OR typeof(time) != 'integer' "
      "OR (utc IS NOT NULL AND typeof(utc) != 'integer') "
      "OR typeof(flags) != 'integer' OR flags NOT BETWEEN 0 AND {flag_all} "
-     "OR typeof(enmo_dmg) != 'integer' OR enmo_dmg NOT BETWEEN 0 AND 65535 "
-     "OR typeof(mad_dmg) != 'integer' OR mad_dmg NOT BETWEEN 0 AND 65535 "
-     "OR typeof(zangle_deg) != 'integer' OR zangle_deg NOT BETWEEN -90 AND 90 "
-     "OR typeof(dangle_ddeg) != 'integer' OR dangle_ddeg < 0 "
-     "OR typeof(steps) != 'integer' OR steps < 0 "
-     "OR typeof(temp_hc) != 'integer' OR temp_hc NOT BETWEEN -128 AND 127 "
+     + _field_checks(EPOCH_TABLE) +
      "OR (counts IS NOT NULL AND (typeof(counts) != 'integer' OR counts < 0)) LIMIT 1"),
     ("events", "SELECT device_id || '/' || seq FROM events WHERE "
      "device_id NOT IN (SELECT device_id FROM devices) "
      "OR typeof(seq) != 'integer' OR seq < 0 OR typeof(time) != 'integer' "
      "OR (utc IS NOT NULL AND typeof(utc) != 'integer') "
      "OR typeof(flags) != 'integer' OR flags NOT BETWEEN 0 AND {flag_all} "
-     "OR typeof(etype) != 'integer' OR etype NOT IN ({etypes}) "
-     "OR typeof(value) != 'integer' OR value NOT BETWEEN 0 AND 255 "
-     "OR (etype = {symptom} AND value NOT BETWEEN {sev_min} AND {sev_max}) "
-     "OR typeof(arg) != 'integer' OR arg < 0 OR typeof(aux) != 'integer' OR aux < 0 LIMIT 1"),
+     + _field_checks(EVENT_TABLE) +
+     "OR etype NOT IN ({etypes}) "
+     "OR (etype = {symptom} AND value NOT BETWEEN {sev_min} AND {sev_max}) LIMIT 1"),
     ("syncs", "SELECT sync_id FROM syncs WHERE device_id NOT IN "
      "(SELECT device_id FROM devices) OR typeof(started_utc) != 'integer' "
      "OR typeof(records_new) != 'integer' OR records_new < 0 LIMIT 1"),

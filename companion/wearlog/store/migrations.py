@@ -234,31 +234,12 @@ def _v7(conn: sqlite3.Connection) -> None:
     )
 
 
-def _v8(conn: sqlite3.Connection) -> None:
-    """Devices lent to successive patients: who wore a device when.
-
-    A record belongs to the assignment whose [from_utc, to_utc) holds its UTC time
-    (NULL bounds are open); a record without a UTC time yet, to the one whose
-    [from_seq, to_seq) holds its sequence. Every existing device keeps its patient
-    for all of its records. filed_* hold every record; timed_* only those with a UTC
-    time (what the analysis and the dashboard read, by time range, through the index).
-    """
-    conn.executescript(
-        """
-        CREATE TABLE device_assignments (
-            assignment_id INTEGER PRIMARY KEY AUTOINCREMENT,
-            device_id INTEGER NOT NULL REFERENCES devices(device_id),
-            patient_id TEXT NOT NULL REFERENCES patients(patient_id),
-            from_utc INTEGER,
-            to_utc INTEGER,
-            from_seq INTEGER NOT NULL DEFAULT 0,
-            to_seq INTEGER,
-            CHECK (from_utc IS NULL OR to_utc IS NULL OR to_utc > from_utc)
-        );
-        CREATE INDEX device_assignments_patient ON device_assignments(patient_id);
-        CREATE INDEX device_assignments_device ON device_assignments(device_id, from_utc);
-        INSERT INTO device_assignments (device_id, patient_id, from_seq)
-            SELECT device_id, patient_id, 0 FROM devices ORDER BY device_id;
+# The views over the records (migration v8): filed_* hold every record, timed_* those
+# with a UTC time. They select e.*, which PostgreSQL expands when a view is created, so
+# a column added to epochs or events later (add_field_columns) recreates them from here;
+# a migration that changes them must change this text, not copy it.
+RECORD_VIEWS = ("timed_epochs", "timed_events", "filed_epochs", "filed_events")
+_RECORD_VIEWS = """
         CREATE VIEW timed_epochs AS
             SELECT a.patient_id AS patient_id, a.assignment_id AS assignment_id, e.*
             FROM device_assignments a JOIN epochs e ON e.device_id = a.device_id
@@ -289,7 +270,35 @@ def _v8(conn: sqlite3.Connection) -> None:
             FROM device_assignments a JOIN events e ON e.device_id = a.device_id
                 AND e.utc IS NULL AND e.seq >= a.from_seq
                 AND e.seq < IFNULL(a.to_seq, 4611686018427387904)
+"""
+
+
+def _v8(conn: sqlite3.Connection) -> None:
+    """Devices lent to successive patients: who wore a device when.
+
+    A record belongs to the assignment whose [from_utc, to_utc) holds its UTC time
+    (NULL bounds are open); a record without a UTC time yet, to the one whose
+    [from_seq, to_seq) holds its sequence. Every existing device keeps its patient
+    for all of its records. filed_* hold every record; timed_* only those with a UTC
+    time (what the analysis and the dashboard read, by time range, through the index).
+    """
+    conn.executescript(
         """
+        CREATE TABLE device_assignments (
+            assignment_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            device_id INTEGER NOT NULL REFERENCES devices(device_id),
+            patient_id TEXT NOT NULL REFERENCES patients(patient_id),
+            from_utc INTEGER,
+            to_utc INTEGER,
+            from_seq INTEGER NOT NULL DEFAULT 0,
+            to_seq INTEGER,
+            CHECK (from_utc IS NULL OR to_utc IS NULL OR to_utc > from_utc)
+        );
+        CREATE INDEX device_assignments_patient ON device_assignments(patient_id);
+        CREATE INDEX device_assignments_device ON device_assignments(device_id, from_utc);
+        INSERT INTO device_assignments (device_id, patient_id, from_seq)
+            SELECT device_id, patient_id, 0 FROM devices ORDER BY device_id;
+        """ + _RECORD_VIEWS
     )
 
 
@@ -461,8 +470,56 @@ def current_version(conn: sqlite3.Connection) -> int:
     return int(v or 0)
 
 
+def field_columns_ddl(conn: sqlite3.Connection) -> list[str]:
+    """The statements that give epochs and events a column for every row of the field
+    tables (wlproto.fields) they lack, each filled with its row's default; [] when none
+    is missing. A field added to the protocol needs no numbered migration: this runs
+    after them (migrate) whenever the tables have a row the database has not. On
+    PostgreSQL the record views are recreated around it (they expanded e.* when made)."""
+    from wlproto.fields import EPOCH_TABLE, EVENT_TABLE
+
+    out = []
+    for table, rows in (("epochs", EPOCH_TABLE), ("events", EVENT_TABLE)):
+        have = {d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description or ()}
+        for f in rows:
+            if f[0] not in have:
+                default = f[5] if f[5] is not None else f[3]  # v1 rows: never missing
+                out.append(f"ALTER TABLE {table} ADD COLUMN {f[0]} INTEGER NOT NULL "
+                           f"DEFAULT {int(default)}")
+    if out and getattr(conn, "dialect", "sqlite") == "postgresql":
+        out = ([f"DROP VIEW IF EXISTS {v}" for v in RECORD_VIEWS] + out
+               + [s.strip() for s in _RECORD_VIEWS.split(";") if s.strip()])
+    return out
+
+
+_COMPLETE: set[str] = set()  # databases seen with every field column (this process)
+
+
+def _db_key(conn: sqlite3.Connection) -> str | None:
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        return str(getattr(conn, "url", "")) or None
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return str(row[2]) if row and row[2] else None  # "" for :memory:
+
+
+def fields_complete(conn: sqlite3.Connection, cached: bool = False) -> bool:
+    """True if epochs and events have a column for every field-table row. cached: a
+    database once seen complete in this process is not asked again (the per-request
+    handles; migrate always asks, as a file may have been replaced)."""
+    key = _db_key(conn)
+    if cached and key is not None and key in _COMPLETE:
+        return True
+    if field_columns_ddl(conn):
+        return False
+    if key is not None:
+        _COMPLETE.add(key)
+    return True
+
+
 def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
     """Bring the schema up to `target`; each step commits on its own. Returns the version.
+    At LATEST, the record tables then get a column for each field-table row they lack
+    (field_columns_ddl), in the last step's transaction or one of its own.
 
     Each step holds the write lock (several server processes may start at once; the
     version is read again under the lock, so a step runs once)."""
@@ -471,8 +528,8 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
         raise SchemaTooNewError(
             f"database schema v{version} is newer than this Wearlog (v{LATEST}): upgrade Wearlog"
         )
-    if version >= target:  # up to date: no write lock taken
-        return version
+    if version >= target and (target < LATEST or fields_complete(conn)):
+        return version  # up to date: no write lock taken
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -483,6 +540,9 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
                 raise SchemaTooNewError(f"database schema v{version} is newer than this "
                                         f"Wearlog (v{LATEST}): upgrade Wearlog")
             if version >= target:
+                if target >= LATEST:
+                    for stmt in field_columns_ddl(conn):
+                        conn.execute(stmt)
                 conn.execute("COMMIT")
                 return version
             for stmt in _statements(MIGRATIONS[version]):
@@ -530,7 +590,8 @@ def check_version(conn: sqlite3.Connection) -> int:
         raise SchemaTooNewError(
             f"database schema v{version} is newer than this Wearlog (v{LATEST}): upgrade Wearlog"
         )
-    if version < LATEST:
-        raise StoreError(f"database schema v{version} is older than this Wearlog (v{LATEST}): "
+    if version < LATEST or not fields_complete(conn, cached=True):
+        raise StoreError(f"database schema v{version} is older than this Wearlog (v{LATEST}"
+                         f"{'' if version < LATEST else ' with its record fields'}): "
                          "run any wearlog command on it once to upgrade it")
     return version

@@ -31,7 +31,7 @@ class Error(BaseModel):
 def _table_fields(table: tuple[tuple[Any, ...], ...]) -> dict[str, Any]:
     """pydantic fields from a wlproto field table: the row's range, its default."""
     out: dict[str, Any] = {}
-    for name, _code, unit, lo, hi, default in table:
+    for name, _code, unit, lo, hi, default, _since in table:
         kind = Annotated[int, Field(ge=lo, le=hi, description=unit or None)]
         out[name] = (kind, ... if default is None else default)
     return out
