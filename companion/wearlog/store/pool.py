@@ -9,6 +9,11 @@ opened (another program migrated it; noticed within CHECK_EVERY_S), they are clo
 instead of reused, so the next request opens a fresh one and its version check runs
 again.
 
+A request must be done with its handle when it gives it back: read everything before
+returning (as the exports do), never stream from a cursor afterwards. An unfinished
+cursor holds its read snapshot, and the next request lent the handle would read that
+old snapshot.
+
 PostgreSQL handles come from psycopg's own pool (wearlog.store.pg); this is SQLite only.
 """
 

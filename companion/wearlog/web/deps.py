@@ -67,7 +67,8 @@ async def get_conn(request: Request) -> AsyncIterator[sqlite3.Connection]:
 async def get_reader(request: Request,
                      conn: Annotated[sqlite3.Connection, Depends(get_conn)]
                      ) -> AsyncIterator[Store]:
-    """The read-only handle views read stored results through."""
+    """The read-only handle views read stored results through (lent for the request
+    only: read everything before returning, see wearlog.store.pool)."""
     settings: Settings = request.app.state.settings
     if isinstance(settings.db_path, DatabaseUrl):  # the request's one pooled connection
         yield Store.over(conn, settings.db_path)
