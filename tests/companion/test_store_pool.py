@@ -139,3 +139,60 @@ def test_dashboard_requests_reuse_pooled_handles(tmp_path: Path) -> None:
         (refused,) = s.conn.execute(
             "SELECT COUNT(*) FROM audit_log WHERE actor='dr' AND action='refused'").fetchone()
     assert (views, refused) == (40, 20)
+
+
+def test_postgresql_request_handles_reset_what_they_set_and_audit_in_one_insert(
+        pg_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: a pooled connection that ran a SET (the audit's lock wait before, the
+    read-only flag) is reset before it is lent again; one that did not is lent as it is.
+    Audit entries land in one INSERT, all of them; the version check of a request handle
+    is reused within a second, and a newer schema is still refused after it."""
+    from wearlog.accounts.audit import audit, audit_entries
+    from wearlog.store import DatabaseUrl, SchemaTooNewError, pg
+
+    url = DatabaseUrl(pg_server.database())
+    monkeypatch.setattr(pg, "POOL_MAX", 1)  # one connection: every handle reuses it
+    try:
+        with Store(url) as s:
+            s.add_patient("P-1")
+        pg.close_pools(url)
+        with Store.session(url) as s:
+            s.conn.execute("PRAGMA busy_timeout = 100")
+            assert s.conn.execute("SHOW lock_timeout").fetchone()[0] == "100ms"
+        with Store.session(url) as s:  # the same connection, reset
+            assert s.conn.execute("SHOW lock_timeout").fetchone()[0] == "5s"
+            statements: list[str] = []
+            real = pg.PgConnection.execute
+
+            def spy(self, sql, params=()):  # type: ignore[no-untyped-def]
+                statements.append(" ".join(sql.split()[:2]).upper())
+                return real(self, sql, params)
+
+            monkeypatch.setattr(pg.PgConnection, "execute", spy)
+            audit(s.conn, "dr", "view", "P-1", "one")
+            monkeypatch.setattr(pg.PgConnection, "execute", real)
+            # which database (answered without a round trip), then the one statement
+            assert statements == ["PRAGMA DATABASE_LIST", "INSERT INTO"]
+            assert [e["detail"] for e in audit_entries(s.conn, "P-1")] == ["one"]
+        checks = []
+        from wearlog.store import migrations
+
+        real_version = migrations.check_version
+
+        def counted(conn):  # type: ignore[no-untyped-def]
+            checks.append(1)
+            return real_version(conn)
+
+        monkeypatch.setattr("wearlog.store.store.check_version", counted)
+        pg._versions.clear()
+        for _ in range(5):
+            Store.session(url).close()
+        assert len(checks) == 1
+        with Store(url) as s:
+            s.conn.execute("INSERT INTO schema_version (version, applied_utc) VALUES (?, 0)",
+                           (migrations.LATEST + 1,))
+        monkeypatch.setattr(pg, "VERSION_RECHECK_S", 0.0)
+        with pytest.raises(SchemaTooNewError):
+            Store.session(url)
+    finally:
+        pg.close_pools(url)
