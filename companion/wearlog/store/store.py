@@ -56,7 +56,7 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
     """
 
     def __init__(self, path: str | os.PathLike[str], readonly: bool = False,
-                 migrated: bool = False) -> None:
+                 migrated: bool = False, recent_version: bool = False) -> None:
         self.readonly = readonly
         self._owns_conn = True
         if is_database_url(path):  # PostgreSQL: a pooled connection (wearlog.store.pg)
@@ -68,8 +68,12 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
             # the sqlite3.Connection surface the named queries use (see pg.PgConnection)
             self.conn = cast(sqlite3.Connection, pgconn)
             try:
-                self.version = check_version(self.conn) if readonly or migrated \
-                    else migrate(self.conn)
+                if recent_version and (readonly or migrated):  # a server's request handle
+                    self.version = pg.checked_version(pgconn, check_version)
+                elif readonly or migrated:
+                    self.version = check_version(self.conn)
+                else:
+                    self.version = migrate(self.conn)
             except BaseException:
                 pgconn.close()
                 raise
@@ -101,8 +105,10 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
 
     @classmethod
     def session(cls, path: str | os.PathLike[str]) -> Store:
-        """A writable handle on a database already migrated (a server's per-request one)."""
-        return cls(path, migrated=True)
+        """A writable handle on a database already migrated (a server's per-request one;
+        on PostgreSQL its version check is one the process made within the last second,
+        see pg.checked_version)."""
+        return cls(path, migrated=True, recent_version=True)
 
     @classmethod
     def reader(cls, path: str | os.PathLike[str]) -> Store:
