@@ -29,6 +29,7 @@ from pathlib import Path
 from wearlog.analysis import analyse_patient
 from wearlog.pipeline import refresh
 from wearlog.store import Store
+from wearlog.store.columns import stored_epoch
 from wearlog.store.store import _INSERT_EPOCH
 from wearlog.testing.epochs import make_wearer
 from wlproto.records import Epoch
@@ -53,7 +54,7 @@ def _ingest_figures(tmp: Path, records: list) -> dict:
     conn = sqlite3.connect(tmp / "raw.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    rows = [(1, *e.fields(), e.time, None, None) for e in epochs]  # EPOCH_COLS order
+    rows = [stored_epoch((1, *e.fields(), e.time, None, None)) for e in epochs]
     t = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(_INSERT_EPOCH, rows)

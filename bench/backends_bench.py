@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.figures import figure
 from wearlog.store import Store, pg
-from wearlog.store.columns import EPOCH_COLS, insert_sql
+from wearlog.store.columns import EPOCH_STORED, insert_sql, stored_epoch
 from wlproto.records import Epoch
 
 BATCH = 5000  # records per upload request (the upload client's default batch)
@@ -30,7 +30,7 @@ def _records(n: int) -> list[Epoch]:
 
 
 def _rows(records: list[Epoch]) -> list[tuple[Any, ...]]:
-    return [(1, *r.fields(), r.time, None, None) for r in records]
+    return [stored_epoch((1, *r.fields(), r.time, None, None)) for r in records]
 
 
 def _fresh(where: Any) -> Store:
@@ -57,7 +57,7 @@ def _bulk_sqlite(path: Path, records: list[Epoch]) -> float:
     t = time.perf_counter()
     rows = _rows(records)  # building rows is part of the baseline's work too
     conn.execute("BEGIN")
-    conn.executemany(insert_sql("epochs", EPOCH_COLS), rows)
+    conn.executemany(insert_sql("epochs", EPOCH_STORED), rows)
     conn.execute("COMMIT")
     dt = time.perf_counter() - t
     conn.close()
@@ -69,7 +69,7 @@ def _bulk_pg(url: str, records: list[Epoch]) -> float:
         conn: Any = s.conn
         t = time.perf_counter()
         conn.execute("BEGIN")
-        conn.copy_rows("epochs", EPOCH_COLS, _rows(records))
+        conn.copy_rows("epochs", EPOCH_STORED, _rows(records))
         conn.execute("COMMIT")
         dt = time.perf_counter() - t
         assert s.counts()["epochs"] == len(records)

@@ -2,7 +2,10 @@
 
 A real uvicorn server in a subprocess (so the clients do not share its GIL) on 127.0.0.1,
 a database with one patient holding 90 days of 30-s epochs and 1,000 patients in the
-list, and 20 concurrent signed-in clients each sending a bounded number of requests:
+list, and 20 concurrent signed-in clients, each on its own keep-alive connection (a
+lean asyncio client, `_Connection`, so the clients take little of the 2 cores the server
+needs), sending one untimed request and then REQUESTS_PER_CLIENT timed ones; each figure
+records p50/p95, throughput and the server's CPU per request:
 - patient summary (90 days: nights, days, symptoms, completeness, rhythm, topics),
 - actogram (90 days x 2,880 epochs),
 - a bare JSON endpoint returning the same epoch rows unprocessed (the baseline),
@@ -42,7 +45,7 @@ from wearlog.testing.database import make_patient
 from wearlog.web.app import UVICORN_OPTIONS
 
 CLIENTS = 20
-REQUESTS_PER_CLIENT = 3
+REQUESTS_PER_CLIENT = 10
 LIST_PATIENTS = 1000
 BIG_LIST_PATIENTS = 10_000
 PW = "bench passphrase long enough"
@@ -65,10 +68,11 @@ def _build(db: Path, patients: int = LIST_PATIENTS) -> None:
                 # six hours of epochs each, ending 0-4 days ago
                 end = now - int(rng.integers(0, 4)) * 86400
                 c.executemany(
-                    "INSERT INTO epochs (device_id, seq, time, utc, flags, enmo_dmg, mad_dmg, "
-                    "zangle_deg, dangle_ddeg, steps, temp_hc) VALUES (?,?,?,?,0,?,0,0,0,0,-128)",
-                    [(dev, k, end - 30 * (720 - k), end - 30 * (720 - k), k % 300)
-                     for k in range(720)])
+                    # time_off 0: device time = utc (columns.EPOCH_STORED)
+                    "INSERT INTO epochs (device_id, seq, time_off, utc, flags, enmo_dmg, "
+                    "mad_dmg, zangle_deg, dangle_ddeg, steps, temp_hc) "
+                    "VALUES (?,?,0,?,0,?,0,0,0,0,-128)",
+                    [(dev, k, end - 30 * (720 - k), k % 300) for k in range(720)])
         # the refresh step analyses every listed patient, as their uploads would have
         s.queue_full([p for p in s.patient_ids() if p != "P-BENCH"])  # its rows: sample
         results = refresh(s, workers=os.cpu_count() or 1)
@@ -132,39 +136,123 @@ async def _login(client: httpx.AsyncClient, user: str) -> None:
     assert r.status_code == 303, r.status_code
 
 
-async def _load(url: str, user: str, path: str) -> dict[str, Any]:
-    sizes: list[int] = []
-    signing = [httpx.AsyncClient(base_url=url, timeout=120) for _ in range(CLIENTS)]
+class _Connection:
+    """The load generator's client: one keep-alive HTTP/1.1 connection on asyncio streams
+    sending GETs with the session cookie and reading each whole response (Content-Length
+    or chunked). It spends tens of microseconds of Python per request, where an httpx
+    client spends about 3 ms: on 2 cores the clients would otherwise take CPU the server
+    needs and inflate every latency (the bare endpoint's too)."""
+
+    def __init__(self, url: str, cookie: str) -> None:
+        hostport = url.split("://", 1)[1]
+        self.host, port = hostport.rsplit(":", 1)
+        self.port = int(port)
+        self.head = (f"Host: {hostport}\r\nAccept: */*\r\nCookie: {cookie}\r\n\r\n").encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def get(self, path: str) -> int:
+        """The body's length; RuntimeError for any status but 200."""
+        if self.reader is None or self.writer is None:
+            await self.open()
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(f"GET {path} HTTP/1.1\r\n".encode() + self.head)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = dict((k.strip().lower(), v.strip()) for k, _, v in
+                       (line.partition(":") for line in lines[1:] if line))
+        if "content-length" in headers:
+            size = int(headers["content-length"])
+            body = await self.reader.readexactly(size)
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            body, size = b"", -1
+            while size:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                body += (await self.reader.readexactly(size + 2))[:size]
+        else:
+            raise RuntimeError(f"GET {path}: response with neither length nor chunks")
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status} {body[:200]!r}")
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return len(body)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+_cookies: dict[tuple[str, str], str] = {}  # (server url, user) -> Cookie header
+_server_pids: dict[str, int] = {}  # server url -> its process (while it runs)
+
+
+async def _session_cookie(url: str, user: str) -> str:
+    """The signed-in session's Cookie header (sign-in once per server and user: Argon2 is
+    slow on purpose, and only the measured requests are timed)."""
+    if (url, user) not in _cookies:
+        async with httpx.AsyncClient(base_url=url, timeout=120) as c:
+            await _login(c, user)
+            _cookies[url, user] = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+    return _cookies[url, user]
+
+
+def _server_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) of the server process and its worker processes so far
+    (Linux /proc), or None where that cannot be read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
     try:
-        # sign in first (Argon2 is slow on purpose), so only the measured requests are timed
-        await asyncio.gather(*(_login(c, user) for c in signing))
-    finally:
-        await asyncio.gather(*(c.aclose() for c in signing))
-    # Measure on new connections with the session cookies: 20 sign-ins on a loaded machine
-    # can leave the first ones idle longer than the server's keep-alive (5 s); a request
-    # sent as the server closes such a connection fails ("ReadError", "Server
-    # disconnected") although the server did nothing wrong.
-    clients = [httpx.AsyncClient(base_url=url, timeout=120, cookies=c.cookies)
-               for c in signing]
+        pids = [pid]
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+        for p in pids:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / tick
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+async def _load(url: str, user: str, path: str) -> dict[str, Any]:
+    """CLIENTS signed-in clients at once, each on its own keep-alive connection (opened,
+    and used for one untimed request, before the clock starts), each sending
+    REQUESTS_PER_CLIENT timed GETs one after another."""
+    cookie = await _session_cookie(url, user)
+    sizes: list[int] = []
+    clients = [_Connection(url, cookie) for _ in range(CLIENTS)]
+    await asyncio.gather(*(c.open() for c in clients))
+    # one untimed request per connection first: every worker has served this endpoint
+    # once (its first-use costs, e.g. a cache filled, are not in the figures)
+    await asyncio.gather(*(c.get(path) for c in clients))
     try:
 
-        async def one_client(c: httpx.AsyncClient) -> list[float]:
+        async def one_client(c: _Connection) -> list[float]:
             times = []
             for _ in range(REQUESTS_PER_CLIENT):
                 t = time.perf_counter()
-                r = await c.get(path)
-                r.raise_for_status()
+                sizes.append(await c.get(path))
                 times.append(time.perf_counter() - t)
-                sizes.append(len(r.content))
             return times
 
+        server_pid = _server_pids.get(url)
+        cpu0 = None if server_pid is None else _server_cpu_s(server_pid)
+        own0 = time.process_time()
         t0 = time.perf_counter()
         results = await asyncio.gather(*(one_client(c) for c in clients))
         wall = time.perf_counter() - t0
+        own = time.process_time() - own0
+        cpu1 = None if server_pid is None else _server_cpu_s(server_pid)
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        await asyncio.gather(*(c.close() for c in clients))
     lat = sorted(x for r in results for x in r)
-    return {
+    out = {
         "path": path,
         "requests": len(lat),
         "clients": CLIENTS,
@@ -173,16 +261,24 @@ async def _load(url: str, user: str, path: str) -> dict[str, Any]:
         "max_ms": round(1000 * lat[-1], 1),
         "throughput_rps": round(len(lat) / wall, 2),
         "response_bytes": max(sizes),
+        "client_cpu_ms_per_request": round(1000 * own / len(lat), 2),
     }
+    if cpu0 is not None and cpu1 is not None:
+        out["server_cpu_ms_per_request"] = round(1000 * (cpu1 - cpu0) / len(lat), 2)
+    return out
 
 
 @contextlib.contextmanager
 def _server(db: Path | str, log: Path, workers: int = 1) -> Iterator[str]:
     """A started bench server's URL, stopped (all workers) on leaving."""
     proc, url, sock = _start_server(db, log, workers)
+    _server_pids[url] = proc.pid
     try:
         yield url
     finally:
+        del _server_pids[url]
+        for key in [k for k in _cookies if k[0] == url]:
+            del _cookies[key]
         proc.terminate()
         proc.wait(30)
         sock.close()
@@ -321,6 +417,8 @@ def serving_rows(d: dict[str, Any]) -> list[dict[str, Any]]:
             v = res[name]
             note = (f"{v['requests']} requests, {v['clients']} clients; p50 {v['p50_ms']} ms; "
                     f"{v['throughput_rps']} req/s; {path}")
+            if v.get("server_cpu_ms_per_request") is not None:
+                note += f"; server CPU {v['server_cpu_ms_per_request']} ms per request"
             if name == BARE:
                 note += f"; workers replaced during the run: {res['workers_replaced']}"
             rows.append(figure(f"{key} {name} p95", v["p95_ms"], "ms",

@@ -33,6 +33,8 @@ def dashboard_rows(d: dict[str, Any]) -> list[dict[str, Any]]:
             note = (f"{v.get('requests')} requests from {v.get('clients')} clients; "
                     f"{v.get('throughput_rps')} req/s; {v.get('response_bytes')} bytes; "
                     f"{v.get('path')}")
+            if v.get("server_cpu_ms_per_request") is not None:
+                note += f"; server CPU {v['server_cpu_ms_per_request']} ms per request"
             for q in ("p50_ms", "p95_ms"):
                 rows.append(figure(f"{name} {q[:3]}", v[q], "ms",
                                    None if name == base else bare.get(q),

@@ -19,6 +19,7 @@ from typing import Any
 from bench.figures import figure
 from bench.recording import DAYS, QUICK_DAYS, recording
 from wearlog.store import Store
+from wearlog.store.columns import stored_epoch
 from wearlog.store.store import _INSERT_EPOCH, _INSERT_EVENT
 from wlproto.records import Epoch
 
@@ -37,7 +38,7 @@ def _raw_rows(records: list[Any]) -> tuple[list[tuple], list[tuple]]:
     ep, ev = [], []
     for r in records:
         if isinstance(r, Epoch):
-            ep.append((1, *r.fields(), r.time, None, None))  # EPOCH_COLS: utc, counts, sync
+            ep.append(stored_epoch((1, *r.fields(), r.time, None, None)))  # utc, counts, sync
         else:
             ev.append((1, *r.fields(), r.time, None))  # EVENT_COLS: utc, sync
     return ep, ev

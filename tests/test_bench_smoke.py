@@ -154,3 +154,50 @@ def test_uvicorn_accepts_the_worker_options() -> None:
 
     cfg = uvicorn.Config("wearlog.web.app:app_from_env", workers=2, **UVICORN_OPTIONS)
     assert cfg.timeout_worker_healthcheck == UVICORN_OPTIONS["timeout_worker_healthcheck"]
+
+
+def test_the_dashboard_load_client_reads_whole_responses() -> None:
+    """bench/dashboard_bench.py's keep-alive client: bodies with a length and chunked ones
+    are read whole on one connection, in order; any other status than 200 is an error."""
+    import asyncio
+
+    from fastapi import FastAPI
+    from fastapi.responses import Response, StreamingResponse
+
+    from bench import dashboard_bench as db
+    from wearlog.web.live import live_server
+
+    app = FastAPI()
+    seen: list[str] = []
+
+    @app.get("/sized")
+    def sized(n: int, cookie: str = "") -> Response:
+        return Response(b"x" * n, media_type="text/plain")
+
+    @app.get("/chunked")
+    def chunked() -> StreamingResponse:
+        return StreamingResponse(iter([b"ab", b"", b"cde" * 1000]), media_type="text/plain")
+
+    @app.middleware("http")
+    async def cookies(request, call_next):  # type: ignore[no-untyped-def]
+        seen.append(request.headers.get("cookie", ""))
+        return await call_next(request)
+
+    async def go(url: str) -> list[int]:
+        c = db._Connection(url, "wl_session=abc")
+        try:
+            sizes = [await c.get("/sized?n=0"), await c.get("/sized?n=70000"),
+                     await c.get("/chunked"), await c.get("/sized?n=5")]
+            try:
+                await c.get("/missing")
+            except RuntimeError as e:
+                assert "404" in str(e)
+            else:
+                raise AssertionError("a 404 was taken as an answer")
+            return sizes
+        finally:
+            await c.close()
+
+    with live_server(app) as url:
+        assert asyncio.run(go(url)) == [0, 70000, 3002, 5]
+    assert seen == ["wl_session=abc"] * 5

@@ -209,7 +209,7 @@ def test_restore_brings_no_accounts_tokens_or_keys_unless_asked(tmp_path: Path) 
     ("UPDATE epochs SET enmo_dmg = -1 WHERE seq = 4", "epochs"),
     ("UPDATE epochs SET seq = 'x' WHERE seq = 5", "epochs"),
     ("UPDATE events SET value = 9", "events"),
-    ("INSERT INTO epochs (device_id, seq, time, flags, enmo_dmg, mad_dmg, zangle_deg, "
+    ("INSERT INTO epochs (device_id, seq, time_off, flags, enmo_dmg, mad_dmg, zangle_deg, "
      "dangle_ddeg, steps, temp_hc) VALUES (99, 0, 1, 0, 0, 0, 0, 0, 0, 0)", "epochs"),
     ("INSERT INTO devices (device_id, patient_id) VALUES (5, 'P-nobody')", "P-nobody"),
 ])

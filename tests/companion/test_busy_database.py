@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wearlog.accounts import Users
 from wearlog.accounts.audit import pending_audit
@@ -139,3 +142,51 @@ def test_views_go_on_and_writers_get_503_while_the_database_is_locked(server) ->
     up = c.post("/api/upload", json={"device_id": 1, "epochs": [{"seq": 10**6, "time": T0}]},
                 headers={"Authorization": f"Bearer {token}"})
     assert up.status_code == 200 and up.json()["new"] == 1
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(threads=st.integers(2, 6), each=st.integers(1, 6),
+       locked_for=st.sampled_from([0.0, 0.05, 0.3]))
+def test_audit_from_many_threads_loses_and_repeats_nothing(
+        tmp_path: Path, threads: int, each: int, locked_for: float) -> None:
+    """Requests audit side by side (the write is outside the list's lock): with or without
+    another program holding the write lock meanwhile, every entry lands exactly once, the
+    ones that met the lock with a later entry."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wearlog.accounts.audit import AUDIT_WAIT_MS, audit
+
+    db = tmp_path / f"audit-{threads}-{each}-{int(locked_for * 100)}.db"
+    with Store(db) as s:
+        s.add_patient("P-1")
+    locker = sqlite3.connect(db, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    if not locked_for:
+        locker.execute("COMMIT")
+
+    def one(t: int) -> None:
+        store = Store.session(db)
+        try:
+            for k in range(each):
+                audit(store.conn, f"u{t}", "view", "P-1", f"{t}:{k}")
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(threads) as pool:
+        futures = [pool.submit(one, t) for t in range(threads)]
+        if locked_for:
+            time.sleep(locked_for)
+            locker.execute("COMMIT")
+        for f in futures:
+            f.result()
+    locker.close()
+    with Store.session(db) as s:
+        audit(s.conn, "last", "view", "P-1", "after")  # writes whatever still waits
+    assert pending_audit() == 0
+    conn = sqlite3.connect(db)
+    details = sorted(r[0] for r in conn.execute("SELECT detail FROM audit_log"))
+    conn.close()
+    assert details == sorted([f"{t}:{k}" for t in range(threads) for k in range(each)]
+                             + ["after"])
+    assert AUDIT_WAIT_MS < 1000  # a locked entry waits this long, then is deferred

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wearlog.store import Store
-from wearlog.store.columns import EPOCH_COLS
+from wearlog.store.columns import EPOCH_COLS, stored_epoch
 from wearlog.store.store import _INSERT_EPOCH
 
 T0 = 1_790_000_000
@@ -30,11 +30,11 @@ def test_packed_read_gives_every_value_as_stored(db_location, rows, cut):
             s.add_device(7, "P")
         with s.transaction() as c:
             c.execute("DELETE FROM epochs WHERE device_id = 7")
-            c.executemany(_INSERT_EPOCH, [tuple({
+            c.executemany(_INSERT_EPOCH, [stored_epoch(tuple({
                 "device_id": 7, "seq": k, "time": T0 + 30 * k, "utc": T0 + 30 * k,
                 "flags": fl, "enmo_dmg": en, "mad_dmg": md, "zangle_deg": z,
                 "dangle_ddeg": da, "steps": stp, "temp_hc": -128, "counts": None,
-                "sync_id": None}[col] for col in EPOCH_COLS)
+                "sync_id": None}[col] for col in EPOCH_COLS))
                 for k, (en, md, z, da, stp, fl) in enumerate(rows)])
         want = np.array([(T0 + 30 * k, en, md, z, da, stp, fl)
                          for k, (en, md, z, da, stp, fl) in enumerate(rows)], dtype=np.int64)
@@ -59,10 +59,10 @@ def test_read_gives_every_time_as_stored(db_location, times):
             s.add_device(7, "P")
         with s.transaction() as c:
             c.execute("DELETE FROM epochs WHERE device_id = 7")
-            c.executemany(_INSERT_EPOCH, [tuple({
+            c.executemany(_INSERT_EPOCH, [stored_epoch(tuple({
                 "device_id": 7, "seq": k, "time": t, "utc": t, "flags": 1, "enmo_dmg": 5,
                 "mad_dmg": 6, "zangle_deg": -90, "dangle_ddeg": 9, "steps": 2,
-                "temp_hc": -128, "counts": None, "sync_id": None}[col] for col in EPOCH_COLS)
+                "temp_hc": -128, "counts": None, "sync_id": None}[col] for col in EPOCH_COLS))
                 for k, t in enumerate(times)])
         (dev,) = s.patient_epochs("P")
         got = dev.values[np.argsort(dev.values[:, 0])]

@@ -313,3 +313,65 @@ def test_the_row_tables_are_rendered_once_per_stored_summary(env):
     changed = dict(summary, nights=summary["nights"][:-1])
     other = patient_view.row_tables(templates.env, changed, body + b" ")
     assert other is not first and other.count('<tr class="') == first.count('<tr class="') - 1
+
+
+def test_requests_wanting_the_same_new_tables_render_them_once(env, monkeypatch):
+    """Twenty requests at once for a summary whose tables are not kept yet (the first views
+    after a start or a refresh): one renders, the others wait for it and get the same HTML;
+    its parsed JSON is kept the same way (one parse per stored summary)."""
+    import threading
+
+    from wearlog.web import patient_view
+
+    db, c = env
+    env_ = c.app.state.templates.env
+    with Store.reader(db) as s:
+        body = figures.summary_for(s, "P-WORSE", 30)
+    assert isinstance(body, bytes)
+    body += b"\n" * 3  # bytes no other test has kept
+    summary = patient_view.stored_summary(body)
+    assert patient_view.stored_summary(body) is summary
+    renders = []
+    real = patient_view._render_tables
+    gate = threading.Barrier(20)
+
+    def counted(e, s):
+        renders.append(1)
+        time.sleep(0.2)  # long enough for every other request to arrive meanwhile
+        return real(e, s)
+
+    monkeypatch.setattr(patient_view, "_render_tables", counted)
+
+    def one(_):
+        gate.wait()
+        return patient_view.row_tables(env_, summary, body)
+
+    with ThreadPoolExecutor(20) as pool:
+        got = list(pool.map(one, range(20)))
+    assert len(renders) == 1
+    assert all(g is got[0] for g in got)
+    assert got[0].count('<tr class="') == len(summary["nights"]) + len(summary["days"])
+    assert patient_view._rendering == {}
+
+
+def test_templates_are_compiled_before_the_first_request(env, monkeypatch):
+    """Every template is compiled when the app is made and shared by the process's apps:
+    the first requests of a fresh server (all at once) compile nothing."""
+    import jinja2
+
+    db, c = env
+    compiled = []
+    real = jinja2.Environment.compile
+
+    def counted(self, *a, **k):
+        compiled.append(a[1] if len(a) > 1 else k.get("name"))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    app = create_app(db, secret="s" * 40)
+    assert app.state.templates.env is c.app.state.templates.env
+    login = TestClient(app).get("/login")
+    assert login.status_code == 200 and 'name="csrf_token"' in login.text
+    assert c.get("/patients/P-OK?days=14").status_code == 200
+    assert c.get("/").status_code == 200
+    assert compiled == []

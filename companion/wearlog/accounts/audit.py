@@ -23,20 +23,26 @@ def audit(
     """Record one access (autocommit: it lands even when the request only reads).
 
     If the database stays locked, the entry (with its own time) is kept in memory and
-    written with the next one that can be; the request goes on.
+    written with the next one that can be; the request goes on. The lock below guards
+    only the waiting entries, not the write: requests write their entries side by side
+    (PostgreSQL takes them at once; SQLite's one writer queues them), instead of one
+    request's round trips holding up every other request's audit.
     """
     db = q.database_file(conn)  # per database file
     with _pending_lock:
         waiting = _pending.setdefault(db, [])
         waiting.append((int(time.time()), actor, action, patient_id, detail))
         rows = list(waiting)
-        try:
-            q.add_audits(conn, rows, AUDIT_WAIT_MS)
-        except sqlite3.OperationalError as e:
-            if "locked" not in str(e) and "busy" not in str(e):
-                raise
+        waiting.clear()  # this call writes them, or puts them back
+    try:
+        q.add_audits(conn, rows, AUDIT_WAIT_MS)
+    except BaseException as e:
+        with _pending_lock:  # not written: first in line again, in their order
+            _pending[db][:0] = rows
+        if isinstance(e, sqlite3.OperationalError) and (
+                "locked" in str(e) or "busy" in str(e)):
             return  # still pending: the next audit() writes it
-        del waiting[:len(rows)]
+        raise
 
 
 def pending_audit() -> int:

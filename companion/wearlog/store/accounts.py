@@ -177,7 +177,18 @@ def add_audits(conn: sqlite3.Connection,
                rows: list[tuple[int, str, str, str | None, str | None]],
                wait_ms: int) -> None:
     """Several entries (at_utc, actor, action, patient_id, detail) in one transaction,
-    waiting at most wait_ms for the write lock (sqlite3.OperationalError if still locked)."""
+    waiting at most wait_ms for the write lock (sqlite3.OperationalError if still locked).
+
+    PostgreSQL: one multi-row INSERT, atomic on its own. Appending rows takes no lock
+    that another writer holds (not Wearlog's advisory write lock, which keeps SQLite's
+    one-writer order for records and results), so there is no lock wait to set either:
+    one round trip instead of six. Only a schema change of audit_log could make it wait
+    (the connection's lock timeout)."""
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        marks = ",".join(["(?,?,?,?,?)"] * len(rows))
+        conn.execute("INSERT INTO audit_log (at_utc, actor, action, patient_id, detail) "
+                     f"VALUES {marks}", [v for r in rows for v in r])
+        return
     (was,) = conn.execute("PRAGMA busy_timeout").fetchone()
     conn.execute(f"PRAGMA busy_timeout = {min(int(was), int(wait_ms))}")
     try:

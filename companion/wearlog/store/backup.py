@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wearlog.store.columns import EPOCH_COLS, EVENT_COLS
+from wearlog.store.columns import EPOCH_STORED, EVENT_COLS
 from wearlog.store.errors import BackupError, NotWearlogDatabaseError
 from wearlog.store.files import create_private, stored_version
 from wearlog.store.queue import mark, mark_all_of_attached
@@ -113,7 +113,7 @@ def _merge(store: Store, copy: Path, with_accounts: bool) -> dict[str, int]:
             # sync ids differ between files: map through the uid.
             c.execute("CREATE TEMP TABLE sync_map AS SELECT s.sync_id AS old, m.sync_id AS new "
                       "FROM src.syncs s JOIN main.syncs m ON m.sync_uid = s.sync_uid")
-            for table, cols in (("epochs", EPOCH_COLS), ("events", EVENT_COLS)):
+            for table, cols in (("epochs", EPOCH_STORED), ("events", EVENT_COLS)):
                 rc = [c for c in cols if c != "sync_id"]  # the wire fields and more
                 run(table, f"INSERT OR IGNORE INTO {table} ({', '.join(rc)}, sync_id) "
                     f"SELECT {', '.join('e.' + c for c in rc)}, sm.new "

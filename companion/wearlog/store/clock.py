@@ -77,8 +77,12 @@ def reanchor(conn: sqlite3.Connection, device_id: int) -> int:
             for seq, t in rows:
                 off = offsets.get(boot_segment(boots, seq))
                 if off is not None:
-                    upd.append((t + off, device_id, seq))
-            conn.executemany(f"UPDATE {tbl} SET utc=? WHERE device_id=? AND seq=?", upd)
+                    upd.append((t + off, -off, device_id, seq))
+            # epochs keep their device time as time_off = time - utc (migration v15)
+            conn.executemany(
+                "UPDATE epochs SET utc=?, time_off=? WHERE device_id=? AND seq=?" if
+                tbl == "epochs" else "UPDATE events SET utc=? WHERE device_id=? AND seq=?",
+                upd if tbl == "epochs" else [(u, d, q) for u, _, d, q in upd])
             fixed += len(upd)
         if fixed:
             from wearlog.store.queue import mark_device

@@ -6,6 +6,9 @@ added to the protocol reaches the store, exports and uploads from one place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from wlproto.records import Epoch, Event
 
 # the wire fields, as stored (plus where they came from and the re-anchored UTC time)
@@ -13,6 +16,26 @@ EPOCH_WIRE: tuple[str, ...] = tuple(Epoch.FIELDS)
 EVENT_WIRE: tuple[str, ...] = tuple(Event.FIELDS)
 EPOCH_COLS: tuple[str, ...] = ("device_id", *EPOCH_WIRE, "utc", "counts", "sync_id")
 EVENT_COLS: tuple[str, ...] = ("device_id", *EVENT_WIRE, "utc", "sync_id")
+# epochs as stored (migration v15): the device time is kept as `time_off = time -
+# IFNULL(utc, 0)` (0, no payload byte, for a record written with the clock set) and
+# `time` is a generated column giving it back. Rows are built in EPOCH_COLS order and
+# inserted through stored_epoch() into these columns.
+EPOCH_STORED: tuple[str, ...] = tuple("time_off" if c == "time" else c for c in EPOCH_COLS)
+# columns the database computes (never inserted; a copy between databases skips them)
+GENERATED: dict[str, tuple[str, ...]] = {"epochs": ("time",)}
+_TIME, _UTC = EPOCH_COLS.index("time"), EPOCH_COLS.index("utc")
+
+
+def stored_epoch(row: Sequence[Any]) -> tuple[Any, ...]:
+    """One epoch row in EPOCH_COLS order as inserted (EPOCH_STORED order)."""
+    utc = row[_UTC]
+    if utc is None:  # time_off = time
+        return tuple(row)
+    out = list(row)
+    out[_TIME] -= utc
+    return tuple(out)
+
+
 # what a CSV export of records shows: everything but the internal sync link
 EPOCH_EXPORT: tuple[str, ...] = tuple(c for c in EPOCH_COLS if c != "sync_id")
 EVENT_EXPORT: tuple[str, ...] = tuple(c for c in EVENT_COLS if c != "sync_id")

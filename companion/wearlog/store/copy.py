@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wearlog.store.columns import GENERATED
 from wearlog.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -147,14 +148,17 @@ def copy_database(src: Store, dest: Store, merge: bool = False,
     out = []
     for table in tables_of(src):
         cols = columns(src, table)
-        if table not in dest.table_names() or columns(dest, table) != cols:
+        # the same columns (a column added by a later step may sit elsewhere in one)
+        if table not in dest.table_names() or sorted(columns(dest, table)) != sorted(cols):
             raise CopyError(f"table {table} differs between source and destination: "
                             "both must come from the same Wearlog version")
-        marks = ", ".join("?" * len(cols))
-        sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(_q(c) for c in cols)}) "
+        # generated columns are computed by the destination (and checked by the checksum)
+        put = [c for c in cols if c not in GENERATED.get(table, ())]
+        marks = ", ".join("?" * len(put))
+        sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(_q(c) for c in put)}) "
                f"VALUES ({marks})")
         copied = 0
-        for page in pages(src, table, cols):
+        for page in pages(src, table, put):
             with dest.transaction() as c:
                 before = c.total_changes
                 c.executemany(sql, page)

@@ -38,6 +38,8 @@ _DDL_TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     # byte-wise ordering of text, as SQLite's default BINARY collation
     (re.compile(r"\bTEXT\b", re.I), 'TEXT COLLATE "C"'),
     (re.compile(r"\)\s*WITHOUT\s+ROWID", re.I), ")"),
+    # a generated column computed when read: PostgreSQL 15 has stored ones only
+    (re.compile(r"\)\s*VIRTUAL\b", re.I), ") STORED"),
 )
 _IDENTITY = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s*\(\s*(\w+)\s+"
                        r"INTEGER\s+PRIMARY\s+KEY", re.I)

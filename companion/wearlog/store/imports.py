@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from wearlog.store import queue
-from wearlog.store.columns import EPOCH_COLS, insert_sql
+from wearlog.store.columns import EPOCH_STORED, insert_sql, stored_epoch
 from wearlog.store.errors import StoreError
 from wearlog.store.patients import check_patient_id, check_timezone
 from wlproto.records import Epoch
 
-_INSERT_EPOCH = insert_sql("epochs", EPOCH_COLS, "INSERT OR IGNORE")
+_INSERT_EPOCH = insert_sql("epochs", EPOCH_STORED, "INSERT OR IGNORE")
 
 
 class PartialImportError(StoreError):
@@ -118,8 +118,8 @@ def insert_epochs(conn: sqlite3.Connection, b: ImportBatch, records: Sequence[Ep
                   sync_id: int | None) -> int:
     """Insert some of an import's epochs (keys already held are kept); returns how many new."""
     before = conn.total_changes
-    conn.executemany(_INSERT_EPOCH, [
-        (b.device_id, *r.fields(), r.time, b.counts.get(r.seq) if b.counts else None, sync_id)
+    conn.executemany(_INSERT_EPOCH, [stored_epoch(
+        (b.device_id, *r.fields(), r.time, b.counts.get(r.seq) if b.counts else None, sync_id))
         for r in records])
     new = conn.total_changes - before
     if new and records:  # the refresh step analyses the span, in this same transaction

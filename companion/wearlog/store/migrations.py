@@ -451,8 +451,26 @@ def _v14(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v15(conn: sqlite3.Connection) -> None:
+    """Epochs store their device time as its difference from `utc` (issue 13's database
+    size): `time_off = time - IFNULL(utc, 0)`, 0 for every record written with the clock
+    set, which SQLite keeps in the record header with no payload byte (4 bytes less per
+    epoch); `time` becomes a generated column giving the same value back (VIRTUAL on
+    SQLite, STORED on PostgreSQL). `utc` stays a plain column, so the epochs_utc index
+    stays covering for the time-range reads. The record views expanded e.* on PostgreSQL:
+    they are recreated (on SQLite too, as the rename would rewrite them)."""
+    conn.executescript(
+        "".join(f"DROP VIEW IF EXISTS {v};\n" for v in RECORD_VIEWS) + """
+        ALTER TABLE epochs RENAME COLUMN time TO time_off;
+        UPDATE epochs SET time_off = time_off - utc WHERE utc IS NOT NULL;
+        ALTER TABLE epochs ADD COLUMN time INTEGER
+            GENERATED ALWAYS AS (time_off + IFNULL(utc, 0)) VIRTUAL;
+        """ + _RECORD_VIEWS
+    )
+
+
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
-                               _v12, _v13, _v14]
+                               _v12, _v13, _v14, _v15]
 LATEST = len(MIGRATIONS)
 
 

@@ -19,7 +19,9 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -212,6 +214,7 @@ class PgConnection:
         self._pool = pool
         self.total_changes = 0
         self._lock_timeout_ms = LOCK_TIMEOUT_MS
+        self._settings_changed = False  # a SET ran: RESET ALL before the pool lends it on
 
     # transactions
     @property
@@ -236,7 +239,8 @@ class PgConnection:
             with contextlib.suppress(Exception):
                 if raw.info.transaction_status != 0:
                     raw.rollback()
-                raw.execute("RESET ALL")
+                if self._settings_changed:  # else one round trip saved per request
+                    raw.execute("RESET ALL")
             self._pool.putconn(raw)
         else:
             raw.close()
@@ -248,6 +252,8 @@ class PgConnection:
         stripped = sql.strip()
         if stripped.upper().startswith("PRAGMA"):
             return self._pragma(stripped)
+        if stripped[:3].upper() == "SET":
+            self._settings_changed = True
         if is_begin(stripped):
             with _as_sqlite_errors():
                 self._raw.execute("BEGIN")
@@ -294,7 +300,9 @@ class PgConnection:
         """INSERT ... ON CONFLICT DO NOTHING of many rows as COPY into a temporary table
         and one INSERT ... SELECT (several times faster than row-by-row statements);
         the same rows land, the same ones are skipped."""
-        stage = f"wl_stage_{table}"
+        # named after its columns too: a session that staged rows before a migration
+        # changed the table's columns does not reuse a stage of the old layout
+        stage = f"wl_stage_{table}_{zlib.crc32(cols.encode()):08x}"
         with _as_sqlite_errors(), self._raw.cursor() as cur:
             cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
                         f"(LIKE {table}) ON COMMIT DELETE ROWS")
@@ -332,6 +340,7 @@ class PgConnection:
         if body.startswith("busy_timeout"):
             if "=" in body:
                 ms = int(body.split("=", 1)[1].strip())
+                self._settings_changed = True
                 with _as_sqlite_errors():
                     self._raw.execute(f"SET lock_timeout = {ms}")
                 self._lock_timeout_ms = ms
@@ -365,6 +374,25 @@ def _ordered(params: Sequence[Any] | dict[str, Any], order: tuple[int, ...] | No
     if order is None:
         return tuple(params)
     return tuple(params[i] for i in order)
+
+
+VERSION_RECHECK_S = 1.0  # a server's per-request handles re-read the version this often
+_versions: dict[tuple[int, str], tuple[float, int]] = {}
+
+
+def checked_version(conn: PgConnection, check: Callable[[Any], int]) -> int:
+    """check(conn) (the schema version, or an error for one this code cannot use), at most
+    once per VERSION_RECHECK_S per process and database: a server opens a handle for every
+    request, and the check is two round trips. A migration by another program is noticed
+    within that time; only a version that passed the check is remembered."""
+    key = (os.getpid(), conn.url)
+    now = time.monotonic()
+    hit = _versions.get(key)
+    if hit is not None and now - hit[0] < VERSION_RECHECK_S:
+        return hit[1]
+    v = check(conn)
+    _versions[key] = (now, v)
+    return v
 
 
 def version(conn: PgConnection) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from wearlog.store import clock, files, queue
-from wearlog.store.columns import EPOCH_COLS, EVENT_COLS, insert_sql
+from wearlog.store.columns import EPOCH_STORED, EVENT_COLS, insert_sql, stored_epoch
 from wearlog.store.derived import DerivedResults
 from wearlog.store.errors import (
     BadRecordError,
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 from wlproto.const import FLAG_CLOCK_UNSET
 from wlproto.records import Epoch, Event
 
-_INSERT_EPOCH = insert_sql("epochs", EPOCH_COLS, "INSERT OR IGNORE")
+# rows in EPOCH_STORED order (columns.stored_epoch of an EPOCH_COLS row)
+_INSERT_EPOCH = insert_sql("epochs", EPOCH_STORED, "INSERT OR IGNORE")
 _INSERT_EVENT = insert_sql("events", EVENT_COLS, "INSERT OR IGNORE")
 # Rows per transaction for long imports: well under a second of writing on a slow machine,
 # far below the 5-s busy timeout other writers wait.
@@ -55,7 +56,7 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
     """
 
     def __init__(self, path: str | os.PathLike[str], readonly: bool = False,
-                 migrated: bool = False) -> None:
+                 migrated: bool = False, recent_version: bool = False) -> None:
         self.readonly = readonly
         self._owns_conn = True
         if is_database_url(path):  # PostgreSQL: a pooled connection (wearlog.store.pg)
@@ -67,8 +68,12 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
             # the sqlite3.Connection surface the named queries use (see pg.PgConnection)
             self.conn = cast(sqlite3.Connection, pgconn)
             try:
-                self.version = check_version(self.conn) if readonly or migrated \
-                    else migrate(self.conn)
+                if recent_version and (readonly or migrated):  # a server's request handle
+                    self.version = pg.checked_version(pgconn, check_version)
+                elif readonly or migrated:
+                    self.version = check_version(self.conn)
+                else:
+                    self.version = migrate(self.conn)
             except BaseException:
                 pgconn.close()
                 raise
@@ -100,8 +105,10 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
 
     @classmethod
     def session(cls, path: str | os.PathLike[str]) -> Store:
-        """A writable handle on a database already migrated (a server's per-request one)."""
-        return cls(path, migrated=True)
+        """A writable handle on a database already migrated (a server's per-request one;
+        on PostgreSQL its version check is one the process made within the last second,
+        see pg.checked_version)."""
+        return cls(path, migrated=True, recent_version=True)
 
     @classmethod
     def reader(cls, path: str | os.PathLike[str]) -> Store:
@@ -433,9 +440,9 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
             if isinstance(r, Epoch):
                 _check_seq(r)
                 utc = None if r.flags & FLAG_CLOCK_UNSET else r.time
-                ep_rows.append((
+                ep_rows.append(stored_epoch((
                     device_id, *r.fields(), utc, counts.get(r.seq) if counts else None, sync_id,
-                ))
+                )))
             elif isinstance(r, Event):
                 _check_seq(r)
                 utc = None if r.flags & FLAG_CLOCK_UNSET else r.time

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -113,23 +114,68 @@ _tables: OrderedDict[bytes, Markup] = OrderedDict()
 _tables_lock = threading.Lock()
 
 
+_rendering: dict[bytes, threading.Lock] = {}  # key -> the lock of its render under way
+_parsed: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+
+
+def stored_summary(body: bytes) -> dict[str, Any]:
+    """A stored summary's JSON, parsed once per process and kept by a hash of its bytes
+    (as its tables are): the page reads it and must not change it."""
+    key = hashlib.blake2b(body, digest_size=16).digest()
+    with _tables_lock:
+        hit = _parsed.get(key)
+        if hit is not None:
+            _parsed.move_to_end(key)
+            return hit
+    summary: dict[str, Any] = json.loads(body)
+    with _tables_lock:
+        _parsed[key] = summary
+        while len(_parsed) > _TABLES_KEPT:
+            _parsed.popitem(last=False)
+    return summary
+
+
 def row_tables(env: Environment, summary: dict[str, Any], body: bytes | None) -> Markup:
     """The night and day tables' HTML. They are most of the page's rendering and depend
     only on the summary, so a stored summary's (body: its bytes) are rendered once per
-    process and kept by a hash of those bytes; a range built on request is rendered as is."""
-    key = None if body is None else hashlib.blake2b(body, digest_size=16).digest()
-    if key is not None:
-        with _tables_lock:
-            hit = _tables.get(key)
+    process and kept by a hash of those bytes; a range built on request is rendered as is.
+    Requests that want the same tables while they are being rendered wait for that one
+    render instead of each doing it (the first views after a start or a refresh)."""
+    if body is None:
+        return _render_tables(env, summary)
+    key = hashlib.blake2b(body, digest_size=16).digest()
+    with _tables_lock:
+        hit = _kept(key)
+        if hit is not None:
+            return hit
+        lock = _rendering.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            with _tables_lock:
+                hit = _kept(key)
             if hit is not None:
-                _tables.move_to_end(key)
                 return hit
-    html = Markup(env.get_template("_row_tables.html").render(
+            html = _render_tables(env, summary)
+            with _tables_lock:
+                _tables[key] = html
+                while len(_tables) > _TABLES_KEPT:
+                    _tables.popitem(last=False)
+            return html
+    finally:
+        with _tables_lock:
+            if _rendering.get(key) is lock:
+                del _rendering[key]
+
+
+def _kept(key: bytes) -> Markup | None:
+    """A kept rendering (the caller holds _tables_lock)."""
+    hit = _tables.get(key)
+    if hit is not None:
+        _tables.move_to_end(key)
+    return hit
+
+
+def _render_tables(env: Environment, summary: dict[str, Any]) -> Markup:
+    return Markup(env.get_template("_row_tables.html").render(
         night_rows=night_rows(summary), day_rows=day_rows(summary),
         analysed=summary.get("analysis_status") == "ok"))
-    if key is not None:
-        with _tables_lock:
-            _tables[key] = html
-            while len(_tables) > _TABLES_KEPT:
-                _tables.popitem(last=False)
-    return html

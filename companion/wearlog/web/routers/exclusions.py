@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from wearlog.accounts.audit import audit
 from wearlog.pipeline.refresh import rebuild_figures
 from wearlog.store import Store
-from wearlog.web.deps import Conn, PageUser, check_patient, get_settings
+from wearlog.web.deps import Conn, PageUser, check_patient
 from wearlog.web.security import CSRF_FIELD
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +36,7 @@ def set_exclusion(
     if not sessions.csrf_ok(sessions.read(request), csrf_token):
         return Response("CSRF token missing or wrong: reload the page and try again.",
                         status_code=403, media_type="text/plain")
-    with Store.session(get_settings(request).db_path) as store:
+    with Store.session(request.app.state.settings.db_path) as store:
         if not store.has_result(patient_id, kind, day.isoformat()):
             return Response(f"No analysed {kind} {day} for this patient: nothing to "
                             f"{action}.", status_code=404, media_type="text/plain")

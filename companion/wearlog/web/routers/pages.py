@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -20,7 +19,9 @@ router = APIRouter(include_in_schema=False)
 
 def _render(request: Request, name: str, ctx: dict[str, object], status: int = 200
             ) -> HTMLResponse:
-    s = request.app.state.sessions.read(request)
+    s = getattr(request.state, "session", None)  # read by the sign-in check
+    if s is None:
+        s = request.app.state.sessions.read(request)
     ctx = {"csrf": s.get("c", ""), "disclaimer": data.disclaimer(), **ctx}
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request, name, ctx, status_code=status)
@@ -58,7 +59,7 @@ def patient_summary(
 ) -> HTMLResponse:
     check_patient(conn, user, patient_id)
     body = data.summary_body(store, patient_id, int(days), end)
-    summary = json.loads(body) if isinstance(body, bytes) else body
+    summary = patient_view.stored_summary(body) if isinstance(body, bytes) else body
     last = summary["last_date"] or ""
     audit(conn, user.username, "view", patient_id, f"summary {int(days)} d to {last}")
     return _render(request, "patient.html", {
