@@ -68,10 +68,11 @@ _worker_store: Store | None = None
 
 # glibc malloc (Linux): a refresh allocates and frees ~100 arrays of one value per epoch
 # (0.7 MB each for 30 days). By default each comes from a fresh mmap, or the heap is
-# trimmed after it is freed, so every patient faults its pages in again: about 3,500 page
-# faults, a tenth of a 30-day patient's CPU in the kernel. A worker keeps them instead
-# (mmap only above 32 MB, the largest threshold glibc takes; trim above 128 MB): ~100
-# faults per patient. Best effort: other C libraries keep their defaults.
+# trimmed after it is freed, so a patient can fault its pages in again: up to ~3,500 page
+# faults, up to a tenth of a 30-day patient's CPU in the kernel (glibc's own threshold
+# moves, so it varies run to run). A worker keeps them instead (mmap only above 32 MB,
+# the largest threshold glibc takes; trim above 128 MB): ~20 faults per patient. Best
+# effort: other C libraries keep their defaults. The results are the same either way.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
@@ -79,7 +80,7 @@ def _keep_freed_memory() -> None:
     try:
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no C library handle (Windows)
         return
     mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024)
     mallopt(_M_TRIM_THRESHOLD, 128 * 1024 * 1024)
