@@ -145,7 +145,7 @@ def test_views_go_on_and_writers_get_503_while_the_database_is_locked(server) ->
 
 
 @settings(max_examples=8, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(threads=st.integers(2, 6), each=st.integers(1, 6),
        locked_for=st.sampled_from([0.0, 0.05, 0.3]))
 def test_audit_from_many_threads_loses_and_repeats_nothing(

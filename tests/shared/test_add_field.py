@@ -171,7 +171,8 @@ def test_any_v1_log_upgrades_without_loss(tmp_path: Path) -> None:
     cases: list[dict[str, object]] = []
 
     @settings(max_examples=60, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture])
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
     @given(st.integers(1, 150).flatmap(lambda n: st.lists(_STEP, min_size=n, max_size=n)),
            st.booleans(), st.integers(1, 32))
     def write(steps: list, coded: bool, chunk: int) -> None:
