@@ -196,3 +196,38 @@ def test_postgresql_request_handles_reset_what_they_set_and_audit_in_one_insert(
             Store.session(url)
     finally:
         pg.close_pools(url)
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_views_run_on_the_set_number_of_threads_without_waiting_on_each_other(
+        tmp_path: Path, threads: int) -> None:
+    """Settings.request_threads caps the worker threads of the server's event loop (few,
+    so they do not spend the CPU handing the interpreter lock round); even one thread
+    serves concurrent views, each with its yield dependencies and audit, to the end."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from anyio import to_thread
+
+    path = tmp_path / "web.db"
+    with Store(path) as s:
+        make_patient(s, "P-1", 1, 3, seed=1)
+        Users(s.conn).add("dr", "clinician", PW)
+        Users(s.conn).assign("dr", "P-1")
+    app = create_app(path, secret="k" * 48, request_threads=threads)
+    with TestClient(app) as c:
+        assert c.portal is not None
+        limiter = c.portal.call(to_thread.current_default_thread_limiter)
+        assert limiter.total_tokens == threads
+        page = c.get("/login")
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        assert c.post("/login", data={"username": "dr", "password": PW, "csrf_token": csrf},
+                      follow_redirects=False).status_code == 303
+        paths = ["/patients/P-1?days=14", "/api/patients/P-1/summary?days=14", "/"] * 8
+        with ThreadPoolExecutor(12) as ex:
+            codes = list(ex.map(lambda p: c.get(p).status_code, paths))
+        assert codes == [200] * len(paths)
+    with Store(path) as s:
+        (views,) = s.conn.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE actor='dr' AND action IN ('view', 'list')"
+        ).fetchone()
+    assert views == len(paths)

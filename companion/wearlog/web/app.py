@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -106,6 +107,9 @@ def create_app(db_path: str | os.PathLike[str] | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the worker threads of this process's event loop (sync endpoints and
+        # dependencies run there): see Settings.request_threads
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         yield
         for pool in (app.state.writers, app.state.readers):  # the handles kept open
             if pool is not None:

@@ -25,6 +25,13 @@ class Settings:
     max_upload_bytes: int = 8 * 1024 * 1024
     max_body_bytes: int = 64 * 1024
     max_upload_records: int = 50_000
+    # Threads that run the blocking endpoints (database reads, page rendering) at once.
+    # Few on purpose: they share one interpreter lock, and 40 (anyio's default) spent
+    # more CPU handing it round than rendering (a 90-day page: 5.2 ms of server CPU and
+    # p95 160-230 ms at 20 clients with 40; 3.2-4.4 ms and 67-94 ms with 4; docs/dashboard.md).
+    # More than one, so one slow request (an upload's ingest, a wait for a busy
+    # database) does not hold up every view.
+    request_threads: int = 4
 
     @classmethod
     def for_db(cls, db_path: str | os.PathLike[str], **kw: object) -> Settings:
