@@ -57,6 +57,11 @@ def boot_offsets(conn: sqlite3.Connection, device_id: int) -> tuple[list[int], d
     return boots, offsets
 
 
+# epochs keep their device time as time_off = time - utc (migration v15): both move
+_SET_UTC = {"epochs": "UPDATE epochs SET utc=?, time_off=? WHERE device_id=? AND seq=?",
+            "events": "UPDATE events SET utc=? WHERE device_id=? AND seq=?"}
+
+
 def reanchor(conn: sqlite3.Connection, device_id: int) -> int:
     """Fill utc for clock-unset records of one device; returns how many rows were fixed."""
     pending = {
@@ -76,13 +81,10 @@ def reanchor(conn: sqlite3.Connection, device_id: int) -> int:
             upd = []
             for seq, t in rows:
                 off = offsets.get(boot_segment(boots, seq))
-                if off is not None:
-                    upd.append((t + off, -off, device_id, seq))
-            # epochs keep their device time as time_off = time - utc (migration v15)
-            conn.executemany(
-                "UPDATE epochs SET utc=?, time_off=? WHERE device_id=? AND seq=?" if
-                tbl == "epochs" else "UPDATE events SET utc=? WHERE device_id=? AND seq=?",
-                upd if tbl == "epochs" else [(u, d, q) for u, _, d, q in upd])
+                if off is not None:  # time_off = time - utc = -off (epochs only)
+                    upd.append((t + off, -off, device_id, seq) if tbl == "epochs"
+                               else (t + off, device_id, seq))
+            conn.executemany(_SET_UTC[tbl], upd)
             fixed += len(upd)
         if fixed:
             from wearlog.store.queue import mark_device
