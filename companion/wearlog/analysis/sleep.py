@@ -41,11 +41,17 @@ from wearlog.analysis.timeline import Timeline, local_bounds, minutes_after_loca
 from wlproto.const import EV_BED, EV_UP
 
 
-def still_epochs(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
-    dz = np.abs(np.diff(tl.z, prepend=tl.z[:1]))
-    prev_present = np.concatenate([[False], tl.present[:-1]])
+def still_epochs(tl: Timeline, cfg: AnalysisConfig, lo: int = 0,
+                 hi: int | None = None) -> np.ndarray:
+    """van Hees 2015's still test on our epochs for grid indices lo..hi (default: all)."""
+    hi = tl.n if hi is None else hi
+    a = max(lo - 1, 0)  # the epoch before lo, for its change
+    z, present = tl.z[a:hi], tl.present[a:hi]
+    dz = np.abs(np.diff(z, prepend=z[:1]))
+    prev_present = np.concatenate([[False], present[:-1]])
     dz = np.where(prev_present, dz, 0.0)
-    return tl.present & tl.angle_known & (dz <= cfg.still_angle_deg)
+    still = present & tl.angle_known[a:hi] & (dz <= cfg.still_angle_deg)
+    return still[lo - a:]
 
 
 def sustained_inactivity(tl: Timeline, worn: np.ndarray, cfg: AnalysisConfig) -> np.ndarray:
@@ -361,12 +367,13 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         period = _sib_bounds(asleep_all[i0:i1] & night_worn[i0:i1], period)
     if period is not None and by_angle and (cfg.period_bout_min > 0
                                             or cfg.immobile_bounds_min > 0):
-        still = still_epochs(tl, cfg) & night_worn
+        # within this night's window only (a bout is measured up to its edges)
+        still = still_epochs(tl, cfg, i0, i1) & night_worn[i0:i1]
         if cfg.period_bout_min > 0:  # first to last long sustained inactivity bout
             period = bout_bounds(keep_runs_at_least(
-                still, int(cfg.period_bout_min * 60 // tl.epoch_s))[i0:i1], period)
+                still, int(cfg.period_bout_min * 60 // tl.epoch_s)), period)
         if cfg.immobile_bounds_min > 0:  # Actiware's immobile minutes
-            period = immobile_bounds(still[i0:i1], period,
+            period = immobile_bounds(still, period,
                                      int(cfg.immobile_bounds_min * 60 // tl.epoch_s))
     if period is not None:
         on, off = i0 + period[0], i0 + period[1]
