@@ -56,8 +56,10 @@ KIND = {"angle": "import-raw", "enmo": "import-enmo", "counts": "import-counts"}
 # (counts path), each run on every night; bench.validate picks one per held-out night by the
 # best pooled kappa on the other nights (leave-one-night-out) and reports every variant's
 # own figures too. name -> (mode, AnalysisConfig overrides)
-_SIB5, _SIB10 = {"sib_min": 5.0}, {"sib_min": 10.0}
-DEFAULT_ANGLE = "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)"
+# (period_bout_min only acts on angle nights: 0 = the HDCZA block untrimmed)
+_SIB5 = {"sib_min": 5.0, "period_bout_min": 0.0}
+_SIB10 = {"sib_min": 10.0, "period_bout_min": 0.0}
+UNTRIMMED = "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)"
 TRIM10 = "HDCZA bridging short blocks, non-wear 90 min, period trimmed to 10-min SIBs"
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "HDCZA as published, non-wear 60 min (van Hees 2011)":
@@ -66,7 +68,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 60.0, **_SIB5}),
     "HDCZA as published, non-wear 90 min (Choi 2011)":
         ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0, **_SIB5}),
-    DEFAULT_ANGLE:
+    UNTRIMMED:
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5}),
     # GGIR's last step: the period from the first to the last sustained inactivity bout
     # that overlaps the HDCZA block (GGIR docs, chapter 10)
@@ -87,7 +89,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB10,
                    "hdcza_p10_below_step": True}),
     # the period trimmed to the first and last sustained inactivity bout of GGIR's second
-    # time threshold (10 min) that overlaps the HDCZA block (AnalysisConfig.period_bout_min)
+    # time threshold (10 min) that overlaps the HDCZA block (AnalysisConfig.period_bout_min,
+    # the default since Dec 2026)
     TRIM10:
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
                    "period_bout_min": 10.0}),
@@ -115,13 +118,13 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("counts", {"counts_period_method": "crespo", "counts_sleep_method": "sadeh"}),
 }
 
-# Narrower leave-one-night-out choices, each between the default and one published
+# Narrower leave-one-night-out choices, each between the untrimmed block and one published
 # alternative (the all-variants LONO row above picks among every variant of a mode):
 # name -> (mode, variants to choose from)
 LONO_GROUPS: dict[str, tuple[str, list[str]]] = {
-    "angle: default or period trimmed to 10-min SIBs": ("angle", [DEFAULT_ANGLE, TRIM10]),
-    "angle: default or Actiware immobile minutes 5 / 10": (
-        "angle", [DEFAULT_ANGLE,
+    "angle: untrimmed or period trimmed to 10-min SIBs": ("angle", [UNTRIMMED, TRIM10]),
+    "angle: untrimmed or Actiware immobile minutes 5 / 10": (
+        "angle", [UNTRIMMED,
                   "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 5",
                   "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 10"]),
 }
@@ -446,8 +449,9 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
         if name not in pooled:
             continue
         d = pooled[name]
-        out.append(f"| {name} | {_f(d['kappa'])} | {_f(d['accuracy'])} | {_f(d['sensitivity'])} | "
-                   f"{_f(d['specificity'])} | {_f(d['unscored_pct'], 1)} | "
+        out.append(f"| {name} | {_f(d['kappa'], 3)} | {_f(d['accuracy'])} | "
+                   f"{_f(d['sensitivity'])} | {_f(d['specificity'])} | "
+                   f"{_f(d['unscored_pct'], 1)} | "
                    f"{_f(d.get('onset_medae_min'), 0)} | {_f(d.get('offset_medae_min'), 0)} | "
                    f"{_f(d.get('tst_mae'), 0)} | {_f(d.get('waso_mae'), 0)} | "
                    f"{_f(d.get('se_mae'), 1)} |")

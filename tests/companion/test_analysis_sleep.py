@@ -185,16 +185,17 @@ def test_actiware_immobile_minutes_bound_the_period() -> None:
     assert immobile_bounds(s, (10, 15), 10) == (10, 15)  # shorter than one stretch
 
 
-@pytest.mark.parametrize("option", [{"period_bout_min": 10.0}, {"immobile_bounds_min": 10.0}])
+@pytest.mark.parametrize("option", [{"period_bout_min": 10.0},  # the default
+                                    {"period_bout_min": 0.0, "immobile_bounds_min": 10.0}])
 def test_period_refinements_stay_inside_hdcza_and_close_to_truth(tmp_path: Path,
                                                                   option: dict) -> None:
-    """The period options only trim the HDCZA block, and the simulated nights stay within
-    the tolerances of test_hdcza_finds_each_night_close_to_truth."""
+    """The period refinements only trim the untrimmed HDCZA block, and the simulated nights
+    stay within the tolerances of test_hdcza_finds_each_night_close_to_truth."""
     onset_err, offset_err, tst_err = [], [], []
     changed = 0
     for seed in (1, 2, 3):
         w = make_wearer(10, seed=seed)
-        s, base = run(tmp_path / f"{seed}-base", w)
+        s, base = run(tmp_path / f"{seed}-base", w, config=AnalysisConfig(period_bout_min=0))
         s.close()
         s, out = run(tmp_path / f"{seed}-opt", w, config=AnalysisConfig(**option))
         s.close()

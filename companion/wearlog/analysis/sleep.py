@@ -8,10 +8,11 @@ of ENMO in place of the angle change, and sleep where ENMO stays at or under tha
 for >= 5 min (sustained inactivity on ENMO). Data with activity counts only: Cole-Kripke 1992
 per minute, the period by Tudor-Locke et al. 2014 (first 5 sleep minutes to the first 10
 wake minutes, >= 160 min, the longest in the window).
-A night that is not valid says why (`reason`). Options (off by default; bench.validate
-reports each): the period from the first to the last sustained inactivity bout overlapping
-the block (GGIR, `period_from_sib`), trimmed to bouts of a longer time threshold
-(`period_bout_min`), or to Actiware's immobile-minutes stretches (`immobile_bounds_min`).
+A night that is not valid says why (`reason`). On angle nights the block is trimmed to the
+first and last sustained inactivity bout of 10 min overlapping it (`period_bout_min`).
+Options (off by default; bench.validate reports each): the period from the first to the
+last sustained inactivity bout overlapping the block (GGIR, `period_from_sib`), or
+Actiware's immobile-minutes stretches (`immobile_bounds_min`).
 
 How our 30-s epoch features stand in for the 5-s angles of the published methods
 (docs/analysis.md has the full story):
