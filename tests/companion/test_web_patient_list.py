@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from wearlog.accounts import Users
 from wearlog.accounts.users import User
+from wearlog.analysis.config import method_id
 from wearlog.store import Store
 from wearlog.web import create_app, data
 
@@ -45,7 +46,8 @@ def _store_patients(s: Store, figures: list[tuple], prefix: str = "P-") -> list[
                 "first_utc": None if last is None else NOW + last - 86400,
                 "last_utc": None if last is None else NOW + last,
                 "last_sync_utc": NOW - 10, "wear_min_7d": 600.0, "high_severity_7d": high,
-                "sleep_worse": None if worse is None else bool(worse)}, "{}", {})
+                "sleep_worse": None if worse is None else bool(worse)}, "{}", {},
+                method_id())  # results of this version's analysis
         if queue in ("pending", "failed"):
             s.queue_full([pid])
         if queue == "failed":

@@ -5,7 +5,15 @@ Override any of them: AnalysisConfig(light_mg=40.0, min_wear_h=10).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+# Bump when a change to the analysis code changes what it stores (a changed threshold or
+# default is seen by method_id itself). A patient's stored results carry the method that
+# made them; results of another method are re-analysed in full at the next refresh
+# (pipeline.refresh), so one patient's history never mixes two methods.
+METHOD_REVISION = 1
 
 
 @dataclass(frozen=True)
@@ -151,3 +159,9 @@ class AnalysisConfig:
     rolling_days: int = 7
     baseline_days: int = 14
     high_severity: int = 4
+
+
+def method_id(cfg: AnalysisConfig | None = None) -> str:
+    """What makes a patient's stored results: the code revision and every threshold."""
+    blob = json.dumps(asdict(cfg or AnalysisConfig()), sort_keys=True)
+    return f"{METHOD_REVISION}:{hashlib.sha256(blob.encode()).hexdigest()[:16]}"

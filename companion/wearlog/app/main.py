@@ -33,8 +33,10 @@ class WearerSettings:
 
 def create_wearer_app(settings: WearerSettings) -> FastAPI:
     from wearlog.app.routers import device, diary, nights, share
+    from wearlog.pipeline import requeue_other_methods
 
-    Store(settings.db_path).close()  # create / migrate once, before any request
+    with Store(settings.db_path) as store:  # create / migrate once, before any request
+        requeue_other_methods(store)  # results of an earlier analysis method: pending
     app = FastAPI(title="Wearlog, your own app", docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.settings = settings

@@ -32,9 +32,13 @@ def _hhmm(minutes: float | None) -> str:
 
 
 def _refresh_pending(store: Any, patient_id: str | None = None) -> list[Any]:
-    """The refresh step for what is queued; failures are said, never raised."""
-    from wearlog.pipeline import refresh
+    """The refresh step for what is queued (also stored results of an earlier analysis
+    method); failures are said, never raised."""
+    from wearlog.pipeline import refresh, requeue_other_methods
 
+    requeue_other_methods(store)
+    if not store.pending(patient_id):
+        return []
     results = refresh(store, patient_id)
     for r in results:
         if not r.ok:
@@ -76,8 +80,7 @@ def report(patient_id: str, days: int, end: dt.datetime | None, as_json: bool,
     try:
         try:
             store.patient(patient_id)
-            if store.pending(patient_id):  # records not analysed yet: do it now
-                _refresh_pending(store, patient_id)
+            _refresh_pending(store, patient_id)  # records not analysed yet: now
             body = summary_for(store, patient_id, days, end.date() if end else None)
         except StoreError as e:
             raise click.ClickException(str(e)) from e
@@ -301,8 +304,7 @@ def _export_parquet(out_dir: str | None, patient_ids: tuple[str, ...],
                                "wearlog export --format parquet DIR")
     store = open_store(db_path, must_exist=True)
     try:
-        if store.pending():  # records not analysed yet: the refresh step first
-            _refresh_pending(store)
+        _refresh_pending(store)  # records not analysed yet: the refresh step first
         counts = write_parquet(store, out_dir, list(patient_ids) or None)
     except (StoreError, ExportError) as e:
         raise click.ClickException(str(e)) from e
@@ -322,8 +324,7 @@ def _export_csv(patient_id: str, out_path: str, db_path: str | None) -> None:
     store = open_store(db_path, must_exist=True)
     try:
         tz = ZoneInfo(store.patient(patient_id)["tz"])
-        if store.pending(patient_id):  # records not analysed yet: the refresh step first
-            _refresh_pending(store, patient_id)
+        _refresh_pending(store, patient_id)  # records not analysed yet: the refresh first
         states = epoch_states(store, patient_id)  # the stored nights' methods, per epoch
     except (StoreError, AnalysisError) as e:
         raise click.ClickException(str(e)) from e

@@ -6,7 +6,13 @@ profiles, rolling figures, per-range summaries and education links) -> views (re
 """
 
 from wearlog.pipeline.figures import RANGES, build_summary, summary_json
-from wearlog.pipeline.refresh import RefreshError, RefreshResult, refresh, refresh_patient
+from wearlog.pipeline.refresh import (
+    RefreshError,
+    RefreshResult,
+    refresh,
+    refresh_patient,
+    requeue_other_methods,
+)
 
 __all__ = [
     "RANGES",
@@ -15,5 +21,6 @@ __all__ = [
     "build_summary",
     "refresh",
     "refresh_patient",
+    "requeue_other_methods",
     "summary_json",
 ]

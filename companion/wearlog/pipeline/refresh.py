@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from wearlog.analysis import profiles
-from wearlog.analysis.config import AnalysisConfig
+from wearlog.analysis.config import AnalysisConfig, method_id
 from wearlog.analysis.summary import PatientSummary, Span, analyse_all
 from wearlog.analysis.trends import rolling_trends, symptom_context
 from wearlog.pipeline import figures
@@ -46,7 +46,10 @@ class RefreshResult:
 def refresh(store: Store, patient_id: str | None = None, cfg: AnalysisConfig | None = None,
             workers: int = 1) -> list[RefreshResult]:
     """Refresh every queued patient (or only `patient_id`); never raises for one patient's
-    failure: its result says what failed and the queue keeps it for the next try."""
+    failure: its result says what failed and the queue keeps it for the next try.
+    Patients whose stored results another analysis method made are queued in full first
+    (requeue_other_methods)."""
+    requeue_other_methods(store, cfg)
     entries = store.pending(patient_id)
     figures.preload()  # parsed once here, not in every worker
     if workers > 1 and len(entries) > 1 and str(store.path) != ":memory:":
@@ -58,6 +61,14 @@ def refresh(store: Store, patient_id: str | None = None, cfg: AnalysisConfig | N
                                  [cfg] * len(entries),
                                  chunksize=max(1, min(8, len(entries) // (workers * 8)))))
     return [refresh_one(store, e.patient_id, cfg) for e in entries]
+
+
+def requeue_other_methods(store: Store, cfg: AnalysisConfig | None = None) -> list[str]:
+    """Queue a full re-analysis of the patients whose stored results another analysis
+    method made (Wearlog upgraded, a threshold changed): from then on the views say
+    "analysis pending" for them, not old figures as current. Run before every refresh
+    and when a server or app starts."""
+    return store.queue_other_methods(method_id(cfg))
 
 
 # a worker process's own handle, opened once for all the patients it refreshes (opening
@@ -129,14 +140,17 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
     elif entry.gen != next((e.gen for e in store.pending(patient_id)), entry.gen):
         entry = next(iter(store.pending(patient_id)), entry)
     gen = None if entry is None else entry.gen
+    method = method_id(cfg)
     incremental = (not full and entry is not None and not entry.full
-                   and entry.from_utc is not None and entry.to_utc is not None)
+                   and entry.from_utc is not None and entry.to_utc is not None
+                   # the other rows must be this method's for a span to join them
+                   and store.analysis_method(patient_id) == method)
     if incremental and entry is not None:
         # each night depends only on the days around it (AnalysisConfig
         # .threshold_window_days): re-analyse the dates the new records can move
         for span in analyse_all(store, patient_id, cfg, entry.from_utc, entry.to_utc):
             _store_rows(store, patient_id, span)
-        return _store_rolling(store, patient_id, cfg, gen)
+        return _store_rolling(store, patient_id, cfg, gen, method)
     # full: analyse everything first; the stored rows are replaced only once it succeeded
     # (a failure leaves the previous rows, shown as pending until a refresh succeeds)
     whole = Span(None, None)
@@ -149,7 +163,7 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
     whole.nights = [nights[k] for k in sorted(nights)]
     whole.days = [days[k] for k in sorted(days)]
     _store_rows(store, patient_id, whole)
-    return _store_rolling(store, patient_id, cfg, gen)
+    return _store_rolling(store, patient_id, cfg, gen, method)
 
 
 def _store_rows(store: Store, patient_id: str, span: Span) -> None:
@@ -167,7 +181,7 @@ def store_span(store: Store, patient_id: str, span: Span, cfg: AnalysisConfig | 
     _store_rows(store, patient_id, span)
     if gen is None:
         gen = next((e.gen for e in store.pending(patient_id)), None)
-    return _store_rolling(store, patient_id, cfg or AnalysisConfig(), gen)
+    return _store_rolling(store, patient_id, cfg or AnalysisConfig(), gen, method_id(cfg))
 
 
 def rebuild_figures(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
@@ -177,9 +191,10 @@ def rebuild_figures(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
     return _store_rolling(store, patient_id, cfg or AnalysisConfig(), None)
 
 
-def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int | None
-                   ) -> PatientSummary:
-    """Everything that depends on more than one day, recomputed from the stored rows."""
+def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int | None,
+                   method: str | None = None) -> PatientSummary:
+    """Everything that depends on more than one day, recomputed from the stored rows.
+    `method`: the analysis method that made the rows (None: they were not re-analysed)."""
     tz_name = store.patient(patient_id)["tz"]
     tz = ZoneInfo(tz_name)
     nights = store.nights_between(patient_id, *ALL_DAYS)
@@ -231,7 +246,7 @@ def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int 
         "sleep_worse": worse,
     }
     store.save_refresh(patient_id, gen, figs, json.dumps(rolling, allow_nan=False),
-                       {r: figures.summary_json(b) for r, b in summaries.items()})
+                       {r: figures.summary_json(b) for r, b in summaries.items()}, method)
     return out
 
 

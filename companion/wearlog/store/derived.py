@@ -162,6 +162,23 @@ class DerivedResults:
             for pid in patient_ids:
                 queue.mark(c, pid, None, None, full=True)
 
+    def analysis_method(self, patient_id: str) -> str | None:
+        """The analysis method of the patient's stored results (None: none stored, or
+        stored before methods were recorded)."""
+        row = self.conn.execute("SELECT method FROM patient_analysis WHERE patient_id=?",
+                                (patient_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def queue_other_methods(self, method: str) -> list[str]:
+        """Queue a full re-analysis of every patient whose stored results another method
+        made (an upgrade changed the analysis); returns them."""
+        ids = [r[0] for r in self.conn.execute(
+            "SELECT patient_id FROM patient_analysis WHERE method IS NULL OR method <> ? "
+            "ORDER BY patient_id", (method,))]
+        if ids:  # (a read alone takes no write lock: this runs before every refresh)
+            self.queue_full(ids)
+        return ids
+
     def refresh_failed(self, patient_id: str, error: str) -> None:
         """Keep the queue entry (retried later) and say why it failed."""
         with self.transaction() as c:
@@ -272,22 +289,27 @@ class DerivedResults:
                 [(patient_id, day, e, s) for day, (e, s) in profiles.items()])
 
     def save_refresh(self, patient_id: str, gen: int | None, figures: dict[str, Any],
-                     rolling_json: str, summaries: dict[int, bytes]) -> bool:
+                     rolling_json: str, summaries: dict[int, bytes],
+                     method: str | None = None) -> bool:
         """Store the rolling figures and per-range summaries in one transaction and
-        clear the queue entry if no record arrived since (`gen`). Returns whether it did."""
+        clear the queue entry if no record arrived since (`gen`). Returns whether it did.
+        `method`: the analysis method of the stored rows (None: the rows were not
+        re-analysed, the stored method stays)."""
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO patient_analysis (patient_id, refreshed_utc, first_utc, "
-                "last_utc, last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse) "
-                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(patient_id) DO UPDATE SET "
+                "last_utc, last_sync_utc, wear_min_7d, high_severity_7d, sleep_worse, "
+                "method) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(patient_id) DO UPDATE SET "
                 "refreshed_utc=excluded.refreshed_utc, first_utc=excluded.first_utc, "
                 "last_utc=excluded.last_utc, last_sync_utc=excluded.last_sync_utc, "
                 "wear_min_7d=excluded.wear_min_7d, high_severity_7d=excluded.high_severity_7d, "
-                "sleep_worse=excluded.sleep_worse",
+                "sleep_worse=excluded.sleep_worse, "
+                "method=COALESCE(excluded.method, patient_analysis.method)",
                 (patient_id, int(time.time()), figures.get("first_utc"), figures.get("last_utc"),
                  figures.get("last_sync_utc"), figures.get("wear_min_7d"),
                  int(figures.get("high_severity_7d") or 0),
-                 None if figures.get("sleep_worse") is None else int(figures["sleep_worse"])))
+                 None if figures.get("sleep_worse") is None else int(figures["sleep_worse"]),
+                 method))
             # in a table of its own (v14): the patient list reads the narrow rows above
             c.execute("INSERT INTO patient_rolling (patient_id, rolling) VALUES (?, ?) "
                       "ON CONFLICT(patient_id) DO UPDATE SET rolling=excluded.rolling",

@@ -469,8 +469,15 @@ def _v15(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v17(conn: sqlite3.Connection) -> None:
+    """The analysis method that made each patient's stored results
+    (wearlog.analysis.config.method_id): NULL for results stored before, which the next
+    refresh re-analyses in full, as it does results of any other method."""
+    conn.executescript("ALTER TABLE patient_analysis ADD COLUMN method TEXT")
+
+
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
-                               _v12, _v13, _v14, _v15]
+                               _v12, _v13, _v14, _v15, _v17]
 LATEST = len(MIGRATIONS)
 
 

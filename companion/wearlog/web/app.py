@@ -199,8 +199,13 @@ UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": Fals
 
 
 def _prepare_db(path: DbLocation) -> None:
-    """Create / migrate once, before any request (requests then open it as migrated)."""
-    Store(path).close()
+    """Create / migrate once, before any request (requests then open it as migrated);
+    results an earlier analysis method made are queued for re-analysis, so the pages say
+    "analysis pending" rather than show them as current."""
+    from wearlog.pipeline import requeue_other_methods
+
+    with Store(path) as store:
+        requeue_other_methods(store)
 
 
 def _quote(path: str) -> str:
