@@ -18,7 +18,15 @@ from wearlog.analysis.activity import analyse_day
 from wearlog.analysis.config import AnalysisConfig
 from wearlog.analysis.nonwear import detect_nonwear
 from wearlog.analysis.profiles import day_profile
-from wearlog.analysis.sleep import hdcza_signal, score_sleep, still_epochs
+from wearlog.analysis.sleep import (
+    NightInputs,
+    SleepScores,
+    hdcza_signal,
+    night_inputs,
+    pooled_threshold,
+    score_sleep,
+    still_epochs,
+)
 from wearlog.analysis.timeline import Timeline, load_timeline, local_bounds
 from wearlog.store import Store
 from wearlog.store.columns import DAY_COLS, NIGHT_COLS
@@ -64,6 +72,8 @@ class Span:
     nights: list[dict[str, Any]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
     profiles: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
+    # per stored night: its HDCZA threshold inputs and the threshold it was scored with
+    inputs: dict[str, NightInputs] = field(default_factory=dict)
 
 
 def span_dates(first_changed: dt.date, last_changed: dt.date, cfg: AnalysisConfig
@@ -110,14 +120,27 @@ def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
         if tl is None:
             return span
     worn = ~detect_nonwear(tl, cfg)
-    still = still_epochs(tl, cfg) & worn
     sig = hdcza_signal(tl, cfg)
     # each night's thresholds come from the days around it (wearlog.analysis.sleep)
     scores = score_sleep(tl, tz, worn, cfg, patient_id, sig)
+    _fill_span(span, tl, tz, worn, sig, scores, cfg, patient_id, night_dates, day_dates)
+    return span
+
+
+def _fill_span(span: Span, tl: Timeline, tz: ZoneInfo, worn: np.ndarray, sig: np.ndarray,
+               scores: SleepScores, cfg: AnalysisConfig, patient_id: str,
+               night_dates: tuple[dt.date, dt.date], day_dates: tuple[dt.date, dt.date]
+               ) -> None:
+    """The span's nights (with their threshold inputs), days and profiles from scored
+    sleep; the timeline holds every date they read."""
+    still = still_epochs(tl, cfg) & worn
     in_spt, asleep = scores.in_period, scores.asleep & worn
     scored = _scored_windows(tl, tz, scores.nights)
-    span.nights = [n for n in scores.nights
-                   if night_dates[0].isoformat() <= n["night"] <= night_dates[1].isoformat()]
+    lo, hi = night_dates[0].isoformat(), night_dates[1].isoformat()
+    span.nights = [n for n in scores.nights if lo <= n["night"] <= hi]
+    for n in span.nights:
+        d = dt.date.fromisoformat(n["night"])
+        span.inputs[n["night"]] = night_inputs(tl, d, tz, worn, sig, scores.thresholds[d])
     d = max(day_dates[0], dt.datetime.fromtimestamp(tl.start, tz).date())
     last_day = min(day_dates[1], dt.datetime.fromtimestamp(tl.end - 1, tz).date())
     while d <= last_day:
@@ -126,6 +149,68 @@ def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
             span.days.append(day)
             span.profiles[day["day"]] = day_profile(tl, d, tz, worn, asleep, scored)
         d += dt.timedelta(days=1)
+
+
+def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc: int,
+                   to_utc: int) -> Span | None:
+    """analyse_span's rows for records in [from_utc, to_utc), reading the epochs of far
+    fewer dates: the HDCZA thresholds come from the NightInputs stored with the nights.
+
+    Records on local dates F..L change the inputs (and the rows) of nights F-1..L and the
+    days F-1..L+1 (each night reads the dates night..night+1, each day D the dates
+    D-1..D+1 and the sleep periods of nights D-1 and D: span_dates with R = 0). The
+    threshold of night d pools the inputs of nights d-R..d+R, so nights F-1-R..L+R may
+    get another threshold: those that do are re-scored too (with their days), the others
+    keep their stored rows, which are what a full run gives (the same inputs, the same
+    threshold). Stored: nights and days s0..s1 (F-1..L+1, widened to every night whose
+    threshold moved and the day after it), scored from the dates s0-1..s1+1.
+
+    None: this change needs analyse_span (stored inputs missing, or epochs without an
+    arm angle in reach: ENMO-only and counts imports keep the epoch-pooled thresholds)."""
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    one, r = dt.timedelta(days=1), cfg.threshold_window_days
+    rd = r * one
+    first = dt.datetime.fromtimestamp(from_utc, tz).date()
+    last = max(first, dt.datetime.fromtimestamp(max(to_utc - 1, from_utc), tz).date())
+    # the inputs of every night whose threshold may be read: nights first-1-R..last+R
+    # (and the one on each side of the stored span, scored for the days next to it)
+    pool_lo, pool_hi = first - 2 * one - 2 * rd, last + one + 2 * rd
+    stored = store.night_inputs_between(patient_id, pool_lo.isoformat(), pool_hi.isoformat())
+    if stored is None:  # a stored night without inputs (analysed before they were kept)
+        return None
+    inputs = {dt.date.fromisoformat(k): NightInputs.decode(*v) for k, v in stored.items()}
+    if any(x.other for x in inputs.values()):
+        return None
+    s0, s1 = first - one, last + one
+    while True:
+        tl = load_timeline(store, patient_id, since=local_bounds(s0 - one, tz, 0),
+                           until=local_bounds(s1 + 2 * one, tz, 0))
+        if tl is None or tl.counts is not None or (tl.present & ~tl.angle_known).any():
+            return None
+        worn = ~detect_nonwear(tl, cfg)
+        sig = hdcza_signal(tl, cfg)
+        now = dict(inputs)
+        d = first - one
+        while d <= last:  # the nights whose inputs the records changed
+            now[d] = night_inputs(tl, d, tz, worn, sig)
+            d += one
+        empty = NightInputs(np.zeros(0), np.zeros(0, np.int64), 0.0, 0)
+        thr: dict[dt.date, float | None] = {}
+        moved: list[dt.date] = []
+        d = min(first - one - rd, s0 - one)
+        while d <= max(last + rd, s1):
+            thr[d] = pooled_threshold([now.get(d + k * one, empty) for k in range(-r, r + 1)],
+                                      cfg)
+            if not s0 <= d <= s1 and d in inputs and inputs[d].thr != thr[d]:
+                moved.append(d)
+            d += one
+        if not moved:
+            break
+        s0, s1 = min(s0, min(moved)), max(s1, max(moved) + one)  # and load again
+    scores = score_sleep(tl, tz, worn, cfg, patient_id, sig,
+                         {d: t for d, t in thr.items() if s0 - one <= d <= s1})
+    span = Span(s0, s1)
+    _fill_span(span, tl, tz, worn, sig, scores, cfg, patient_id, (s0, s1), (s0, s1))
     return span
 
 

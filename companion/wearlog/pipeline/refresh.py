@@ -21,7 +21,13 @@ from zoneinfo import ZoneInfo
 
 from wearlog.analysis import profiles
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.summary import PatientSummary, Span, analyse_all
+from wearlog.analysis.summary import (
+    ONE_LOAD_DAYS,
+    PatientSummary,
+    Span,
+    analyse_all,
+    analyse_pooled,
+)
 from wearlog.analysis.trends import rolling_trends, symptom_context
 from wearlog.pipeline import figures
 from wearlog.store import Store
@@ -130,11 +136,20 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
         entry = next(iter(store.pending(patient_id)), entry)
     gen = None if entry is None else entry.gen
     incremental = (not full and entry is not None and not entry.full
-                   and entry.from_utc is not None and entry.to_utc is not None)
-    if incremental and entry is not None:
+                   and entry.from_utc is not None and entry.to_utc is not None
+                   # nights analysed before their threshold inputs were stored (v16):
+                   # re-analysed fully once, which stores them
+                   and not store.nights_lack_inputs(patient_id))
+    if incremental and entry is not None and entry.from_utc is not None \
+            and entry.to_utc is not None:
         # each night depends only on the days around it (AnalysisConfig
-        # .threshold_window_days): re-analyse the dates the new records can move
-        for span in analyse_all(store, patient_id, cfg, entry.from_utc, entry.to_utc):
+        # .threshold_window_days): re-analyse the dates the new records can move, with
+        # the thresholds pooled from the stored nights' inputs when it can
+        pooled: Span | None = None
+        if entry.to_utc - entry.from_utc <= ONE_LOAD_DAYS * 86400:
+            pooled = analyse_pooled(store, patient_id, cfg, entry.from_utc, entry.to_utc)
+        for span in ([pooled] if pooled is not None else
+                     analyse_all(store, patient_id, cfg, entry.from_utc, entry.to_utc)):
             _store_rows(store, patient_id, span)
         return _store_rolling(store, patient_id, cfg, gen)
     # full: analyse everything first; the stored rows are replaced only once it succeeded
@@ -146,6 +161,7 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
         nights.update((n["night"], n) for n in span.nights)
         days.update((d["day"], d) for d in span.days)
         whole.profiles.update(span.profiles)
+        whole.inputs.update(span.inputs)
     whole.nights = [nights[k] for k in sorted(nights)]
     whole.days = [days[k] for k in sorted(days)]
     _store_rows(store, patient_id, whole)
@@ -155,7 +171,8 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
 def _store_rows(store: Store, patient_id: str, span: Span) -> None:
     store.replace_span(patient_id, span.first.isoformat() if span.first else None,
                        span.last.isoformat() if span.last else None, span.nights, span.days,
-                       span.profiles)
+                       span.profiles,
+                       {k: (x.encode(), x.step, x.other, x.thr) for k, x in span.inputs.items()})
 
 
 def store_span(store: Store, patient_id: str, span: Span, cfg: AnalysisConfig | None = None,

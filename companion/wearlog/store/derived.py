@@ -251,12 +251,44 @@ class DerivedResults:
         return None if row is None else row[0]
 
     # --- what the refresh step stores ----------------------------------------------
+    def night_inputs_between(self, patient_id: str, first: str, last: str
+                             ) -> dict[str, tuple[bytes, float, int, float | None]] | None:
+        """The stored HDCZA threshold inputs of the nights dated first..last, per night
+        (signal, step, other, thr; v16 night_thresholds); None when a stored night in that
+        range has none (analysed before they were kept)."""
+        rows = self.conn.execute(
+            "SELECT n.night, t.signal, t.step, t.other, t.thr, t.night IS NULL FROM nights n "
+            "LEFT JOIN night_thresholds t ON t.patient_id = n.patient_id AND t.night = n.night "
+            "WHERE n.patient_id = ? AND n.night BETWEEN ? AND ?", (patient_id, first, last),
+        ).fetchall()
+        if any(r[5] for r in rows):
+            return None
+        return {r[0]: (bytes(r[1]), float(r[2]), int(r[3]), None if r[4] is None else float(r[4]))
+                for r in rows}
+
+    def nights_lack_inputs(self, patient_id: str) -> bool:
+        """Whether a stored night of the patient has no threshold inputs (a database
+        analysed before v16: its next refresh is a full one)."""
+        return self.conn.execute(
+            "SELECT 1 FROM nights n WHERE n.patient_id = ? AND NOT EXISTS (SELECT 1 FROM "
+            "night_thresholds t WHERE t.patient_id = n.patient_id AND t.night = n.night) "
+            "LIMIT 1", (patient_id,)).fetchone() is not None
+
     def replace_span(self, patient_id: str, first_day: str | None, last_day: str | None,
                      nights: list[dict[str, Any]], days: list[dict[str, Any]],
-                     profiles: dict[str, tuple[bytes, bytes]]) -> None:
-        """Replace nights, days and profiles dated first_day..last_day (None: all of them)."""
+                     profiles: dict[str, tuple[bytes, bytes]],
+                     inputs: dict[str, tuple[bytes, float, int, float | None]] | None = None
+                     ) -> None:
+        """Replace nights (with their threshold inputs: night -> signal, step, other, thr),
+        days and profiles dated first_day..last_day (None: all of them)."""
         lo, hi = first_day or "0000-00-00", last_day or "9999-99-99"
         with self.transaction() as c:
+            c.execute("DELETE FROM night_thresholds WHERE patient_id=? AND night BETWEEN ? "
+                      "AND ?", (patient_id, lo, hi))
+            c.executemany(
+                "INSERT INTO night_thresholds (patient_id, night, signal, step, other, thr) "
+                "VALUES (?,?,?,?,?,?)",
+                [(patient_id, k, *v) for k, v in (inputs or {}).items()])
             c.execute("DELETE FROM nights WHERE patient_id=? AND night BETWEEN ? AND ?",
                       (patient_id, lo, hi))
             c.execute("DELETE FROM days WHERE patient_id=? AND day BETWEEN ? AND ?",
