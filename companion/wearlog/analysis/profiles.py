@@ -109,14 +109,38 @@ def grids(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]]
     return enmo, state
 
 
+def sub_grids(dates: list[dt.date], base_dates: list[dt.date],
+              base: tuple[np.ndarray, np.ndarray], stored: dict[str, tuple[bytes, bytes]]
+              ) -> tuple[np.ndarray, np.ndarray] | None:
+    """grids(dates, stored) taken from base = grids(base_dates, stored) (consecutive dates,
+    the same stored profiles) without decoding or copying again: the rows of the dates
+    inside base_dates (views: read only), all-missing rows before them. None when
+    `dates` run past base_dates' last date or a date outside base_dates has a profile."""
+    if not dates or not base_dates:
+        return None
+    off = (dates[0] - base_dates[0]).days
+    if off + len(dates) > len(base_dates) or off + len(dates) <= 0:
+        return None
+    if off >= 0:
+        return base[0][off:off + len(dates)], base[1][off:off + len(dates)]
+    if any(d.isoformat() in stored for d in dates[:-off]):
+        return None
+    enmo = np.full((len(dates), PER_DAY), np.nan)
+    state = np.full((len(dates), PER_DAY), NO_DATA, dtype=np.uint8)
+    enmo[-off:], state[-off:] = base[0][:off + len(dates)], base[1][:off + len(dates)]
+    return enmo, state
+
+
 def rhythm(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]],
-           valid_days: set[str], min_days: int) -> dict[str, float | int | None]:
+           valid_days: set[str], min_days: int,
+           grid: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float | int | None]:
     """IS, IV, RA, L5, M10 (+ onsets) over the valid days among `dates`, and the SRI
     over all of them. Gaps inside valid days take the mean of the same clock slot on the
-    other valid days (the series must be regular)."""
+    other valid days (the series must be regular). grid: grids(dates, stored) when the
+    caller has it already."""
     out: dict[str, float | int | None] = {
         k: None for k in ("IS", "IV", "RA", "L5", "M10", "L5_onset", "M10_onset", "SRI")}
-    enmo, state = grids(dates, stored)
+    enmo, state = grids(dates, stored) if grid is None else grid
     keep = [i for i, d in enumerate(dates) if d.isoformat() in valid_days]
     out["n_valid_days"] = len(keep)
     if len(keep) >= min_days:

@@ -156,20 +156,36 @@ def sleep_worse(nights: list[dict[str, Any]], recent_n: int = 7, base_n: int = 2
     return bool(tst or se)
 
 
+KnownGrid = tuple[list[dt.date], tuple[np.ndarray, np.ndarray]]
+
+
 def earlier_rhythm(store: Store, patient_id: str, days: int, first: dt.date,
-                   cfg: AnalysisConfig) -> dict[str, Any]:
+                   cfg: AnalysisConfig,
+                   known: tuple[list[dict[str, Any]], dict[str, tuple[bytes, bytes]],
+                                KnownGrid] | None = None) -> dict[str, Any]:
     """The rhythm figures of the `days` days before a range starting on `first` (the
-    patient's own earlier values), over their valid, not excluded days."""
+    patient's own earlier values), over their valid, not excluded days. known: (every
+    stored day, the stored profiles of the dates known[2][0], their grids) the caller
+    read already: used when those dates cover these (else the store is read)."""
     dates = date_range(days, first - dt.timedelta(days=1))
     lo, hi = dates[0].isoformat(), dates[-1].isoformat()
-    stored = store.profiles_between(patient_id, lo, hi)
     base = {"first": lo, "last": hi}
+    grid = None
+    if known is not None and known[2][0] and known[2][0][0] <= dates[0] \
+            and dates[-1] <= known[2][0][-1]:
+        grid = profiles.sub_grids(dates, known[2][0], known[2][1], known[1])
+    if grid is not None and known is not None:  # the same rows as the queries below give
+        stored = {k: v for k, v in known[1].items() if lo <= k <= hi}
+        day_rows = [d for d in known[0] if lo <= d["day"] <= hi]
+    else:
+        stored = store.profiles_between(patient_id, lo, hi)
     if not stored:
         return {**base, "available": False, "rhythm": {},
                 "reason": f"no data in the {days} days before"}
-    valid = {d["day"] for d in store.days_between(patient_id, lo, hi)
-             if d["valid"] and not d.get("excluded")}
-    rh = profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days)
+    if grid is None:
+        day_rows = store.days_between(patient_id, lo, hi)
+    valid = {d["day"] for d in day_rows if d["valid"] and not d.get("excluded")}
+    rh = profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days, grid=grid)
     if rh.get("IS") is None:
         return {**base, "available": False, "rhythm": {},
                 "reason": f"the {days} days before have {rh['n_valid_days']} valid days, "
@@ -197,13 +213,15 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   known_rhythm: tuple[list[dt.date], dict[str, Any]] | None = None,
                   known_rows: tuple[list[dict[str, Any]], list[dict[str, Any]],
                                     dict[str, tuple[bytes, bytes]]] | None = None,
-                  tz: ZoneInfo | None = None) -> tuple[dict[str, Any], list[Any]]:
+                  tz: ZoneInfo | None = None, known_grid: KnownGrid | None = None
+                  ) -> tuple[dict[str, Any], list[Any]]:
     """The summary of a range from stored rows: (the view's dict, fired findings);
     span: the patient's (first, last) epoch time, known_rhythm: (dates, rhythm) the
     caller computed already (used when they are this range's, or this range only adds
     earlier dates without data: _same_rhythm), known_rows: (every
     stored night, every stored day, the stored profiles of at least these dates) the
-    caller read already (the refresh step builds three ranges from one read)."""
+    caller read already (the refresh step builds three ranges from one read), known_grid:
+    (consecutive dates, profiles.grids of them from known_rows' profiles) to slice."""
     cfg = cfg or AnalysisConfig()
     tz = tz or ZoneInfo(store.patient(patient_id)["tz"])
     first, last = dates[0].isoformat(), dates[-1].isoformat()
@@ -226,7 +244,9 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
     lo_utc, hi_utc = store.data_span(patient_id) if span is None else span
     mon = ((local_date(lo_utc, tz), local_date(hi_utc, tz))
            if lo_utc is not None and hi_utc is not None else None)
-    _enmo, state = profiles.grids(dates, stored)
+    grid = (profiles.sub_grids(dates, known_grid[0], known_grid[1], stored)
+            if known_grid is not None and known_rows is not None else None)
+    _enmo, state = profiles.grids(dates, stored) if grid is None else grid
     completeness: list[dict[str, Any]] = []
     worn_total = slots_total = 0
     for d, st in zip(dates, state, strict=True):
@@ -247,7 +267,7 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
     valid = {d["day"] for d in days if d["valid"]}
     rh = (known_rhythm[1] if known_rhythm is not None
           and _same_rhythm(known_rhythm, dates, stored, valid)
-          else profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days))
+          else profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days, grid=grid))
     if rh.get("IS") is not None:
         rhythm: dict[str, Any] = {"available": True, **{k: _round(v) for k, v in rh.items()}}
     else:
@@ -274,7 +294,10 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
         "completeness": completeness,
         "completeness_pct": round(100 * worn_total / slots_total, 1) if slots_total else None,
         "rhythm": rhythm,
-        "earlier_rhythm": earlier_rhythm(store, patient_id, len(dates), dates[0], cfg),
+        "earlier_rhythm": earlier_rhythm(
+            store, patient_id, len(dates), dates[0], cfg,
+            known=(known_rows[1], known_rows[2], known_grid)
+            if known_rows is not None and known_grid is not None else None),
         "findings": view_findings,
         "topics": topic_history(store, patient_id),
         "sleep_worse_than_baseline": worse,
