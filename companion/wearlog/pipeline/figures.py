@@ -206,6 +206,32 @@ def _same_rhythm(known: tuple[list[dt.date], dict[str, Any]], dates: list[dt.dat
         d.isoformat() in stored or d.isoformat() in valid for d in dates[:extra])
 
 
+def _view_row(row: dict[str, Any], key: str, tz: ZoneInfo) -> dict[str, Any]:
+    """A stored night or day as views show it: plotted on the date it is named by (a
+    night: the evening it begins), floats rounded."""
+    r = dict(row)
+    r.pop("patient_id", None)
+    r["x_utc"] = local_midnight_utc(dt.date.fromisoformat(r[key]), tz) + 43200
+    return {k: _round(v) for k, v in r.items()}
+
+
+def _view_rows(rows: list[dict[str, Any]], key: str, first: str, last: str, tz: ZoneInfo,
+               memo: dict[tuple[str, str], dict[str, Any]] | None
+               ) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        if not first <= row[key] <= last:
+            continue
+        if memo is None:
+            out.append(_view_row(row, key, tz))
+            continue
+        v = memo.get((key, row[key]))
+        if v is None:
+            v = memo[(key, row[key])] = _view_row(row, key, tz)
+        out.append(v)
+    return out
+
+
 def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   cfg: AnalysisConfig | None = None, status: str = "ok",
                   worse: bool | None = None,
@@ -213,7 +239,8 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   known_rhythm: tuple[list[dt.date], dict[str, Any]] | None = None,
                   known_rows: tuple[list[dict[str, Any]], list[dict[str, Any]],
                                     dict[str, tuple[bytes, bytes]]] | None = None,
-                  tz: ZoneInfo | None = None, known_grid: KnownGrid | None = None
+                  tz: ZoneInfo | None = None, known_grid: KnownGrid | None = None,
+                  view_rows: dict[tuple[str, str], dict[str, Any]] | None = None
                   ) -> tuple[dict[str, Any], list[Any]]:
     """The summary of a range from stored rows: (the view's dict, fired findings);
     span: the patient's (first, last) epoch time, known_rhythm: (dates, rhythm) the
@@ -221,26 +248,22 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
     earlier dates without data: _same_rhythm), known_rows: (every
     stored night, every stored day, the stored profiles of at least these dates) the
     caller read already (the refresh step builds three ranges from one read), known_grid:
-    (consecutive dates, profiles.grids of them from known_rows' profiles) to slice."""
+    (consecutive dates, profiles.grids of them from known_rows' profiles) to slice,
+    view_rows: a dict the caller keeps across the ranges it builds from the same
+    known_rows and tz, so each night's and day's view row is made once (read only)."""
     cfg = cfg or AnalysisConfig()
     tz = tz or ZoneInfo(store.patient(patient_id)["tz"])
     first, last = dates[0].isoformat(), dates[-1].isoformat()
     if known_rows is None:
-        nights = store.nights_between(patient_id, first, last)
-        days = store.days_between(patient_id, first, last)
+        nights = _view_rows(store.nights_between(patient_id, first, last), "night", first,
+                            last, tz, None)
+        days = _view_rows(store.days_between(patient_id, first, last), "day", first, last,
+                          tz, None)
         stored = store.profiles_between(patient_id, first, last)
     else:  # the same rows as the queries above give (copies: the caller's stay as read)
-        nights = [dict(n) for n in known_rows[0] if first <= n["night"] <= last]
-        days = [dict(d) for d in known_rows[1] if first <= d["day"] <= last]
+        nights = _view_rows(known_rows[0], "night", first, last, tz, view_rows)
+        days = _view_rows(known_rows[1], "day", first, last, tz, view_rows)
         stored = known_rows[2]
-    for n in nights:  # plotted on the date it is named by (the evening it begins)
-        n.pop("patient_id", None)
-        n["x_utc"] = local_midnight_utc(dt.date.fromisoformat(n["night"]), tz) + 43200
-    for row in days:
-        row.pop("patient_id", None)
-        row["x_utc"] = local_midnight_utc(dt.date.fromisoformat(row["day"]), tz) + 43200
-    nights = [{k: _round(v) for k, v in n.items()} for n in nights]
-    days = [{k: _round(v) for k, v in d.items()} for d in days]
     lo_utc, hi_utc = store.data_span(patient_id) if span is None else span
     mon = ((local_date(lo_utc, tz), local_date(hi_utc, tz))
            if lo_utc is not None and hi_utc is not None else None)

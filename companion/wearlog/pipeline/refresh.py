@@ -223,12 +223,14 @@ def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int 
         grid = profiles.grids(all_dates, stored)  # decoded once, sliced for every range
         out.rhythm = profiles.rhythm(all_dates, stored, valid, cfg.min_rhythm_days, grid=grid)
         links = []
+        view_rows: dict[tuple[str, str], dict[str, Any]] = {}  # shared by the ranges
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         for r in figures.RANGES:
             body, fired = figures.build_summary(
                 store, patient_id, figures.date_range(r, last_day), cfg, worse=worse,
                 span=(first_utc, last_utc), known_rhythm=(all_dates, out.rhythm),
-                known_rows=(nights, days, stored), tz=tz, known_grid=(all_dates, grid))
+                known_rows=(nights, days, stored), tz=tz, known_grid=(all_dates, grid),
+                view_rows=view_rows)
             summaries[r] = body
             links += [{"patient_id": patient_id, "topic_id": t, "rule_id": f.rule_id,
                        "finding_text": f.text, "window_end": f.window_end, "linked_at": now}
