@@ -212,7 +212,9 @@ def _view_row(row: dict[str, Any], key: str, tz: ZoneInfo) -> dict[str, Any]:
     r = dict(row)
     r.pop("patient_id", None)
     r["x_utc"] = local_midnight_utc(dt.date.fromisoformat(r[key]), tz) + 43200
-    return {k: _round(v) for k, v in r.items()}
+    # _round inlined (a few thousand values per refresh)
+    return {k: ((round(v, 4) if math.isfinite(v) else None) if isinstance(v, float) else v)
+            for k, v in r.items()}
 
 
 def _view_rows(rows: list[dict[str, Any]], key: str, first: str, last: str, tz: ZoneInfo,
