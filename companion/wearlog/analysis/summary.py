@@ -7,6 +7,7 @@ checks for any split of the records into ingests."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,10 +161,14 @@ def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc:
     days F-1..L+1 (each night reads the dates night..night+1, each day D the dates
     D-1..D+1 and the sleep periods of nights D-1 and D: span_dates with R = 0). The
     threshold of night d pools the inputs of nights d-R..d+R, so nights F-1-R..L+R may
-    get another threshold: those that do are re-scored too (with their days), the others
-    keep their stored rows, which are what a full run gives (the same inputs, the same
-    threshold). Stored: nights and days s0..s1 (F-1..L+1, widened to every night whose
-    threshold moved and the day after it), scored from the dates s0-1..s1+1.
+    get another threshold. Nights whose inputs and threshold stay keep their stored
+    rows (what a full run gives: the same inputs, the same threshold). Stored: days
+    s0..s1 and nights s0..s1-1 (first F-1..L+1 and F-1..L), computed from the dates
+    s0-1..s1+1 with nights s0-1 and s1 scored for the days next to them. A night outside
+    s0..s1-1 whose threshold moved is re-scored from its own dates; while its sleep
+    period stays where it was, no day changes and its row is stored alone; when the
+    period moves, s0..s1 widen to take it and the day after it, and the dates are read
+    again.
 
     None: this change needs analyse_span (stored inputs missing, or epochs without an
     arm angle in reach: ENMO-only and counts imports keep the epoch-pooled thresholds)."""
@@ -182,36 +187,106 @@ def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc:
     if any(x.other for x in inputs.values()):
         return None
     s0, s1 = first - one, last + one
-    while True:
-        tl = load_timeline(store, patient_id, since=local_bounds(s0 - one, tz, 0),
-                           until=local_bounds(s1 + 2 * one, tz, 0))
-        if tl is None or tl.counts is not None or (tl.present & ~tl.angle_known).any():
-            return None
-        worn = ~detect_nonwear(tl, cfg)
-        sig = hdcza_signal(tl, cfg)
-        now = dict(inputs)
-        d = first - one
-        while d <= last:  # the nights whose inputs the records changed
-            now[d] = night_inputs(tl, d, tz, worn, sig)
-            d += one
-        empty = NightInputs(np.zeros(0), np.zeros(0, np.int64), 0.0, 0)
-        thr: dict[dt.date, float | None] = {}
-        moved: list[dt.date] = []
-        d = min(first - one - rd, s0 - one)
-        while d <= max(last + rd, s1):
-            thr[d] = pooled_threshold([now.get(d + k * one, empty) for k in range(-r, r + 1)],
-                                      cfg)
-            if not s0 <= d <= s1 and d in inputs and inputs[d].thr != thr[d]:
-                moved.append(d)
-            d += one
-        if not moved:
-            break
-        s0, s1 = min(s0, min(moved)), max(s1, max(moved) + one)  # and load again
+    kept: list[tuple[dict[str, Any], NightInputs]] = []
+    try:
+        while True:
+            tl, worn, sig = _pooled_timeline(store, patient_id, tz, cfg, s0 - one, s1 + one)
+            now = dict(inputs)
+            d = first - one
+            while d <= last:  # the nights whose inputs the records changed
+                now[d] = night_inputs(tl, d, tz, worn, sig)
+                d += one
+            empty = NightInputs(np.zeros(0), np.zeros(0, np.int64), 0.0, 0)
+            thr: dict[dt.date, float | None] = {}
+            moved: list[dt.date] = []
+            d = min(first - one - rd, s0 - one)
+            while d <= max(last + rd, s1):
+                thr[d] = pooled_threshold(
+                    [now.get(d + k * one, empty) for k in range(-r, r + 1)], cfg)
+                if not s0 <= d < s1 and d in inputs and inputs[d].thr != thr[d]:
+                    moved.append(d)
+                d += one
+            # a night whose threshold moved past none of its signal's values keeps its
+            # low-movement epochs, so its row: only the threshold it was scored with is
+            # stored again
+            relabel = [d for d in moved if _same_candidates(inputs[d], thr[d])]
+            moved = [d for d in moved if d not in relabel]
+            # one whose sleep period stays where it was changes no day: its row is
+            # re-scored from its own dates and stored alone
+            again = _rescore_alone(store, patient_id, tz, cfg, moved, thr,
+                                   (s0 - one, s1 + one, tl, worn, sig)) if moved else []
+            if again is not None:
+                kept = again
+                break
+            s0, s1 = min(s0, min(moved)), max(s1, max(moved) + one)  # and load again
+    except _NeedsEpochPool:
+        return None
     scores = score_sleep(tl, tz, worn, cfg, patient_id, sig,
                          {d: t for d, t in thr.items() if s0 - one <= d <= s1})
     span = Span(s0, s1)
     _fill_span(span, tl, tz, worn, sig, scores, cfg, patient_id, (s0, s1), (s0, s1))
+    for row, x in kept:
+        if row["night"] not in span.inputs:  # (night s1 is in the span already)
+            span.nights.append(row)
+            span.inputs[row["night"]] = x
+    for d in relabel:
+        if d.isoformat() not in span.inputs:
+            span.inputs[d.isoformat()] = dataclasses.replace(inputs[d], thr=thr[d])
     return span
+
+
+def _same_candidates(x: NightInputs, new: float | None) -> bool:
+    """Whether HDCZA's low-movement epochs of a night (signal <= threshold, over the
+    epochs its inputs count) are the same with threshold `new` as with x.thr."""
+    if x.thr is None or new is None:
+        return False
+    lo, hi = min(x.thr, new), max(x.thr, new)
+    return not bool(((x.values > lo) & (x.values <= hi)).any())
+
+
+class _NeedsEpochPool(Exception):
+    """Epochs without an arm angle in reach: thresholds are pooled from epochs there."""
+
+
+def _pooled_timeline(store: Store, patient_id: str, tz: ZoneInfo, cfg: AnalysisConfig,
+                     first: dt.date, last: dt.date
+                     ) -> tuple[Timeline, np.ndarray, np.ndarray]:
+    """The timeline of local dates first..last, its wear and HDCZA signal."""
+    tl = load_timeline(store, patient_id, since=local_bounds(first, tz, 0),
+                       until=local_bounds(last + dt.timedelta(days=1), tz, 0))
+    if tl is None or tl.counts is not None or (tl.present & ~tl.angle_known).any():
+        raise _NeedsEpochPool
+    return tl, ~detect_nonwear(tl, cfg), hdcza_signal(tl, cfg)
+
+
+def _rescore_alone(store: Store, patient_id: str, tz: ZoneInfo, cfg: AnalysisConfig,
+                   moved: list[dt.date], thr: dict[dt.date, float | None],
+                   loaded: tuple[dt.date, dt.date, Timeline, np.ndarray, np.ndarray]
+                   ) -> list[tuple[dict[str, Any], NightInputs]] | None:
+    """The rows (with inputs) of nights scored with a new threshold, each group of them
+    read from its own dates (night..night+1); None when a sleep period moved (the days
+    around it change: the caller re-analyses them with it)."""
+    one = dt.timedelta(days=1)
+    out: list[tuple[dict[str, Any], NightInputs]] = []
+    for group in ([d for d in moved if d <= loaded[0]], [d for d in moved if d > loaded[0]]):
+        if not group:
+            continue
+        a, b = min(group), max(group)
+        if loaded[0] <= a and b + one <= loaded[1]:
+            tl, worn, sig = loaded[2:]
+        else:
+            tl, worn, sig = _pooled_timeline(store, patient_id, tz, cfg, a, b + one)
+        scores = score_sleep(tl, tz, worn, cfg, patient_id, sig, {d: thr[d] for d in group})
+        new = {n["night"]: n for n in scores.nights}
+        old = {n["night"]: n for n in store.nights_between(patient_id, a.isoformat(),
+                                                             b.isoformat())}
+        for d in group:
+            k = d.isoformat()
+            if k not in new or k not in old or any(
+                    new[k][f] != old[k][f] for f in ("onset_utc", "offset_utc")):
+                return None
+            out.append((new[k], night_inputs(tl, d, tz, worn, sig, thr[d])))
+    return out
 
 
 def _scored_windows(tl: Timeline, tz: ZoneInfo, nights: list[dict[str, Any]]) -> np.ndarray:

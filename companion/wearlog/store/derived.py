@@ -280,11 +280,19 @@ class DerivedResults:
                      inputs: dict[str, tuple[bytes, float, int, float | None]] | None = None
                      ) -> None:
         """Replace nights (with their threshold inputs: night -> signal, step, other, thr),
-        days and profiles dated first_day..last_day (None: all of them)."""
+        days and profiles dated first_day..last_day (None: all of them), and any night
+        given outside that range (with its inputs)."""
         lo, hi = first_day or "0000-00-00", last_day or "9999-99-99"
+        # nights (and inputs) outside the range, given one by one: re-scored alone, or a
+        # new threshold for an unchanged night; their days stay
+        alone = [(patient_id, n["night"]) for n in nights if not lo <= n["night"] <= hi]
+        alone_in = [(patient_id, k) for k in inputs or {} if not lo <= k <= hi]
         with self.transaction() as c:
             c.execute("DELETE FROM night_thresholds WHERE patient_id=? AND night BETWEEN ? "
                       "AND ?", (patient_id, lo, hi))
+            c.executemany("DELETE FROM night_thresholds WHERE patient_id=? AND night=?",
+                          alone_in)
+            c.executemany("DELETE FROM nights WHERE patient_id=? AND night=?", alone)
             c.executemany(
                 "INSERT INTO night_thresholds (patient_id, night, signal, step, other, thr) "
                 "VALUES (?,?,?,?,?,?)",
