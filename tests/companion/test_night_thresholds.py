@@ -80,10 +80,12 @@ def test_pooled_inputs_give_the_threshold_pooled_from_epochs(
         assert got == want.angle or (got is None and want.angle is None), d
 
 
-@functools.lru_cache(maxsize=1)
-def wearer() -> list[Any]:
-    # 12 days over the spring DST change in Berlin, with a day off the wrist
-    return make_wearer(12, tz="Europe/Berlin", seed=23, nonwear_days=(5,)).records
+@functools.lru_cache(maxsize=2)
+def wearer(markers: bool = False) -> list[Any]:
+    # 12 days over the spring DST change in Berlin, with a day off the wrist; markers:
+    # bed/up presses every night (the period then comes from them, not from the block)
+    return make_wearer(12, tz="Europe/Berlin", seed=23, nonwear_days=(5,),
+                       markers=markers).records
 
 
 def stored(s: Store) -> dict[str, Any]:
@@ -98,13 +100,13 @@ def stored(s: Store) -> dict[str, Any]:
             "rolling": json.loads(s.analysis_state("P")["rolling"] or "{}")}
 
 
-@functools.lru_cache(maxsize=1)
-def full_analysis() -> str:
+@functools.lru_cache(maxsize=2)
+def full_analysis(markers: bool = False) -> str:
     """One ingest of every record, then a full re-analysis."""
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "full.db") as s:
         s.add_patient("P", "Europe/Berlin")
         s.add_device(1, "P")
-        s.ingest(1, wearer())
+        s.ingest(1, wearer(markers))
         analyse_patient(s, "P")
         return json.dumps(stored(s), sort_keys=True, default=repr)
 
@@ -134,17 +136,17 @@ def _ingest_in_parts(where: Path | Any, parts: list[list[Any]], spy: _Spy) -> st
         return json.dumps(stored(s), sort_keys=True, default=repr)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cuts=st.lists(st.integers(1, 999), min_size=1, max_size=4, unique=True),
-       order=st.permutations(range(5)))
+       order=st.permutations(range(5)), markers=st.booleans())
 def test_incremental_refresh_with_stored_inputs_equals_a_full_analysis(
-        cuts: list[int], order: list[int]) -> None:
+        cuts: list[int], order: list[int], markers: bool) -> None:
     """The records cut at any points into up to five stretches (a day, an hour, a few
     epochs), ingested in any order with a refresh after each: every refresh pools its
     thresholds from the stored inputs (none falls back to reading the threshold
     window's epochs), and the stored nights, days, profiles, inputs, summaries and
     rolling figures equal one full analysis of all the records."""
-    records = wearer()
+    records = wearer(markers)
     at = sorted(len(records) * c // 1000 for c in cuts)
     bounds = [0, *at, len(records)]
     parts = [records[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
@@ -158,7 +160,7 @@ def test_incremental_refresh_with_stored_inputs_equals_a_full_analysis(
     finally:
         rf.analyse_pooled = spy.real
     assert spy.used == len(parts) and spy.declined == 0
-    assert got == full_analysis()
+    assert got == full_analysis(markers)
 
 
 def test_both_backends_store_the_inputs_a_full_analysis_stores(db_location: Any,

@@ -25,6 +25,7 @@ How our 30-s epoch features stand in for the 5-s angles of the published methods
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -160,24 +161,43 @@ class NightInputs:
     `other`: present epochs of the window without an arm angle (ENMO-only or counts
     imports: their threshold inputs are not stored, a refresh near them reads epochs).
     `thr`: the angle threshold the night was last scored with (None: no such epoch in its
-    threshold window)."""
+    threshold window). `ranks`: per epoch of the window, the index of its signal value in
+    `values` (NO_RANK for the epochs not counted), so HDCZA's low-movement epochs under
+    another threshold, and the block they give, follow without the epochs."""
     values: np.ndarray
     counts: np.ndarray
     step: float
     other: int
     thr: float | None = None
+    ranks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
 
     def encode(self) -> bytes:
-        """values (float64) then counts (uint32), little-endian."""
-        return (self.values.astype("<f8").tobytes()
-                + self.counts.astype("<u4").tobytes())
+        """zlib of: the number of values (u32), values (f8), counts (u4), ranks (u2),
+        little-endian."""
+        return zlib.compress(np.array([len(self.values)], "<u4").tobytes()
+                             + self.values.astype("<f8").tobytes()
+                             + self.counts.astype("<u4").tobytes()
+                             + self.ranks.astype("<u2").tobytes(), 1)
 
     @classmethod
     def decode(cls, blob: bytes, step: float, other: int, thr: float | None
                ) -> NightInputs:
-        k = len(blob) // 12
-        return cls(np.frombuffer(blob, "<f8", k).astype(np.float64),
-                   np.frombuffer(blob, "<u4", k, 8 * k).astype(np.int64), step, other, thr)
+        raw = zlib.decompress(blob)
+        k = int(np.frombuffer(raw, "<u4", 1)[0])
+        return cls(np.frombuffer(raw, "<f8", k, 4).astype(np.float64),
+                   np.frombuffer(raw, "<u4", k, 4 + 8 * k).astype(np.int64), step, other, thr,
+                   np.frombuffer(raw, "<u2", offset=4 + 12 * k).astype(np.uint16))
+
+    def block(self, thr: float, cfg: AnalysisConfig, epoch_s: int) -> tuple[int, int] | None:
+        """hdcza_period of the night's window with this threshold (same None rule)."""
+        counted = self.ranks != NO_RANK
+        if not counted.any():
+            return None
+        below = int(np.searchsorted(self.values, thr, side="right"))  # values <= thr
+        return longest_block(counted & (self.ranks < below), cfg, epoch_s)
+
+
+NO_RANK = 0xFFFF
 
 
 def night_inputs(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
@@ -188,10 +208,13 @@ def night_inputs(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
     i1 = tl.index(local_bounds(night + dt.timedelta(days=1), tz, 12))
     aw, _ew = _threshold_epochs(tl, worn)
     aw = aw[i0:i1]
-    values, counts = np.unique(sig[i0:i1][aw], return_counts=True)
+    values, inverse, counts = np.unique(sig[i0:i1][aw], return_inverse=True,
+                                        return_counts=True)
+    ranks = np.full(i1 - i0, NO_RANK, dtype=np.uint16)
+    ranks[aw] = inverse.ravel()
     other = int((tl.present[i0:i1] & ~tl.angle_known[i0:i1]).sum())
     return NightInputs(values, counts.astype(np.int64), resolution_step(tl.dangle[i0:i1][aw]),
-                       other, thr)
+                       other, thr, ranks)
 
 
 def pooled_threshold(inputs: list[NightInputs], cfg: AnalysisConfig) -> float | None:

@@ -31,6 +31,7 @@ from wearlog.analysis.sleep import (
 from wearlog.analysis.timeline import Timeline, load_timeline, local_bounds
 from wearlog.store import Store
 from wearlog.store.columns import DAY_COLS, NIGHT_COLS
+from wlproto.const import EPOCH_S
 
 NIGHT_KEYS = NIGHT_COLS
 DAY_KEYS = DAY_COLS
@@ -206,10 +207,10 @@ def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc:
                 if not s0 <= d < s1 and d in inputs and inputs[d].thr != thr[d]:
                     moved.append(d)
                 d += one
-            # a night whose threshold moved past none of its signal's values keeps its
-            # low-movement epochs, so its row: only the threshold it was scored with is
+            # a night whose HDCZA block stays the same with its new threshold (its stored
+            # signal ranks tell) keeps its row: only the threshold it was scored with is
             # stored again
-            relabel = [d for d in moved if _same_candidates(inputs[d], thr[d])]
+            relabel = [d for d in moved if _same_block(inputs[d], thr[d], cfg)]
             moved = [d for d in moved if d not in relabel]
             # one whose sleep period stays where it was changes no day: its row is
             # re-scored from its own dates and stored alone
@@ -235,13 +236,13 @@ def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc:
     return span
 
 
-def _same_candidates(x: NightInputs, new: float | None) -> bool:
-    """Whether HDCZA's low-movement epochs of a night (signal <= threshold, over the
-    epochs its inputs count) are the same with threshold `new` as with x.thr."""
+def _same_block(x: NightInputs, new: float | None, cfg: AnalysisConfig) -> bool:
+    """Whether HDCZA finds the same block in the night's window with threshold `new` as
+    with x.thr (then the row is the same: nothing else in it depends on the threshold;
+    the pooled path has epochs with an arm angle only, so the night is scored on it)."""
     if x.thr is None or new is None:
         return False
-    lo, hi = min(x.thr, new), max(x.thr, new)
-    return not bool(((x.values > lo) & (x.values <= hi)).any())
+    return x.block(x.thr, cfg, EPOCH_S) == x.block(new, cfg, EPOCH_S)
 
 
 class _NeedsEpochPool(Exception):
