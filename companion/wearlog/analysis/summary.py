@@ -140,9 +140,11 @@ def _fill_span(span: Span, tl: Timeline, tz: ZoneInfo, worn: np.ndarray, sig: np
     scored = _scored_windows(tl, tz, scores.nights)
     lo, hi = night_dates[0].isoformat(), night_dates[1].isoformat()
     span.nights = [n for n in scores.nights if lo <= n["night"] <= hi]
+    counted = worn & tl.present & tl.angle_known
     for n in span.nights:
         d = dt.date.fromisoformat(n["night"])
-        span.inputs[n["night"]] = night_inputs(tl, d, tz, worn, sig, scores.thresholds[d])
+        span.inputs[n["night"]] = night_inputs(tl, d, tz, worn, sig, scores.thresholds[d],
+                                               counted)
     d = max(day_dates[0], dt.datetime.fromtimestamp(tl.start, tz).date())
     last_day = min(day_dates[1], dt.datetime.fromtimestamp(tl.end - 1, tz).date())
     while d <= last_day:
@@ -193,9 +195,10 @@ def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc:
         while True:
             tl, worn, sig = _pooled_timeline(store, patient_id, tz, cfg, s0 - one, s1 + one)
             now = dict(inputs)
+            counted = worn & tl.present & tl.angle_known
             d = first - one
             while d <= last:  # the nights whose inputs the records changed
-                now[d] = night_inputs(tl, d, tz, worn, sig)
+                now[d] = night_inputs(tl, d, tz, worn, sig, None, counted)
                 d += one
             empty = NightInputs(np.zeros(0), np.zeros(0, np.int64), 0.0, 0)
             thr: dict[dt.date, float | None] = {}

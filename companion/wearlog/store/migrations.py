@@ -476,7 +476,8 @@ def _v16(conn: sqlite3.Connection) -> None:
     present epochs without an arm angle, and the threshold the night was scored with. A
     refresh pools its nights' thresholds from these rather than from ten days of epochs.
     Nights analysed before this step have none: the next refresh of such a patient is a
-    full one (wearlog.pipeline.refresh), which stores them."""
+    full one (wearlog.pipeline.refresh), which stores them. A rowid table: rows of about
+    a kilobyte spill into overflow pages in a WITHOUT ROWID table (3x the pages)."""
     conn.executescript(
         """
         CREATE TABLE night_thresholds (
@@ -487,7 +488,7 @@ def _v16(conn: sqlite3.Connection) -> None:
             other INTEGER NOT NULL,
             thr REAL,
             PRIMARY KEY (patient_id, night)
-        ) WITHOUT ROWID
+        )
         """
     )
 
