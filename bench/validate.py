@@ -56,7 +56,11 @@ KIND = {"angle": "import-raw", "enmo": "import-enmo", "counts": "import-counts"}
 # (counts path), each run on every night; bench.validate picks one per held-out night by the
 # best pooled kappa on the other nights (leave-one-night-out) and reports every variant's
 # own figures too. name -> (mode, AnalysisConfig overrides)
-_SIB5, _SIB10 = {"sib_min": 5.0}, {"sib_min": 10.0}
+# (period_bout_min only acts on angle nights: 0 = the HDCZA block untrimmed)
+_SIB5 = {"sib_min": 5.0, "period_bout_min": 0.0}
+_SIB10 = {"sib_min": 10.0, "period_bout_min": 0.0}
+UNTRIMMED = "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)"
+TRIM10 = "HDCZA bridging short blocks, non-wear 90 min, period trimmed to 10-min SIBs"
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "HDCZA as published, non-wear 60 min (van Hees 2011)":
         ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 60.0, **_SIB5}),
@@ -64,7 +68,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 60.0, **_SIB5}),
     "HDCZA as published, non-wear 90 min (Choi 2011)":
         ("angle", {"hdcza_bridge_short_blocks": False, "nonwear_window_min": 90.0, **_SIB5}),
-    "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)":
+    UNTRIMMED:
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5}),
     # GGIR's last step: the period from the first to the last sustained inactivity bout
     # that overlaps the HDCZA block (GGIR docs, chapter 10)
@@ -84,6 +88,20 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "HDCZA bridging short blocks, non-wear 90 min, P10 under one step counts as 0, SIB 10 min":
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB10,
                    "hdcza_p10_below_step": True}),
+    # the period trimmed to the first and last sustained inactivity bout of GGIR's second
+    # time threshold (10 min) that overlaps the HDCZA block (AnalysisConfig.period_bout_min,
+    # the default since Dec 2026)
+    TRIM10:
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
+                   "period_bout_min": 10.0}),
+    # Actiware's sleep interval within the block: first to last 5 / 10 min with all but
+    # one epoch still (AnalysisConfig.immobile_bounds_min)
+    "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 5":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
+                   "immobile_bounds_min": 5.0}),
+    "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 10":
+        ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
+                   "immobile_bounds_min": 10.0}),
     "ENMO: sustained inactivity 5 min": ("enmo", _SIB5),
     "ENMO: sustained inactivity 10 min": ("enmo", _SIB10),
     "counts: Tudor-Locke 2014 as published":
@@ -100,6 +118,16 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("counts", {"counts_period_method": "crespo", "counts_sleep_method": "sadeh"}),
 }
 
+# Narrower leave-one-night-out choices, each between the untrimmed block and one published
+# alternative (the all-variants LONO row above picks among every variant of a mode):
+# name -> (mode, variants to choose from)
+LONO_GROUPS: dict[str, tuple[str, list[str]]] = {
+    "angle: untrimmed or period trimmed to 10-min SIBs": ("angle", [UNTRIMMED, TRIM10]),
+    "angle: untrimmed or Actiware immobile minutes 5 / 10": (
+        "angle", [UNTRIMMED,
+                  "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 5",
+                  "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 10"]),
+}
 
 GGIR_RAW = "GGIR HDCZA + van Hees 2015, raw 5-s angles"
 GGIR_RAW_CLAMPED = "the same, threshold in GGIR's 0.13-0.50 deg range"
@@ -336,10 +364,11 @@ def _pooled(rs: list[dict[str, Any]], results: list[dict[str, Any]],
     return d
 
 
-def lono_variant(results: list[dict[str, Any]], mode: str = "angle") -> list[str]:
-    """Per night: the variant of `mode` with the best pooled kappa on the other nights (ties:
-    the first in VARIANTS)."""
-    names = [k for k, (m, _) in VARIANTS.items() if m == mode]
+def lono_variant(results: list[dict[str, Any]], mode: str = "angle",
+                 among: list[str] | None = None) -> list[str]:
+    """Per night: the variant of `mode` (or of `among`) with the best pooled kappa on the
+    other nights (ties: the first in VARIANTS, or in `among`)."""
+    names = among if among is not None else [k for k, (m, _) in VARIANTS.items() if m == mode]
     chosen = []
     for k in range(len(results)):
         others = [r for j, r in enumerate(results) if j != k]
@@ -388,6 +417,14 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         pooled[f"Wearlog ({mode}, LONO variant)"] = _pooled(
             [r["variants"][c] for r, c in zip(results, chosen, strict=True)], results, truth)
         pooled["lono_variant_choices"] += chosen
+    pooled["lono_groups"] = {}
+    for group, (mode, among) in LONO_GROUPS.items():
+        if f"Wearlog ({mode})" in pooled and all(n in pooled["variants"] for n in among):
+            chosen = lono_variant(results, mode, among)
+            pooled["lono_groups"][group] = {
+                **_pooled([r["variants"][c] for r, c in zip(results, chosen, strict=True)],
+                          results, truth),
+                "picks": {n: chosen.count(n) for n in among}}
     pooled["fw_fault_pct"] = float(np.mean([r["fw_fault_pct"] for r in results]))
     pooled["fw_nonwear_on_psg_sleep"] = sum(r["fw_nonwear_on_psg_sleep"] for r in results)
     return pooled
@@ -412,8 +449,9 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
         if name not in pooled:
             continue
         d = pooled[name]
-        out.append(f"| {name} | {_f(d['kappa'])} | {_f(d['accuracy'])} | {_f(d['sensitivity'])} | "
-                   f"{_f(d['specificity'])} | {_f(d['unscored_pct'], 1)} | "
+        out.append(f"| {name} | {_f(d['kappa'], 3)} | {_f(d['accuracy'])} | "
+                   f"{_f(d['sensitivity'])} | {_f(d['specificity'])} | "
+                   f"{_f(d['unscored_pct'], 1)} | "
                    f"{_f(d.get('onset_medae_min'), 0)} | {_f(d.get('offset_medae_min'), 0)} | "
                    f"{_f(d.get('tst_mae'), 0)} | {_f(d.get('waso_mae'), 0)} | "
                    f"{_f(d.get('se_mae'), 1)} |")
@@ -425,6 +463,7 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     lono = [(f"LONO-selected variant ({m})", pooled[f"Wearlog ({m}, LONO variant)"])
             for m in MODES if f"Wearlog ({m}, LONO variant)" in pooled]
+    lono += [(f"LONO-selected, {g}", d) for g, d in pooled.get("lono_groups", {}).items()]
     for name, d in [*pooled["variants"].items(), *lono]:
         out.append(f"| {name} | {_f(d['kappa'], 3)} | {_f(d['unscored_pct'], 1)} | "
                    f"{_f(d['onset_medae_min'], 0)} | {_f(d['offset_medae_min'], 0)} | "
@@ -433,6 +472,9 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
     out.append("")
     out.append("LONO picks: " + "; ".join(
         f"{p}: {pooled['lono_variant_choices'].count(p)} nights" for p in picks) + ".")
+    for g, d in pooled.get("lono_groups", {}).items():
+        out.append(f"LONO picks ({g}): " + "; ".join(
+            f"{n}: {k} nights" for n, k in d["picks"].items() if k) + ".")
     a, en = pooled["Wearlog (angle)"], pooled["Wearlog (enmo)"]
     out += ["", f"Nights: {pooled['nights']}, PSG-scored epochs: {pooled['epochs']}. "
             f"Angle path: a period on {a['nights_with_period']} nights, valid "

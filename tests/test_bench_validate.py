@@ -96,3 +96,17 @@ def test_ggir_hdcza_reference_finds_the_still_block_and_its_threshold_rules() ->
     for clamp in (False, True):
         fa, fb = validate.ggir_hdcza(flat, clamp=clamp) or (0, 0)
         assert abs(fa - 2 * per_h) <= 60 and abs(fb - 8 * per_h) <= 60
+
+
+def test_lono_among_a_group_chooses_only_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LONO_GROUPS row: the choice is between the group's variants only, even when another
+    variant of the mode is better on every night."""
+    monkeypatch.setattr(validate, "VARIANTS", {"a": ("angle", {}), "b": ("angle", {}),
+                                               "best": ("angle", {})})
+    truth = np.array([True, False, True, False])
+    half = np.array([True, True, True, False])
+    results = [{"truth_sleep": truth,
+                "variants": {"a": {"pred": ~truth}, "b": {"pred": half},
+                             "best": {"pred": truth}}} for _ in range(3)]
+    assert validate.lono_variant(results) == ["best"] * 3
+    assert validate.lono_variant(results, "angle", ["a", "b"]) == ["b"] * 3

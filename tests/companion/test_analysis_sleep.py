@@ -148,3 +148,75 @@ def test_ggir_period_runs_from_first_to_last_overlapping_sleep_bout() -> None:
     s[140:170] = True  # ends after the guider (150): the period ends at 170
     assert _sib_bounds(s, (50, 150)) == (40, 170)
     assert _sib_bounds(s, (100, 130)) == (100, 130)  # no bout overlaps: the guider stays
+
+
+def test_period_trimmed_to_the_first_and_last_long_bout() -> None:
+    """AnalysisConfig.period_bout_min: the block is trimmed to the first and last bout of
+    the longer time threshold that overlaps it; a bout is measured over the whole window
+    (one crossing the block's edge keeps the edge); never longer than the block."""
+    from wearlog.analysis.sleep import bout_bounds
+
+    b = np.zeros(200, dtype=bool)
+    b[30:60] = True  # crosses the block's start (50): the start stays at 50
+    b[100:130] = True
+    b[170:190] = True  # after the block: ignored
+    assert bout_bounds(b, (50, 150)) == (50, 130)
+    assert bout_bounds(b, (70, 160)) == (100, 130)
+    assert bout_bounds(b, (131, 169)) == (131, 169)  # none overlaps: unchanged
+
+
+def test_actiware_immobile_minutes_bound_the_period() -> None:
+    """Actiware's rule, as its manual words it: onset at the first epoch of the first
+    `win`-epoch stretch with all but one epoch immobile (that first epoch may be the
+    mobile one), end at the last epoch of the last such stretch."""
+    from wearlog.analysis.sleep import immobile_bounds
+
+    s = np.zeros(100, dtype=bool)
+    s[20:29] = True  # 9 still epochs, then one mobile (29), then 3 still
+    s[30:33] = True
+    s[40:44] = True  # 4 still epochs alone: in no stretch
+    s[60:69] = True  # 9 still epochs
+    # 10-epoch stretches: 19..28 (19 mobile) is the first, 60..69 (69 mobile) the last
+    assert immobile_bounds(s, (10, 90), 10) == (19, 70)
+    # 11-epoch stretches: 20..30 (29 mobile) to 22..32; none around 60 (9 still of 11)
+    assert immobile_bounds(s, (10, 90), 11) == (20, 33)
+    assert immobile_bounds(s, (41, 90), 10) == (59, 70)  # only stretches inside the period
+    assert immobile_bounds(s, (70, 90), 10) == (70, 90)  # none: unchanged
+    assert immobile_bounds(s, (10, 15), 10) == (10, 15)  # shorter than one stretch
+
+
+@pytest.mark.parametrize("option", [{"period_bout_min": 10.0},  # the default
+                                    {"period_bout_min": 0.0, "immobile_bounds_min": 10.0}])
+def test_period_refinements_stay_inside_hdcza_and_close_to_truth(tmp_path: Path,
+                                                                  option: dict) -> None:
+    """The period refinements only trim the untrimmed HDCZA block, and the simulated nights
+    stay within the tolerances of test_hdcza_finds_each_night_close_to_truth."""
+    onset_err, offset_err, tst_err = [], [], []
+    changed = 0
+    for seed in (1, 2, 3):
+        w = make_wearer(10, seed=seed)
+        s, base = run(tmp_path / f"{seed}-base", w, config=AnalysisConfig(period_bout_min=0))
+        s.close()
+        s, out = run(tmp_path / f"{seed}-opt", w, config=AnalysisConfig(**option))
+        s.close()
+        ref = {n["night"]: n for n in base.nights}
+        for n in out.nights:
+            r = ref[n["night"]]
+            if n["onset_utc"] is None:
+                assert r["onset_utc"] is None
+                continue
+            assert r["onset_utc"] <= n["onset_utc"] < n["offset_utc"] <= r["offset_utc"]
+            changed += (n["onset_utc"], n["offset_utc"]) != (r["onset_utc"], r["offset_utc"])
+        by_night = {n["night"]: n for n in out.nights}
+        for night, (bed, up) in w.truth.nights.items():
+            n = by_night[night]
+            assert n["valid"] == 1, night
+            onset_err.append((n["onset_utc"] - bed) / 60)
+            offset_err.append((n["offset_utc"] - up) / 60)
+            tst_err.append(n["tst_min"] - truth_sleep_min(w, bed, up))
+    assert changed >= 3  # the option does trim some simulated nights
+    onset, offset, tst = np.array(onset_err), np.array(offset_err), np.array(tst_err)
+    assert np.mean((onset >= 0) & (onset <= 35)) >= 0.9
+    assert np.mean(np.abs(offset) <= 20) >= 0.9
+    assert np.mean(np.abs(tst) <= 30) >= 0.9
+    assert np.median(np.abs(tst)) <= 20

@@ -242,3 +242,20 @@ def test_a_half_step_p10_counts_as_unresolved_only_with_the_option() -> None:
         hdcza_threshold(zero, np.ones(100, bool), CFG) == pytest.approx(30.0)
     assert resolution_step(np.array([0.0, 0.3, 0.1, 2.0])) == pytest.approx(0.1)
     assert resolution_step(np.zeros(3)) == 0.0
+
+
+def test_still_epochs_of_a_window_match_the_whole_timeline() -> None:
+    """The period options test stillness on one night's window only: the window's still
+    epochs are the whole timeline's, the first one judged against the epoch before it."""
+    from wearlog.analysis.sleep import still_epochs
+
+    rng = np.random.default_rng(5)
+    n = 500
+    tl = timeline(EVENING, np.round(np.cumsum(rng.normal(0, 4, n))), rng.uniform(0, 9, n),
+                  rng.uniform(0, 50, n))
+    tl.present[rng.random(n) < 0.05] = False  # gaps: the epoch after one is not compared
+    tl.angle_known[300:320] = False
+    full = still_epochs(tl, CFG)
+    assert 0 < full.sum() < n
+    for lo, hi in ((0, n), (1, n), (37, 301), (319, 321), (n - 1, n), (10, 10)):
+        assert np.array_equal(still_epochs(tl, CFG, lo, hi), full[lo:hi]), (lo, hi)

@@ -15,7 +15,8 @@ from wlproto.const import EV_SYMPTOM
 
 def bout_epochs(active: np.ndarray, width: int, fraction: float) -> np.ndarray:
     """Epochs inside any window of `width` epochs with >= fraction of them active, each
-    bout trimmed to begin and end on an active epoch (GGIR's bout convention)."""
+    bout trimmed to begin and end on an active epoch (GGIR's bout convention). A window
+    needs one active epoch at least, whatever the fraction (0 included)."""
     out = np.zeros(len(active), dtype=bool)
     if len(active) < width or width <= 0:
         return out
@@ -23,7 +24,7 @@ def bout_epochs(active: np.ndarray, width: int, fraction: float) -> np.ndarray:
     # sums: exact integers, a few times cheaper than summing every window
     csum = np.concatenate([[0], np.cumsum(active, dtype=np.int64)])
     counts = csum[width:] - csum[:-width]
-    starts = np.flatnonzero(counts >= fraction * width)
+    starts = np.flatnonzero((counts >= fraction * width) & (counts > 0))
     out = cover(len(active), starts, np.minimum(starts + width, len(active)))
     for a, b in runs(out):
         act = np.flatnonzero(active[a:b])

@@ -8,7 +8,11 @@ of ENMO in place of the angle change, and sleep where ENMO stays at or under tha
 for >= 5 min (sustained inactivity on ENMO). Data with activity counts only: Cole-Kripke 1992
 per minute, the period by Tudor-Locke et al. 2014 (first 5 sleep minutes to the first 10
 wake minutes, >= 160 min, the longest in the window).
-A night that is not valid says why (`reason`).
+A night that is not valid says why (`reason`). On angle nights the block is trimmed to the
+first and last sustained inactivity bout of 10 min overlapping it (`period_bout_min`).
+Options (off by default; bench.validate reports each): the period from the first to the
+last sustained inactivity bout overlapping the block (GGIR, `period_from_sib`), or
+Actiware's immobile-minutes stretches (`immobile_bounds_min`).
 
 How our 30-s epoch features stand in for the 5-s angles of the published methods
 (docs/analysis.md has the full story):
@@ -39,11 +43,17 @@ from wearlog.analysis.timeline import Timeline, local_bounds, minutes_after_loca
 from wlproto.const import EV_BED, EV_UP
 
 
-def still_epochs(tl: Timeline, cfg: AnalysisConfig) -> np.ndarray:
-    dz = np.abs(np.diff(tl.z, prepend=tl.z[:1]))
-    prev_present = np.concatenate([[False], tl.present[:-1]])
+def still_epochs(tl: Timeline, cfg: AnalysisConfig, lo: int = 0,
+                 hi: int | None = None) -> np.ndarray:
+    """van Hees 2015's still test on our epochs for grid indices lo..hi (default: all)."""
+    hi = tl.n if hi is None else hi
+    a = max(lo - 1, 0)  # the epoch before lo, for its change
+    z, present = tl.z[a:hi], tl.present[a:hi]
+    dz = np.abs(np.diff(z, prepend=z[:1]))
+    prev_present = np.concatenate([[False], present[:-1]])
     dz = np.where(prev_present, dz, 0.0)
-    return tl.present & tl.angle_known & (dz <= cfg.still_angle_deg)
+    still = present & tl.angle_known[a:hi] & (dz <= cfg.still_angle_deg)
+    return still[lo - a:]
 
 
 def sustained_inactivity(tl: Timeline, worn: np.ndarray, cfg: AnalysisConfig) -> np.ndarray:
@@ -314,6 +324,33 @@ def _sib_bounds(sleep: np.ndarray, guider: tuple[int, int]) -> tuple[int, int]:
     return (over[0][0], over[-1][1]) if over else guider
 
 
+def immobile_bounds(still: np.ndarray, period: tuple[int, int], win: int
+                    ) -> tuple[int, int]:
+    """Actiware's sleep interval within a rest interval ("Immobile Minutes for Sleep
+    Onset / End", Actiware user manual, Mini Mitter/Respironics): onset = the first epoch
+    of the first section of `win` consecutive epochs with all but one immobile, end = the
+    last epoch of the last such section. `still`: immobile per epoch; the period is
+    returned unchanged when it holds no such section."""
+    a, b = period
+    if win <= 0 or b - a < win:
+        return period
+    x = still[a:b].astype(np.int64)
+    c = np.concatenate([[0], np.cumsum(x)])
+    ok = np.flatnonzero(c[win:] - c[:-win] >= win - 1)  # window starts
+    if not len(ok):
+        return period
+    return a + int(ok[0]), a + int(ok[-1]) + win
+
+
+def bout_bounds(bouts: np.ndarray, period: tuple[int, int]) -> tuple[int, int]:
+    """The period trimmed to the first and last bout (True runs of `bouts`, measured over
+    the whole window, not only their part inside the period) that overlap it; unchanged
+    when none does. Never longer than the period (unlike _sib_bounds, which extends it)."""
+    a, b = period
+    over = [(c, d) for c, d in runs(bouts) if c < b and d > a]
+    return (max(a, over[0][0]), min(b, over[-1][1])) if over else period
+
+
 def _markers(tl: Timeline, t0: int, t1: int) -> tuple[int | None, int | None]:
     """First EV_BED in the window and the last EV_UP after it (a night with toilet trips)."""
     beds = [t for t, e, _ in tl.events if e == EV_BED and t0 <= t < t1]
@@ -437,6 +474,16 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         period, no_sleep_in_block = None, True
     if period is not None and cfg.period_from_sib and source in ("hdcza", "sib", "enmo"):
         period = _sib_bounds(asleep_all[i0:i1] & night_worn[i0:i1], period)
+    if period is not None and by_angle and (cfg.period_bout_min > 0
+                                            or cfg.immobile_bounds_min > 0):
+        # within this night's window only (a bout is measured up to its edges)
+        still = still_epochs(tl, cfg, i0, i1) & night_worn[i0:i1]
+        if cfg.period_bout_min > 0:  # first to last long sustained inactivity bout
+            period = bout_bounds(keep_runs_at_least(
+                still, int(cfg.period_bout_min * 60 // tl.epoch_s)), period)
+        if cfg.immobile_bounds_min > 0:  # Actiware's immobile minutes
+            period = immobile_bounds(still, period,
+                                     int(cfg.immobile_bounds_min * 60 // tl.epoch_s))
     if period is not None:
         on, off = i0 + period[0], i0 + period[1]
     if bed is not None:

@@ -10,19 +10,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from wearlog.commands.options import TIME_ZONE, db_option
+from wearlog.commands.options import TIME_ZONE, db_option, open_store
 from wearlog.education import DISCLAIMER
-from wearlog.store import resolve_db_path
-
-
-def _open(db_path: str | None, must_exist: bool = True):
-    from wearlog.commands.options import open_store
-
-    path = resolve_db_path(db_path)
-    if must_exist and not path.exists():
-        raise click.ClickException(f"no database at {path}: sync or import data first, "
-                                   "or pass --db / set WEARLOG_DB")
-    return open_store(str(path))
 
 
 def _fmt(v: float | None, nd: int = 0, scale: float = 1.0) -> str:
@@ -82,7 +71,7 @@ def report(patient_id: str, days: int, end: dt.datetime | None, as_json: bool,
     from wearlog.pipeline.figures import summary_for
     from wearlog.store import StoreError
 
-    store = _open(db_path)
+    store = open_store(db_path, must_exist=True)
     counted_note = ""
     try:
         try:
@@ -240,7 +229,7 @@ def import_(path: str, patient_id: str, fmt: str, tz: str | None, time_format: s
 
     if time_format is not None and fmt in ("awd", "device"):
         raise click.ClickException("--time-format applies to CSV files only")
-    store = _open(db_path, must_exist=False)
+    store = open_store(db_path)
     try:
         if fmt == "epochs":
             opts = EpochOptions(time_format, enmo_unit, not no_unit_check)
@@ -310,7 +299,7 @@ def _export_parquet(out_dir: str | None, patient_ids: tuple[str, ...],
     if not out_dir:
         raise click.UsageError("a Parquet export takes the folder to write: "
                                "wearlog export --format parquet DIR")
-    store = _open(db_path)
+    store = open_store(db_path, must_exist=True)
     try:
         if store.pending():  # records not analysed yet: the refresh step first
             _refresh_pending(store)
@@ -330,7 +319,7 @@ def _export_csv(patient_id: str, out_path: str, db_path: str | None) -> None:
     from wearlog.export.epoch_states import write_epoch_states
     from wearlog.store import StoreError
 
-    store = _open(db_path)
+    store = open_store(db_path, must_exist=True)
     try:
         tz = ZoneInfo(store.patient(patient_id)["tz"])
         if store.pending(patient_id):  # records not analysed yet: the refresh step first
@@ -368,7 +357,7 @@ def backup(dest: str, db_path: str | None) -> None:
     """
     from wearlog.store import StoreError
 
-    store = _open(db_path)
+    store = open_store(db_path, must_exist=True)
     try:
         out = store.backup(dest)
         counts = store.counts()
@@ -394,7 +383,7 @@ def restore(src: str, with_accounts: bool, db_path: str | None) -> None:
     from wearlog.store import StoreError
     from wearlog.store.backup import SKIPPED
 
-    store = _open(db_path, must_exist=False)
+    store = open_store(db_path)
     try:
         added = store.restore(src, with_accounts=with_accounts)
         _refresh_pending(store)  # restored records are analysed like any other ingest

@@ -1,13 +1,16 @@
-"""`wearlog db copy`: move a clinic database between SQLite and PostgreSQL, verified."""
+"""`wearlog db`: copy a clinic database between SQLite and PostgreSQL, verified; compact a
+SQLite file."""
 
 from __future__ import annotations
 
 import click
 
+from wearlog.commands.options import db_option, open_store
+
 
 @click.group()
 def db() -> None:
-    """Database maintenance: copy a clinic between a SQLite file and PostgreSQL."""
+    """Database maintenance: copy a clinic between a SQLite file and PostgreSQL; compact."""
 
 
 @db.command("copy")
@@ -49,3 +52,23 @@ def copy(src: str, dest: str, merge: bool) -> None:
             "copy again with --merge, and report this if it persists")
     click.echo(f"copied {sum(t.copied for t in result)} rows to "
                f"{redact(dest) if isinstance(d_loc, str) else dest}")
+
+
+@db.command("compact")
+@db_option
+def compact(db_path: str | None) -> None:
+    """Give a SQLite database's unused space back to the disk (after an upgrade, say).
+
+    Every record is kept; run it while no sync, app or dashboard has the file open.
+    """
+    from wearlog.store import StoreError
+
+    store = open_store(db_path, must_exist=True)
+    try:
+        before, after = store.compact()
+    except StoreError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        store.close()
+    click.echo(f"{store.path}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB "
+               f"({(before - after) / 1e6:.1f} MB given back); every record kept")

@@ -17,9 +17,13 @@ virtual_option = click.option(
 )
 
 
-def open_store(db_path: str | None) -> Store:
-    """The store at --db; a file it cannot own (newer, foreign) is refused in one line."""
+def open_store(db_path: str | None, must_exist: bool = False) -> Store:
+    """The store at --db; a file it cannot own (newer, foreign) is refused in one line, and
+    with `must_exist` a missing one (a command that only reads or rewrites data)."""
     path = resolve_db_path(db_path)
+    if must_exist and not path.exists():
+        raise click.ClickException(f"no database at {path}: sync or import data first, "
+                                   "or pass --db / set WEARLOG_DB")
     try:
         return Store(path)
     except StoreError as e:

@@ -574,6 +574,12 @@ class Store(DerivedResults, Reads, Exclusions, WearerEntries):
 
         return backup(self, dest)
 
+    def compact(self) -> tuple[int, int]:
+        """Give free pages back to the disk (SQLite VACUUM): (bytes before, bytes after)."""
+        from wearlog.store.compact import compact
+
+        return compact(self)
+
     def restore(self, src: str | os.PathLike[str], with_accounts: bool = False) -> dict[str, int]:
         """Merge a checked backup back in; idempotent, never overwrites rows already here.
 
