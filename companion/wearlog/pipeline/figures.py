@@ -274,7 +274,12 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
     _enmo, state = profiles.grids(dates, stored) if grid is None else grid
     completeness: list[dict[str, Any]] = []
     worn_total = slots_total = 0
-    for d, st in zip(dates, state, strict=True):
+    # per date, counted over the whole grid at once (the same counts as row by row; a
+    # row's mean of present slots is its count over its length, as np.mean gives it)
+    worn_n = ((state <= 1) | (state == profiles.UNSCORED)).sum(axis=1).tolist()
+    present_n = (state != profiles.NO_DATA).sum(axis=1).tolist()
+    slots = state.shape[1]
+    for i, d in enumerate(dates):
         if mon is None or d < mon[0]:
             completeness.append({"date": d.isoformat(), "status": NOT_MONITORING,
                                  "present_pct": None, "worn_pct": None})
@@ -283,12 +288,13 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
             completeness.append({"date": d.isoformat(), "status": AFTER_LAST,
                                  "present_pct": None, "worn_pct": None})
             continue
-        worn = int(((st <= 1) | (st == profiles.UNSCORED)).sum())
+        worn = int(worn_n[i])
         worn_total += worn
-        slots_total += len(st)
+        slots_total += slots
         completeness.append({"date": d.isoformat(), "status": MONITORING,
-                             "present_pct": round(100 * float((st != profiles.NO_DATA).mean()), 1),
-                             "worn_pct": round(100 * worn / len(st), 1)})
+                             "present_pct": round(100 * float(np.float64(present_n[i]) / slots),
+                                                  1),
+                             "worn_pct": round(100 * worn / slots, 1)})
     valid = {d["day"] for d in days if d["valid"]}
     rh = (known_rhythm[1] if known_rhythm is not None
           and _same_rhythm(known_rhythm, dates, stored, valid)
