@@ -205,6 +205,10 @@ def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc:
             moved: list[dt.date] = []
             d = min(first - one - rd, s0 - one)
             while d <= max(last + rd, s1):
+                if d not in inputs and not _has_records(tl, d, tz):
+                    thr[d] = None  # no row, stored or new: no threshold is read or kept
+                    d += one
+                    continue
                 thr[d] = pooled_threshold(
                     [now.get(d + k * one, empty) for k in range(-r, r + 1)], cfg)
                 if not s0 <= d < s1 and d in inputs and inputs[d].thr != thr[d]:
@@ -246,6 +250,14 @@ def _same_block(x: NightInputs, new: float | None, cfg: AnalysisConfig) -> bool:
     if x.thr is None or new is None:
         return False
     return x.block(x.thr, cfg, EPOCH_S) == x.block(new, cfg, EPOCH_S)
+
+
+def _has_records(tl: Timeline, night: dt.date, tz: ZoneInfo) -> bool:
+    """Whether the timeline holds a record in the night's noon-to-noon window (the
+    night gets a row; analyse_night)."""
+    i0 = tl.index(local_bounds(night, tz, 12))
+    i1 = tl.index(local_bounds(night + dt.timedelta(days=1), tz, 12))
+    return bool(tl.present[i0:i1].any())
 
 
 class _NeedsEpochPool(Exception):
