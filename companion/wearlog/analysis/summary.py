@@ -131,10 +131,11 @@ def analyse_span(store: Store, patient_id: str, cfg: AnalysisConfig,
 
 def _fill_span(span: Span, tl: Timeline, tz: ZoneInfo, worn: np.ndarray, sig: np.ndarray,
                scores: SleepScores, cfg: AnalysisConfig, patient_id: str,
-               night_dates: tuple[dt.date, dt.date], day_dates: tuple[dt.date, dt.date]
-               ) -> None:
+               night_dates: tuple[dt.date, dt.date], day_dates: tuple[dt.date, dt.date],
+               known: dict[dt.date, NightInputs] | None = None) -> None:
     """The span's nights (with their threshold inputs), days and profiles from scored
-    sleep; the timeline holds every date they read."""
+    sleep; the timeline holds every date they read. known: inputs the caller computed
+    from this timeline already (their threshold is set here)."""
     still = still_epochs(tl, cfg) & worn
     in_spt, asleep = scores.in_period, scores.asleep & worn
     scored = _scored_windows(tl, tz, scores.nights)
@@ -143,8 +144,11 @@ def _fill_span(span: Span, tl: Timeline, tz: ZoneInfo, worn: np.ndarray, sig: np
     counted = worn & tl.present & tl.angle_known
     for n in span.nights:
         d = dt.date.fromisoformat(n["night"])
-        span.inputs[n["night"]] = night_inputs(tl, d, tz, worn, sig, scores.thresholds[d],
-                                               counted)
+        if known is not None and d in known:
+            span.inputs[n["night"]] = dataclasses.replace(known[d], thr=scores.thresholds[d])
+        else:
+            span.inputs[n["night"]] = night_inputs(tl, d, tz, worn, sig,
+                                                   scores.thresholds[d], counted)
     d = max(day_dates[0], dt.datetime.fromtimestamp(tl.start, tz).date())
     last_day = min(day_dates[1], dt.datetime.fromtimestamp(tl.end - 1, tz).date())
     while d <= last_day:
@@ -196,9 +200,10 @@ def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc:
             tl, worn, sig = _pooled_timeline(store, patient_id, tz, cfg, s0 - one, s1 + one)
             now = dict(inputs)
             counted = worn & tl.present & tl.angle_known
+            fresh: dict[dt.date, NightInputs] = {}
             d = first - one
             while d <= last:  # the nights whose inputs the records changed
-                now[d] = night_inputs(tl, d, tz, worn, sig, None, counted)
+                now[d] = fresh[d] = night_inputs(tl, d, tz, worn, sig, None, counted)
                 d += one
             empty = NightInputs(np.zeros(0), np.zeros(0, np.int64), 0.0, 0)
             thr: dict[dt.date, float | None] = {}
@@ -232,7 +237,7 @@ def analyse_pooled(store: Store, patient_id: str, cfg: AnalysisConfig, from_utc:
     scores = score_sleep(tl, tz, worn, cfg, patient_id, sig,
                          {d: t for d, t in thr.items() if s0 - one <= d <= s1})
     span = Span(s0, s1)
-    _fill_span(span, tl, tz, worn, sig, scores, cfg, patient_id, (s0, s1), (s0, s1))
+    _fill_span(span, tl, tz, worn, sig, scores, cfg, patient_id, (s0, s1), (s0, s1), fresh)
     for row, x in kept:
         if row["night"] not in span.inputs:  # (night s1 is in the span already)
             span.nights.append(row)

@@ -30,7 +30,9 @@ AFTER_LAST = "no data received yet"
 MONITORING = "monitoring"
 
 
+@functools.lru_cache(maxsize=4096)
 def local_midnight_utc(day: dt.date, tz: ZoneInfo) -> int:
+    # (cached: a refresh asks for each date of its rows several times)
     return int(dt.datetime.combine(day, dt.time(0), tzinfo=tz).timestamp())
 
 
