@@ -208,3 +208,31 @@ def test_nights_analysed_before_v16_are_reanalysed_fully_once(db_location: Any,
         assert spy.used == 1
         got = json.dumps(stored(s), sort_keys=True, default=repr)
     assert got == full_analysis()
+
+
+def test_an_enmo_only_import_keeps_the_epoch_pooled_thresholds(tmp_path: Path,
+                                                                monkeypatch: Any) -> None:
+    """A wearable's days and an ENMO-only import's days (no arm angle: their ENMO
+    threshold is not stored), ingested in four parts out of order: once the import is in
+    reach, refreshes take the epoch-pooled path (analyse_pooled declines), and the stored
+    results (inputs included) equal a full analysis of the same database."""
+    records = make_wearer(12, tz="Europe/Berlin", seed=23).records
+    k = len(records) // 12
+    worn, imported = records[:6 * k], records[6 * k:]
+    rf = importlib.import_module("wearlog.pipeline.refresh")
+    spy = _Spy(rf.analyse_pooled)
+    monkeypatch.setattr(rf, "analyse_pooled", spy)
+    with Store(tmp_path / "p.db") as s:
+        s.add_patient("P", "Europe/Berlin")
+        s.add_device(1, "P")
+        s.add_device(2, "P", kind="import-enmo")
+        for dev, batch in ((1, worn[:3 * k]), (2, imported[k:]), (1, worn[3 * k:]),
+                           (2, imported[:k])):
+            s.ingest(dev, batch)
+            assert all(r.ok for r in refresh(s, "P"))
+        assert spy.used == 1 and spy.declined == 3
+        sources = {n["source"] for n in s.nights_between("P", *ALL)}
+        assert {"hdcza", "enmo"} <= sources
+        got = json.dumps(stored(s), sort_keys=True, default=repr)
+        analyse_patient(s, "P")
+        assert json.dumps(stored(s), sort_keys=True, default=repr) == got
