@@ -200,7 +200,8 @@ def test_nights_analysed_before_v16_are_reanalysed_fully_once(db_location: Any,
         (entry,) = s.pending("P")
         assert not entry.full
         spy.used = spy.declined = 0
-        assert all(r.ok for r in refresh(s, "P"))
+        (res,) = refresh(s, "P")
+        assert res.ok and res.full
         assert spy.used == spy.declined == 0  # analysed in full
         assert not s.nights_lack_inputs("P")
         s.ingest(1, records[11 * k:])

@@ -110,7 +110,8 @@ def refresh_one(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
     """Refresh one patient; a failure is stored on its queue entry, not raised."""
     t0 = time.perf_counter()
     entry = next(iter(store.pending(patient_id)), None)
-    full = entry is None or entry.full or entry.from_utc is None
+    full = (entry is None or entry.full or entry.from_utc is None
+            or store.nights_lack_inputs(patient_id))  # (refresh_patient's rule too)
     try:
         refresh_patient(store, patient_id, cfg, entry=entry)
     except Exception as e:  # any failure: records stay, the entry stays, the reason is kept
