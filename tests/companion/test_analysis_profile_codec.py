@@ -29,3 +29,20 @@ def test_a_profile_comes_back_as_written(day):
     old = (zlib.compress(enmo.tobytes(), 6), zlib.compress(state.tobytes(), 6))
     e, s = decode(old)
     assert np.array_equal(e, enmo) and np.array_equal(s, state)
+
+
+@settings(max_examples=80, deadline=None)
+@given(days=st.integers(0, 4), known=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1))
+def test_sri_of_profile_states_equals_the_float_series_one(days: int, known: float,
+                                                           seed: int) -> None:
+    """The rhythm's SRI, counted on the state bytes, is sleep_regularity_index of the float
+    series with NaN for unknown states, bit for bit (None alike)."""
+    from wearlog.analysis.profiles import NOT_WORN, sleep_regularity_of_states
+    from wearlog.analysis.sleep import sleep_regularity_index
+
+    rng = np.random.default_rng(seed)
+    state = np.where(rng.random((days, PER_DAY)) < known,
+                     rng.integers(0, 2, (days, PER_DAY)), NOT_WORN).astype(np.uint8)
+    want = sleep_regularity_index(
+        np.where(state <= 1, state.astype(float), np.nan).ravel(), 30)
+    assert sleep_regularity_of_states(state, 30) == want

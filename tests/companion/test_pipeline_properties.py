@@ -45,6 +45,7 @@ def stored(s: Store) -> dict[str, Any]:
     rolling = json.loads(s.analysis_state("P")["rolling"] or "{}")
     return {"nights": s.nights_between("P", *ALL), "days": s.days_between("P", *ALL),
             "profiles": s.profiles_between("P", *ALL), "summaries": summaries,
+            "inputs": s.night_inputs_between("P", *ALL),
             "rolling": rolling, "rows": s.patient_rows(["P"])}
 
 
@@ -124,10 +125,13 @@ LONG_DAYS = 16
 
 def test_a_late_record_rewrites_exactly_the_nights_and_days_it_can_move(
         tmp_path: Path) -> None:
-    """Sixteen days stored, then one late hour on day 11: the refresh is incremental, the
-    nights and days span_dates names are rewritten (and equal one ingest of everything),
-    every other stored row is left as it was, byte for byte (a marker put on them
-    before the refresh is still there after it)."""
+    """Sixteen days stored, then one late hour on day 11: the refresh is incremental, it
+    rewrites the nights and days the hour's records feed (nights F-1..L and days
+    F-1..L+1 for records on local dates F..L) and no row outside span_dates' range, every
+    rewritten row equals one ingest of everything, and every other stored row is left as
+    it was, byte for byte (a marker put on them before the refresh is still there after
+    it). The thresholds come from the stored nights' inputs, so rows whose threshold did
+    not move are not rewritten at all."""
     records = make_wearer(LONG_DAYS, tz="Europe/Berlin", seed=5, nonwear_days=(4,)).records
     epochs = [r for r in records if type(r).__name__ == "Epoch"]
     k = len(epochs) * 11 // LONG_DAYS
@@ -150,10 +154,12 @@ def test_a_late_record_rewrites_exactly_the_nights_and_days_it_can_move(
         (entry,) = s.pending("P")
         assert entry.from_utc is not None and entry.to_utc is not None
         tz = ZoneInfo("Europe/Berlin")
-        (lo, hi), _days, _load = span_dates(
-            dt.datetime.fromtimestamp(entry.from_utc, tz).date(),
-            dt.datetime.fromtimestamp(entry.to_utc, tz).date(), AnalysisConfig())
-        lo_s, hi_s = lo.isoformat(), hi.isoformat()
+        first = dt.datetime.fromtimestamp(entry.from_utc, tz).date()
+        last = dt.datetime.fromtimestamp(entry.to_utc - 1, tz).date()
+        (lo, hi), _days, _load = span_dates(first, last, AnalysisConfig())
+        one = dt.timedelta(days=1)
+        fed_n = {(first + k * one).isoformat() for k in range(-1, (last - first).days + 1)}
+        fed_d = fed_n | {(last + one).isoformat()}
         with s.transaction() as c:  # mark every stored row; rewritten rows lose the mark
             c.execute("UPDATE nights SET reason = 'untouched' WHERE patient_id='P'")
             c.execute("UPDATE days SET nap_min = -1 WHERE patient_id='P'")
@@ -163,19 +169,21 @@ def test_a_late_record_rewrites_exactly_the_nights_and_days_it_can_move(
         assert [n["night"] for n in nights] == [n["night"] for n in want_n]
         assert [d["day"] for d in days] == [d["day"] for d in want_d]
         for got, want in zip(nights, want_n, strict=True):
-            if lo_s <= got["night"] <= hi_s:
-                assert got == want
-            else:  # kept as stored before the late hour (and that was already right)
-                assert got["reason"] == "untouched", got["night"]
+            if got["reason"] == "untouched":  # kept as stored (and that was already right)
+                assert got["night"] not in fed_n, got["night"]
                 assert {**got, "reason": want["reason"]} == want
-        for got, want in zip(days, want_d, strict=True):
-            if lo_s <= got["day"] <= hi_s:
-                assert got == want
             else:
-                assert got["nap_min"] == -1, got["day"]
+                assert lo.isoformat() <= got["night"] <= hi.isoformat(), got["night"]
+                assert got == want
+        for got, want in zip(days, want_d, strict=True):
+            if got["nap_min"] == -1:
+                assert got["day"] not in fed_d, got["day"]
                 assert {**got, "nap_min": want["nap_min"]} == want
+            else:
+                assert lo.isoformat() <= got["day"] <= hi.isoformat(), got["day"]
+                assert got == want
         rewritten = {n["night"] for n in nights if n["reason"] != "untouched"}
-        assert rewritten and len(rewritten) < len(nights) - 4
+        assert rewritten >= fed_n and len(rewritten) < len(nights) - 4
         assert s.profiles_between("P", *ALL) == want_p
 
 

@@ -30,6 +30,11 @@ def seed(conn: sqlite3.Connection, version: int) -> None:
         cols = "device_id, seq, time, flags, enmo_dmg, mad_dmg, zangle_deg, dangle_ddeg, " \
                "steps, temp_hc, sync_id"
         t = 1_780_000_000 + 30 * seq if flags == 0 else 77
+        if version >= 15:  # from v15 on, the device time is stored as its offset from utc
+            conn.execute(f"INSERT INTO epochs ({cols.replace('time', 'time_off')}, utc) "
+                         "VALUES (3, ?, ?, ?, 50, 5, 10, 3, 2, 40, 1, ?)",
+                         (seq, 77 if flags else 0, flags, None if flags else t))
+            continue
         conn.execute(f"INSERT INTO epochs ({cols}) VALUES (3, ?, ?, ?, 50, 5, 10, 3, 2, 40, 1)",
                      (seq, t, flags))
         if version >= 2:  # from v2 on, Wearlog wrote the UTC column at ingest
@@ -55,7 +60,7 @@ def test_upgrade_from_every_earlier_version(tmp_path: Path, from_version: int) -
     assert s.version == LATEST == current_version(s.conn)
     tables = set(s.table_names())
     assert {"patients", "devices", "epochs", "events", "syncs", "nights", "days",
-            "schema_version", "clock_syncs"} <= tables
+            "schema_version", "clock_syncs", "night_thresholds"} <= tables
     if from_version:
         assert s.counts()["epochs"] == 3 and s.counts()["events"] == 1
         assert s.device(3)["patient_id"] == "P-old"

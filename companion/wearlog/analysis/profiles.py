@@ -22,7 +22,6 @@ import numpy as np
 
 from wearlog.analysis.errors import NotEnoughDataError
 from wearlog.analysis.rhythm import rhythm_metrics
-from wearlog.analysis.sleep import sleep_regularity_index
 from wearlog.analysis.timeline import Timeline, local_bounds
 from wlproto.const import EPOCH_S
 
@@ -109,26 +108,67 @@ def grids(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]]
     return enmo, state
 
 
+def sub_grids(dates: list[dt.date], base_dates: list[dt.date],
+              base: tuple[np.ndarray, np.ndarray], stored: dict[str, tuple[bytes, bytes]]
+              ) -> tuple[np.ndarray, np.ndarray] | None:
+    """grids(dates, stored) taken from base = grids(base_dates, stored) (consecutive dates,
+    the same stored profiles) without decoding or copying again: the rows of the dates
+    inside base_dates (views: read only), all-missing rows before them. None when
+    `dates` run past base_dates' last date or a date outside base_dates has a profile."""
+    if not dates or not base_dates:
+        return None
+    off = (dates[0] - base_dates[0]).days
+    if off + len(dates) > len(base_dates) or off + len(dates) <= 0:
+        return None
+    if off >= 0:
+        return base[0][off:off + len(dates)], base[1][off:off + len(dates)]
+    if any(d.isoformat() in stored for d in dates[:-off]):
+        return None
+    enmo = np.full((len(dates), PER_DAY), np.nan)
+    state = np.full((len(dates), PER_DAY), NO_DATA, dtype=np.uint8)
+    enmo[-off:], state[-off:] = base[0][:off + len(dates)], base[1][:off + len(dates)]
+    return enmo, state
+
+
+def sleep_regularity_of_states(state: np.ndarray, epoch_s: int) -> float | None:
+    """sleep_regularity_index of the profile states (0 awake and 1 asleep known, the
+    others unknown), counted on the bytes instead of a float copy with NaN: the same
+    counts, so the same value (np.mean of the matches is their count over the pairs)."""
+    s = state.ravel()
+    lag = 86400 // epoch_s
+    if len(s) <= lag:
+        return None
+    known = s <= 1
+    ok = known[:-lag] & known[lag:]
+    pairs = int(ok.sum())
+    if pairs < lag // 2:
+        return None
+    same = int((ok & (s[:-lag] == s[lag:])).sum())
+    return float(200.0 * (np.float64(same) / np.float64(pairs)) - 100.0)
+
+
 def rhythm(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]],
-           valid_days: set[str], min_days: int) -> dict[str, float | int | None]:
+           valid_days: set[str], min_days: int,
+           grid: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float | int | None]:
     """IS, IV, RA, L5, M10 (+ onsets) over the valid days among `dates`, and the SRI
     over all of them. Gaps inside valid days take the mean of the same clock slot on the
-    other valid days (the series must be regular)."""
+    other valid days (the series must be regular). grid: grids(dates, stored) when the
+    caller has it already."""
     out: dict[str, float | int | None] = {
         k: None for k in ("IS", "IV", "RA", "L5", "M10", "L5_onset", "M10_onset", "SRI")}
-    enmo, state = grids(dates, stored)
+    enmo, state = grids(dates, stored) if grid is None else grid
     keep = [i for i, d in enumerate(dates) if d.isoformat() in valid_days]
     out["n_valid_days"] = len(keep)
     if len(keep) >= min_days:
         g = enmo[keep]
-        cnt = (~np.isnan(g)).sum(axis=0)
-        prof = np.where(cnt > 0, np.nansum(g, axis=0) / np.maximum(cnt, 1), 0.0)
-        g = np.where(np.isnan(g), prof[None, :], g)
+        miss = np.isnan(g)  # once (np.nansum finds it again: the same sums as below)
+        cnt = len(keep) - miss.sum(axis=0)
+        prof = np.where(cnt > 0, np.where(miss, 0.0, g).sum(axis=0) / np.maximum(cnt, 1), 0.0)
+        g = np.where(miss, prof[None, :], g)
         try:
             out.update(rhythm_metrics(g.ravel(), 0, EPOCH_S))
         except NotEnoughDataError:
             pass
-    sri_state = np.where(state <= 1, state.astype(float), np.nan).ravel()
-    out["SRI"] = sleep_regularity_index(sri_state, EPOCH_S)
+    out["SRI"] = sleep_regularity_of_states(state, EPOCH_S)
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in out.items()}

@@ -20,15 +20,21 @@ DAY_S = 86400
 
 def hourly_sums(x: np.ndarray, epoch_s: int, freq_s: int = 3600) -> np.ndarray:
     per = freq_s // epoch_s
+    if len(x) and len(x) % per == 0 and np.isfinite(x).all():
+        # whole hours, nothing missing (the stored profiles' series): the same array as
+        # the padded copy below, summed the same way
+        return x.reshape(-1, per).sum(axis=1)
     n_bins = -(-len(x) // per)
     padded = np.zeros(n_bins * per)
     padded[: len(x)] = np.nan_to_num(x, nan=0.0)
     return padded.reshape(n_bins, per).sum(axis=1)
 
 
-def interdaily_stability(x: np.ndarray, start_s: int, epoch_s: int, freq_s: int = 3600) -> float:
-    """IS: variance of the 24-h profile over total variance (0 = none, 1 = perfect)."""
-    h = hourly_sums(x, epoch_s, freq_s)
+def interdaily_stability(x: np.ndarray, start_s: int, epoch_s: int, freq_s: int = 3600,
+                         h: np.ndarray | None = None) -> float:
+    """IS: variance of the 24-h profile over total variance (0 = none, 1 = perfect);
+    h: hourly_sums(x, epoch_s, freq_s) when the caller has it already."""
+    h = hourly_sums(x, epoch_s, freq_s) if h is None else h
     if len(h) < 2 * DAY_S // freq_s:
         raise NotEnoughDataError("IS needs at least 2 days of data")
     slot = ((start_s + np.arange(len(h)) * freq_s) % DAY_S) // freq_s
@@ -39,9 +45,11 @@ def interdaily_stability(x: np.ndarray, start_s: int, epoch_s: int, freq_s: int 
     return float(np.var(means, ddof=1) / np.var(h, ddof=1))
 
 
-def intradaily_variability(x: np.ndarray, epoch_s: int, freq_s: int = 3600) -> float:
-    """IV: hour-to-hour variability over total variance (~0 smooth, ~2 noise)."""
-    h = hourly_sums(x, epoch_s, freq_s)
+def intradaily_variability(x: np.ndarray, epoch_s: int, freq_s: int = 3600,
+                           h: np.ndarray | None = None) -> float:
+    """IV: hour-to-hour variability over total variance (~0 smooth, ~2 noise);
+    h: hourly_sums(x, epoch_s, freq_s) when the caller has it already."""
+    h = hourly_sums(x, epoch_s, freq_s) if h is None else h
     if len(h) < 3:
         raise NotEnoughDataError("IV needs at least 3 hours of data")
     if np.var(h) == 0:
@@ -87,9 +95,10 @@ def rhythm_metrics(x: np.ndarray, start_s: int, epoch_s: int) -> dict[str, float
     prof = daily_profile(x, start_s, epoch_s)  # one profile for both windows
     l5, l5_on = lmx(x, start_s, epoch_s, 5, lowest=True, prof=prof)
     m10, m10_on = lmx(x, start_s, epoch_s, 10, lowest=False, prof=prof)
+    h = hourly_sums(x, epoch_s)  # one set of hourly sums for both IS and IV
     return {
-        "IS": interdaily_stability(x, start_s, epoch_s),
-        "IV": intradaily_variability(x, epoch_s),
+        "IS": interdaily_stability(x, start_s, epoch_s, h=h),
+        "IV": intradaily_variability(x, epoch_s, h=h),
         "L5": l5,
         "M10": m10,
         "RA": (m10 - l5) / (m10 + l5) if (m10 + l5) > 0 else float("nan"),

@@ -29,6 +29,7 @@ How our 30-s epoch features stand in for the 5-s angles of the published methods
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -158,6 +159,97 @@ def _thresholds(tl: Timeline, worn: np.ndarray, sig: np.ndarray, cfg: AnalysisCo
         rm, hdcza_threshold(rm[w], ew, cfg, resolution_step(tl.enmo[w][ew])) if ew.any() else None)
 
 
+@dataclass(frozen=True)
+class NightInputs:
+    """What one night adds to the HDCZA angle thresholds of the nights around it, stored
+    with the night (table night_thresholds), so that a refresh pools them from the store
+    instead of reading the epochs of the whole threshold window. Over the worn epochs
+    with an arm angle of the night's noon-to-noon window: the distinct values of the HDCZA
+    signal (exact floats, ascending) and how many epochs hold each (the signal is a
+    median of quantised angle changes, so there are few: the pooled percentile follows
+    exactly from the summed counts), and the smallest non-zero angle change (0: none).
+    `other`: present epochs of the window without an arm angle (ENMO-only or counts
+    imports: their threshold inputs are not stored, a refresh near them reads epochs).
+    `thr`: the angle threshold the night was last scored with (None: no such epoch in its
+    threshold window). `ranks`: per epoch of the window, the index of its signal value in
+    `values` (NO_RANK for the epochs not counted), so HDCZA's low-movement epochs under
+    another threshold, and the block they give, follow without the epochs."""
+    values: np.ndarray
+    counts: np.ndarray
+    step: float
+    other: int
+    thr: float | None = None
+    ranks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
+
+    def encode(self) -> bytes:
+        """zlib of: the number of values (u32), values (f8), counts (u4), ranks (u1 with
+        255 for NO_RANK when there are fewer than 255 values, else u2), little-endian."""
+        k = len(self.values)
+        ranks = (np.minimum(self.ranks, 255).astype("u1") if k < 255
+                 else self.ranks.astype("<u2"))
+        return zlib.compress(np.array([k], "<u4").tobytes() + self.values.astype("<f8").tobytes()
+                             + self.counts.astype("<u4").tobytes() + ranks.tobytes(), 1)
+
+    @classmethod
+    def decode(cls, blob: bytes, step: float, other: int, thr: float | None
+               ) -> NightInputs:
+        raw = zlib.decompress(blob)
+        k = int(np.frombuffer(raw, "<u4", 1)[0])
+        ranks = np.frombuffer(raw, "u1" if k < 255 else "<u2", offset=4 + 12 * k)
+        return cls(np.frombuffer(raw, "<f8", k, 4).astype(np.float64),
+                   np.frombuffer(raw, "<u4", k, 4 + 8 * k).astype(np.int64), step, other, thr,
+                   np.where(ranks == 255, NO_RANK, ranks).astype(np.uint16) if k < 255
+                   else ranks.astype(np.uint16))
+
+    def block(self, thr: float, cfg: AnalysisConfig, epoch_s: int) -> tuple[int, int] | None:
+        """hdcza_period of the night's window with this threshold (same None rule)."""
+        counted = self.ranks != NO_RANK
+        if not counted.any():
+            return None
+        below = int(np.searchsorted(self.values, thr, side="right"))  # values <= thr
+        return longest_block(counted & (self.ranks < below), cfg, epoch_s)
+
+
+NO_RANK = 0xFFFF
+
+
+def night_inputs(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
+                 sig: np.ndarray, thr: float | None = None,
+                 counted: np.ndarray | None = None) -> NightInputs:
+    """The night's NightInputs, from a timeline that holds its noon-to-noon window and the
+    context its signal and wear need (the dates night..night+1); counted: the worn
+    epochs with an arm angle (_threshold_epochs) when the caller has them."""
+    i0 = tl.index(local_bounds(night, tz, 12))
+    i1 = tl.index(local_bounds(night + dt.timedelta(days=1), tz, 12))
+    aw = (_threshold_epochs(tl, worn)[0] if counted is None else counted)[i0:i1]
+    x = sig[i0:i1][aw]
+    # np.unique(x, return_inverse=True, return_counts=True), the same arrays at ~2/3 of
+    # the CPU (a full analysis does this for every night)
+    xs = np.sort(x)
+    distinct = np.ones(len(xs), dtype=bool)
+    np.not_equal(xs[1:], xs[:-1], out=distinct[1:])
+    values = xs[distinct]
+    inverse = np.searchsorted(values, x)
+    counts = np.bincount(inverse, minlength=len(values))
+    ranks = np.full(i1 - i0, NO_RANK, dtype=np.uint16)
+    ranks[aw] = inverse
+    other = int((tl.present[i0:i1] & ~tl.angle_known[i0:i1]).sum())
+    return NightInputs(values, counts.astype(np.int64), resolution_step(tl.dangle[i0:i1][aw]),
+                       other, thr, ranks)
+
+
+def pooled_threshold(inputs: list[NightInputs], cfg: AnalysisConfig) -> float | None:
+    """The angle threshold _thresholds gives over the nights' windows together (None: no
+    worn epoch with an arm angle in any): the same values in another order, so the same
+    percentile."""
+    parts = [(x.values, x.counts) for x in inputs if len(x.values)]
+    if not parts:
+        return None
+    v = np.concatenate([np.repeat(a, c) for a, c in parts])
+    steps = [x.step for x in inputs if x.step > 0]
+    return hdcza_threshold(v, np.ones(len(v), dtype=bool), cfg, min(steps, default=0.0))
+
+
 def threshold_window(tl: Timeline, night: dt.date, tz: ZoneInfo, cfg: AnalysisConfig
                      ) -> tuple[int, int]:
     """Grid indices of the noon-to-noon windows of the nights night-R..night+R."""
@@ -269,19 +361,34 @@ def _markers(tl: Timeline, t0: int, t1: int) -> tuple[int | None, int | None]:
 
 @dataclass
 class SleepScores:
-    """Per night rows and per epoch: inside a sleep period, and asleep (within one)."""
+    """Per night rows and per epoch: inside a sleep period, and asleep (within one);
+    thresholds: the HDCZA angle threshold each night was scored with."""
     nights: list[dict[str, Any]] = field(default_factory=list)
     in_period: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     asleep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    thresholds: dict[dt.date, float | None] = field(default_factory=dict)
 
 
 def score_sleep(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, cfg: AnalysisConfig,
-                patient_id: str, sig: np.ndarray | None = None) -> SleepScores:
+                patient_id: str, sig: np.ndarray | None = None,
+                angle_thresholds: dict[dt.date, float | None] | None = None) -> SleepScores:
     """Every night of the timeline: period, sleep/wake in it, metrics (sig: the HDCZA
-    signal when the caller has it already)."""
+    signal when the caller has it already). angle_thresholds: score only these nights,
+    with these angle thresholds (pooled from stored NightInputs; only for a timeline
+    whose every present epoch has an arm angle, so no ENMO threshold is needed)."""
     sib = sustained_inactivity(tl, worn, cfg)
     sig = hdcza_signal(tl, cfg) if sig is None else sig
     out = SleepScores(in_period=np.zeros(tl.n, dtype=bool), asleep=np.zeros(tl.n, dtype=bool))
+    if angle_thresholds is not None:
+        if (tl.present & ~tl.angle_known).any():
+            raise ValueError("given thresholds are for epochs with an arm angle only")
+        for d, angle in sorted(angle_thresholds.items()):
+            night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id, out,
+                                  _Thresholds(angle, np.zeros(0), None))
+            out.thresholds[d] = angle
+            if night is not None:
+                out.nights.append(night)
+        return out
     if (tl.present & ~tl.angle_known).any():
         rm = rolling_median(tl.enmo, max(int(cfg.hdcza_median_min * 60 // tl.epoch_s), 1))
     else:  # every night is scored on the angle: the ENMO median is never read
@@ -293,6 +400,7 @@ def score_sleep(tl: Timeline, tz: ZoneInfo, worn: np.ndarray, cfg: AnalysisConfi
         thr = _thresholds(tl, worn, sig, cfg, rm, *threshold_window(tl, d, tz, cfg),
                           pooled=pooled)
         night = analyse_night(tl, d, tz, worn, sib, sig, cfg, patient_id, out, thr)
+        out.thresholds[d] = thr.angle
         if night is not None:
             out.nights.append(night)
         d += dt.timedelta(days=1)

@@ -13,8 +13,12 @@ NIGHT_METRICS = ("tst_min", "se_pct", "waso_min", "sol_min", "midsleep_local")
 DAY_METRICS = ("steps", "mvpa_min", "sedentary_min", "light_min", "nap_min")
 
 
-def _series(rows: list[dict], key: str, date_key: str) -> dict[dt.date, float]:
-    return {dt.date.fromisoformat(r[date_key]): float(r[key]) for r in rows
+def _series(rows: list[dict], key: str, date_key: str,
+            dates: dict[str, dt.date] | None = None) -> dict[dt.date, float]:
+    """dates: the rows' dates parsed (every metric reads the same rows)."""
+    if dates is None:
+        dates = {r[date_key]: dt.date.fromisoformat(r[date_key]) for r in rows}
+    return {dates[r[date_key]]: float(r[key]) for r in rows
             if r.get("valid") and r.get(key) is not None}
 
 
@@ -22,8 +26,10 @@ def rolling_trends(nights: list[dict], days: list[dict], cfg: AnalysisConfig) ->
     """Per date: `<metric>_7d` (mean of valid values in the 7 days ending that date) and
     `<metric>_vs_baseline` (that minus the mean of the first `baseline_days` days).
     Invalid nights/days are left out, never averaged in."""
-    series = {m: _series(nights, m, "night") for m in NIGHT_METRICS}
-    series.update({m: _series(days, m, "day") for m in DAY_METRICS})
+    n_dates = {r["night"]: dt.date.fromisoformat(r["night"]) for r in nights}
+    d_dates = {r["day"]: dt.date.fromisoformat(r["day"]) for r in days}
+    series = {m: _series(nights, m, "night", n_dates) for m in NIGHT_METRICS}
+    series.update({m: _series(days, m, "day", d_dates) for m in DAY_METRICS})
     all_dates = sorted({d for s in series.values() for d in s})
     if not all_dates:
         return []
@@ -37,12 +43,13 @@ def rolling_trends(nights: list[dict], days: list[dict], cfg: AnalysisConfig) ->
     for m, s in series.items():  # trailing-window sums and counts over a dense date axis
         v = np.zeros(n + w - 1)
         c = np.zeros(n + w - 1)
-        for d, x in s.items():
-            v[w - 1 + (d - first).days] = x
-            c[w - 1 + (d - first).days] = 1
-        sums = np.lib.stride_tricks.sliding_window_view(v, w).sum(axis=1)
-        cnt = np.lib.stride_tricks.sliding_window_view(c, w).sum(axis=1)
-        cols[m] = [float(a / k) if k else None for a, k in zip(sums, cnt, strict=True)]
+        at = [w - 1 + (d - first).days for d in s]
+        v[at] = list(s.values())
+        c[at] = 1
+        sums = np.lib.stride_tricks.sliding_window_view(v, w).sum(axis=1).tolist()
+        cnt = np.lib.stride_tricks.sliding_window_view(c, w).sum(axis=1).tolist()
+        # (Python floats: the same IEEE division as numpy's)
+        cols[m] = [a / k if k else None for a, k in zip(sums, cnt, strict=True)]
     out = []
     for i in range(n):
         row: dict[str, Any] = {"date": (first + dt.timedelta(days=i)).isoformat()}

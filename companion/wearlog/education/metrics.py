@@ -75,6 +75,8 @@ def parse_date(value: object, where: str) -> dt.date:
 
 def _is_flag(value: object) -> bool:
     """True/False, or 0/1 as an integer (numpy bools and ints included)."""
+    if type(value) is int:  # the stored rows' 0/1: no slow ABC check
+        return value in (0, 1)
     if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
         return True
     return isinstance(value, numbers.Integral) and value in (0, 1)

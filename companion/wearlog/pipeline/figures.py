@@ -30,7 +30,9 @@ AFTER_LAST = "no data received yet"
 MONITORING = "monitoring"
 
 
+@functools.lru_cache(maxsize=4096)
 def local_midnight_utc(day: dt.date, tz: ZoneInfo) -> int:
+    # (cached: a refresh asks for each date of its rows several times)
     return int(dt.datetime.combine(day, dt.time(0), tzinfo=tz).timestamp())
 
 
@@ -156,20 +158,36 @@ def sleep_worse(nights: list[dict[str, Any]], recent_n: int = 7, base_n: int = 2
     return bool(tst or se)
 
 
+KnownGrid = tuple[list[dt.date], tuple[np.ndarray, np.ndarray]]
+
+
 def earlier_rhythm(store: Store, patient_id: str, days: int, first: dt.date,
-                   cfg: AnalysisConfig) -> dict[str, Any]:
+                   cfg: AnalysisConfig,
+                   known: tuple[list[dict[str, Any]], dict[str, tuple[bytes, bytes]],
+                                KnownGrid] | None = None) -> dict[str, Any]:
     """The rhythm figures of the `days` days before a range starting on `first` (the
-    patient's own earlier values), over their valid, not excluded days."""
+    patient's own earlier values), over their valid, not excluded days. known: (every
+    stored day, the stored profiles of the dates known[2][0], their grids) the caller
+    read already: used when those dates cover these (else the store is read)."""
     dates = date_range(days, first - dt.timedelta(days=1))
     lo, hi = dates[0].isoformat(), dates[-1].isoformat()
-    stored = store.profiles_between(patient_id, lo, hi)
     base = {"first": lo, "last": hi}
+    grid = None
+    if known is not None and known[2][0] and known[2][0][0] <= dates[0] \
+            and dates[-1] <= known[2][0][-1]:
+        grid = profiles.sub_grids(dates, known[2][0], known[2][1], known[1])
+    if grid is not None and known is not None:  # the same rows as the queries below give
+        stored = {k: v for k, v in known[1].items() if lo <= k <= hi}
+        day_rows = [d for d in known[0] if lo <= d["day"] <= hi]
+    else:
+        stored = store.profiles_between(patient_id, lo, hi)
     if not stored:
         return {**base, "available": False, "rhythm": {},
                 "reason": f"no data in the {days} days before"}
-    valid = {d["day"] for d in store.days_between(patient_id, lo, hi)
-             if d["valid"] and not d.get("excluded")}
-    rh = profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days)
+    if grid is None:
+        day_rows = store.days_between(patient_id, lo, hi)
+    valid = {d["day"] for d in day_rows if d["valid"] and not d.get("excluded")}
+    rh = profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days, grid=grid)
     if rh.get("IS") is None:
         return {**base, "available": False, "rhythm": {},
                 "reason": f"the {days} days before have {rh['n_valid_days']} valid days, "
@@ -190,6 +208,34 @@ def _same_rhythm(known: tuple[list[dt.date], dict[str, Any]], dates: list[dt.dat
         d.isoformat() in stored or d.isoformat() in valid for d in dates[:extra])
 
 
+def _view_row(row: dict[str, Any], key: str, tz: ZoneInfo) -> dict[str, Any]:
+    """A stored night or day as views show it: plotted on the date it is named by (a
+    night: the evening it begins), floats rounded."""
+    r = dict(row)
+    r.pop("patient_id", None)
+    r["x_utc"] = local_midnight_utc(dt.date.fromisoformat(r[key]), tz) + 43200
+    # _round inlined (a few thousand values per refresh)
+    return {k: ((round(v, 4) if math.isfinite(v) else None) if isinstance(v, float) else v)
+            for k, v in r.items()}
+
+
+def _view_rows(rows: list[dict[str, Any]], key: str, first: str, last: str, tz: ZoneInfo,
+               memo: dict[tuple[str, str], dict[str, Any]] | None
+               ) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        if not first <= row[key] <= last:
+            continue
+        if memo is None:
+            out.append(_view_row(row, key, tz))
+            continue
+        v = memo.get((key, row[key]))
+        if v is None:
+            v = memo[(key, row[key])] = _view_row(row, key, tz)
+        out.append(v)
+    return out
+
+
 def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   cfg: AnalysisConfig | None = None, status: str = "ok",
                   worse: bool | None = None,
@@ -197,39 +243,45 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   known_rhythm: tuple[list[dt.date], dict[str, Any]] | None = None,
                   known_rows: tuple[list[dict[str, Any]], list[dict[str, Any]],
                                     dict[str, tuple[bytes, bytes]]] | None = None,
-                  tz: ZoneInfo | None = None) -> tuple[dict[str, Any], list[Any]]:
+                  tz: ZoneInfo | None = None, known_grid: KnownGrid | None = None,
+                  view_rows: dict[tuple[str, str], dict[str, Any]] | None = None
+                  ) -> tuple[dict[str, Any], list[Any]]:
     """The summary of a range from stored rows: (the view's dict, fired findings);
     span: the patient's (first, last) epoch time, known_rhythm: (dates, rhythm) the
     caller computed already (used when they are this range's, or this range only adds
     earlier dates without data: _same_rhythm), known_rows: (every
     stored night, every stored day, the stored profiles of at least these dates) the
-    caller read already (the refresh step builds three ranges from one read)."""
+    caller read already (the refresh step builds three ranges from one read), known_grid:
+    (consecutive dates, profiles.grids of them from known_rows' profiles) to slice,
+    view_rows: a dict the caller keeps across the ranges it builds from the same
+    known_rows and tz, so each night's and day's view row is made once (read only)."""
     cfg = cfg or AnalysisConfig()
     tz = tz or ZoneInfo(store.patient(patient_id)["tz"])
     first, last = dates[0].isoformat(), dates[-1].isoformat()
     if known_rows is None:
-        nights = store.nights_between(patient_id, first, last)
-        days = store.days_between(patient_id, first, last)
+        nights = _view_rows(store.nights_between(patient_id, first, last), "night", first,
+                            last, tz, None)
+        days = _view_rows(store.days_between(patient_id, first, last), "day", first, last,
+                          tz, None)
         stored = store.profiles_between(patient_id, first, last)
     else:  # the same rows as the queries above give (copies: the caller's stay as read)
-        nights = [dict(n) for n in known_rows[0] if first <= n["night"] <= last]
-        days = [dict(d) for d in known_rows[1] if first <= d["day"] <= last]
+        nights = _view_rows(known_rows[0], "night", first, last, tz, view_rows)
+        days = _view_rows(known_rows[1], "day", first, last, tz, view_rows)
         stored = known_rows[2]
-    for n in nights:  # plotted on the date it is named by (the evening it begins)
-        n.pop("patient_id", None)
-        n["x_utc"] = local_midnight_utc(dt.date.fromisoformat(n["night"]), tz) + 43200
-    for row in days:
-        row.pop("patient_id", None)
-        row["x_utc"] = local_midnight_utc(dt.date.fromisoformat(row["day"]), tz) + 43200
-    nights = [{k: _round(v) for k, v in n.items()} for n in nights]
-    days = [{k: _round(v) for k, v in d.items()} for d in days]
     lo_utc, hi_utc = store.data_span(patient_id) if span is None else span
     mon = ((local_date(lo_utc, tz), local_date(hi_utc, tz))
            if lo_utc is not None and hi_utc is not None else None)
-    _enmo, state = profiles.grids(dates, stored)
+    grid = (profiles.sub_grids(dates, known_grid[0], known_grid[1], stored)
+            if known_grid is not None and known_rows is not None else None)
+    _enmo, state = profiles.grids(dates, stored) if grid is None else grid
     completeness: list[dict[str, Any]] = []
     worn_total = slots_total = 0
-    for d, st in zip(dates, state, strict=True):
+    # per date, counted over the whole grid at once (the same counts as row by row; a
+    # row's mean of present slots is its count over its length, as np.mean gives it)
+    worn_n = ((state <= 1) | (state == profiles.UNSCORED)).sum(axis=1).tolist()
+    present_n = (state != profiles.NO_DATA).sum(axis=1).tolist()
+    slots = state.shape[1]
+    for i, d in enumerate(dates):
         if mon is None or d < mon[0]:
             completeness.append({"date": d.isoformat(), "status": NOT_MONITORING,
                                  "present_pct": None, "worn_pct": None})
@@ -238,16 +290,17 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
             completeness.append({"date": d.isoformat(), "status": AFTER_LAST,
                                  "present_pct": None, "worn_pct": None})
             continue
-        worn = int(((st <= 1) | (st == profiles.UNSCORED)).sum())
+        worn = int(worn_n[i])
         worn_total += worn
-        slots_total += len(st)
+        slots_total += slots
         completeness.append({"date": d.isoformat(), "status": MONITORING,
-                             "present_pct": round(100 * float((st != profiles.NO_DATA).mean()), 1),
-                             "worn_pct": round(100 * worn / len(st), 1)})
+                             "present_pct": round(100 * float(np.float64(present_n[i]) / slots),
+                                                  1),
+                             "worn_pct": round(100 * worn / slots, 1)})
     valid = {d["day"] for d in days if d["valid"]}
     rh = (known_rhythm[1] if known_rhythm is not None
           and _same_rhythm(known_rhythm, dates, stored, valid)
-          else profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days))
+          else profiles.rhythm(dates, stored, valid, cfg.min_rhythm_days, grid=grid))
     if rh.get("IS") is not None:
         rhythm: dict[str, Any] = {"available": True, **{k: _round(v) for k, v in rh.items()}}
     else:
@@ -274,7 +327,10 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
         "completeness": completeness,
         "completeness_pct": round(100 * worn_total / slots_total, 1) if slots_total else None,
         "rhythm": rhythm,
-        "earlier_rhythm": earlier_rhythm(store, patient_id, len(dates), dates[0], cfg),
+        "earlier_rhythm": earlier_rhythm(
+            store, patient_id, len(dates), dates[0], cfg,
+            known=(known_rows[1], known_rows[2], known_grid)
+            if known_rows is not None and known_grid is not None else None),
         "findings": view_findings,
         "topics": topic_history(store, patient_id),
         "sleep_worse_than_baseline": worse,

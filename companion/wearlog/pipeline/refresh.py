@@ -21,7 +21,13 @@ from zoneinfo import ZoneInfo
 
 from wearlog.analysis import profiles
 from wearlog.analysis.config import AnalysisConfig, method_id
-from wearlog.analysis.summary import PatientSummary, Span, analyse_all
+from wearlog.analysis.summary import (
+    ONE_LOAD_DAYS,
+    PatientSummary,
+    Span,
+    analyse_all,
+    analyse_pooled,
+)
 from wearlog.analysis.trends import rolling_trends, symptom_context
 from wearlog.pipeline import figures
 from wearlog.store import Store
@@ -115,7 +121,7 @@ def refresh_one(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
     """Refresh one patient; a failure is stored on its queue entry, not raised."""
     t0 = time.perf_counter()
     entry = next(iter(store.pending(patient_id)), None)
-    full = entry is None or entry.full or entry.from_utc is None
+    full = _span_of(store, patient_id, entry, cfg) is None
     try:
         refresh_patient(store, patient_id, cfg, entry=entry)
     except Exception as e:  # any failure: records stay, the entry stays, the reason is kept
@@ -126,6 +132,21 @@ def refresh_one(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
             pass
         return RefreshResult(patient_id, False, msg, time.perf_counter() - t0, full)
     return RefreshResult(patient_id, True, None, time.perf_counter() - t0, full)
+
+
+def _span_of(store: Store, patient_id: str, entry: QueueEntry | None,
+             cfg: AnalysisConfig | None) -> tuple[int, int] | None:
+    """The UTC span an incremental refresh re-analyses, or None for a full one: no entry,
+    a full one, stored rows of another analysis method (a span must not join them), or
+    nights analysed before their threshold inputs were stored (v16: re-analysed fully
+    once, which stores them)."""
+    if entry is None or entry.full or entry.from_utc is None or entry.to_utc is None:
+        return None
+    if store.analysis_method(patient_id) not in (None, method_id(cfg)):  # None: no rows
+        return None
+    if store.nights_lack_inputs(patient_id):
+        return None
+    return entry.from_utc, entry.to_utc
 
 
 def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = None,
@@ -141,14 +162,17 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
         entry = next(iter(store.pending(patient_id)), entry)
     gen = None if entry is None else entry.gen
     method = method_id(cfg)
-    incremental = (not full and entry is not None and not entry.full
-                   and entry.from_utc is not None and entry.to_utc is not None
-                   # the other rows must be this method's for a span to join them
-                   and store.analysis_method(patient_id) == method)
-    if incremental and entry is not None:
+    span_utc = None if full else _span_of(store, patient_id, entry, cfg)
+    if span_utc is not None:
         # each night depends only on the days around it (AnalysisConfig
-        # .threshold_window_days): re-analyse the dates the new records can move
-        for span in analyse_all(store, patient_id, cfg, entry.from_utc, entry.to_utc):
+        # .threshold_window_days): re-analyse the dates the new records can move, with
+        # the thresholds pooled from the stored nights' inputs when it can
+        lo, hi = span_utc
+        pooled: Span | None = None
+        if hi - lo <= ONE_LOAD_DAYS * 86400:
+            pooled = analyse_pooled(store, patient_id, cfg, lo, hi)
+        for span in ([pooled] if pooled is not None else
+                     analyse_all(store, patient_id, cfg, lo, hi)):
             _store_rows(store, patient_id, span)
         return _store_rolling(store, patient_id, cfg, gen, method)
     # full: analyse everything first; the stored rows are replaced only once it succeeded
@@ -160,6 +184,7 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
         nights.update((n["night"], n) for n in span.nights)
         days.update((d["day"], d) for d in span.days)
         whole.profiles.update(span.profiles)
+        whole.inputs.update(span.inputs)
     whole.nights = [nights[k] for k in sorted(nights)]
     whole.days = [days[k] for k in sorted(days)]
     _store_rows(store, patient_id, whole)
@@ -169,7 +194,8 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
 def _store_rows(store: Store, patient_id: str, span: Span) -> None:
     store.replace_span(patient_id, span.first.isoformat() if span.first else None,
                        span.last.isoformat() if span.last else None, span.nights, span.days,
-                       span.profiles)
+                       span.profiles,
+                       {k: (x.encode(), x.step, x.other, x.thr) for k, x in span.inputs.items()})
 
 
 def store_span(store: Store, patient_id: str, span: Span, cfg: AnalysisConfig | None = None,
@@ -218,14 +244,17 @@ def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int 
         all_dates = figures.date_range((last_day - first_day).days + 1, last_day)
         stored = store.profiles_between(patient_id, first_day.isoformat(), last_day.isoformat())
         valid = {d["day"] for d in days if d["valid"]}
-        out.rhythm = profiles.rhythm(all_dates, stored, valid, cfg.min_rhythm_days)
+        grid = profiles.grids(all_dates, stored)  # decoded once, sliced for every range
+        out.rhythm = profiles.rhythm(all_dates, stored, valid, cfg.min_rhythm_days, grid=grid)
         links = []
+        view_rows: dict[tuple[str, str], dict[str, Any]] = {}  # shared by the ranges
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         for r in figures.RANGES:
             body, fired = figures.build_summary(
                 store, patient_id, figures.date_range(r, last_day), cfg, worse=worse,
                 span=(first_utc, last_utc), known_rhythm=(all_dates, out.rhythm),
-                known_rows=(nights, days, stored), tz=tz)
+                known_rows=(nights, days, stored), tz=tz, known_grid=(all_dates, grid),
+                view_rows=view_rows)
             summaries[r] = body
             links += [{"patient_id": patient_id, "topic_id": t, "rule_id": f.rule_id,
                        "finding_text": f.text, "window_end": f.window_end, "linked_at": now}

@@ -43,6 +43,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "day_profiles": ("patient_id", "day"), "patient_analysis": ("patient_id",),
     "patient_rolling": ("patient_id",),
     "summaries": ("patient_id", "range_days"), "refresh_queue": ("patient_id",),
+    "night_thresholds": ("patient_id", "night"),
     "linked_topics": ("id",),
 }
 SKIP = ("schema_version",)

@@ -469,15 +469,39 @@ def _v15(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v16(conn: sqlite3.Connection) -> None:
+    """Each analysed night's HDCZA threshold inputs (wearlog.analysis.sleep.NightInputs):
+    the distinct values of its signal over its worn epochs with an arm angle and their
+    counts (float64 then uint32, little-endian), the smallest non-zero angle change, the
+    present epochs without an arm angle, and the threshold the night was scored with. A
+    refresh pools its nights' thresholds from these rather than from ten days of epochs.
+    Nights analysed before this step have none: the next refresh of such a patient is a
+    full one (wearlog.pipeline.refresh), which stores them. A rowid table: rows of about
+    a kilobyte spill into overflow pages in a WITHOUT ROWID table (3x the pages)."""
+    conn.executescript(
+        """
+        CREATE TABLE night_thresholds (
+            patient_id TEXT NOT NULL,
+            night TEXT NOT NULL,
+            signal BLOB NOT NULL,
+            step REAL NOT NULL,
+            other INTEGER NOT NULL,
+            thr REAL,
+            PRIMARY KEY (patient_id, night)
+        )
+        """
+    )
+
+
 def _v17(conn: sqlite3.Connection) -> None:
     """The analysis method that made each patient's stored results
-    (wearlog.analysis.config.method_id): NULL for results stored before, which the next
-    refresh re-analyses in full, as it does results of any other method."""
-    conn.executescript("ALTER TABLE patient_analysis ADD COLUMN method TEXT")
+    (wearlog.analysis.config.method_id): '' (unknown) for results stored before, which
+    the next refresh re-analyses in full, as it does results of any other method."""
+    conn.executescript("ALTER TABLE patient_analysis ADD COLUMN method TEXT NOT NULL DEFAULT ''")
 
 
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
-                               _v12, _v13, _v14, _v15, _v17]
+                               _v12, _v13, _v14, _v15, _v16, _v17]
 LATEST = len(MIGRATIONS)
 
 
