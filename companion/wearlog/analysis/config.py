@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 # Bump when a change to the analysis code changes what it stores (a changed threshold or
 # default is seen by method_id itself). A patient's stored results carry the method that
@@ -163,5 +163,18 @@ class AnalysisConfig:
 
 def method_id(cfg: AnalysisConfig | None = None) -> str:
     """What makes a patient's stored results: the code revision and every threshold."""
-    blob = json.dumps(asdict(cfg or AnalysisConfig()), sort_keys=True)
-    return f"{METHOD_REVISION}:{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
+    cfg = cfg or AnalysisConfig()
+    # (kept per revision and configuration: a refresh asks up to four times. The key
+    # holds each value's type: 16 and 16.0 are equal but give different JSON and ids)
+    key = (METHOD_REVISION, *((type(v), v) for v in (getattr(cfg, f) for f in _FIELDS)))
+    found = _METHOD_IDS.get(key)
+    if found is None:
+        blob = json.dumps(asdict(cfg), sort_keys=True)
+        found = f"{METHOD_REVISION}:{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
+        if len(_METHOD_IDS) < 64:
+            _METHOD_IDS[key] = found
+    return found
+
+
+_FIELDS = tuple(f.name for f in fields(AnalysisConfig))
+_METHOD_IDS: dict[tuple[object, ...], str] = {}

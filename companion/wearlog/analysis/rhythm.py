@@ -37,11 +37,18 @@ def interdaily_stability(x: np.ndarray, start_s: int, epoch_s: int, freq_s: int 
     h = hourly_sums(x, epoch_s, freq_s) if h is None else h
     if len(h) < 2 * DAY_S // freq_s:
         raise NotEnoughDataError("IS needs at least 2 days of data")
-    slot = ((start_s + np.arange(len(h)) * freq_s) % DAY_S) // freq_s
     if np.var(h) == 0:
         raise NotEnoughDataError("IS needs activity that varies")
-    _, inv = np.unique(slot, return_inverse=True)
-    means = np.bincount(inv, weights=h) / np.bincount(inv)
+    per_day = DAY_S // freq_s
+    if start_s % DAY_S == 0 and DAY_S % freq_s == 0 and len(h) % per_day == 0:
+        # whole days from midnight (the stored profiles' series): slot j holds the bins
+        # j, j + per_day, ...: one column each, summed down it in the same order as
+        # bincount and divided by the same count, so the same means
+        means = h.reshape(-1, per_day).sum(axis=0) / (len(h) // per_day)
+    else:
+        slot = ((start_s + np.arange(len(h)) * freq_s) % DAY_S) // freq_s
+        _, inv = np.unique(slot, return_inverse=True)
+        means = np.bincount(inv, weights=h) / np.bincount(inv)
     return float(np.var(means, ddof=1) / np.var(h, ddof=1))
 
 

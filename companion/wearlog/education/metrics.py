@@ -118,25 +118,33 @@ def build_series(
             raise MetricsInputError(f"{name}[{i}]: expected a dict, got {type(rec).__name__}")
         if date_key not in rec:
             raise MetricsInputError(f"{name}[{i}]: missing the {date_key!r} key")
-        day = parse_date(rec[date_key], f"{name}[{i}].{date_key}")
-        where = f"{name} {day.isoformat()}"
+        raw = rec[date_key]
+        day = None
+        if type(raw) is str:  # (the error messages below are made only when raised)
+            try:
+                day = dt.date.fromisoformat(raw)
+            except ValueError:
+                pass
+        if day is None:  # parse_date gives the same date or says why there is none
+            day = parse_date(raw, f"{name}[{i}].{date_key}")
         if day in by_date:
             raise MetricsInputError(
-                f"{where}: appears twice; the metrics step must produce one record "
-                f"per {unit[:-1]}"
+                f"{name} {day.isoformat()}: appears twice; the metrics step must produce "
+                f"one record per {unit[:-1]}"
             )
         valid = rec.get("valid")
         # bool, or 0/1 as the analysis step and SQLite hand it over
         if not _is_flag(valid):
-            raise MetricsInputError(f"{where}: 'valid' must be true or false, got {valid!r}")
+            raise MetricsInputError(
+                f"{name} {day.isoformat()}: 'valid' must be true or false, got {valid!r}")
         for metric, include_invalid in needed:
             if metric == "valid" or not (valid or include_invalid):
                 continue
             value = rec.get(metric)
             if not is_number(value):
                 raise MetricsInputError(
-                    f"{where}: {metric!r} must be a finite number on a record that is "
-                    f"used, got {value!r}"
+                    f"{name} {day.isoformat()}: {metric!r} must be a finite number on a "
+                    f"record that is used, got {value!r}"
                 )
         by_date[day] = rec
     return Series(name, by_date)

@@ -110,14 +110,14 @@ def findings(nights: list[dict[str, Any]], days: list[dict[str, Any]],
     if not nights and not days:
         return {"available": False, "reason": "analysis not available", "items": []}, []
     from wearlog.education import EducationError, evaluate, linked_topics
-    from wearlog.education.metrics import DAY_KEYS, NIGHT_KEYS, RHYTHM_KEYS
+    from wearlog.education.metrics import RHYTHM_KEYS
 
     topics, rules = content
-    n_rows = [{k: n.get(k) for k in NIGHT_KEYS} for n in nights]
-    d_rows = [{k: d.get(k) for k in DAY_KEYS} for d in days]
+    # the rows as they are (no copies of their rule keys): the rules read a key with
+    # .get or after checking it is a number, so a key not in a row reads as None either way
     rh = {k: rhythm.get(k) for k in RHYTHM_KEYS} if rhythm.get("available") else None
     try:
-        found = evaluate(n_rows, d_rows, rh, audience=audience, as_of=last, rules=rules,
+        found = evaluate(nights, days, rh, audience=audience, as_of=last, rules=rules,
                          topics=topics)
         linked = linked_topics(found, topics)
     except EducationError as e:

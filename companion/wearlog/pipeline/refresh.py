@@ -121,9 +121,10 @@ def refresh_one(store: Store, patient_id: str, cfg: AnalysisConfig | None = None
     """Refresh one patient; a failure is stored on its queue entry, not raised."""
     t0 = time.perf_counter()
     entry = next(iter(store.pending(patient_id)), None)
-    full = _span_of(store, patient_id, entry, cfg) is None
+    span = _span_of(store, patient_id, entry, cfg)
+    full = span is None
     try:
-        refresh_patient(store, patient_id, cfg, entry=entry)
+        _refresh_patient(store, patient_id, cfg, False, entry, span)
     except Exception as e:  # any failure: records stay, the entry stays, the reason is kept
         msg = f"{type(e).__name__}: {e}"
         try:
@@ -153,16 +154,26 @@ def refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None = 
                     full: bool = False, entry: QueueEntry | None = None) -> PatientSummary:
     """Analyse the patient, store the rows, then the rolling figures and per-range
     summaries; clears the queue entry it was started for (if nothing arrived since)."""
+    return _refresh_patient(store, patient_id, cfg, full, entry, None)
+
+
+def _refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None, full: bool,
+                     entry: QueueEntry | None, known: tuple[int, int] | None
+                     ) -> PatientSummary:
+    """refresh_patient; known: _span_of(entry) the caller found already (used while the
+    entry stays the one it was found for: nothing else _span_of reads changes here)."""
     cfg = cfg or AnalysisConfig()
     for dev in store.devices_of(patient_id):
         store.reanchor(dev)  # records placed in time now are queued as a full refresh
+    first = entry
     if entry is None:
         entry = next(iter(store.pending(patient_id)), None)
     elif entry.gen != next((e.gen for e in store.pending(patient_id)), entry.gen):
         entry = next(iter(store.pending(patient_id)), entry)
     gen = None if entry is None else entry.gen
     method = method_id(cfg)
-    span_utc = None if full else _span_of(store, patient_id, entry, cfg)
+    span_utc = (None if full else known if known is not None and entry is first
+                else _span_of(store, patient_id, entry, cfg))
     if span_utc is not None:
         # each night depends only on the days around it (AnalysisConfig
         # .threshold_window_days): re-analyse the dates the new records can move, with
