@@ -51,13 +51,14 @@ def rolling_trends(nights: list[dict], days: list[dict], cfg: AnalysisConfig) ->
         # (Python floats: the same IEEE division as numpy's)
         cols[m] = [a / k if k else None for a, k in zip(sums, cnt, strict=True)]
     out = []
+    # (the keys made once, not per date; the same rows in the same key order)
+    named = [(f"{m}_7d", f"{m}_vs_baseline", cols[m], baseline[m]) for m in series]
     for i in range(n):
         row: dict[str, Any] = {"date": (first + dt.timedelta(days=i)).isoformat()}
-        for m in series:
-            mean = cols[m][i]
-            row[f"{m}_7d"] = mean
-            base = baseline[m]
-            row[f"{m}_vs_baseline"] = None if mean is None or base is None else mean - base
+        for k7, kb, col, base in named:
+            mean = col[i]
+            row[k7] = mean
+            row[kb] = None if mean is None or base is None else mean - base
         out.append(row)
     return out
 
