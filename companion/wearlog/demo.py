@@ -33,9 +33,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from wearlog.app.routers.nights import summary as range_summary
+from wearlog.app.routers.nights import wearer_topics
 from wearlog.ble.ops import Bluetooth
 from wearlog.ble.radio import CentralRadio
-from wearlog.education import DISCLAIMER, evaluate, linked_topics, record_links
+from wearlog.education import DISCLAIMER
 from wearlog.pipeline import refresh
 from wearlog.pipeline.figures import means
 from wearlog.pipeline.refresh import stored
@@ -152,11 +154,11 @@ def run_demo(days: float = 14, seed: int = 1, workdir: Path | None = None,
             spin.update(task, completed=1)
         timings["analyse_s"] = time.perf_counter() - t
 
-        con.print("[bold]4/4[/] Linking findings to the educational topics")
-        findings = evaluate(summary.nights, summary.days, summary.rhythm, audience="wearer")
-        record_links(store, PATIENT, findings)
-        topics = [(lt.topic.id, lt.topic.title, [f.text for f in lt.findings])
-                  for lt in linked_topics(findings)]
+        con.print("[bold]4/4[/] Educational topics (the refresh step linked them)")
+        # what the wearer's own app shows: the stored 14-day summary's topics in the
+        # wearer's wording (read only: the refresh step recorded the links)
+        view = wearer_topics(range_summary(store, PATIENT, 14))
+        topics = [(t["topic_id"], t["title"], t["findings"]) for t in view["items"]]
         add_demo_diary(store, PATIENT, seed)
     finally:
         store.close()
