@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import socket
-import statistics
 import sys
 import tempfile
 import time
@@ -34,10 +33,13 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from wearlog.app.routers.nights import summary as range_summary
+from wearlog.app.routers.nights import wearer_topics
 from wearlog.ble.ops import Bluetooth
 from wearlog.ble.radio import CentralRadio
-from wearlog.education import DISCLAIMER, evaluate, linked_topics, record_links
+from wearlog.education import DISCLAIMER
 from wearlog.pipeline import refresh
+from wearlog.pipeline.figures import means
 from wearlog.pipeline.refresh import stored
 from wearlog.store import Store
 from wearlog.virtual.air import Air
@@ -152,11 +154,11 @@ def run_demo(days: float = 14, seed: int = 1, workdir: Path | None = None,
             spin.update(task, completed=1)
         timings["analyse_s"] = time.perf_counter() - t
 
-        con.print("[bold]4/4[/] Linking findings to the educational topics")
-        findings = evaluate(summary.nights, summary.days, summary.rhythm, audience="wearer")
-        record_links(store, PATIENT, findings)
-        topics = [(lt.topic.id, lt.topic.title, [f.text for f in lt.findings])
-                  for lt in linked_topics(findings)]
+        con.print("[bold]4/4[/] Educational topics (the refresh step linked them)")
+        # what the wearer's own app shows: the stored 14-day summary's topics in the
+        # wearer's wording (read only: the refresh step recorded the links)
+        view = wearer_topics(range_summary(store, PATIENT, 14))
+        topics = [(t["topic_id"], t["title"], t["findings"]) for t in view["items"]]
         add_demo_diary(store, PATIENT, seed)
     finally:
         store.close()
@@ -193,15 +195,17 @@ def print_summary(r: DemoResult, con: Console) -> None:
     con.rule("Summary")
     con.print(f"Patient {r.patient_id}, device {r.device_id:#06x}: {len(valid_n)} nights and "
               f"{len(valid_d)} valid days of {len(r.days)} in the record.")
+    m = means(r.nights, r.days)  # the convention every view uses (docs/analysis.md)
+
+    def f(key: str, scale: float = 1.0, nd: int = 0) -> str:
+        return "–" if m[key] is None else f"{(m[key] or 0.0) / scale:.{nd}f}"
+
     if valid_n:
-        con.print(f"  sleep: median {statistics.median(n['tst_min'] for n in valid_n) / 60:.1f} h "
-                  f"asleep, efficiency {statistics.median(n['se_pct'] for n in valid_n):.0f} %, "
-                  f"awake after sleep onset {statistics.median(n['waso_min'] for n in valid_n):.0f}"
-                  " min (medians)")
+        con.print(f"  sleep: {f('tst_min', 60, 1)} h asleep, efficiency {f('se_pct')} %, "
+                  f"awake after sleep onset {f('waso_min')} min (means of the valid nights)")
     if valid_d:
-        con.print(f"  activity: median {statistics.median(d['steps'] for d in valid_d):.0f} "
-                  f"steps/day, {statistics.median(d['mvpa_min'] for d in valid_d):.0f} min "
-                  "moderate-to-vigorous")
+        con.print(f"  activity: {f('steps')} steps/day, {f('mvpa_min')} min "
+                  "moderate-to-vigorous (means of the valid days)")
     symptoms = sum(d.get("symptom_events") or 0 for d in r.days)
     con.print(f"  symptom button presses logged: {symptoms}")
     if r.topics:

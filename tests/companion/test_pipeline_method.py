@@ -32,22 +32,24 @@ def _nights(s: Store) -> list[dict[str, Any]]:
             for n in s.nights_between("P", *ALL)]
 
 
+def _analysed(s: Store, records: list[Any], cfg: AnalysisConfig | None = None) -> Store:
+    """Patient P wearing device 1: these records ingested and refreshed with cfg."""
+    s.add_patient("P")
+    s.add_device(1, "P")
+    s.ingest(1, records)
+    assert all(r.ok for r in refresh(s, cfg=cfg))
+    return s
+
+
 def _fresh(tmp: Path, records: list[Any]) -> list[dict[str, Any]]:
     """Every record in one ingest, analysed by the current method."""
     with Store(tmp / "fresh.db") as s:
-        s.add_patient("P")
-        s.add_device(1, "P")
-        s.ingest(1, records)
-        assert all(r.ok for r in refresh(s))
-        return _nights(s)
+        return _nights(_analysed(s, records))
 
 
 def test_results_carry_their_method(tmp_path: Path) -> None:
     with Store(tmp_path / "a.db") as s:
-        s.add_patient("P")
-        s.add_device(1, "P")
-        s.ingest(1, _records())
-        refresh(s, cfg=OLD)
+        _analysed(s, _records(), OLD)
         assert s.analysis_method("P") == method_id(OLD) != method_id()
         assert requeue_other_methods(s, OLD) == []  # same method: nothing queued
         assert s.analysis_state("P")["status"] == "ok"
@@ -59,10 +61,7 @@ def test_a_late_day_after_a_method_change_reanalyses_everything(tmp_path: Path) 
     records = _records()
     cut = len(records) * 8 // 9  # the last day arrives after the upgrade
     with Store(tmp_path / "a.db") as s:
-        s.add_patient("P")
-        s.add_device(1, "P")
-        s.ingest(1, records[:cut])
-        refresh(s, cfg=OLD)
+        _analysed(s, records[:cut], OLD)
         old = _nights(s)
         s.ingest(1, records[cut:])
         refresh_patient(s, "P")  # the new default method (not through refresh(), which
@@ -80,10 +79,7 @@ def test_after_an_upgrade_views_say_pending_until_refreshed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "a.db"
     with Store(db) as s:
-        s.add_patient("P")
-        s.add_device(1, "P")
-        s.ingest(1, _records())
-        refresh(s)
+        _analysed(s, _records())
         before = s.stored_summary("P", 14)
     monkeypatch.setattr(analysis_config, "METHOD_REVISION", analysis_config.METHOD_REVISION + 1)
     from wearlog.web.app import _prepare_db
@@ -105,10 +101,7 @@ def test_figures_rebuilt_without_reanalysis_keep_the_stored_method(tmp_path: Pat
     from wearlog.pipeline.refresh import rebuild_figures
 
     with Store(tmp_path / "a.db") as s:
-        s.add_patient("P")
-        s.add_device(1, "P")
-        s.ingest(1, _records())
-        refresh(s, cfg=OLD)
+        _analysed(s, _records(), OLD)
         rebuild_figures(s, "P")  # e.g. after an exclusion: the rows are not re-analysed
         assert s.analysis_method("P") == method_id(OLD)
         assert requeue_other_methods(s) == ["P"]

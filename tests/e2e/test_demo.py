@@ -48,4 +48,8 @@ def test_demo_no_serve(tmp_path: Path) -> None:
     assert f"synced {synced} records" in out
     links = db.execute("SELECT COUNT(*) FROM linked_topics").fetchone()[0]
     assert links >= 1
+    # recorded once, by the refresh step (the demo's summary reads them: no second wording)
+    assert db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM linked_topics GROUP BY patient_id, "
+                      "topic_id, rule_id, window_end HAVING COUNT(*) > 1) AS twice"
+                      ).fetchone()[0] == 0
     assert db.execute("SELECT status FROM syncs").fetchall() == [("ok",)]

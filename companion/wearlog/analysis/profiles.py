@@ -130,10 +130,10 @@ def sub_grids(dates: list[dt.date], base_dates: list[dt.date],
     return enmo, state
 
 
-def sleep_regularity_of_states(state: np.ndarray, epoch_s: int) -> float | None:
-    """sleep_regularity_index of the profile states (0 awake and 1 asleep known, the
-    others unknown), counted on the bytes instead of a float copy with NaN: the same
-    counts, so the same value (np.mean of the matches is their count over the pairs)."""
+def sleep_regularity_index(state: np.ndarray, epoch_s: int) -> float | None:
+    """Phillips et al. 2017: 200 x P(same state 24 h apart) - 100 over the pairs whose
+    both states are known (profile states: 0 awake and 1 asleep known, the others not);
+    None under half a day of such pairs. Counted on the state bytes (no float copy)."""
     s = state.ravel()
     lag = 86400 // epoch_s
     if len(s) <= lag:
@@ -169,6 +169,6 @@ def rhythm(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]],
             out.update(rhythm_metrics(g.ravel(), 0, EPOCH_S))
         except NotEnoughDataError:
             pass
-    out["SRI"] = sleep_regularity_of_states(state, EPOCH_S)
+    out["SRI"] = sleep_regularity_index(state, EPOCH_S)
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in out.items()}

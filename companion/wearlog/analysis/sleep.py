@@ -552,14 +552,3 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
     )
     return row
 
-
-def sleep_regularity_index(state: np.ndarray, epoch_s: int) -> float | None:
-    """Phillips et al. 2017: 200 * P(same state 24 h apart) - 100; state NaN = unknown."""
-    lag = 86400 // epoch_s
-    if len(state) <= lag:
-        return None
-    a, b = state[:-lag], state[lag:]
-    ok = ~np.isnan(a) & ~np.isnan(b)
-    if ok.sum() < lag // 2:
-        return None
-    return float(200.0 * np.mean(a[ok] == b[ok]) - 100.0)
