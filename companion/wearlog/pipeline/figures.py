@@ -244,8 +244,8 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
                   known_rows: tuple[list[dict[str, Any]], list[dict[str, Any]],
                                     dict[str, tuple[bytes, bytes]]] | None = None,
                   tz: ZoneInfo | None = None, known_grid: KnownGrid | None = None,
-                  view_rows: dict[tuple[str, str], dict[str, Any]] | None = None
-                  ) -> tuple[dict[str, Any], list[Any]]:
+                  view_rows: dict[tuple[str, str], dict[str, Any]] | None = None,
+                  topics: bool = True) -> tuple[dict[str, Any], list[Any]]:
     """The summary of a range from stored rows: (the view's dict, fired findings);
     span: the patient's (first, last) epoch time, known_rhythm: (dates, rhythm) the
     caller computed already (used when they are this range's, or this range only adds
@@ -254,7 +254,9 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
     caller read already (the refresh step builds three ranges from one read), known_grid:
     (consecutive dates, profiles.grids of them from known_rows' profiles) to slice,
     view_rows: a dict the caller keeps across the ranges it builds from the same
-    known_rows and tz, so each night's and day's view row is made once (read only)."""
+    known_rows and tz, so each night's and day's view row is made once (read only);
+    topics False: "topics" is left None for the caller to set (the refresh step sets the
+    history after recording this range's links)."""
     cfg = cfg or AnalysisConfig()
     tz = tz or ZoneInfo(store.patient(patient_id)["tz"])
     first, last = dates[0].isoformat(), dates[-1].isoformat()
@@ -336,7 +338,7 @@ def build_summary(store: Store, patient_id: str, dates: list[dt.date],
             known=(known_rows[1], known_rows[2], known_grid)
             if known_rows is not None and known_grid is not None else None),
         "findings": view_findings,
-        "topics": topic_history(store, patient_id),
+        "topics": topic_history(store, patient_id) if topics else None,
         "sleep_worse_than_baseline": worse,
         "disclaimer": disclaimer(),
     }

@@ -265,7 +265,7 @@ def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int 
                 store, patient_id, figures.date_range(r, last_day), cfg, worse=worse,
                 span=(first_utc, last_utc), known_rhythm=(all_dates, out.rhythm),
                 known_rows=(nights, days, stored), tz=tz, known_grid=(all_dates, grid),
-                view_rows=view_rows)
+                view_rows=view_rows, topics=False)  # (set below, once)
             summaries[r] = body
             links += [{"patient_id": patient_id, "topic_id": t, "rule_id": f.rule_id,
                        "finding_text": f.text, "window_end": f.window_end, "linked_at": now}
