@@ -106,3 +106,18 @@ def test_rhythm_on_a_regular_wearer(tmp_path: Path) -> None:
     assert r["L5_onset"] >= 22 * 60 or r["L5_onset"] <= 3 * 60
     assert 7 * 60 <= r["M10_onset"] <= 13 * 60
     s.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 120), st.integers(0, 2**31 - 1), st.sampled_from([0, 86400, 3600]))
+def test_is_on_whole_days_from_midnight_is_the_bincount_value_bit_for_bit(
+        days: int, seed: int, start_s: int) -> None:
+    """IS sums the 24-h profile by columns on whole days from midnight: the same bits as
+    grouping the hourly sums by clock slot with bincount (the general path)."""
+    rng = np.random.default_rng(seed)
+    h = rng.random(days * 24) * 10.0 ** rng.integers(-3, 6, days * 24)
+    slot = ((start_s + np.arange(len(h)) * 3600) % 86400) // 3600
+    _, inv = np.unique(slot, return_inverse=True)
+    means = np.bincount(inv, weights=h) / np.bincount(inv)
+    expected = float(np.var(means, ddof=1) / np.var(h, ddof=1))
+    assert interdaily_stability(np.zeros(0), start_s, 3600, h=h) == expected
