@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import json
 import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import orjson
 
 from wearlog.analysis import profiles
 from wearlog.analysis.config import AnalysisConfig
@@ -367,8 +367,10 @@ def pending_summary(patient_id: str, tz: str, range_days: int, state: dict[str, 
 
 
 def summary_json(summary: dict[str, Any]) -> bytes:
-    """The stored form: compact, key order kept (views send these bytes as they are)."""
-    return json.dumps(summary, separators=(",", ":"), allow_nan=False).encode()
+    """The stored form: compact, key order kept (views send these bytes as they are).
+    orjson: a tenth of json's time, which was about a twentieth of a refresh; a value that
+    is not finite is written as null (what views show for a missing figure), never NaN."""
+    return orjson.dumps(summary, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def actogram(store: Store, patient_id: str, dates: list[dt.date]) -> dict[str, Any]:
