@@ -285,7 +285,7 @@ def _store_rolling(store: Store, patient_id: str, cfg: AnalysisConfig, gen: int 
         "high_severity_7d": sum(d["high_severity_events"] or 0 for d in week),
         "sleep_worse": worse,
     }
-    store.save_refresh(patient_id, gen, figs, json.dumps(rolling, allow_nan=False),
+    store.save_refresh(patient_id, gen, figs, figures.to_json(rolling).decode(),
                        {r: figures.summary_json(b) for r, b in summaries.items()}, method)
     return out
 
