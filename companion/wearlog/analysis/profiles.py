@@ -160,11 +160,16 @@ def rhythm(dates: list[dt.date], stored: dict[str, tuple[bytes, bytes]],
     keep = [i for i, d in enumerate(dates) if d.isoformat() in valid_days]
     out["n_valid_days"] = len(keep)
     if len(keep) >= min_days:
-        g = enmo[keep]
+        # every date valid: the grid itself, copied only if a gap is filled in it
+        g = enmo if len(keep) == len(enmo) else enmo[keep]
         miss = np.isnan(g)  # once (np.nansum finds it again: the same sums as below)
-        cnt = len(keep) - miss.sum(axis=0)
-        prof = np.where(cnt > 0, np.where(miss, 0.0, g).sum(axis=0) / np.maximum(cnt, 1), 0.0)
-        np.copyto(g, prof[None, :], where=miss)  # (g is enmo[keep]'s own copy)
+        if miss.any():
+            if g is enmo:
+                g = enmo.copy()
+            cnt = len(keep) - miss.sum(axis=0)
+            prof = np.where(cnt > 0, np.where(miss, 0.0, g).sum(axis=0) / np.maximum(cnt, 1),
+                            0.0)
+            np.copyto(g, prof[None, :], where=miss)  # (g is a copy of the grid's rows)
         try:
             out.update(rhythm_metrics(g.ravel(), 0, EPOCH_S))
         except NotEnoughDataError:
