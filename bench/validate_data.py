@@ -10,6 +10,15 @@ the same night in g: round(g * 1000) mg, epochs from the first whole 30 s of the
 wlfw.rawfeatures.epochs_from_samples (the firmware's own feature code). That is the
 slow part (pure-Python per-sample loop, ~30 s a night), so its output is cached, keyed
 by the night file and the source of the feature code: editing the firmware recomputes.
+The PSG labels per epoch are not cached (cheap, and the cache key does not follow this
+module): they are built afresh from the file on every call.
+
+Labels and samples share the file's rows (both expanded with the run lengths `d`), so
+they are aligned by sample index; the rows' clock `t` only gives the start. Code 7
+(movement time) is left out, neither sleep nor wake (the README allows either): in this
+data set it comes in runs of up to 42 min on some nights, with less wrist movement than
+any sleep stage, which is not what movement time (an epoch obscured by movement) looks
+like (docs/analysis.md, validation section, "Reference labels").
 """
 
 from __future__ import annotations
@@ -26,7 +35,8 @@ import numpy as np
 RATE = 100
 EPOCH_S = 30
 ZERO_G, PER_G = 128, 32  # 8-bit counts: zero g at 128, about 32 counts per g (README)
-SLEEP_CODES = (1, 2, 3, 5)  # N3, N2, N1, REM; 6 wake and 7 movement time are wake
+SLEEP_CODES = (1, 2, 3, 5)  # N3, N2, N1, REM
+WAKE_CODES = (6,)  # wake; 7 (movement time) is left out, 0 is not scored
 FEATURE_SOURCES = ("firmware/wlfw/features.py", "firmware/wlfw/rawfeatures.py")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,8 +57,14 @@ def load_samples(path: Path) -> tuple[float, np.ndarray, np.ndarray]:
     g = np.stack([np.repeat(r[c], d).astype(np.float64) for c in "xyz"], axis=1)
     g = (g - ZERO_G) / PER_G
     labels = np.repeat(r.gt.astype(np.int8), d)
-    start = dt.datetime(1, 1, 1) + dt.timedelta(days=float(r.t[0]) - 1)
-    return start.replace(tzinfo=dt.UTC).timestamp(), g, labels
+    return posix(float(r.t[0])), g, labels
+
+
+def posix(t: float) -> float:
+    """A matplotlib legacy date number (days, 1 = 0001-01-01) of the lab's clock as POSIX
+    seconds read as UTC (so noon is the lab's noon)."""
+    start = dt.datetime(1, 1, 1) + dt.timedelta(days=t - 1)
+    return start.replace(tzinfo=dt.UTC).timestamp()
 
 
 def _key(path: Path) -> str:
@@ -75,7 +91,8 @@ def firmware_epochs(path: Path, cache: Path | None = None) -> dict[str, np.ndarr
     f = cache / f"{path.stem}-{_key(path)}.npz"
     if f.exists():
         with np.load(f) as z:
-            return {k: z[k] for k in z.files}
+            cached = {k: z[k] for k in z.files if k != "psg"}  # older caches held labels
+        return {**cached, "psg": psg_epochs(path, len(cached["t"]))}
     from wlfw.rawfeatures import epochs_from_samples
 
     start, g, labels = load_samples(path)
@@ -86,12 +103,11 @@ def firmware_epochs(path: Path, cache: Path | None = None) -> dict[str, np.ndarr
     a = np.array(rows, dtype=np.int64).reshape(-1, 7)
     out = {k: a[:, i] for i, k in enumerate(("t", "flags", "enmo", "mad", "z", "dangle",
                                                 "steps"))}
-    out["psg"] = epoch_labels(labels[skip:], len(a))
     out.update(raw_references(g[skip:], len(a)))
     tmp = f.with_suffix(".tmp.npz")
     np.savez(tmp, **out)  # type: ignore[arg-type]
     tmp.replace(f)
-    return out
+    return {**out, "psg": epoch_labels(labels[skip:], len(a))}
 
 
 def reductions(path: Path, n: int, cache: Path | None = None) -> dict[str, np.ndarray]:
@@ -146,13 +162,21 @@ def autocalibrate(g: np.ndarray, sd_g: float = 0.013,
     return off, scale, True
 
 
+def psg_epochs(path: Path, n: int) -> np.ndarray:
+    """The night's PSG label per epoch of the features' grid (epoch_labels)."""
+    r = np.load(path).view(np.recarray)
+    labels = np.repeat(r.gt.astype(np.int8), r.d.astype(np.int64))
+    _, skip = grid_start(posix(float(r.t[0])))
+    return epoch_labels(labels[skip:], n)
+
+
 def epoch_labels(labels: np.ndarray, n: int) -> np.ndarray:
-    """Per 30-s epoch: 1 sleep, 0 wake, -1 not scored. Majority of the scored samples;
-    an epoch needs at least half its samples scored (sleep = N1-N3, REM; wake = wake and
-    movement time)."""
+    """Per 30-s epoch: 1 sleep, 0 wake, -1 not scored. Majority of the samples scored
+    sleep (N1-N3, REM) or wake; an epoch needs at least half its samples so scored
+    (not scored: 0, before and after the PSG, and 7, movement time)."""
     per = RATE * EPOCH_S
     lab = labels[: n * per].reshape(n, per)
-    scored = (lab != 0).sum(axis=1)
+    scored = np.isin(lab, SLEEP_CODES + WAKE_CODES).sum(axis=1)
     sleep = np.isin(lab, SLEEP_CODES).sum(axis=1)
     out = np.where(sleep * 2 > scored, 1, 0)
     return np.where(scored * 2 >= per, out, -1).astype(np.int8)

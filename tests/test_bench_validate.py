@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench import validate
-from bench.validate_data import RATE, autocalibrate, epoch_labels
+from bench.validate_data import RATE, autocalibrate, epoch_labels, firmware_epochs
 
 
 def test_epoch_labels_take_the_majority_and_leave_unscored_out() -> None:
@@ -18,9 +18,57 @@ def test_epoch_labels_take_the_majority_and_leave_unscored_out() -> None:
         np.full(per, 2),  # N2: sleep
         np.r_[np.full(per // 2 + 1, 6), np.full(per // 2 - 1, 5)],  # mostly wake
         np.r_[np.full(per // 2 + 1, 0), np.full(per // 2 - 1, 1)],  # under half scored
-        np.full(per, 7),  # movement time counts as wake
     ]).astype(np.int8)
-    assert epoch_labels(lab, 4).tolist() == [1, 0, -1, 0]
+    assert epoch_labels(lab, 3).tolist() == [1, 0, -1]
+
+
+def test_movement_time_is_neither_sleep_nor_wake() -> None:
+    """Code 7 is left out (it was counted as wake: ICHI14 p044's 110 min of it, in runs
+    of 11-42 min with less wrist movement than N3, made every method's kappa negative)."""
+    per = RATE * 30
+    lab = np.concatenate([
+        np.full(per, 7),  # all movement time: not scored
+        np.r_[np.full(per // 2 + 1, 7), np.full(per // 2 - 1, 2)],  # under half scored
+        np.r_[np.full(1000, 7), np.full(1100, 2), np.full(900, 6)],  # sleep, of the scored
+    ]).astype(np.int8)
+    assert epoch_labels(lab, 3).tolist() == [-1, -1, 1]
+
+
+def _night_file(path: Path, start: float, rows: list[tuple[int, int, int, int, int]]) -> None:
+    """An ICHI14-layout night: rows of (d, x, y, z, gt), `t` the rows' own clock as
+    matplotlib legacy date numbers (days; 719163 = 1970-01-01)."""
+    d = np.array([r[0] for r in rows])
+    t = (start + np.concatenate([[0], np.cumsum(d)[:-1]]) / RATE) / 86400 + 719163.0
+    a = np.zeros(len(rows), dtype=[("t", "<f8"), ("d", "u1"), ("x", "u1"), ("y", "u1"),
+                                   ("z", "u1"), ("l", "<u2"), ("gt", "<i8")])
+    a["t"], a["d"] = t, d
+    for i, k in enumerate(("x", "y", "z")):
+        a[k] = [r[1 + i] for r in rows]
+    a["gt"] = [r[4] for r in rows]
+    np.save(path, a)
+
+
+def test_labels_line_up_with_the_firmware_epochs_they_describe(tmp_path: Path) -> None:
+    """Labels and samples come from the same rows: the epoch scored wake is the one the
+    firmware sees moving, on the clock's 30-s grid after the skipped start; the labels are
+    built afresh from the file even when the features come from the cache."""
+    still = (128, 128, 160)  # 1 g on z (32 counts a g)
+    start = 1_000_000_012.34  # 7.66 s before the grid's next whole 30 s (1e9 + 20)
+    rows = [(255, *still, 0)] * 3 + [(1, *still, 0)]  # 766 samples before the grid
+    rows += [(250, *still, 2)] * 12  # epoch 0: N2, still
+    rows += [(5, *((176, 128, 176) if i % 2 else still), 6) for i in range(600)]  # 1: wake
+    rows += [(250, *still, 7)] * 12  # epoch 2: movement time, still
+    rows += [(250, *still, 2)] * 12  # epoch 3: N2, still
+    night = tmp_path / "p999.npy"
+    _night_file(night, start, rows)
+    for _ in range(2):  # computed, then from the cache
+        e = firmware_epochs(night, tmp_path / "cache")
+        assert e["t"].tolist() == [1_000_000_020 + 30 * k for k in range(4)]
+        assert e["psg"].tolist() == [1, 0, -1, 1]
+        for k in ("enmo", "mad"):  # the shaking is in epoch 1 and nowhere else
+            assert e[k][1] > 1000 and e[k][[0, 2, 3]].max() < e[k][1] / 10
+    cached = list((tmp_path / "cache").glob("p999-*.npz"))
+    assert len(cached) == 1 and "psg" not in np.load(cached[0]).files
 
 
 def test_van_hees_raw_needs_five_still_minutes() -> None:
