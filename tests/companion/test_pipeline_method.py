@@ -105,3 +105,20 @@ def test_figures_rebuilt_without_reanalysis_keep_the_stored_method(tmp_path: Pat
         rebuild_figures(s, "P")  # e.g. after an exclusion: the rows are not re-analysed
         assert s.analysis_method("P") == method_id(OLD)
         assert requeue_other_methods(s) == ["P"]
+
+
+def test_a_refresh_for_one_patient_requeues_only_that_patient(tmp_path: Path) -> None:
+    """After an upload the refresh reads the method of the uploading patient alone; the
+    others are requeued when the server starts (or by `wearlog refresh`)."""
+    records = _records()
+    with Store(tmp_path / "a.db") as s:
+        for pid, dev in (("A", 1), ("B", 2)):
+            s.add_patient(pid)
+            s.add_device(dev, pid)
+            s.ingest(dev, records)
+        assert all(r.ok for r in refresh(s, cfg=OLD))
+        (res,) = refresh(s, "A")  # the current method: A's old results are redone in full
+        assert res.ok and res.full and s.analysis_method("A") == method_id()
+        assert s.analysis_state("B")["status"] == "ok" and s.pending() == []
+        assert requeue_other_methods(s) == ["B"]
+        assert [e.patient_id for e in s.pending()] == ["B"]

@@ -53,9 +53,10 @@ def refresh(store: Store, patient_id: str | None = None, cfg: AnalysisConfig | N
             workers: int = 1) -> list[RefreshResult]:
     """Refresh every queued patient (or only `patient_id`); never raises for one patient's
     failure: its result says what failed and the queue keeps it for the next try.
-    Patients whose stored results another analysis method made are queued in full first
-    (requeue_other_methods)."""
-    requeue_other_methods(store, cfg)
+    Patients (or the one patient) whose stored results another analysis method made are
+    queued in full first (requeue_other_methods): a refresh after one upload does not
+    read every patient's row."""
+    requeue_other_methods(store, cfg, patient_id)
     entries = store.pending(patient_id)
     figures.preload()  # parsed once here, not in every worker
     if workers > 1 and len(entries) > 1 and str(store.path) != ":memory:":
@@ -69,12 +70,14 @@ def refresh(store: Store, patient_id: str | None = None, cfg: AnalysisConfig | N
     return [refresh_one(store, e.patient_id, cfg) for e in entries]
 
 
-def requeue_other_methods(store: Store, cfg: AnalysisConfig | None = None) -> list[str]:
-    """Queue a full re-analysis of the patients whose stored results another analysis
-    method made (Wearlog upgraded, a threshold changed): from then on the views say
-    "analysis pending" for them, not old figures as current. Run before every refresh
-    and when a server or app starts."""
-    return store.queue_other_methods(method_id(cfg))
+def requeue_other_methods(store: Store, cfg: AnalysisConfig | None = None,
+                          patient_id: str | None = None) -> list[str]:
+    """Queue a full re-analysis of the patients (or only `patient_id`) whose stored
+    results another analysis method made (Wearlog upgraded, a threshold changed): from
+    then on the views say "analysis pending" for them, not old figures as current. Run
+    for every patient when a server or app starts and by `wearlog refresh`, for the one
+    patient before each refresh after an ingest."""
+    return store.queue_other_methods(method_id(cfg), patient_id)
 
 
 # a worker process's own handle, opened once for all the patients it refreshes (opening

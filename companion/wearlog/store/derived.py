@@ -169,12 +169,17 @@ class DerivedResults:
                                 (patient_id,)).fetchone()
         return None if row is None else row[0]
 
-    def queue_other_methods(self, method: str) -> list[str]:
-        """Queue a full re-analysis of every patient whose stored results another method
-        made (an upgrade changed the analysis); returns them."""
-        ids = [r[0] for r in self.conn.execute(
-            "SELECT patient_id FROM patient_analysis WHERE method <> ? "
-            "ORDER BY patient_id", (method,))]
+    def queue_other_methods(self, method: str, patient_id: str | None = None) -> list[str]:
+        """Queue a full re-analysis of every patient (or only `patient_id`) whose stored
+        results another method made (an upgrade changed the analysis); returns them."""
+        if patient_id is None:
+            ids = [r[0] for r in self.conn.execute(
+                "SELECT patient_id FROM patient_analysis WHERE method <> ? "
+                "ORDER BY patient_id", (method,))]
+        else:
+            ids = [r[0] for r in self.conn.execute(
+                "SELECT patient_id FROM patient_analysis WHERE method <> ? "
+                "AND patient_id = ?", (method, patient_id))]
         if ids:  # (a read alone takes no write lock: this runs before every refresh)
             self.queue_full(ids)
         return ids
