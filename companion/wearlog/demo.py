@@ -33,13 +33,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from wearlog.app.routers.nights import summary as range_summary
-from wearlog.app.routers.nights import wearer_topics
 from wearlog.ble.ops import Bluetooth
 from wearlog.ble.radio import CentralRadio
 from wearlog.education import DISCLAIMER
 from wearlog.pipeline import refresh
-from wearlog.pipeline.figures import means
+from wearlog.pipeline.figures import means, summary_dict, wearer_topics
 from wearlog.pipeline.refresh import stored
 from wearlog.store import Store
 from wearlog.virtual.air import Air
@@ -157,7 +155,7 @@ def run_demo(days: float = 14, seed: int = 1, workdir: Path | None = None,
         con.print("[bold]4/4[/] Educational topics (the refresh step linked them)")
         # what the wearer's own app shows: the stored 14-day summary's topics in the
         # wearer's wording (read only: the refresh step recorded the links)
-        view = wearer_topics(range_summary(store, PATIENT, 14))
+        view = wearer_topics(summary_dict(store, PATIENT, 14))
         topics = [(t["topic_id"], t["title"], t["findings"]) for t in view["items"]]
         add_demo_diary(store, PATIENT, seed)
     finally:

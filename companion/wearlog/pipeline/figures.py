@@ -436,3 +436,19 @@ def summary_for(store: Store, patient_id: str, days: int, end: dt.date | None = 
                                  worse=sleep_worse(store.nights_between(
                                      patient_id, "0000-01-01", "9999-12-31")))
     return body
+
+
+def summary_dict(store: Store, patient_id: str, days: int) -> dict[str, Any]:
+    """summary_for's range as a dict (views that read fields rather than send bytes)."""
+    body = summary_for(store, patient_id, days)
+    return orjson.loads(body) if isinstance(body, bytes) else body
+
+
+def wearer_topics(summary: dict[str, Any]) -> dict[str, Any]:
+    """A range's linked topics in the wearer's wording: the same stored figures through
+    the same rules as the clinician's findings (the wearer's app and the demo)."""
+    if not summary["analysis_available"]:
+        return {"available": False, "reason": summary.get("analysis_reason"), "items": []}
+    view, _fired = findings(summary["nights"], summary["days"], summary["rhythm"],
+                            dt.date.fromisoformat(summary["last_date"]), audience="wearer")
+    return view

@@ -4,7 +4,6 @@ linked topics in the wearer's wording; correcting a night's bed and up times."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -21,21 +20,6 @@ from wearlog.store import Store, StoreError
 
 router = APIRouter(include_in_schema=False)
 RANGES = figures.RANGES
-
-
-def summary(store: Store, patient_id: str, days: int) -> dict[str, Any]:
-    """The clinician's summary of the range (stored JSON or built from stored rows)."""
-    body = figures.summary_for(store, patient_id, days)
-    return json.loads(body) if isinstance(body, bytes) else body
-
-
-def wearer_topics(s: dict[str, Any]) -> dict[str, Any]:
-    """The range's linked topics in the wearer's wording (same stored figures, same rules)."""
-    if not s["analysis_available"]:
-        return {"available": False, "reason": s.get("analysis_reason"), "items": []}
-    view, _fired = figures.findings(s["nights"], s["days"], s["rhythm"],
-                                    dt.date.fromisoformat(s["last_date"]), audience="wearer")
-    return view
 
 
 def bars(rows: list[dict[str, Any]], key: str, label: str, scale: float = 1.0
@@ -57,13 +41,13 @@ def home(request: Request, store: Db, pid: Wearer, days: int = 14) -> HTMLRespon
         raise HTTPException(422, f"days must be one of {', '.join(map(str, RANGES))}")
     if pid is None:
         return page(request, "welcome.html", {"page": "home"})
-    s = summary(store, pid, days)
+    s = figures.summary_dict(store, pid, days)
     diary_today = store.diary_between(pid, today(store, pid).isoformat(),
                                       today(store, pid).isoformat())
     nights = [n for n in s["nights"] if n.get("tst_min") is not None]
     return page(request, "nights.html", {
         "page": "home", "s": s, "days": days, "ranges": RANGES, "pid": pid,
-        "diary_done": bool(diary_today), "topics": wearer_topics(s),
+        "diary_done": bool(diary_today), "topics": figures.wearer_topics(s),
         "sleep_chart": bars(nights, "tst_min", "night", 60.0),
         "steps_chart": bars([d for d in s["days"] if d.get("steps") is not None],
                             "steps", "day"),
