@@ -158,3 +158,26 @@ def test_lono_among_a_group_chooses_only_from_it(monkeypatch: pytest.MonkeyPatch
                              "best": {"pred": truth}}} for _ in range(3)]
     assert validate.lono_variant(results) == ["best"] * 3
     assert validate.lono_variant(results, "angle", ["a", "b"]) == ["b"] * 3
+
+
+def test_lono_by_tst_takes_the_lowest_tst_error_on_the_other_nights(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LONO_TST_GROUPS row: the variant with the lowest TST mean absolute error on the
+    other nights, whatever its kappa; a night without a period (tst_err None) is skipped,
+    and a variant with no TST error on any other night is never preferred."""
+    monkeypatch.setattr(validate, "VARIANTS", {"a": ("angle", {}), "b": ("angle", {}),
+                                               "none": ("angle", {})})
+    truth = np.array([True, False, True, False])
+    # "a" scores every epoch right but misses 40 min of TST; "b" is wrong everywhere but
+    # within 10 min; on night 2 "b" has no period; "none" never has one
+    errs_b = [10.0, -10.0, None]
+    results = [{"truth_sleep": truth,
+                "variants": {"a": {"pred": truth, "tst_err": 40.0},
+                             "b": {"pred": ~truth, "tst_err": errs_b[k]},
+                             "none": {"pred": truth, "tst_err": None}}} for k in range(3)]
+    assert validate.lono_variant(results, "angle", ["a", "b"]) == ["a"] * 3
+    assert validate.lono_variant(results, "angle", ["a", "b", "none"], by="tst") == ["b"] * 3
+    # held out night 0, "b" has only night 1 (10 min) against "a"'s 40: still "b"; make
+    # "b" worse than "a" on night 1 and night 0's choice flips to "a"
+    results[1]["variants"]["b"]["tst_err"] = -50.0
+    assert validate.lono_variant(results, "angle", ["a", "b"], by="tst")[0] == "a"
