@@ -181,3 +181,26 @@ def test_lono_by_tst_takes_the_lowest_tst_error_on_the_other_nights(
     # "b" worse than "a" on night 1 and night 0's choice flips to "a"
     results[1]["variants"]["b"]["tst_err"] = -50.0
     assert validate.lono_variant(results, "angle", ["a", "b"], by="tst")[0] == "a"
+
+
+def test_tst_note_counts_sleep_only_on_psg_scored_epochs() -> None:
+    """tst_err takes the night row's TST (every sleep epoch of the period); the note
+    tst_scored_err counts our sleep only where the PSG scored sleep or wake, so sleep
+    called on unscored epochs (before the PSG, code 7) adds to the first only."""
+    from wearlog.analysis.sleep import SleepScores
+
+    psg = np.array([-1, -1, 1, 1, 0, -1, 1, 0], dtype=np.int8)  # 3 PSG sleep epochs
+    asleep = np.array([1, 1, 1, 1, 1, 1, 0, 0], dtype=bool)  # 6 of ours, 3 unscored
+    scores = SleepScores([], np.ones(8, dtype=bool), asleep)
+    row = {"onset_utc": 0, "offset_utc": 8 * 30, "tib_min": 4.0, "tst_min": 3.0,
+           "waso_min": 0.0, "se_pct": 75.0, "valid": 1, "source": "hdcza"}
+    truth = validate.night_truth(psg)
+    r = validate._night_figures(scores, np.ones(8, dtype=bool), [row], psg,
+                                validate.psg_period(psg), truth, 0)
+    assert truth["tst"] == 1.5
+    assert r["tst_err"] == 1.5  # 3.0 min of ours against 1.5 of the PSG's
+    assert r["tst_scored_err"] == 0.0  # 3 epochs on scored ones (2 right, 1 on wake)
+    rs = [r, {**r, "tst_scored_err": -1.0}]
+    pooled = validate._pooled(rs, [{"epochs": 5}, {"epochs": 5}],
+                              np.concatenate([psg[psg >= 0] == 1] * 2))
+    assert pooled["tst_scored_mae"] == 0.5 and pooled["tst_mae"] == 1.5
