@@ -139,6 +139,8 @@ LONO_GROUPS: dict[str, tuple[str, list[str]]] = {
 LONO_TST_GROUPS: dict[str, tuple[str, list[str]]] = {
     "angle, by TST MAE: trimmed (default) or the same with SIB 10 min":
         ("angle", [TRIM10, TRIM10_SIB10]),
+    "angle, by TST MAE: every angle variant":
+        ("angle", [k for k, (m, _) in VARIANTS.items() if m == "angle"]),
 }
 
 GGIR_RAW = "GGIR HDCZA + van Hees 2015, raw 5-s angles"
