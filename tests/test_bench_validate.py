@@ -158,3 +158,49 @@ def test_lono_among_a_group_chooses_only_from_it(monkeypatch: pytest.MonkeyPatch
                              "best": {"pred": truth}}} for _ in range(3)]
     assert validate.lono_variant(results) == ["best"] * 3
     assert validate.lono_variant(results, "angle", ["a", "b"]) == ["b"] * 3
+
+
+def test_lono_by_tst_takes_the_lowest_tst_error_on_the_other_nights(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LONO_TST_GROUPS row: the variant with the lowest TST mean absolute error on the
+    other nights, whatever its kappa; a night without a period (tst_err None) is skipped,
+    and a variant with no TST error on any other night is never preferred."""
+    monkeypatch.setattr(validate, "VARIANTS", {"a": ("angle", {}), "b": ("angle", {}),
+                                               "none": ("angle", {})})
+    truth = np.array([True, False, True, False])
+    # "a" scores every epoch right but misses 40 min of TST; "b" is wrong everywhere but
+    # within 10 min; on night 2 "b" has no period; "none" never has one
+    errs_b = [10.0, -10.0, None]
+    results = [{"truth_sleep": truth,
+                "variants": {"a": {"pred": truth, "tst_err": 40.0},
+                             "b": {"pred": ~truth, "tst_err": errs_b[k]},
+                             "none": {"pred": truth, "tst_err": None}}} for k in range(3)]
+    assert validate.lono_variant(results, "angle", ["a", "b"]) == ["a"] * 3
+    assert validate.lono_variant(results, "angle", ["a", "b", "none"], by="tst") == ["b"] * 3
+    # held out night 0, "b" has only night 1 (10 min) against "a"'s 40: still "b"; make
+    # "b" worse than "a" on night 1 and night 0's choice flips to "a"
+    results[1]["variants"]["b"]["tst_err"] = -50.0
+    assert validate.lono_variant(results, "angle", ["a", "b"], by="tst")[0] == "a"
+
+
+def test_tst_note_counts_sleep_only_on_psg_scored_epochs() -> None:
+    """tst_err takes the night row's TST (every sleep epoch of the period); the note
+    tst_scored_err counts our sleep only where the PSG scored sleep or wake, so sleep
+    called on unscored epochs (before the PSG, code 7) adds to the first only."""
+    from wearlog.analysis.sleep import SleepScores
+
+    psg = np.array([-1, -1, 1, 1, 0, -1, 1, 0], dtype=np.int8)  # 3 PSG sleep epochs
+    asleep = np.array([1, 1, 1, 1, 1, 1, 0, 0], dtype=bool)  # 6 of ours, 3 unscored
+    scores = SleepScores([], np.ones(8, dtype=bool), asleep)
+    row = {"onset_utc": 0, "offset_utc": 8 * 30, "tib_min": 4.0, "tst_min": 3.0,
+           "waso_min": 0.0, "se_pct": 75.0, "valid": 1, "source": "hdcza"}
+    truth = validate.night_truth(psg)
+    r = validate._night_figures(scores, np.ones(8, dtype=bool), [row], psg,
+                                validate.psg_period(psg), truth, 0)
+    assert truth["tst"] == 1.5
+    assert r["tst_err"] == 1.5  # 3.0 min of ours against 1.5 of the PSG's
+    assert r["tst_scored_err"] == 0.0  # 3 epochs on scored ones (2 right, 1 on wake)
+    rs = [r, {**r, "tst_scored_err": -1.0}]
+    pooled = validate._pooled(rs, [{"epochs": 5}, {"epochs": 5}],
+                              np.concatenate([psg[psg >= 0] == 1] * 2))
+    assert pooled["tst_scored_mae"] == 0.5 and pooled["tst_mae"] == 1.5
