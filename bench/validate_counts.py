@@ -37,7 +37,7 @@ def vm_counts(path: Path, n: int, cache: Path | None = None) -> np.ndarray:
         return np.load(f)
     from agcounts.extract import get_counts
 
-    start, g, _ = load_samples(path)
+    start, g = load_samples(path)
     _, skip = grid_start(start)
     g = g[skip: skip + n * RATE * EPOCH_S]
     c = get_counts(g, freq=RATE, epoch=EPOCH_S)

@@ -50,14 +50,14 @@ def nights(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.npy"))
 
 
-def load_samples(path: Path) -> tuple[float, np.ndarray, np.ndarray]:
-    """(start as POSIX seconds of the lab's clock, x/y/z in g (n, 3), PSG code per sample)."""
+def load_samples(path: Path) -> tuple[float, np.ndarray]:
+    """(start as POSIX seconds of the lab's clock, x/y/z in g (n, 3)); the PSG codes of
+    the same samples: psg_epochs."""
     r = np.load(path).view(np.recarray)
     d = r.d.astype(np.int64)
     g = np.stack([np.repeat(r[c], d).astype(np.float64) for c in "xyz"], axis=1)
     g = (g - ZERO_G) / PER_G
-    labels = np.repeat(r.gt.astype(np.int8), d)
-    return posix(float(r.t[0])), g, labels
+    return posix(float(r.t[0])), g
 
 
 def posix(t: float) -> float:
@@ -95,7 +95,7 @@ def firmware_epochs(path: Path, cache: Path | None = None) -> dict[str, np.ndarr
         return {**cached, "psg": psg_epochs(path, len(cached["t"]))}
     from wlfw.rawfeatures import epochs_from_samples
 
-    start, g, labels = load_samples(path)
+    start, g = load_samples(path)
     t0, skip = grid_start(start)
     mg = np.round(g[skip:] * 1000).astype(np.int16)
     rows = [e.fields()[1:8]  # time, flags, enmo .. steps
@@ -107,7 +107,7 @@ def firmware_epochs(path: Path, cache: Path | None = None) -> dict[str, np.ndarr
     tmp = f.with_suffix(".tmp.npz")
     np.savez(tmp, **out)  # type: ignore[arg-type]
     tmp.replace(f)
-    return {**out, "psg": epoch_labels(labels[skip:], len(a))}
+    return {**out, "psg": psg_epochs(path, len(a))}
 
 
 def reductions(path: Path, n: int, cache: Path | None = None) -> dict[str, np.ndarray]:
@@ -121,7 +121,7 @@ def reductions(path: Path, n: int, cache: Path | None = None) -> dict[str, np.nd
     if f.exists():
         with np.load(f) as z:
             return {k: z[k] for k in z.files}
-    start, g, _ = load_samples(path)
+    start, g = load_samples(path)
     _, skip = grid_start(start)
     g = g[skip:]
     off, scale, ok = autocalibrate(g)
