@@ -183,10 +183,11 @@ def test_lono_by_tst_takes_the_lowest_tst_error_on_the_other_nights(
     assert validate.lono_variant(results, "angle", ["a", "b"], by="tst")[0] == "a"
 
 
-def test_tst_note_counts_sleep_only_on_psg_scored_epochs() -> None:
-    """tst_err takes the night row's TST (every sleep epoch of the period); the note
-    tst_scored_err counts our sleep only where the PSG scored sleep or wake, so sleep
-    called on unscored epochs (before the PSG, code 7) adds to the first only."""
+def test_tst_is_counted_on_psg_scored_epochs_and_the_whole_period_beside_it() -> None:
+    """tst_err counts our sleep only where the PSG scored sleep or wake (as the agreement
+    does), so sleep called on unscored epochs (before the PSG, code 7) adds only to
+    tst_period_err, the night row's TST (every sleep epoch of the period); a night
+    without a period has TST 0 on the first and no figure on the second."""
     from wearlog.analysis.sleep import SleepScores
 
     psg = np.array([-1, -1, 1, 1, 0, -1, 1, 0], dtype=np.int8)  # 3 PSG sleep epochs
@@ -198,9 +199,14 @@ def test_tst_note_counts_sleep_only_on_psg_scored_epochs() -> None:
     r = validate._night_figures(scores, np.ones(8, dtype=bool), [row], psg,
                                 validate.psg_period(psg), truth, 0)
     assert truth["tst"] == 1.5
-    assert r["tst_err"] == 1.5  # 3.0 min of ours against 1.5 of the PSG's
-    assert r["tst_scored_err"] == 0.0  # 3 epochs on scored ones (2 right, 1 on wake)
-    rs = [r, {**r, "tst_scored_err": -1.0}]
+    assert r["tst_period_err"] == 1.5  # 3.0 min of ours against 1.5 of the PSG's
+    assert r["tst_err"] == 0.0  # 3 epochs on scored ones (2 right, 1 on wake)
+    rs = [r, {**r, "tst_err": -1.0}]
     pooled = validate._pooled(rs, [{"epochs": 5}, {"epochs": 5}],
                               np.concatenate([psg[psg >= 0] == 1] * 2))
-    assert pooled["tst_scored_mae"] == 0.5 and pooled["tst_mae"] == 1.5
+    assert pooled["tst_mae"] == 0.5 and pooled["tst_period_mae"] == 1.5
+    none = {**row, "onset_utc": None, "offset_utc": None, "tib_min": None, "tst_min": None}
+    r = validate._night_figures(SleepScores([], np.zeros(8, dtype=bool), np.zeros(8, dtype=bool)),
+                                np.ones(8, dtype=bool), [none], psg, validate.psg_period(psg),
+                                truth, 0)
+    assert r["tst_err"] == -1.5 and r["tst_period_err"] is None
