@@ -42,7 +42,7 @@ from bench.validate_data import EPOCH_S, firmware_epochs, nights, reductions
 from wearlog.analysis import AnalysisConfig, analyse_patient
 from wearlog.analysis.counts import cole_kripke
 from wearlog.analysis.nonwear import detect_nonwear
-from wearlog.analysis.runs import runs
+from wearlog.analysis.runs import keep_runs_at_least, runs
 from wearlog.analysis.sleep import SleepScores, score_sleep
 from wearlog.analysis.timeline import Timeline, load_timeline
 from wearlog.imports.common import import_seq
@@ -57,6 +57,16 @@ DEFAULT_PSG = Path(os.environ.get("WEARLOG_PSG") or Path(__file__).resolve().par
 UTC = ZoneInfo("UTC")  # the files hold the lab's local clock; read as UTC, noon is lab noon
 MODES = ("angle", "enmo", "counts")
 KIND = {"angle": "import-raw", "enmo": "import-enmo", "counts": "import-counts"}
+# AnalysisConfig.enmo_fallback_mg over a 5-mg grid (0: none, the default until Dec 2026)
+ENMO_FALLBACK_MG = (0, 5, 10, 15, 20, 25, 30)
+
+
+def enmo_fallback(mg: int) -> str:
+    """The name of the ENMO variant with this fallback threshold."""
+    return ("ENMO: sustained inactivity 5 min, no fallback" if mg == 0 else
+            f"ENMO: sustained inactivity 5 min, fallback threshold {mg} mg")
+
+
 # Published variants of the period and non-wear steps (angle path) and of the period step
 # (counts path), each run on every night; bench.validate picks one per held-out night by the
 # best pooled kappa on the other nights (leave-one-night-out) and reports every variant's
@@ -112,8 +122,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 10":
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
                    "immobile_bounds_min": 10.0}),
-    "ENMO: sustained inactivity 5 min": ("enmo", _SIB5),
-    "ENMO: sustained inactivity 10 min": ("enmo", _SIB10),
+    "ENMO: sustained inactivity 10 min": ("enmo", {**_SIB10, "enmo_fallback_mg": 0.0}),
+    # a fallback threshold (AnalysisConfig.enmo_fallback_mg) for the nights where P10 x 15
+    # finds no still block, over a 5-mg grid; the LONO group below chooses among them
+    **{enmo_fallback(mg): ("enmo", {**_SIB5, "enmo_fallback_mg": float(mg)})
+       for mg in ENMO_FALLBACK_MG},
     "counts: Tudor-Locke 2014 as published":
         ("counts", {"counts_merge_gap_min": 0.0}),
     "counts: Tudor-Locke 2014, periods < 60 min apart joined":
@@ -128,6 +141,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("counts", {"counts_period_method": "crespo", "counts_sleep_method": "sadeh"}),
 }
 
+ENMO_FALLBACK_GROUP = "ENMO: no fallback or a fallback threshold on the 5-mg grid"
 # Narrower leave-one-night-out choices, each between the untrimmed block and one published
 # alternative (the all-variants LONO row above picks among every variant of a mode):
 # name -> (mode, variants to choose from)
@@ -138,6 +152,7 @@ LONO_GROUPS: dict[str, tuple[str, list[str]]] = {
                   "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 5",
                   "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 10"]),
     "angle: trimmed (default) or the same with SIB 10 min": ("angle", [TRIM10, TRIM10_SIB10]),
+    ENMO_FALLBACK_GROUP: ("enmo", [enmo_fallback(mg) for mg in ENMO_FALLBACK_MG]),
 }
 # The same choices made by the lowest TST mean absolute error on the other nights (issue
 # 12's TST target) instead of the best pooled kappa: name -> (mode, variants)
@@ -353,22 +368,72 @@ def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
     out["ggir_raw"] = ggir_raw_night(e["raw_angle5"], psg)
     out["ggir_raw_clamped"] = ggir_raw_night(e["raw_angle5"], psg, clamp=True)
     out["enmo_mg"] = red["enmo_cal"][scored]
+    out["enmo_mg_all"], out["scored"] = red["enmo_cal"], scored  # for the sustained rules
     out["calibrated"] = bool(red["cal"][-1])
     return out
 
 
-def lono_enmo(results: list[dict[str, Any]]) -> list[np.ndarray]:
-    """Per night: ENMO <= threshold is sleep, the threshold chosen on the other nights
-    (best pooled kappa over a grid of 0..100 mg in 0.5-mg steps)."""
-    grid = np.arange(0.0, 100.5, 0.5)
-    preds = []
+ENMO_GRID = np.arange(0.0, 100.5, 0.5)  # mg: the thresholds the ENMO baselines choose from
+# Sustained forms of the ENMO threshold baseline: sleep where ENMO stays at or under the
+# threshold for this long (van Hees 2015's 5 min; GGIR's second time threshold, 10 min).
+ENMO_SUSTAINED_MIN = (5, 10)
+
+
+def _enmo_preds(results: list[dict[str, Any]], still_min: int) -> list[list[np.ndarray]]:
+    """Per threshold of ENMO_GRID, per night: the PSG-scored epochs called sleep (ENMO <=
+    the threshold; still_min > 0: only in runs at least that long, over the whole night)."""
+    k = still_min * 60 // EPOCH_S
+    if k <= 1:
+        return [[r["enmo_mg"] <= g for r in results] for g in ENMO_GRID]
+    return [[keep_runs_at_least(r["enmo_mg_all"] <= g, k)[r["scored"]] for r in results]
+            for g in ENMO_GRID]
+
+
+def lono_enmo(results: list[dict[str, Any]], still_min: int = 0) -> list[np.ndarray]:
+    """Per night: ENMO <= threshold is sleep (still_min > 0: sustained that long), the
+    threshold chosen on the other nights (best pooled kappa over ENMO_GRID, 0..100 mg in
+    0.5-mg steps). The choice is kept as the night's lono_enmo_thr[still_min]."""
+    preds = _enmo_preds(results, still_min)
+    out = []
     for k in range(len(results)):
-        x = np.concatenate([r["enmo_mg"] for j, r in enumerate(results) if j != k])
         t = np.concatenate([r["truth_sleep"] for j, r in enumerate(results) if j != k])
-        best = max(grid, key=lambda g: agreement(x <= g, t)["kappa"])
-        results[k]["lono_enmo_thr"] = float(best)
-        preds.append(results[k]["enmo_mg"] <= best)
-    return preds
+        best = max(range(len(ENMO_GRID)), key=lambda i: agreement(
+            np.concatenate([p for j, p in enumerate(preds[i]) if j != k]), t)["kappa"])
+        results[k].setdefault("lono_enmo_thr", {})[still_min] = float(ENMO_GRID[best])
+        out.append(preds[best][k])
+    return out
+
+
+def best_enmo_threshold(results: list[dict[str, Any]], still_min: int = 0
+                        ) -> tuple[float, list[np.ndarray]]:
+    """The one threshold with the best pooled kappa on every night's own labels, and its
+    calls: not a method (the labels of the nights it is scored on choose it) but a
+    ceiling for any single ENMO threshold on these nights."""
+    preds = _enmo_preds(results, still_min)
+    t = np.concatenate([r["truth_sleep"] for r in results])
+    best = max(range(len(ENMO_GRID)),
+               key=lambda i: agreement(np.concatenate(preds[i]), t)["kappa"])
+    return float(ENMO_GRID[best]), preds[best]
+
+
+def best_enmo_per_night(results: list[dict[str, Any]], still_min: int) -> list[np.ndarray]:
+    """Per night, the threshold with the best kappa on that night's own labels: the room a
+    threshold adapted to each recording would have (a looser ceiling than one threshold)."""
+    preds = _enmo_preds(results, still_min)
+    return [preds[max(range(len(ENMO_GRID)), key=lambda i: agreement(
+        preds[i][k], r["truth_sleep"])["kappa"])][k] for k, r in enumerate(results)]
+
+
+def enmo_row(still_min: int, ceiling: bool = False, per_night: bool = False) -> str:
+    """The name of an ENMO threshold row (baseline, or ceiling with the labels used)."""
+    rule = f", still >= {still_min} min" if still_min else ""
+    if per_night:
+        return (f"one ENMO threshold per night{rule}, each the best on its night's own "
+                f"labels (a looser ceiling)")
+    if ceiling:
+        return (f"one ENMO threshold{rule}, the best on all nights' own labels "
+                f"(a ceiling, not a method)")
+    return f"ENMO threshold{rule} (LONO)"
 
 
 def _abs(xs: list[float | None]) -> np.ndarray:
@@ -419,6 +484,11 @@ def lono_variant(results: list[dict[str, Any]], mode: str = "angle",
     return chosen
 
 
+def _take(preds: list[np.ndarray]) -> Callable[[dict[str, Any], int], np.ndarray]:
+    """A summarise method that reads night k's calls from a list made beforehand."""
+    return lambda r, k: preds[k]
+
+
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     truth = np.concatenate([r["truth_sleep"] for r in results])
     lono = lono_enmo(results)
@@ -428,6 +498,15 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "van Hees 2015 (raw)": lambda r, k: r["vanhees_raw"],
         "ENMO threshold (LONO)": lambda r, k: lono[k],
     }
+    if all("enmo_mg_all" in r for r in results):
+        for m in ENMO_SUSTAINED_MIN:
+            methods[enmo_row(m)] = _take(lono_enmo(results, m))
+        for m in (0, *ENMO_SUSTAINED_MIN):
+            thr, best = best_enmo_threshold(results, m)
+            pooled.setdefault("enmo_ceiling_thr", {})[m] = thr
+            methods[enmo_row(m, ceiling=True)] = _take(best)
+        methods[enmo_row(ENMO_SUSTAINED_MIN[-1], per_night=True)] = _take(
+            best_enmo_per_night(results, ENMO_SUSTAINED_MIN[-1]))
     if all("ck_all" in r for r in results):
         methods["Cole-Kripke, whole recording"] = lambda r, k: r["ck_all"]
         methods["Cole-Kripke (ActiLife scaling), whole recording"] = \
@@ -488,6 +567,9 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name in ("Wearlog (angle)", "Wearlog (enmo)", "Wearlog (counts)", "van Hees 2015 (raw)",
                  GGIR_RAW, GGIR_RAW_CLAMPED, "ENMO threshold (LONO)",
+                 *[enmo_row(m) for m in ENMO_SUSTAINED_MIN],
+                 *[enmo_row(m, ceiling=True) for m in (0, *ENMO_SUSTAINED_MIN)],
+                 enmo_row(ENMO_SUSTAINED_MIN[-1], per_night=True),
                  "Cole-Kripke, whole recording", "Cole-Kripke (ActiLife scaling), whole recording",
                  "always-sleep"):
         if name not in pooled:
@@ -500,6 +582,17 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
                    f"{_f(d.get('tst_mae'), 0)} | {_f(d.get('tst_period_mae'), 0)} | "
                    f"{_f(d.get('waso_mae'), 0)} | "
                    f"{_f(d.get('se_mae'), 1)} |")
+    if "enmo_ceiling_thr" in pooled:
+        chosen = {m: sorted({r["lono_enmo_thr"][m] for r in results})
+                  for m in (0, *ENMO_SUSTAINED_MIN)}
+        out += ["", "ENMO threshold rows: the calibrated 30-s ENMO of the whole night (no "
+                "period step), sleep where it is at or under the threshold (\"still >= N "
+                "min\": in runs that long). LONO thresholds picked (mg): " + "; ".join(
+                    f"{enmo_row(m)}: {', '.join(_f(v, 1) for v in chosen[m])}"
+                    for m in chosen) + ". Ceilings (mg): " + "; ".join(
+                    f"{m or 'per epoch'}{' min' if m else ''}: "
+                    f"{_f(pooled['enmo_ceiling_thr'][m], 1)}"
+                    for m in pooled["enmo_ceiling_thr"]) + "."]
     out += ["", "Published variants of the period and non-wear steps (every night; "
             "the LONO row takes, for each night, the variant with the best pooled κ on the "
             "other nights; rows marked \"by TST MAE\" the lowest TST mean absolute error on "
@@ -557,7 +650,7 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
         x = r["angle"]
         out.append(f"| {r['night']} | {r['psg_sleep_h']:.1f} | {_f(x['kappa'])} | "
                    f"{_f(r['enmo']['kappa'])} | {_f(vh[k])} | {_f(lo[k])} "
-                   f"({_f(r['lono_enmo_thr'], 1)}) | {_f(x['unscored_pct'], 1)} | "
+                   f"({_f(r['lono_enmo_thr'][0], 1)}) | {_f(x['unscored_pct'], 1)} | "
                    f"{_f(x['onset_err'], 0)} | {_f(x['offset_err'], 0)} | "
                    f"{_f(x['tst_err'], 0)} | {_f(x['tst_period_err'], 0)} | {x['source']} | "
                    f"{'; '.join(x['reasons']) or ''} |")
@@ -609,6 +702,15 @@ def bench_area(quick: bool) -> dict[str, Any]:
             figure(f"{mode}: nights with a period", d["nights_with_period"], "nights",
                    pooled["nights"], "nights"),
         ]
+    held_out = pooled.get("lono_groups", {}).get(ENMO_FALLBACK_GROUP)
+    if held_out is not None:  # the default's fallback threshold was chosen on these nights
+        rows.append(figure("enmo: Cohen's kappa, fallback threshold chosen on the other "
+                           "nights (LONO, held out)", held_out["kappa"], "", vh,
+                           "van Hees 2015 raw"))
+    ceiling = enmo_row(ENMO_SUSTAINED_MIN[-1], ceiling=True)
+    if ceiling in pooled:
+        rows.append(figure(f"{ceiling}: Cohen's kappa", pooled[ceiling]["kappa"], "", vh,
+                           "van Hees 2015 raw"))
     rows.append(figure("angle: TST MAE, whole period (also outside the PSG recording and "
                        "on code 7; the headline until Dec 2026)",
                        pooled["Wearlog (angle)"]["tst_period_mae"], "min",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -122,6 +123,31 @@ def test_enmo_only_night_gets_a_period_and_sleep() -> None:
     i, j = tl.index(bed), tl.index(up)
     assert scores.asleep[i + 20:j - 20].mean() > 0.9
     assert not scores.asleep[:i - 20].any()
+
+
+def test_enmo_only_night_under_a_floor_level_threshold_gets_the_fallback() -> None:
+    """A coarse sensor's calibrated ENMO (as ICHI14 p022): in bed, 10-30 min stretches that
+    read almost nothing (0-0.3 mg, a quarter exactly 0) alternate with quantisation noise
+    (2-6 mg). P10 x 15 of the 5-min median then lands near 1.5 mg, under the noise, so no
+    30-min block is still: without the fallback no period; with it (10 mg) the night."""
+    rng = np.random.default_rng(5)
+    n, bed, up = 18 * PER_H, 5 * PER_H, 13 * PER_H
+    enmo = rng.uniform(20, 150, n)
+    i, quiet = bed, True
+    while i < up:
+        k = min(int(rng.integers(20, 60)), up - i)
+        enmo[i:i + k] = (np.where(rng.random(k) < 0.25, 0.0, rng.uniform(0, 0.3, k)) if quiet
+                         else rng.uniform(2, 6, k))
+        i, quiet = i + k, not quiet
+    tl = timeline(EVENING, np.zeros(n), np.zeros(n), enmo, angle=False)
+    (row,) = score_sleep(tl, UTC, np.ones(n, bool), replace(CFG, enmo_fallback_mg=0.0),
+                         "P").nights
+    assert row["onset_utc"] is None and "no still stretch" in row["reason"]
+    row, scores = the_night(tl)
+    assert row["source"] == "enmo" and row["valid"] == 1
+    assert abs(row["onset_utc"] - (EVENING + bed * 30)) <= 15 * 60
+    assert abs(row["offset_utc"] - (EVENING + up * 30)) <= 15 * 60
+    assert scores.asleep[bed + 20:up - 20].mean() > 0.9 and not scores.asleep[:bed - 20].any()
 
 
 def test_counts_only_windows_give_no_night_rows() -> None:

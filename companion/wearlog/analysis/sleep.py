@@ -444,6 +444,10 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         night_worn = worn & tl.enmo_known
         period, local_sleep = enmo_sleep(tl, i0, i1, night_worn, cfg, thr.enmo_median,
                                          thr.enmo if thr.enmo is not None else 0.0)
+        if cfg.enmo_fallback_mg > 0 and (period is None
+                                         or not local_sleep[period[0]:period[1]].any()):
+            period, local_sleep = enmo_sleep(tl, i0, i1, night_worn, cfg, thr.enmo_median,
+                                             cfg.enmo_fallback_mg)
         asleep_all = np.zeros(tl.n, dtype=bool)
         asleep_all[i0:i1] = local_sleep
         source = "enmo"
