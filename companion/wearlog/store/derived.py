@@ -392,6 +392,10 @@ class DerivedResults:
         transaction. scoring: per method, None (scored: its nights are in `nights`, rows
         of count_sleep) or why the counts could not be scored; rhythms: count_rhythm's
         result per convention (partial_days False/True). All empty: no counts, no rows."""
+        if not (scoring or nights or rhythms) and self.conn.execute(
+                "SELECT 1 FROM count_scoring WHERE patient_id=? LIMIT 1",
+                (patient_id,)).fetchone() is None:
+            return  # no counts and none stored (most patients): no write at all
         with self.transaction() as c:
             for table in ("count_scoring", "count_nights", "count_rhythm"):
                 c.execute(f"DELETE FROM {table} WHERE patient_id=?", (patient_id,))
