@@ -4,6 +4,7 @@ For data from other actigraphs that give activity counts rather than ENMO and an
 count_sleep scores every minute (Cole-Kripke 1992, Sadeh 1994; 30-s counts are summed
 into minutes first) and sums per noon-to-noon local window: total scored sleep in 24 h,
 with no sleep-period detection. count_rhythm gives IS, IV, RA, L5 and M10 of the counts.
+The refresh step stores both (count_figures; v18 count_* tables): views read those.
 """
 
 from __future__ import annotations
