@@ -60,7 +60,8 @@ def test_upgrade_from_every_earlier_version(tmp_path: Path, from_version: int) -
     assert s.version == LATEST == current_version(s.conn)
     tables = set(s.table_names())
     assert {"patients", "devices", "epochs", "events", "syncs", "nights", "days",
-            "schema_version", "clock_syncs", "night_thresholds"} <= tables
+            "schema_version", "clock_syncs", "night_thresholds", "count_scoring",
+            "count_nights", "count_rhythm"} <= tables
     if from_version:
         assert s.counts()["epochs"] == 3 and s.counts()["events"] == 1
         assert s.device(3)["patient_id"] == "P-old"

@@ -70,13 +70,10 @@ def report(patient_id: str, days: int, end: dt.datetime | None, as_json: bool,
     """
     import json
 
-    from wearlog.analysis.errors import AnalysisError
-    from wearlog.imports import count_rhythm, count_sleep
     from wearlog.pipeline.figures import summary_for
     from wearlog.store import StoreError
 
     store = open_store(db_path, must_exist=True)
-    counted_note = ""
     try:
         try:
             store.patient(patient_id)
@@ -84,11 +81,10 @@ def report(patient_id: str, days: int, end: dt.datetime | None, as_json: bool,
             body = summary_for(store, patient_id, days, end.date() if end else None)
         except StoreError as e:
             raise click.ClickException(str(e)) from e
-        try:
-            counted = count_sleep(store, patient_id)
-        except AnalysisError as e:  # counts we cannot score: say why, show the rest
-            counted, counted_note = [], str(e)
-        crhythm = count_rhythm(store, patient_id, partial_days=rhythm_partial_days)
+        # the refresh step stored the figures of imported counts (or why the counts
+        # could not be scored): read, never computed here
+        counted, counted_note = store.stored_count_sleep(patient_id)
+        crhythm = store.stored_count_rhythm(patient_id, rhythm_partial_days) or {}
         unanchored = store.unanchored_count(patient_id)
     finally:
         store.close()
@@ -100,7 +96,7 @@ def report(patient_id: str, days: int, end: dt.datetime | None, as_json: bool,
     _print_report(s, counted, counted_note, crhythm, unanchored)
 
 
-def _print_report(s: dict[str, Any], counted: list[dict[str, Any]], counted_note: str,
+def _print_report(s: dict[str, Any], counted: list[dict[str, Any]], counted_note: str | None,
                   crhythm: dict[str, Any], unanchored: int) -> None:
     from rich.console import Console
     from rich.table import Table

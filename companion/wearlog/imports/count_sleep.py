@@ -4,6 +4,7 @@ For data from other actigraphs that give activity counts rather than ENMO and an
 count_sleep scores every minute (Cole-Kripke 1992, Sadeh 1994; 30-s counts are summed
 into minutes first) and sums per noon-to-noon local window: total scored sleep in 24 h,
 with no sleep-period detection. count_rhythm gives IS, IV, RA, L5 and M10 of the counts.
+The refresh step stores both (count_figures; v18 count_* tables): views read those.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +28,10 @@ METHODS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"cole-kripke": cole_kr
                                                           "sadeh": sadeh}
 
 
-def count_series(store: Store, patient_id: str) -> tuple[int, int, np.ndarray] | None:
+Series = tuple[int, int, np.ndarray]  # UTC of index 0, epoch s, counts (NaN: gaps)
+
+
+def count_series(store: Store, patient_id: str) -> Series | None:
     """(UTC of index 0, epoch s, counts with NaN for gaps) of a patient's imported counts.
 
     When counts were imported at several epoch lengths, the most common one is used.
@@ -47,8 +52,11 @@ def count_sleep(store: Store, patient_id: str, method: str = "cole-kripke") -> l
     """Per night (evening date, local): minutes scored asleep from 1-min activity counts."""
     if method not in METHODS:
         raise AnalysisError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
-    tz = ZoneInfo(store.patient(patient_id)["tz"])
-    series = count_series(store, patient_id)
+    return _sleep(count_series(store, patient_id), ZoneInfo(store.patient(patient_id)["tz"]),
+                  method)
+
+
+def _sleep(series: Series | None, tz: ZoneInfo, method: str) -> list[dict]:
     if series is None:
         return []
     t0, epoch_s, x = series
@@ -81,12 +89,15 @@ def count_rhythm(store: Store, patient_id: str, partial_days: bool = False,
     the whole recording, as pyActigraphy does (its numbers are then reproduced). Returns
     {"n_days": ..., "reason": ...} without metrics when there is not enough data.
     """
-    cfg = config or AnalysisConfig()
-    series = count_series(store, patient_id)
+    return _rhythm(count_series(store, patient_id), ZoneInfo(store.patient(patient_id)["tz"]),
+                   partial_days, config or AnalysisConfig())
+
+
+def _rhythm(series: Series | None, tz: ZoneInfo, partial_days: bool, cfg: AnalysisConfig
+            ) -> dict[str, Any]:
     if series is None:
         return {"n_days": 0, "reason": "no imported activity counts"}
     t0, epoch_s, x = series
-    tz = ZoneInfo(store.patient(patient_id)["tz"])
     if not partial_days:
         first = dt.datetime.fromtimestamp(t0, tz)
         d0 = first.date() + dt.timedelta(days=0 if first.time() == dt.time(0) else 1)
@@ -108,3 +119,40 @@ def count_rhythm(store: Store, patient_id: str, partial_days: bool = False,
     except NotEnoughDataError as e:
         return {"n_days": n_days, "reason": str(e)}
     return {**m, "n_days": n_days, "partial_days": partial_days}
+
+
+@dataclass(frozen=True)
+class CountFigures:
+    """What the refresh step stores of a patient's imported counts (v18 count_* tables):
+    per method, None (scored: its nights are in `nights`) or why it could not be scored;
+    Cole-Kripke nights (count_sleep's rows); count_rhythm per convention (partial_days)."""
+
+    scoring: dict[str, str | None]
+    nights: list[dict]
+    rhythms: dict[bool, dict[str, Any]]
+
+
+STORED_METHOD = "cole-kripke"  # the scoring `wearlog report` shows
+
+
+def count_figures(store: Store, patient_id: str, config: AnalysisConfig | None = None
+                  ) -> CountFigures:
+    """count_sleep (Cole-Kripke) and count_rhythm in both conventions, from one read of the
+    counts; all empty when the patient has none. Counts that cannot be scored (not 30- or
+    60-s epochs) give the reason, not an error."""
+    series = count_series(store, patient_id)
+    if series is None:
+        return CountFigures({}, [], {})
+    cfg = config or AnalysisConfig()
+    tz = ZoneInfo(store.patient(patient_id)["tz"])
+    try:
+        nights, reason = _sleep(series, tz, STORED_METHOD), None
+    except AnalysisError as e:
+        nights, reason = [], str(e)
+    rhythms = {}
+    for partial in (False, True):
+        try:
+            rhythms[partial] = _rhythm(series, tz, partial, cfg)
+        except AnalysisError as e:  # (rhythm_metrics' NotEnoughDataError is a reason already)
+            rhythms[partial] = {"n_days": 0, "reason": str(e)}
+    return CountFigures({STORED_METHOD: reason}, nights, rhythms)

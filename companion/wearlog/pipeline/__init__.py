@@ -2,7 +2,8 @@
 
 ingest (BLE sync, upload API, import, restore) -> store (records + refresh queue, one
 transaction) -> refresh (this package: analyse what changed, store nights, days,
-profiles, rolling figures, per-range summaries and education links) -> views (read).
+profiles, rolling figures, per-range summaries, education links and the figures of
+imported activity counts) -> views (read).
 """
 
 from wearlog.pipeline.figures import RANGES, build_summary, summary_json

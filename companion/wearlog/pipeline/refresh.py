@@ -29,6 +29,7 @@ from wearlog.analysis.summary import (
     analyse_pooled,
 )
 from wearlog.analysis.trends import rolling_trends, symptom_context
+from wearlog.imports.count_sleep import count_figures
 from wearlog.pipeline import figures
 from wearlog.store import Store
 from wearlog.store.derived import QueueEntry
@@ -188,6 +189,7 @@ def _refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None, 
         for span in ([pooled] if pooled is not None else
                      analyse_all(store, patient_id, cfg, lo, hi)):
             _store_rows(store, patient_id, span)
+        _store_counts(store, patient_id, cfg)
         return _store_rolling(store, patient_id, cfg, gen, method)
     # full: analyse everything first; the stored rows are replaced only once it succeeded
     # (a failure leaves the previous rows, shown as pending until a refresh succeeds)
@@ -202,6 +204,7 @@ def _refresh_patient(store: Store, patient_id: str, cfg: AnalysisConfig | None, 
     whole.nights = [nights[k] for k in sorted(nights)]
     whole.days = [days[k] for k in sorted(days)]
     _store_rows(store, patient_id, whole)
+    _store_counts(store, patient_id, cfg)
     return _store_rolling(store, patient_id, cfg, gen, method)
 
 
@@ -210,6 +213,14 @@ def _store_rows(store: Store, patient_id: str, span: Span) -> None:
                        span.last.isoformat() if span.last else None, span.nights, span.days,
                        span.profiles,
                        {k: (x.encode(), x.step, x.other, x.thr) for k, x in span.inputs.items()})
+
+
+def _store_counts(store: Store, patient_id: str, cfg: AnalysisConfig) -> None:
+    """The figures of the patient's imported activity counts (count-based sleep per night,
+    rhythm in both conventions, or why not), recomputed from all its counts (a quick
+    look-up when it has no import device) and stored: `wearlog report` reads them."""
+    f = count_figures(store, patient_id, cfg)
+    store.replace_count_figures(patient_id, f.scoring, f.nights, f.rhythms)
 
 
 def store_span(store: Store, patient_id: str, span: Span, cfg: AnalysisConfig | None = None,

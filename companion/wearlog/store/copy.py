@@ -44,6 +44,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "patient_rolling": ("patient_id",),
     "summaries": ("patient_id", "range_days"), "refresh_queue": ("patient_id",),
     "night_thresholds": ("patient_id", "night"),
+    "count_scoring": ("patient_id", "method"), "count_nights": ("patient_id", "method", "night"),
+    "count_rhythm": ("patient_id", "partial_days"),
     "linked_topics": ("id",),
 }
 SKIP = ("schema_version",)

@@ -137,6 +137,18 @@ _UNANCHORED = (
 )
 
 
+# count_rhythm's metrics (wearlog.imports.count_sleep) and their count_rhythm columns
+_RHYTHM_KEYS = ("IS", "IV", "RA", "L5", "M10", "L5_onset", "M10_onset")
+_RHYTHM_COLS = ("interdaily_stability", "intradaily_variability", "relative_amplitude", "l5",
+                "m10", "l5_onset", "m10_onset")
+
+
+def _finite(v: Any) -> float | None:
+    """A metric as stored: NaN (or none) as NULL, on both backends alike."""
+    return None if v is None or v != v else float(v)
+
+
+
 class DerivedResults:
     conn: sqlite3.Connection
     dialect: str  # "sqlite" or "postgresql" (set by Store)
@@ -371,6 +383,64 @@ class DerivedResults:
             cur = c.execute("DELETE FROM refresh_queue WHERE patient_id=? AND gen=?",
                             (patient_id, gen))
             return cur.rowcount > 0
+
+    # --- figures of imported activity counts (v18) -------------------------------------
+    def replace_count_figures(self, patient_id: str, scoring: dict[str, str | None],
+                              nights: list[dict[str, Any]],
+                              rhythms: dict[bool, dict[str, Any]]) -> None:
+        """Replace the patient's stored figures of imported activity counts, in one
+        transaction. scoring: per method, None (scored: its nights are in `nights`, rows
+        of count_sleep) or why the counts could not be scored; rhythms: count_rhythm's
+        result per convention (partial_days False/True). All empty: no counts, no rows."""
+        if not (scoring or nights or rhythms) and self.conn.execute(
+                "SELECT 1 FROM count_scoring WHERE patient_id=? LIMIT 1",
+                (patient_id,)).fetchone() is None:
+            return  # no counts and none stored (most patients): no write at all
+        with self.transaction() as c:
+            for table in ("count_scoring", "count_nights", "count_rhythm"):
+                c.execute(f"DELETE FROM {table} WHERE patient_id=?", (patient_id,))
+            c.executemany("INSERT INTO count_scoring (patient_id, method, reason) "
+                          "VALUES (?,?,?)", [(patient_id, m, r) for m, r in scoring.items()])
+            c.executemany(
+                "INSERT INTO count_nights (patient_id, method, night, sleep_min) "
+                "VALUES (?,?,?,?)",
+                [(patient_id, n["method"], n["night"], float(n["sleep_min"])) for n in nights])
+            c.executemany(
+                f"INSERT INTO count_rhythm (patient_id, partial_days, n_days, "
+                f"{', '.join(_RHYTHM_COLS)}, reason) "
+                f"VALUES (?,?,?,{','.join('?' * len(_RHYTHM_COLS))},?)",
+                [(patient_id, int(partial), float(r["n_days"]),
+                  *(_finite(r.get(k)) for k in _RHYTHM_KEYS), r.get("reason"))
+                 for partial, r in rhythms.items()])
+
+    def stored_count_sleep(self, patient_id: str, method: str = "cole-kripke"
+                           ) -> tuple[list[dict[str, Any]], str | None]:
+        """The stored minutes scored asleep per night from the patient's imported counts
+        (count_sleep's rows, by night), and why they could not be scored (None: they
+        were, or the patient has no counts)."""
+        row = self.conn.execute("SELECT reason FROM count_scoring WHERE patient_id=? "
+                                "AND method=?", (patient_id, method)).fetchone()
+        nights = [{"night": r[0], "method": method, "sleep_min": float(r[1])}
+                  for r in self.conn.execute(
+                      "SELECT night, sleep_min FROM count_nights WHERE patient_id=? "
+                      "AND method=? ORDER BY night", (patient_id, method))]
+        return nights, None if row is None else row[0]
+
+    def stored_count_rhythm(self, patient_id: str, partial_days: bool = False
+                            ) -> dict[str, Any] | None:
+        """The stored rhythm of the patient's imported counts in one convention, as
+        count_rhythm returns it (None: no counts)."""
+        row = self.conn.execute(
+            f"SELECT n_days, {', '.join(_RHYTHM_COLS)}, reason FROM count_rhythm "
+            "WHERE patient_id=? AND partial_days=?", (patient_id, int(partial_days))).fetchone()
+        if row is None:
+            return None
+        if row[-1] is not None:
+            return {"n_days": float(row[0]), "reason": row[-1]}
+        # NULL: a metric that was not a number (SQLite stores NaN as NULL)
+        return {**{k: float("nan") if v is None else float(v)
+                   for k, v in zip(_RHYTHM_KEYS, row[1:-1], strict=True)},
+                "n_days": float(row[0]), "partial_days": bool(partial_days)}
 
     def add_links(self, rows: list[dict[str, Any]]) -> int:
         """Record education links (the same finding for the same window is kept once)."""

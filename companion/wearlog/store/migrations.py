@@ -500,8 +500,55 @@ def _v17(conn: sqlite3.Connection) -> None:
     conn.executescript("ALTER TABLE patient_analysis ADD COLUMN method TEXT NOT NULL DEFAULT ''")
 
 
+def _v18(conn: sqlite3.Connection) -> None:
+    """The figures of imported activity counts (wearlog.imports.count_sleep), computed by
+    the refresh step with the rest of a patient's results instead of by `wearlog report`
+    when it prints them. Per patient and scoring method, whether the counts were scored
+    (reason NULL) or why not (count_scoring); the minutes scored asleep per night
+    (count_nights); IS, IV, RA, L5, M10 and their onsets over whole local days
+    (partial_days 0) and over the whole recording (1), or why not (count_rhythm). A
+    patient without counts has no row. Patients with an import device are queued for a
+    full refresh, which stores them (as v9 queued every patient)."""
+    conn.executescript(
+        """
+        CREATE TABLE count_scoring (
+            patient_id TEXT NOT NULL,
+            method TEXT NOT NULL,
+            reason TEXT,
+            PRIMARY KEY (patient_id, method)
+        );
+        CREATE TABLE count_nights (
+            patient_id TEXT NOT NULL,
+            method TEXT NOT NULL,
+            night TEXT NOT NULL,
+            sleep_min REAL NOT NULL,
+            PRIMARY KEY (patient_id, method, night)
+        );
+        CREATE TABLE count_rhythm (
+            patient_id TEXT NOT NULL,
+            partial_days INTEGER NOT NULL,
+            n_days REAL NOT NULL,
+            interdaily_stability REAL,
+            intradaily_variability REAL,
+            relative_amplitude REAL,
+            l5 REAL,
+            m10 REAL,
+            l5_onset REAL,
+            m10_onset REAL,
+            reason TEXT,
+            PRIMARY KEY (patient_id, partial_days)
+        );
+        INSERT INTO refresh_queue (patient_id, full, queued_utc, gen)
+            SELECT DISTINCT a.patient_id, 1, CAST(strftime('%s', 'now') AS INTEGER), 1
+            FROM device_assignments a JOIN devices d ON d.device_id = a.device_id
+            WHERE d.kind <> 'wearable'
+            ON CONFLICT(patient_id) DO UPDATE SET full = 1, gen = refresh_queue.gen + 1
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
-                               _v12, _v13, _v14, _v15, _v16, _v17]
+                               _v12, _v13, _v14, _v15, _v16, _v17, _v18]
 LATEST = len(MIGRATIONS)
 
 
