@@ -148,7 +148,6 @@ def _finite(v: Any) -> float | None:
     return None if v is None or v != v else float(v)
 
 
-
 class DerivedResults:
     conn: sqlite3.Connection
     dialect: str  # "sqlite" or "postgresql" (set by Store)
