@@ -162,7 +162,9 @@ def _print_report(s: dict[str, Any], counted: list[dict[str, Any]], counted_note
     if counted_note:
         con.print(f"Count-based sleep: not scored ({counted_note}).")
     if counted:
-        ct = Table(title="Count-based sleep (Cole-Kripke, imported counts)", title_justify="left")
+        # the title on its own line: as the table's title it wraps to the narrow table
+        con.print("Count-based sleep (Cole-Kripke, imported counts)", style="italic")
+        ct = Table()
         ct.add_column("Night of")
         ct.add_column("Scored asleep h", justify="right")
         for c in counted[-s["range_days"]:]:
