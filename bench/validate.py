@@ -17,7 +17,10 @@ every sleep epoch of our period) is reported beside it. WASO and SE are the nigh
 Baselines from the same run:
 always-sleep; van Hees 2015 straight from the raw signal (5-s z-angles, no change > 5 deg
 for >= 5 min, no period step); one threshold on the calibrated ENMO chosen
-leave-one-night-out (best pooled kappa on the other nights, applied to the held-out one).
+leave-one-night-out (best pooled kappa on the other nights, applied to the held-out one),
+also with van Hees 2015's and GGIR's sustained rules (>= 5 / 10 min under it). Beside them,
+ceilings that use the nights' own labels (bounds, not methods): the best single ENMO
+threshold on all nights, and the best per night.
 Data: Borazio et al., IEEE ICHI 2014 (see docs/analysis.md); the files are read in place
 and never copied.
 """
