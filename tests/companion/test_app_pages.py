@@ -223,3 +223,28 @@ def test_export_zip_holds_every_table_as_csv(db):
     assert len(diary) == 2 and "stiff hands" in diary[1]
     with Store(db) as s:
         assert len(z.read(f"{PID}-epochs.csv").decode().splitlines()) == s.counts()["epochs"] + 1
+
+
+def test_requests_share_pooled_handles_and_see_other_programs_writes(db):
+    """The app keeps its database handles open for the next request (as the dashboard
+    does) instead of opening one per request. A kept handle still reads what another
+    program wrote meanwhile (the sync, a CLI), and what the app writes is committed for
+    them; the handles are closed when the app stops."""
+    app = create_wearer_app(WearerSettings(db))
+    today = dt.datetime.now(dt.UTC).date()
+    with TestClient(app, base_url=BASE) as c:
+        c.get(app.state.settings.key.first_url(BASE), follow_redirects=False)
+        c.csrf = app.state.settings.key.csrf  # type: ignore[attr-defined]
+        assert "Fill in today" in c.get("/").text
+        with Store(db) as other:
+            other.save_diary(PID, [{"day": today.isoformat(), "pain": 4, "fatigue": 4,
+                                    "sleep_quality": 4, "mood": 4,
+                                    "updated_utc": int(dt.datetime.now(dt.UTC).timestamp())}])
+        assert "Fill in today" not in c.get("/").text  # the kept handle sees it
+        six = (today - dt.timedelta(days=6)).isoformat()
+        assert _diary(c, day=six, pain="2").status_code == 303
+        with Store(db) as other:  # the app's write, committed for other programs
+            assert {e["day"]: e["pain"] for e in other.diary_between(PID)}[six] == 2
+        pool = app.state.stores
+        assert pool.opened == 1 and pool.idle() == 1  # one handle, lent and given back
+    assert pool.idle() == 0  # closed when the app stopped

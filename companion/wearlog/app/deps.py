@@ -12,6 +12,7 @@ from fastapi import Depends, Form, HTTPException, Request
 from wearlog.app.main import WearerSettings
 from wearlog.app.security import CSRF_FIELD
 from wearlog.store import Store
+from wearlog.store.pool import StorePool
 
 
 def get_settings(request: Request) -> WearerSettings:
@@ -21,13 +22,15 @@ def get_settings(request: Request) -> WearerSettings:
 Settings = Annotated[WearerSettings, Depends(get_settings)]
 
 
-def get_store(settings: Settings) -> Iterator[Store]:
-    """One handle per request (SQLite connections stay in their thread)."""
-    store = Store.session(settings.db_path)
+def get_store(request: Request) -> Iterator[Store]:
+    """The request's handle, lent from the app's pool (wearlog.store.pool: opening one per
+    request parsed the schema each time) and given back after the response was built."""
+    pool: StorePool = request.app.state.stores
+    store = pool.take() or pool.open()
     try:
         yield store
     finally:
-        store.close()
+        pool.give_back(store)
 
 
 Db = Annotated[Store, Depends(get_store)]

@@ -3,7 +3,9 @@ routers and templates, and no accounts (app/security.py says what protects it)."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wearlog.app.security import LaunchKey, WearerGate
 from wearlog.store import Store
+from wearlog.store.pool import StorePool
 from wearlog.web import busy
 from wearlog.web.security import SecurityHeaders
 
@@ -37,9 +40,17 @@ def create_wearer_app(settings: WearerSettings) -> FastAPI:
 
     with Store(settings.db_path) as store:  # create / migrate once, before any request
         requeue_other_methods(store)  # results of an earlier analysis method: pending
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.stores.close()  # the handles kept open for requests
+
     app = FastAPI(title="Wearlog, your own app", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url=None, lifespan=lifespan)
     app.state.settings = settings
+    # open handles kept for reuse by requests, as the dashboard does (wearlog.store.pool)
+    app.state.stores = StorePool(settings.db_path, readonly=False)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["hours"] = hours
     templates.env.filters["clock"] = clock
