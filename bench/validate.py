@@ -230,7 +230,7 @@ def ggir_raw_night(angle5: np.ndarray, psg: np.ndarray, clamp: bool = False) -> 
         if per is not None:
             tst = float(pred.sum() * EPOCH_S / 60)
             r.update(onset_err=(i - per[0]) * EPOCH_S / 60, offset_err=(j - per[1]) * EPOCH_S / 60,
-                     tst_period_err=tst - float((psg == 1).sum() * EPOCH_S / 60))
+                     tst_period_err=tst - psg_tst(psg))
     r["tst_err"] = _tst_err(pred, psg)
     r["pred"] = pred[scored]
     return r
@@ -281,16 +281,20 @@ def psg_period(psg: np.ndarray) -> tuple[int, int] | None:
     return (int(s[0]), int(s[-1]) + 1) if len(s) else None
 
 
+def psg_tst(psg: np.ndarray) -> float:
+    """The PSG's total sleep time in minutes."""
+    return float((psg == 1).sum() * EPOCH_S / 60)
+
+
 def _tst_err(asleep: np.ndarray, psg: np.ndarray) -> float:
     """Our TST minus the PSG's, both counted on the epochs the PSG scored sleep or wake
     (a night without a period: our TST is 0 there)."""
-    scored = psg >= 0
-    return float((asleep[scored].sum() - (psg == 1).sum()) * EPOCH_S / 60)
+    return float(asleep[psg >= 0].sum() * EPOCH_S / 60) - psg_tst(psg)
 
 
 def night_truth(psg: np.ndarray) -> dict[str, float]:
     per = psg_period(psg)
-    tst = float((psg == 1).sum() * EPOCH_S / 60)
+    tst = psg_tst(psg)
     if per is None:
         return {"tst": tst, "waso": 0.0, "se": 0.0}
     a, b = per
@@ -370,8 +374,7 @@ def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
     out["vanhees_raw"] = van_hees_raw(e["raw_angle5"], n)[scored]
     out["ggir_raw"] = ggir_raw_night(e["raw_angle5"], psg)
     out["ggir_raw_clamped"] = ggir_raw_night(e["raw_angle5"], psg, clamp=True)
-    out["enmo_mg"] = red["enmo_cal"][scored]
-    out["enmo_mg_all"], out["scored"] = red["enmo_cal"], scored  # for the sustained rules
+    out["enmo_mg"], out["scored"] = red["enmo_cal"], scored  # the whole night's ENMO
     out["calibrated"] = bool(red["cal"][-1])
     return out
 
@@ -382,21 +385,22 @@ ENMO_GRID = np.arange(0.0, 100.5, 0.5)  # mg: the thresholds the ENMO baselines 
 ENMO_SUSTAINED_MIN = (5, 10)
 
 
-def _enmo_preds(results: list[dict[str, Any]], still_min: int) -> list[list[np.ndarray]]:
+EnmoPreds = list[list[np.ndarray]]  # per threshold of ENMO_GRID, per night: the calls
+
+
+def enmo_preds(results: list[dict[str, Any]], still_min: int) -> EnmoPreds:
     """Per threshold of ENMO_GRID, per night: the PSG-scored epochs called sleep (ENMO <=
     the threshold; still_min > 0: only in runs at least that long, over the whole night)."""
-    k = still_min * 60 // EPOCH_S
-    if k <= 1:
-        return [[r["enmo_mg"] <= g for r in results] for g in ENMO_GRID]
-    return [[keep_runs_at_least(r["enmo_mg_all"] <= g, k)[r["scored"]] for r in results]
+    k = max(still_min * 60 // EPOCH_S, 1)
+    return [[keep_runs_at_least(r["enmo_mg"] <= g, k)[r["scored"]] for r in results]
             for g in ENMO_GRID]
 
 
-def lono_enmo(results: list[dict[str, Any]], still_min: int = 0) -> list[np.ndarray]:
-    """Per night: ENMO <= threshold is sleep (still_min > 0: sustained that long), the
+def lono_enmo(results: list[dict[str, Any]], preds: EnmoPreds, still_min: int = 0
+              ) -> list[np.ndarray]:
+    """Per night: ENMO <= threshold is sleep (preds: enmo_preds(results, still_min)), the
     threshold chosen on the other nights (best pooled kappa over ENMO_GRID, 0..100 mg in
     0.5-mg steps). The choice is kept as the night's lono_enmo_thr[still_min]."""
-    preds = _enmo_preds(results, still_min)
     out = []
     for k in range(len(results)):
         t = np.concatenate([r["truth_sleep"] for j, r in enumerate(results) if j != k])
@@ -407,22 +411,21 @@ def lono_enmo(results: list[dict[str, Any]], still_min: int = 0) -> list[np.ndar
     return out
 
 
-def best_enmo_threshold(results: list[dict[str, Any]], still_min: int = 0
+def best_enmo_threshold(results: list[dict[str, Any]], preds: EnmoPreds
                         ) -> tuple[float, list[np.ndarray]]:
     """The one threshold with the best pooled kappa on every night's own labels, and its
     calls: not a method (the labels of the nights it is scored on choose it) but a
     ceiling for any single ENMO threshold on these nights."""
-    preds = _enmo_preds(results, still_min)
     t = np.concatenate([r["truth_sleep"] for r in results])
     best = max(range(len(ENMO_GRID)),
                key=lambda i: agreement(np.concatenate(preds[i]), t)["kappa"])
     return float(ENMO_GRID[best]), preds[best]
 
 
-def best_enmo_per_night(results: list[dict[str, Any]], still_min: int) -> list[np.ndarray]:
+def best_enmo_per_night(results: list[dict[str, Any]], preds: EnmoPreds
+                        ) -> list[np.ndarray]:
     """Per night, the threshold with the best kappa on that night's own labels: the room a
     threshold adapted to each recording would have (a looser ceiling than one threshold)."""
-    preds = _enmo_preds(results, still_min)
     return [preds[max(range(len(ENMO_GRID)), key=lambda i: agreement(
         preds[i][k], r["truth_sleep"])["kappa"])][k] for k, r in enumerate(results)]
 
@@ -494,22 +497,20 @@ def _take(preds: list[np.ndarray]) -> Callable[[dict[str, Any], int], np.ndarray
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     truth = np.concatenate([r["truth_sleep"] for r in results])
-    lono = lono_enmo(results)
-    pooled: dict[str, Any] = {"nights": len(results), "epochs": int(len(truth))}
+    pooled: dict[str, Any] = {"nights": len(results), "epochs": int(len(truth)),
+                              "enmo_ceiling_thr": {}}
     methods: dict[str, Callable[[dict[str, Any], int], np.ndarray]] = {
         "always-sleep": lambda r, k: np.ones(len(r["truth_sleep"]), dtype=bool),
         "van Hees 2015 (raw)": lambda r, k: r["vanhees_raw"],
-        "ENMO threshold (LONO)": lambda r, k: lono[k],
     }
-    if all("enmo_mg_all" in r for r in results):
-        for m in ENMO_SUSTAINED_MIN:
-            methods[enmo_row(m)] = _take(lono_enmo(results, m))
-        for m in (0, *ENMO_SUSTAINED_MIN):
-            thr, best = best_enmo_threshold(results, m)
-            pooled.setdefault("enmo_ceiling_thr", {})[m] = thr
-            methods[enmo_row(m, ceiling=True)] = _take(best)
-        methods[enmo_row(ENMO_SUSTAINED_MIN[-1], per_night=True)] = _take(
-            best_enmo_per_night(results, ENMO_SUSTAINED_MIN[-1]))
+    for m in (0, *ENMO_SUSTAINED_MIN):  # the ENMO threshold baselines and their ceilings
+        preds = enmo_preds(results, m)
+        methods[enmo_row(m)] = _take(lono_enmo(results, preds, m))
+        thr, best = best_enmo_threshold(results, preds)
+        pooled["enmo_ceiling_thr"][m] = thr
+        methods[enmo_row(m, ceiling=True)] = _take(best)
+        if m == ENMO_SUSTAINED_MIN[-1]:
+            methods[enmo_row(m, per_night=True)] = _take(best_enmo_per_night(results, preds))
     if all("ck_all" in r for r in results):
         methods["Cole-Kripke, whole recording"] = lambda r, k: r["ck_all"]
         methods["Cole-Kripke (ActiLife scaling), whole recording"] = \
@@ -585,7 +586,7 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
                    f"{_f(d.get('tst_mae'), 0)} | {_f(d.get('tst_period_mae'), 0)} | "
                    f"{_f(d.get('waso_mae'), 0)} | "
                    f"{_f(d.get('se_mae'), 1)} |")
-    if "enmo_ceiling_thr" in pooled:
+    if pooled["enmo_ceiling_thr"]:
         chosen = {m: sorted({r["lono_enmo_thr"][m] for r in results})
                   for m in (0, *ENMO_SUSTAINED_MIN)}
         out += ["", "ENMO threshold rows: the calibrated 30-s ENMO of the whole night (no "

@@ -221,23 +221,25 @@ def _enmo_night(sleep_mg: float) -> dict:
     truth = np.zeros(40, dtype=bool)
     truth[10:30] = True
     scored = np.ones(40, dtype=bool)
-    return {"enmo_mg": enmo, "enmo_mg_all": enmo, "scored": scored, "truth_sleep": truth}
+    return {"enmo_mg": enmo, "scored": scored, "truth_sleep": truth}
 
 
 def test_sustained_enmo_threshold_ignores_short_dips_and_is_chosen_on_the_other_nights(
 ) -> None:
     results = [_enmo_night(5.0), _enmo_night(5.0), _enmo_night(8.0)]
-    per_epoch = validate.lono_enmo(results)
+    per_epoch = validate.lono_enmo(results, validate.enmo_preds(results, 0))
     assert per_epoch[0][2:6].all()  # the 2-min dip is called sleep epoch by epoch
-    sustained = validate.lono_enmo(results, 5)
+    preds = validate.enmo_preds(results, 5)
+    sustained = validate.lono_enmo(results, preds, 5)
     assert not sustained[0][2:6].any() and sustained[0][10:30].all()
     # night 2 (sleep at 8 mg) is held out: the other nights choose 5 mg, which misses it;
     # night 0 sees night 2 among the others, so 8 mg is chosen for it
     assert results[2]["lono_enmo_thr"][5] == 5.0 and not sustained[2].any()
     assert results[0]["lono_enmo_thr"][5] == 8.0
     # the ceiling sees every night's labels, so it takes 8 mg and gets all of them right
-    thr, calls = validate.best_enmo_threshold(results, 5)
+    thr, calls = validate.best_enmo_threshold(results, preds)
     assert thr == 8.0
     assert all((c == r["truth_sleep"]).all() for c, r in zip(calls, results, strict=True))
-    per_night = validate.best_enmo_per_night([_enmo_night(20.0)], 5)
+    one = [_enmo_night(20.0)]
+    per_night = validate.best_enmo_per_night(one, validate.enmo_preds(one, 5))
     assert (per_night[0] == _enmo_night(20.0)["truth_sleep"]).all()
