@@ -20,7 +20,10 @@ for >= 5 min, no period step); one threshold on the calibrated ENMO chosen
 leave-one-night-out (best pooled kappa on the other nights, applied to the held-out one),
 also with van Hees 2015's and GGIR's sustained rules (>= 5 / 10 min under it). Beside them,
 ceilings that use the nights' own labels (bounds, not methods): the best single ENMO
-threshold on all nights, and the best per night.
+threshold on all nights, and the best per night. The ENMO-only path's two chosen parameters
+(the fallback threshold; the percentile x multiplier of the period's ENMO that sleep within
+must stay under) run on their grids on every night; the LONO rows choose among them, so the
+held-out figure is the one to expect on new nights.
 Data: Borazio et al., IEEE ICHI 2014 (see docs/analysis.md); the files are read in place
 and never copied.
 """
@@ -64,10 +67,24 @@ KIND = {"angle": "import-raw", "enmo": "import-enmo", "counts": "import-counts"}
 ENMO_FALLBACK_MG = (0, 5, 10, 15, 20, 25, 30)
 
 
+# AnalysisConfig.enmo_within_percentile x enmo_within_multiplier: sleep within an ENMO-only
+# period at or under this multiple of a percentile of the period's own ENMO
+ENMO_WITHIN_PCT = (50, 55, 60, 65, 70, 75, 80, 85, 90, 95)
+ENMO_WITHIN_MULT = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+
+
 def enmo_fallback(mg: int) -> str:
-    """The name of the ENMO variant with this fallback threshold."""
-    return ("ENMO: sustained inactivity 5 min, no fallback" if mg == 0 else
-            f"ENMO: sustained inactivity 5 min, fallback threshold {mg} mg")
+    """The name of the ENMO variant with this fallback threshold (sleep within the period
+    at the period's own threshold for >= 5 min, as until Dec 2026)."""
+    return ("ENMO: within at the period's threshold, 5 min, no fallback" if mg == 0 else
+            f"ENMO: within at the period's threshold, 5 min, fallback {mg} mg")
+
+
+def enmo_within(pct: int, mult: float, mg: int) -> str:
+    """The name of the ENMO grid point: sleep within the period at mult x the pct-th
+    percentile of its ENMO for >= 10 min, with fallback threshold mg (0: none)."""
+    return (f"ENMO: within at {mult:g} x P{pct} of the period, "
+            + (f"fallback {mg} mg" if mg else "no fallback"))
 
 
 # Published variants of the period and non-wear steps (angle path) and of the period step
@@ -76,6 +93,7 @@ def enmo_fallback(mg: int) -> str:
 # own figures too. name -> (mode, AnalysisConfig overrides)
 # (period_bout_min only acts on angle nights: 0 = the HDCZA block untrimmed)
 _SIB5 = {"sib_min": 5.0, "period_bout_min": 0.0}
+_OLD_WITHIN = {"enmo_within_percentile": 0.0}  # ENMO: sleep within at the period's threshold
 _SIB10 = {"sib_min": 10.0, "period_bout_min": 0.0}
 UNTRIMMED = "HDCZA bridging short blocks, non-wear 90 min (Choi 2011)"
 TRIM10 = "HDCZA bridging short blocks, non-wear 90 min, period trimmed to 10-min SIBs"
@@ -125,10 +143,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 10":
         ("angle", {"hdcza_bridge_short_blocks": True, "nonwear_window_min": 90.0, **_SIB5,
                    "immobile_bounds_min": 10.0}),
-    "ENMO: sustained inactivity 10 min": ("enmo", {**_SIB10, "enmo_fallback_mg": 0.0}),
+    "ENMO: within at the period's threshold, 10 min, no fallback":
+        ("enmo", {**_SIB10, "enmo_fallback_mg": 0.0, **_OLD_WITHIN}),
     # a fallback threshold (AnalysisConfig.enmo_fallback_mg) for the nights where P10 x 15
     # finds no still block, over a 5-mg grid; the LONO group below chooses among them
-    **{enmo_fallback(mg): ("enmo", {**_SIB5, "enmo_fallback_mg": float(mg)})
+    **{enmo_fallback(mg): ("enmo", {**_SIB5, "enmo_fallback_mg": float(mg), **_OLD_WITHIN})
        for mg in ENMO_FALLBACK_MG},
     "counts: Tudor-Locke 2014 as published":
         ("counts", {"counts_merge_gap_min": 0.0}),
@@ -144,7 +163,20 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("counts", {"counts_period_method": "crespo", "counts_sleep_method": "sadeh"}),
 }
 
+# Sleep within an ENMO-only period at a multiple of a percentile of the period's own ENMO,
+# over ENMO_WITHIN_PCT x ENMO_WITHIN_MULT x ENMO_FALLBACK_MG: run on every night like the
+# variants, reported as a grid (not in the variants table) and chosen among by the LONO
+# groups below
+ENMO_WITHIN_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    enmo_within(q, m, mg): ("enmo", {"enmo_within_percentile": float(q),
+                                     "enmo_within_multiplier": m, "enmo_within_min": 10.0,
+                                     "enmo_fallback_mg": float(mg)})
+    for mg in ENMO_FALLBACK_MG for q in ENMO_WITHIN_PCT for m in ENMO_WITHIN_MULT}
+_DEFAULT_FALLBACK = round(AnalysisConfig().enmo_fallback_mg)
+
 ENMO_FALLBACK_GROUP = "ENMO: no fallback or a fallback threshold on the 5-mg grid"
+ENMO_WITHIN_GROUP = (f"ENMO: the within threshold on the percentile x multiplier grid "
+                     f"(fallback {_DEFAULT_FALLBACK} mg)")
 # Narrower leave-one-night-out choices, each between the untrimmed block and one published
 # alternative (the all-variants LONO row above picks among every variant of a mode):
 # name -> (mode, variants to choose from)
@@ -156,6 +188,8 @@ LONO_GROUPS: dict[str, tuple[str, list[str]]] = {
                   "HDCZA bridging short blocks, non-wear 90 min, Actiware immobile minutes 10"]),
     "angle: trimmed (default) or the same with SIB 10 min": ("angle", [TRIM10, TRIM10_SIB10]),
     ENMO_FALLBACK_GROUP: ("enmo", [enmo_fallback(mg) for mg in ENMO_FALLBACK_MG]),
+    ENMO_WITHIN_GROUP: ("enmo", [enmo_within(q, m, _DEFAULT_FALLBACK) for q in ENMO_WITHIN_PCT
+                                 for m in ENMO_WITHIN_MULT]),
 }
 # The same choices made by the lowest TST mean absolute error on the other nights (issue
 # 12's TST target) instead of the best pooled kappa: name -> (mode, variants)
@@ -365,7 +399,7 @@ def run_night(path: Path, cfg: AnalysisConfig, workdir: Path) -> dict[str, Any]:
             out[mode] = _night_figures(scores, worn, rows, psg, per, out["truth"], int(e["t"][0]))
             out.setdefault("variants", {})
             tl = load_timeline(store, pid)
-            for name, (vmode, kw) in VARIANTS.items():
+            for name, (vmode, kw) in {**VARIANTS, **ENMO_WITHIN_VARIANTS}.items():
                 if vmode == mode:
                     vs, vw, vr = analyse(store, pid, replace(cfg, **kw), n, int(e["t"][0]),
                                          stored=False, tl=tl)
@@ -468,10 +502,11 @@ def _pooled(rs: list[dict[str, Any]], results: list[dict[str, Any]],
 
 def lono_variant(results: list[dict[str, Any]], mode: str = "angle",
                  among: list[str] | None = None, by: str = "kappa") -> list[str]:
-    """Per night: the variant of `mode` (or of `among`) with the best pooled kappa on the
-    other nights (by="tst": the lowest TST mean absolute error on them; ties: the first in
-    VARIANTS, or in `among`)."""
-    names = among if among is not None else [k for k, (m, _) in VARIANTS.items() if m == mode]
+    """Per night: the variant of `mode` (every one: VARIANTS and, for ENMO, the grid) or of
+    `among` with the best pooled kappa on the other nights (by="tst": the lowest TST mean
+    absolute error on them; ties: the first in VARIANTS, or in `among`)."""
+    names = among if among is not None else [
+        k for k, (m, _) in {**VARIANTS, **ENMO_WITHIN_VARIANTS}.items() if m == mode]
     chosen = []
     for k in range(len(results)):
         others = [r for j, r in enumerate(results) if j != k]
@@ -536,16 +571,23 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         pooled[f"Wearlog ({mode}, LONO variant)"] = _pooled(
             [r["variants"][c] for r, c in zip(results, chosen, strict=True)], results, truth)
         pooled["lono_variant_choices"] += chosen
+    pooled["enmo_within_grid"] = {
+        f"P{q} x {m:g}": {k: d[k] for k in ("kappa", "tst_mae")}
+        for q in ENMO_WITHIN_PCT for m in ENMO_WITHIN_MULT
+        if all(enmo_within(q, m, _DEFAULT_FALLBACK) in r["variants"] for r in results)
+        for d in [_pooled([r["variants"][enmo_within(q, m, _DEFAULT_FALLBACK)]
+                           for r in results], results, truth)]}
     pooled["lono_groups"] = {}
+    ran = set.intersection(*(set(r["variants"]) for r in results))
     for group, (mode, among) in LONO_GROUPS.items():
-        if f"Wearlog ({mode})" in pooled and all(n in pooled["variants"] for n in among):
+        if f"Wearlog ({mode})" in pooled and ran.issuperset(among):
             chosen = lono_variant(results, mode, among)
             pooled["lono_groups"][group] = {
                 **_pooled([r["variants"][c] for r, c in zip(results, chosen, strict=True)],
                           results, truth),
                 "picks": {n: chosen.count(n) for n in among}}
     for group, (mode, among) in LONO_TST_GROUPS.items():
-        if f"Wearlog ({mode})" in pooled and all(n in pooled["variants"] for n in among):
+        if f"Wearlog ({mode})" in pooled and ran.issuperset(among):
             chosen = lono_variant(results, mode, among, by="tst")
             pooled["lono_groups"][group] = {
                 **_pooled([r["variants"][c] for r, c in zip(results, chosen, strict=True)],
@@ -619,6 +661,23 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
     for g, d in pooled.get("lono_groups", {}).items():
         out.append(f"LONO picks ({g}): " + "; ".join(
             f"{n}: {k} nights" for n, k in d["picks"].items() if k) + ".")
+    grid = pooled.get("enmo_within_grid", {})
+    if grid:
+        cfg = AnalysisConfig()
+        out += ["", f"ENMO-only: sleep within the period where ENMO stays for >= 10 min at or "
+                f"under a multiple of a percentile of the period's own non-zero ENMO "
+                f"(fallback {_DEFAULT_FALLBACK} mg), pooled κ (TST MAE min); the default, "
+                f"{cfg.enmo_within_multiplier:g} x P{cfg.enmo_within_percentile:g}, in bold:",
+                "", "| percentile | " + " | ".join(f"x {m:g}" for m in ENMO_WITHIN_MULT) + " |",
+                "|---|" + "---:|" * len(ENMO_WITHIN_MULT)]
+        for q in ENMO_WITHIN_PCT:
+            cells = []
+            for m in ENMO_WITHIN_MULT:
+                d = grid.get(f"P{q} x {m:g}")
+                c = "–" if d is None else f"{_f(d['kappa'], 3)} ({_f(d['tst_mae'], 0)})"
+                default = (q == cfg.enmo_within_percentile and m == cfg.enmo_within_multiplier)
+                cells.append(f"**{c}**" if default else c)
+            out.append(f"| P{q} | " + " | ".join(cells) + " |")
     a, en = pooled["Wearlog (angle)"], pooled["Wearlog (enmo)"]
     out += ["", f"Nights: {pooled['nights']}, PSG-scored epochs: {pooled['epochs']}. "
             f"Angle path: a period on {a['nights_with_period']} nights, valid "
@@ -706,11 +765,13 @@ def bench_area(quick: bool) -> dict[str, Any]:
             figure(f"{mode}: nights with a period", d["nights_with_period"], "nights",
                    pooled["nights"], "nights"),
         ]
-    held_out = pooled.get("lono_groups", {}).get(ENMO_FALLBACK_GROUP)
-    if held_out is not None:  # the default's fallback threshold was chosen on these nights
-        rows.append(figure("enmo: Cohen's kappa, fallback threshold chosen on the other "
-                           "nights (LONO, held out)", held_out["kappa"], "", vh,
-                           "van Hees 2015 raw"))
+    held_out = pooled.get("Wearlog (enmo, LONO variant)")
+    if held_out is not None:  # the default's fallback and within thresholds were chosen
+        rows += [  # on these nights: the figures with every choice made on the other nights
+            figure("enmo: Cohen's kappa, every ENMO choice made on the other nights (LONO, "
+                   "held out)", held_out["kappa"], "", vh, "van Hees 2015 raw"),
+            figure("enmo: TST MAE, every ENMO choice made on the other nights (LONO, held "
+                   "out)", held_out["tst_mae"], "min", g.get("tst_mae"), GGIR_RAW)]
     ceiling = enmo_row(ENMO_SUSTAINED_MIN[-1], ceiling=True)
     if ceiling in pooled:
         rows.append(figure(f"{ceiling}: Cohen's kappa", pooled[ceiling]["kappa"], "", vh,

@@ -3,6 +3,7 @@ which is not in this repository: without it the area reports itself skipped)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from bench import validate
 from bench.validate_data import RATE, autocalibrate, epoch_labels, firmware_epochs
+from wearlog.analysis import AnalysisConfig
 
 
 def test_epoch_labels_take_the_majority_and_leave_unscored_out() -> None:
@@ -123,6 +125,31 @@ def test_lono_variant_is_chosen_on_the_other_nights(monkeypatch: pytest.MonkeyPa
     results[0]["variants"]["b"] = {"pred": truth}
     # now "b" wins on nights 0 and 2 and is chosen for night 1, which it gets wrong
     assert validate.lono_variant(results)[1] == "b"
+
+
+def test_enmo_lono_chooses_among_the_variants_and_the_within_grid(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The held-out ENMO row makes every ENMO choice on the other nights: the fallback
+    variants and the within-threshold grid alike (not one of the angle variants)."""
+    monkeypatch.setattr(validate, "VARIANTS", {"old": ("enmo", {}), "angle": ("angle", {})})
+    monkeypatch.setattr(validate, "ENMO_WITHIN_VARIANTS", {"g1": ("enmo", {}),
+                                                           "g2": ("enmo", {})})
+    truth = np.array([True, False, True, False])
+    results = [{"truth_sleep": truth,
+                "variants": {"old": {"pred": ~truth}, "angle": {"pred": truth},
+                             "g1": {"pred": ~truth}, "g2": {"pred": truth}}}
+               for _ in range(3)]
+    assert validate.lono_variant(results, "enmo") == ["g2", "g2", "g2"]
+
+
+def test_the_enmo_default_is_a_point_of_its_grid() -> None:
+    """The grid the bench reports (and the LONO rows choose from) holds the analysis's own
+    default, with the default's settings, so its bold cell is what Wearlog runs."""
+    cfg = AnalysisConfig()
+    name = validate.enmo_within(round(cfg.enmo_within_percentile), cfg.enmo_within_multiplier,
+                                round(cfg.enmo_fallback_mg))
+    mode, kw = validate.ENMO_WITHIN_VARIANTS[name]
+    assert mode == "enmo" and replace(cfg, **kw) == cfg
 
 
 def test_ggir_hdcza_reference_finds_the_still_block_and_its_threshold_rules() -> None:

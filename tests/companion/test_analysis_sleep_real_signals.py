@@ -150,6 +150,30 @@ def test_enmo_only_night_under_a_floor_level_threshold_gets_the_fallback() -> No
     assert scores.asleep[bed + 20:up - 20].mean() > 0.9 and not scores.asleep[:bed - 20].any()
 
 
+def test_enmo_only_lying_awake_in_the_period_is_wake_at_the_periods_own_level() -> None:
+    """Forty minutes lying awake in bed (6-12 mg, above the sleep's 0-3 mg but under the
+    day's movement): inside the period, sleep is judged against the period's own ENMO (1.5
+    x its 80th percentile, >= 10 min), so they are wake; the HDCZA threshold of the whole
+    window (the rule until Dec 2026) calls them sleep. The rule is relative: the same night
+    read by a sensor with 3x the gain gets the same calls."""
+    full = quantised_day(seed=3)
+    enmo = full.enmo.copy()
+    awake = slice(8 * PER_H, 8 * PER_H + 80)  # 03:00-03:40
+    enmo[awake] = np.random.default_rng(7).uniform(6, 12, 80)
+    tl = timeline(EVENING, np.zeros(full.n), np.zeros(full.n), enmo, angle=False)
+    row, scores = the_night(tl)
+    bed, up = 5 * PER_H, 13 * PER_H
+    assert row["source"] == "enmo" and row["valid"] == 1
+    assert scores.in_period[awake].all() and not scores.asleep[awake].any()
+    rest = np.r_[bed + 20:awake.start - 20, awake.stop + 20:up - 20]
+    assert scores.asleep[rest].mean() > 0.9
+    old = score_sleep(tl, UTC, np.ones(tl.n, bool), replace(CFG, enmo_within_percentile=0.0),
+                      "P")
+    assert old.asleep[awake].mean() > 0.9
+    gain = timeline(EVENING, np.zeros(full.n), np.zeros(full.n), 3 * enmo, angle=False)
+    assert np.array_equal(the_night(gain)[1].asleep, scores.asleep)
+
+
 def test_counts_only_windows_give_no_night_rows() -> None:
     """Counts alone (no angle, no ENMO) are scored per 24 h by count_sleep, not here."""
     full = quantised_day()

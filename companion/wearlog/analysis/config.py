@@ -103,6 +103,17 @@ class AnalysisConfig:
     # period on 19 of 19 nights (15 without), TST MAE 111 -> 70 min, kappa 0.233 -> 0.269
     # (0.234 with the threshold chosen on the other nights: no held-out gain in kappa).
     enmo_fallback_mg: float = 10.0
+    # Sleep within an ENMO-only period, once the period is found: ENMO at or under
+    # enmo_within_multiplier x the enmo_within_percentile-th percentile of the period's own
+    # non-zero worn ENMO, for >= enmo_within_min minutes (a sustained inactivity rule as van
+    # Hees 2015's, with GGIR's second time threshold, 10 min; the threshold adapts to the
+    # night as HDCZA's does, measured in the period so a day's activity does not move it).
+    # Percentile and multiplier chosen leave-one-night-out on the ICHI14 nights over a
+    # 50-95 x 1-3 grid (bench.validate reports it). 0 percentile = off: sleep within at the
+    # period's threshold for >= sib_min, as until Dec 2026.
+    enmo_within_percentile: float = 80.0
+    enmo_within_multiplier: float = 1.5
+    enmo_within_min: float = 10.0
     # Counts only (no angle, no ENMO): Cole-Kripke 1992 per minute (wearlog.analysis.counts,
     # the same scoring as count_sleep) within the longest Tudor-Locke et al. 2014 period
     # (Appl Physiol Nutr Metab 39:53, ActiLife's defaults): bedtime = the first of 5

@@ -4,10 +4,11 @@ Period (noon to noon, local): van Hees 2018 HDCZA on the arm angle, as published
 = 10th percentile x 15 of the 5-min rolling median angle change, no clamp); when it finds
 no block, the same block steps on the sustained inactivity bouts (GGIR's HLRB idea). Data
 without an arm angle (ENMO-only epochs) get the same HDCZA steps on the 5-min rolling median
-of ENMO in place of the angle change, and sleep where ENMO stays at or under that threshold
-for >= 5 min (sustained inactivity on ENMO). Data with activity counts only: Cole-Kripke 1992
-per minute, the period by Tudor-Locke et al. 2014 (first 5 sleep minutes to the first 10
-wake minutes, >= 160 min, the longest in the window).
+of ENMO in place of the angle change (a fallback threshold when that finds no block), and
+sleep within the period where ENMO stays for >= 10 min at or under a threshold taken from
+the period's own ENMO (1.5 x its 80th percentile; sustained inactivity on ENMO). Data with
+activity counts only: Cole-Kripke 1992 per minute, the period by Tudor-Locke et al. 2014
+(first 5 sleep minutes to the first 10 wake minutes, >= 160 min, the longest in the window).
 A night that is not valid says why (`reason`). On angle nights the block is trimmed to the
 first and last sustained inactivity bout of 10 min overlapping it (`period_bout_min`).
 Options (off by default; bench.validate reports each): the period from the first to the
@@ -268,6 +269,22 @@ def enmo_sleep(tl: Timeline, i0: int, i1: int, worn: np.ndarray, cfg: AnalysisCo
     return longest_block((rm[i0:i1] <= thr) & w, cfg, tl.epoch_s), asleep
 
 
+def enmo_within_sleep(enmo: np.ndarray, worn: np.ndarray, period: tuple[int, int],
+                      cfg: AnalysisConfig, epoch_s: int) -> np.ndarray:
+    """Sleep over one window (arrays and period local to it) once its ENMO-only period is
+    found: ENMO at or under enmo_within_multiplier x the enmo_within_percentile-th
+    percentile of the period's non-zero worn ENMO (all of it when none is above 0), for >=
+    enmo_within_min; runs measured over the whole window, as the bouts are."""
+    a, b = period
+    v = enmo[a:b][worn[a:b]]
+    if not len(v):
+        return np.zeros(len(enmo), dtype=bool)
+    pos = v[v > 0]
+    thr = float(np.percentile(pos if len(pos) else v, cfg.enmo_within_percentile))
+    min_len = max(int(cfg.enmo_within_min * 60 // epoch_s), 1)
+    return keep_runs_at_least((enmo <= thr * cfg.enmo_within_multiplier) & worn, min_len)
+
+
 def _count_minutes(tl: Timeline) -> tuple[np.ndarray, int, int]:
     """Imported counts summed into whole UTC minutes (NaN: no count in the minute), with
     the cells per minute and the cells of the first minute that precede the timeline."""
@@ -448,6 +465,9 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
                                          or not local_sleep[period[0]:period[1]].any()):
             period, local_sleep = enmo_sleep(tl, i0, i1, night_worn, cfg, thr.enmo_median,
                                              cfg.enmo_fallback_mg)
+        if period is not None and cfg.enmo_within_percentile > 0:
+            local_sleep = enmo_within_sleep(tl.enmo[i0:i1], night_worn[i0:i1], period, cfg,
+                                            tl.epoch_s)
         asleep_all = np.zeros(tl.n, dtype=bool)
         asleep_all[i0:i1] = local_sleep
         source = "enmo"
@@ -499,8 +519,10 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
         if not night_worn[i0:i1].any():
             row["reason"] = "no sleep period: not worn between noon and noon"
         elif no_sleep_in_block and bed is None and up is None:
+            bout = (cfg.enmo_within_min if source == "enmo" and cfg.enmo_within_percentile > 0
+                    else cfg.sib_min)
             row["reason"] = (f"no sleep period: its quietest stretch holds no "
-                             f"{cfg.sib_min:g} min without movement")
+                             f"{bout:g} min without movement")
         elif period is None and bed is None and up is None and source == "counts":
             row["reason"] = ("no sleep period: no Crespo rest between noon and noon"
                              if cfg.counts_period_method == "crespo" else
