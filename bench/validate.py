@@ -68,7 +68,8 @@ ENMO_FALLBACK_MG = (0, 5, 10, 15, 20, 25, 30)
 
 
 # AnalysisConfig.enmo_within_percentile x enmo_within_multiplier: sleep within an ENMO-only
-# period at or under this multiple of a percentile of the period's own ENMO
+# period at or under this multiple of a percentile of the period's own ENMO (each grid point
+# with the steps that come with it: the period cut to L5 +- 6 h and trimmed to its bouts)
 ENMO_WITHIN_PCT = (50, 55, 60, 65, 70, 75, 80, 85, 90, 95)
 ENMO_WITHIN_MULT = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
 
@@ -664,9 +665,10 @@ def markdown(results: list[dict[str, Any]], pooled: dict[str, Any]) -> str:
     grid = pooled.get("enmo_within_grid", {})
     if grid:
         cfg = AnalysisConfig()
-        out += ["", f"ENMO-only: sleep within the period where ENMO stays for >= 10 min at or "
-                f"under a multiple of a percentile of the period's own non-zero ENMO "
-                f"(fallback {_DEFAULT_FALLBACK} mg), pooled κ (TST MAE min); the default, "
+        out += ["", f"ENMO-only: sleep within the period (cut to L5 +- 6 h, trimmed to its "
+                f"10-min bouts) where ENMO stays for >= 10 min at or under a multiple of a "
+                f"percentile of the period's own non-zero ENMO (fallback {_DEFAULT_FALLBACK} "
+                f"mg), pooled κ (TST MAE min); the default, "
                 f"{cfg.enmo_within_multiplier:g} x P{cfg.enmo_within_percentile:g}, in bold:",
                 "", "| percentile | " + " | ".join(f"x {m:g}" for m in ENMO_WITHIN_MULT) + " |",
                 "|---|" + "---:|" * len(ENMO_WITHIN_MULT)]

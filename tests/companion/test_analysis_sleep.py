@@ -220,3 +220,48 @@ def test_period_refinements_stay_inside_hdcza_and_close_to_truth(tmp_path: Path,
     assert np.mean(np.abs(offset) <= 20) >= 0.9
     assert np.mean(np.abs(tst) <= 30) >= 0.9
     assert np.median(np.abs(tst)) <= 20
+
+
+def enmo_only_errors(tmp_path: Path, cfg: AnalysisConfig) -> dict[str, np.ndarray]:
+    """The simulated wearers of test_hdcza_finds_each_night_close_to_truth as ENMO-only
+    epochs (the arm angle withheld, as an ENMO import has none): per night, onset, offset
+    and TST errors (min) against the simulated truth."""
+    from zoneinfo import ZoneInfo
+
+    from wearlog.analysis.nonwear import detect_nonwear
+    from wearlog.analysis.sleep import score_sleep
+    from wearlog.analysis.timeline import load_timeline
+
+    err: dict[str, list[float]] = {"onset": [], "offset": [], "tst": []}
+    for seed in range(1, 7):
+        w = make_wearer(10, seed=seed)
+        s, _ = run(tmp_path / str(seed), w)
+        tl = load_timeline(s, "P")
+        s.close()
+        assert tl is not None
+        tl.angle_known[:] = False
+        scores = score_sleep(tl, ZoneInfo("UTC"), ~detect_nonwear(tl, cfg), cfg, "P")
+        by_night = {n["night"]: n for n in scores.nights}
+        for night, (bed, up) in w.truth.nights.items():
+            n = by_night[night]
+            assert n["source"] == "enmo" and n["onset_utc"] is not None, night
+            err["onset"].append((n["onset_utc"] - bed) / 60)
+            err["offset"].append((n["offset_utc"] - up) / 60)
+            err["tst"].append(n["tst_min"] - truth_sleep_min(w, bed, up))
+    return {k: np.array(v) for k, v in err.items()}
+
+
+def test_enmo_only_days_get_the_night_not_the_day(tmp_path: Path) -> None:
+    """Whole simulated days with ENMO only, held to the angle path's checks. Sitting still
+    by day is 10-30 mg, under HDCZA's 15 x P10 on ENMO, so its block spans the day; cut
+    to GGIR's L5 +- 6 h guider and trimmed to its 10-min bouts, the period is the night.
+    Without the cut (enmo_l5_window_h = 0) about a quarter of the onsets are hours early
+    (a sedentary evening at the period's level), and the check fails."""
+    e = enmo_only_errors(tmp_path, AnalysisConfig())
+    assert len(e["tst"]) == 54
+    assert np.mean((e["onset"] >= 0) & (e["onset"] <= 35)) >= 0.9
+    assert np.mean(np.abs(e["offset"]) <= 20) >= 0.9
+    assert np.mean(np.abs(e["tst"]) <= 30) >= 0.9
+    assert np.median(np.abs(e["tst"])) <= 20
+    uncut = enmo_only_errors(tmp_path / "uncut", AnalysisConfig(enmo_l5_window_h=0.0))
+    assert np.mean((uncut["onset"] >= 0) & (uncut["onset"] <= 35)) < 0.9

@@ -152,8 +152,8 @@ def test_enmo_only_night_under_a_floor_level_threshold_gets_the_fallback() -> No
 
 def test_enmo_only_lying_awake_in_the_period_is_wake_at_the_periods_own_level() -> None:
     """Forty minutes lying awake in bed (6-12 mg, above the sleep's 0-3 mg but under the
-    day's movement): inside the period, sleep is judged against the period's own ENMO (1.5
-    x its 80th percentile, >= 10 min), so they are wake; the HDCZA threshold of the whole
+    day's movement): inside the period, sleep is judged against the period's own ENMO (2.5
+    x its 70th percentile, >= 10 min), so they are wake; the HDCZA threshold of the whole
     window (the rule until Dec 2026) calls them sleep. The rule is relative: the same night
     read by a sensor with 3x the gain gets the same calls."""
     full = quantised_day(seed=3)

@@ -104,19 +104,29 @@ class AnalysisConfig:
     # a period on 19 of 19 nights (15 without), TST MAE 111 -> 70 min, kappa 0.233 -> 0.269
     # (0.234 with the threshold chosen on the other nights: no held-out gain in kappa).
     enmo_fallback_mg: float = 10.0
-    # Sleep within an ENMO-only period, once the period is found: ENMO at or under
-    # enmo_within_multiplier x the enmo_within_percentile-th percentile of the period's own
-    # non-zero worn ENMO, for >= enmo_within_min minutes (a sustained inactivity rule as van
-    # Hees 2015's, with GGIR's second time threshold, 10 min; the threshold adapts to the
-    # night as HDCZA's does, measured in the period so a day's activity does not move it).
+    # ENMO-only nights, once HDCZA (or the fallback) has found the block, with the sleep
+    # within on (enmo_within_percentile > 0):
+    # - the block is cut to GGIR's fallback guider, the 12 h around the middle of the least
+    #   active 5 h of the window (L5 +- enmo_l5_window_h; GGIR docs, chapter 9; 0 = off):
+    #   15 x P10 is an angle-change rule, and on ENMO it can sit above sitting still
+    #   (10-30 mg), so the block spans a sedentary day (simulated whole days: onset off by
+    #   10 h). A lab night (under 12 h) is never cut;
+    # - then trimmed to the first and last bout of >= period_bout_min (10) minutes at or
+    #   under the threshold that found it, as angle nights are to their 10-min SIBs;
+    # - sleep within: ENMO at or under enmo_within_multiplier x the
+    #   enmo_within_percentile-th percentile of the period's own non-zero worn ENMO, for >=
+    #   enmo_within_min minutes (van Hees 2015's sustained inactivity form with GGIR's
+    #   second time threshold, 10 min; the threshold adapts to the night as HDCZA's does);
+    # - the period then runs from the first to the last of those sleep bouts (GGIR's last
+    #   step, never extending it).
     # Percentile and multiplier chosen leave-one-night-out on the ICHI14 nights over a
-    # 50-95 x 1-3 grid (1.5 x P80 on 17 of 19 folds; bench.validate reports it). There:
-    # kappa 0.269 -> 0.369, 0.316 with the fallback and these chosen on the other nights
-    # (raw van Hees 2015: 0.298). 0 percentile = off: sleep within at the period's
-    # threshold for >= sib_min, as until Dec 2026.
-    enmo_within_percentile: float = 80.0
-    enmo_within_multiplier: float = 1.5
+    # 50-95 x 1-3 grid (2.5 x P70 on 19 of 19 folds; bench.validate reports the grid).
+    # 0 percentile = off: none of these steps, sleep within at the period's threshold for
+    # >= sib_min, as until Dec 2026.
+    enmo_within_percentile: float = 70.0
+    enmo_within_multiplier: float = 2.5
     enmo_within_min: float = 10.0
+    enmo_l5_window_h: float = 6.0
     # Counts only (no angle, no ENMO): Cole-Kripke 1992 per minute (wearlog.analysis.counts,
     # the same scoring as count_sleep) within the longest Tudor-Locke et al. 2014 period
     # (Appl Physiol Nutr Metab 39:53, ActiLife's defaults): bedtime = the first of 5

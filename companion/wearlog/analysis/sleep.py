@@ -5,8 +5,10 @@ Period (noon to noon, local): van Hees 2018 HDCZA on the arm angle, as published
 no block, the same block steps on the sustained inactivity bouts (GGIR's HLRB idea). Data
 without an arm angle (ENMO-only epochs) get the same HDCZA steps on the 5-min rolling median
 of ENMO in place of the angle change (a fallback threshold when that finds no block), and
-sleep within the period where ENMO stays for >= 10 min at or under a threshold taken from
-the period's own ENMO (1.5 x its 80th percentile; sustained inactivity on ENMO). Data with
+the period cut to GGIR's L5 +- 6 h guider and trimmed to its first and last 10-min bout,
+then sleep within it where ENMO stays for >= 10 min at or under a threshold taken from
+the period's own ENMO (2.5 x its 70th percentile; sustained inactivity on ENMO), and the
+period from its first to its last sleep bout. Data with
 activity counts only: Cole-Kripke 1992 per minute, the period by Tudor-Locke et al. 2014
 (first 5 sleep minutes to the first 10 wake minutes, >= 160 min, the longest in the window).
 A night that is not valid says why (`reason`). On angle nights the block is trimmed to the
@@ -274,7 +276,9 @@ def enmo_within_sleep(enmo: np.ndarray, worn: np.ndarray, period: tuple[int, int
     """Sleep over one window (arrays and period local to it) once its ENMO-only period is
     found: ENMO at or under enmo_within_multiplier x the enmo_within_percentile-th
     percentile of the period's non-zero worn ENMO (all of it when none is above 0), for >=
-    enmo_within_min; runs measured over the whole window, as the bouts are."""
+    enmo_within_min; runs measured over the whole window, as the bouts are. The threshold
+    is only as good as the period: one that took in a sedentary day would call the day
+    sleep, hence l5_window and the bout trim before it."""
     a, b = period
     v = enmo[a:b][worn[a:b]]
     if not len(v):
@@ -283,6 +287,29 @@ def enmo_within_sleep(enmo: np.ndarray, worn: np.ndarray, period: tuple[int, int
     thr = float(np.percentile(pos if len(pos) else v, cfg.enmo_within_percentile))
     min_len = max(int(cfg.enmo_within_min * 60 // epoch_s), 1)
     return keep_runs_at_least((enmo <= thr * cfg.enmo_within_multiplier) & worn, min_len)
+
+
+def l5_window(enmo: np.ndarray, worn: np.ndarray, period: tuple[int, int], half_h: float,
+              epoch_s: int) -> tuple[int, int]:
+    """The period cut to the window of +-half_h around the middle of the least active 5
+    consecutive hours (L5, mean worn ENMO) of the noon-to-noon window: GGIR's fallback
+    guider (L5 +- 6 h; GGIR docs, chapter 9). HDCZA's 15 x P10, an angle-change rule, can
+    sit above sitting still on ENMO, and its block then spans a sedentary day. Unchanged
+    when the window holds under 5 h of worn data, or the cut would leave nothing."""
+    k = int(5 * 3600 // epoch_s)
+    if len(enmo) <= k:
+        return period
+    e = np.where(worn, enmo, 0.0)
+    c = np.concatenate([[0.0], np.cumsum(e)])
+    n = np.concatenate([[0], np.cumsum(worn)])
+    known = n[k:] - n[:-k]
+    mean = np.where(known > k // 2, (c[k:] - c[:-k]) / np.maximum(known, 1), np.inf)
+    if not np.isfinite(mean).any():
+        return period
+    mid = int(np.argmin(mean)) + k // 2
+    half = int(half_h * 3600 // epoch_s)
+    a, b = max(period[0], mid - half), min(period[1], mid + half)
+    return (a, b) if b > a else period
 
 
 def _count_minutes(tl: Timeline) -> tuple[np.ndarray, int, int]:
@@ -459,15 +486,25 @@ def analyse_night(tl: Timeline, night: dt.date, tz: ZoneInfo, worn: np.ndarray,
             source = "sib"
     elif (pres & tl.enmo_known[i0:i1]).any():
         night_worn = worn & tl.enmo_known
+        rest_thr = thr.enmo if thr.enmo is not None else 0.0  # what finds the period
         period, local_sleep = enmo_sleep(tl, i0, i1, night_worn, cfg, thr.enmo_median,
-                                         thr.enmo if thr.enmo is not None else 0.0)
+                                         rest_thr)
         if cfg.enmo_fallback_mg > 0 and (period is None
                                          or not local_sleep[period[0]:period[1]].any()):
+            rest_thr = cfg.enmo_fallback_mg
             period, local_sleep = enmo_sleep(tl, i0, i1, night_worn, cfg, thr.enmo_median,
-                                             cfg.enmo_fallback_mg)
+                                             rest_thr)
         if period is not None and cfg.enmo_within_percentile > 0:
-            local_sleep = enmo_within_sleep(tl.enmo[i0:i1], night_worn[i0:i1], period, cfg,
-                                            tl.epoch_s)
+            enmo, w = tl.enmo[i0:i1], night_worn[i0:i1]
+            if cfg.enmo_l5_window_h > 0:
+                period = l5_window(enmo, w, period, cfg.enmo_l5_window_h, tl.epoch_s)
+            if cfg.period_bout_min > 0:  # first to last 10-min bout at the period's level
+                period = bout_bounds(keep_runs_at_least(
+                    (enmo <= rest_thr) & w, int(cfg.period_bout_min * 60 // tl.epoch_s)),
+                    period)
+            local_sleep = enmo_within_sleep(enmo, w, period, cfg, tl.epoch_s)
+            # GGIR's last step: the period runs from the first to the last sleep bout in it
+            period = bout_bounds(local_sleep, period)
         asleep_all = np.zeros(tl.n, dtype=bool)
         asleep_all[i0:i1] = local_sleep
         source = "enmo"
