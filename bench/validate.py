@@ -92,7 +92,8 @@ def enmo_within(pct: int, mult: float, mg: int) -> str:
 # (counts path), each run on every night; bench.validate picks one per held-out night by the
 # best pooled kappa on the other nights (leave-one-night-out) and reports every variant's
 # own figures too. name -> (mode, AnalysisConfig overrides)
-# (period_bout_min only acts on angle nights: 0 = the HDCZA block untrimmed)
+# (period_bout_min: 0 = the HDCZA block untrimmed; on ENMO nights it acts only with the
+# sleep-within steps, which _OLD_WITHIN turns off)
 _SIB5 = {"sib_min": 5.0, "period_bout_min": 0.0}
 _OLD_WITHIN = {"enmo_within_percentile": 0.0}  # ENMO: sleep within at the period's threshold
 _SIB10 = {"sib_min": 10.0, "period_bout_min": 0.0}

@@ -78,7 +78,8 @@ class AnalysisConfig:
     # (LONO) row. period_bout_min (default 10; 0 = the HDCZA block untrimmed): the block is
     # trimmed to the first and last sustained inactivity bout of at least this many
     # minutes that overlaps it (van Hees 2015's bout with GGIR's second documented time
-    # threshold, 10 min, for the bounds; sleep within still uses sib_min). ICHI14 nights:
+    # threshold, 10 min, for the bounds; sleep within still uses sib_min; ENMO-only nights
+    # use it too, see enmo_within_* below). ICHI14 nights:
     # kappa 0.336 -> 0.346, onset/offset MedAE 14/11 -> 12/10 min, valid 16 -> 17 of 19,
     # TST MAE 67.1 -> 66.8 min; LONO between 0 and 10 picks 10 on all 19 folds (held-out
     # kappa 0.346), and the simulated wearers stay within their checks: so the default,
