@@ -573,14 +573,16 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         pooled[f"Wearlog ({mode}, LONO variant)"] = _pooled(
             [r["variants"][c] for r, c in zip(results, chosen, strict=True)], results, truth)
         pooled["lono_variant_choices"] += chosen
-    pooled["enmo_within_grid"] = {
-        f"P{q} x {m:g}": {k: d[k] for k in ("kappa", "tst_mae")}
-        for q in ENMO_WITHIN_PCT for m in ENMO_WITHIN_MULT
-        if all(enmo_within(q, m, _DEFAULT_FALLBACK) in r["variants"] for r in results)
-        for d in [_pooled([r["variants"][enmo_within(q, m, _DEFAULT_FALLBACK)]
-                           for r in results], results, truth)]}
-    pooled["lono_groups"] = {}
     ran = set.intersection(*(set(r["variants"]) for r in results))
+    grid: dict[str, dict[str, Any]] = {}  # the default fallback's slice of the grid
+    for q in ENMO_WITHIN_PCT:
+        for m in ENMO_WITHIN_MULT:
+            name = enmo_within(q, m, _DEFAULT_FALLBACK)
+            if name in ran:
+                d = _pooled([r["variants"][name] for r in results], results, truth)
+                grid[f"P{q} x {m:g}"] = {"kappa": d["kappa"], "tst_mae": d["tst_mae"]}
+    pooled["enmo_within_grid"] = grid
+    pooled["lono_groups"] = {}
     for group, (mode, among) in LONO_GROUPS.items():
         if f"Wearlog ({mode})" in pooled and ran.issuperset(among):
             chosen = lono_variant(results, mode, among)

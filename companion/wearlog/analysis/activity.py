@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from wearlog.analysis.config import AnalysisConfig
-from wearlog.analysis.runs import close_gaps, cover, keep_runs_at_least, runs
+from wearlog.analysis.runs import close_gaps, cover, keep_runs_at_least, runs, window_sums
 from wearlog.analysis.timeline import Timeline, local_bounds
 from wlproto.const import EV_SYMPTOM
 
@@ -22,8 +22,7 @@ def bout_epochs(active: np.ndarray, width: int, fraction: float) -> np.ndarray:
         return out
     # active epochs per window (start i: epochs i..i+width-1) as a difference of running
     # sums: exact integers, a few times cheaper than summing every window
-    csum = np.concatenate([[0], np.cumsum(active, dtype=np.int64)])
-    counts = csum[width:] - csum[:-width]
+    counts = window_sums(active, width, np.int64)
     starts = np.flatnonzero((counts >= fraction * width) & (counts > 0))
     out = cover(len(active), starts, np.minimum(starts + width, len(active)))
     for a, b in runs(out):

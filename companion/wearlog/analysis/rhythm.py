@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from wearlog.analysis.errors import NotEnoughDataError
+from wearlog.analysis.runs import window_sums
 
 DAY_S = 86400
 
@@ -87,9 +88,7 @@ def lmx(x: np.ndarray, start_s: int, epoch_s: int, hours: int, lowest: bool,
     if np.isnan(prof).any():
         raise NotEnoughDataError("L5/M10 need every time of day covered at least once")
     n = hours * 3600 // epoch_s
-    cyc = np.concatenate([prof, prof])
-    cs = np.concatenate([[0.0], np.cumsum(cyc)])
-    sums = cs[n: n + len(prof)] - cs[: len(prof)]
+    sums = window_sums(np.concatenate([prof, prof]), n)[: len(prof)]
     i = int(np.argmin(sums) if lowest else np.argmax(sums))
     return float(sums[i] / n), i * epoch_s / 60
 

@@ -31,6 +31,13 @@ def cover(n: int, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return np.cumsum(marks[:n]) > 0
 
 
+def window_sums(x: np.ndarray, width: int, dtype: type | None = None) -> np.ndarray:
+    """The sum of every `width` consecutive values (element i: x[i:i + width]; width >= 1),
+    as a difference of running sums: one pass, exact for integers."""
+    cs = np.concatenate([[0], np.cumsum(x, dtype=dtype)])
+    return cs[width:] - cs[:-width]
+
+
 def rolling_median(x: np.ndarray, width: int) -> np.ndarray:
     """Centred rolling median, edges padded with the edge value."""
     if len(x) == 0:

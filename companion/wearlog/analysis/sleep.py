@@ -41,7 +41,7 @@ import numpy as np
 
 from wearlog.analysis.config import AnalysisConfig
 from wearlog.analysis.counts import cole_kripke, crespo, sadeh, tudor_locke_periods
-from wearlog.analysis.runs import keep_runs_at_least, rolling_median, runs
+from wearlog.analysis.runs import keep_runs_at_least, rolling_median, runs, window_sums
 from wearlog.analysis.timeline import Timeline, local_bounds, minutes_after_local_midnight
 from wlproto.const import EV_BED, EV_UP
 
@@ -299,11 +299,9 @@ def l5_window(enmo: np.ndarray, worn: np.ndarray, period: tuple[int, int], half_
     k = int(5 * 3600 // epoch_s)
     if len(enmo) <= k:
         return period
-    e = np.where(worn, enmo, 0.0)
-    c = np.concatenate([[0.0], np.cumsum(e)])
-    n = np.concatenate([[0], np.cumsum(worn)])
-    known = n[k:] - n[:-k]
-    mean = np.where(known > k // 2, (c[k:] - c[:-k]) / np.maximum(known, 1), np.inf)
+    known = window_sums(worn, k)
+    mean = np.where(known > k // 2,
+                    window_sums(np.where(worn, enmo, 0.0), k) / np.maximum(known, 1), np.inf)
     if not np.isfinite(mean).any():
         return period
     mid = int(np.argmin(mean)) + k // 2
@@ -378,9 +376,7 @@ def immobile_bounds(still: np.ndarray, period: tuple[int, int], win: int
     a, b = period
     if win <= 0 or b - a < win:
         return period
-    x = still[a:b].astype(np.int64)
-    c = np.concatenate([[0], np.cumsum(x)])
-    ok = np.flatnonzero(c[win:] - c[:-win] >= win - 1)  # window starts
+    ok = np.flatnonzero(window_sums(still[a:b], win, np.int64) >= win - 1)  # window starts
     if not len(ok):
         return period
     return a + int(ok[0]), a + int(ok[-1]) + win
